@@ -1,0 +1,74 @@
+// The A extension: LR/SC with a reservation and the AMOs (Unprivileged ISA chapter 8).
+// Atomic accesses must be naturally aligned and in RAM.
+
+import type { Hart } from './hart.js';
+import { F64_RESERVATION_ADDRESS, RESERVATION_VALID } from './hart-state.js';
+import { Op } from './decode/instruction-table.js';
+
+export function executeAtomic(hart: Hart, insn: number, op: Op): void {
+  const s = hart.s;
+  const i32 = hart.memory.i32;
+  const wide = op >= Op.LR_D;
+  const size = wide ? 8 : 4;
+  const rd = ((insn >>> 6) & 62) || 64;
+  const r1 = (insn >>> 14) & 62;
+  const r2 = (insn >>> 19) & 62;
+  const aLo = s[r1]!;
+  const aHi = s[r1 + 1]!;
+  const base = wide ? Op.LR_D : Op.LR_W;
+  const kind = op - base + Op.LR_W;
+
+  if (kind === Op.LR_W) {
+    if (((insn >>> 20) & 31) !== 0) hart.raise(2, insn, 0);
+    const off = hart.atomicOffset(aLo, aHi, size, true);
+    const lo = i32[off >>> 2]!;
+    s[rd] = lo;
+    s[rd + 1] = wide ? i32[(off >>> 2) + 1]! : lo >> 31;
+    s[RESERVATION_VALID] = 1;
+    hart.d[F64_RESERVATION_ADDRESS] = hart.physicalOf(off);
+    return;
+  }
+  const bLo = s[r2]!;
+  const bHi = s[r2 + 1]!;
+  const off = hart.atomicOffset(aLo, aHi, size, false);
+  const w = off >>> 2;
+  if (kind === Op.SC_W) {
+    const ok = s[RESERVATION_VALID] === 1 && hart.d[F64_RESERVATION_ADDRESS] === hart.physicalOf(off);
+    s[RESERVATION_VALID] = 0;
+    if (ok) {
+      i32[w] = bLo;
+      if (wide) i32[w + 1] = bHi;
+    }
+    s[rd] = ok ? 0 : 1;
+    s[rd + 1] = 0;
+    return;
+  }
+  const oldLo = i32[w]!;
+  const oldHi = wide ? i32[w + 1]! : oldLo >> 31;
+  // For .W the operands are the low words, compared as 32-bit values.
+  const xHi = wide ? oldHi : oldLo >> 31;
+  const yHi = wide ? bHi : bLo >> 31;
+  let lo: number;
+  let hi: number;
+  switch (kind) {
+    case Op.AMOSWAP_W: lo = bLo; hi = bHi; break;
+    case Op.AMOADD_W: lo = (oldLo + bLo) | 0; hi = (oldHi + bHi + ((lo >>> 0) < (oldLo >>> 0) ? 1 : 0)) | 0; break;
+    case Op.AMOXOR_W: lo = oldLo ^ bLo; hi = oldHi ^ bHi; break;
+    case Op.AMOAND_W: lo = oldLo & bLo; hi = oldHi & bHi; break;
+    case Op.AMOOR_W: lo = oldLo | bLo; hi = oldHi | bHi; break;
+    default: {
+      const signed = kind === Op.AMOMIN_W || kind === Op.AMOMAX_W;
+      const xh = signed ? xHi : xHi >>> 0;
+      const yh = signed ? yHi : yHi >>> 0;
+      const less = xh < yh || (xh === yh && (oldLo >>> 0) < (bLo >>> 0));
+      const wantMin = kind === Op.AMOMIN_W || kind === Op.AMOMINU_W;
+      const takeOld = wantMin ? less : !less;
+      lo = takeOld ? oldLo : bLo;
+      hi = takeOld ? oldHi : bHi;
+    }
+  }
+  i32[w] = lo;
+  if (wide) i32[w + 1] = hi;
+  s[rd] = oldLo;
+  s[rd + 1] = oldHi;
+}

@@ -1,0 +1,88 @@
+// One WebAssembly.Memory holds every hart's architectural state and the guest's RAM, so
+// that the interpreter and code translated to WebAssembly later share them without copies.
+
+import { HART_STATE_BYTES } from './hart-state.js';
+
+const WASM_PAGE = 65536;
+
+export interface GuestMemoryOptions {
+  /** Guest-physical address of the first byte of RAM (0x80000000 on the virt board). */
+  ramBase: number;
+  /** RAM size in bytes; a multiple of 4 KiB. */
+  ramSize: number;
+  /** Number of harts whose state blocks precede RAM. */
+  harts: number;
+}
+
+export class GuestMemoryError extends Error {
+  readonly kind = 'guest-memory';
+}
+
+export class GuestMemory {
+  readonly memory: WebAssembly.Memory;
+  readonly ramBase: number;
+  readonly ramSize: number;
+  /** Byte offset of RAM inside `memory`. */
+  readonly ramOffset: number;
+  readonly harts: number;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly view: DataView;
+
+  constructor(options: GuestMemoryOptions) {
+    const { ramBase, ramSize, harts } = options;
+    if (!Number.isInteger(ramSize) || ramSize <= 0 || ramSize % 4096 !== 0) {
+      throw new GuestMemoryError(`RAM size ${ramSize} must be a positive multiple of 4 KiB`);
+    }
+    if (ramBase % 4096 !== 0) throw new GuestMemoryError(`RAM base 0x${ramBase.toString(16)} must be page aligned`);
+    const stateBytes = Math.ceil((harts * HART_STATE_BYTES) / WASM_PAGE) * WASM_PAGE;
+    const pages = (stateBytes + ramSize) / WASM_PAGE;
+    if (!Number.isInteger(pages) || pages > 65536) {
+      throw new GuestMemoryError(
+        `RAM size ${ramSize / 1048576} MiB does not fit one WebAssembly memory (at most ${(65536 * WASM_PAGE - stateBytes) / 1048576} MiB, in 64 KiB steps)`,
+      );
+    }
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.ramBase = ramBase;
+    this.ramSize = ramSize;
+    this.ramOffset = stateBytes;
+    this.harts = harts;
+    const buffer = this.memory.buffer;
+    this.u8 = new Uint8Array(buffer);
+    this.u16 = new Uint16Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.view = new DataView(buffer);
+  }
+
+  /** Byte offset inside `memory` of hart `id`'s state block. */
+  hartStateOffset(id: number): number {
+    return id * HART_STATE_BYTES;
+  }
+
+  /** True when [paddr, paddr+length) lies inside RAM. */
+  containsRam(paddr: number, length: number): boolean {
+    return paddr >= this.ramBase && paddr + length <= this.ramBase + this.ramSize;
+  }
+
+  /** Copies bytes into RAM at a guest-physical address. */
+  writeRam(paddr: number, bytes: Uint8Array): void {
+    if (!this.containsRam(paddr, bytes.length)) {
+      throw new GuestMemoryError(
+        `cannot place ${bytes.length} bytes at 0x${paddr.toString(16)}: outside RAM 0x${this.ramBase.toString(16)}-0x${(this.ramBase + this.ramSize).toString(16)}`,
+      );
+    }
+    this.u8.set(bytes, this.ramOffset + (paddr - this.ramBase));
+  }
+
+  /** Reads bytes from RAM at a guest-physical address. */
+  readRam(paddr: number, length: number): Uint8Array {
+    if (!this.containsRam(paddr, length)) {
+      throw new GuestMemoryError(`cannot read ${length} bytes at 0x${paddr.toString(16)}: outside RAM`);
+    }
+    const start = this.ramOffset + (paddr - this.ramBase);
+    return this.u8.slice(start, start + length);
+  }
+}

@@ -1,0 +1,453 @@
+// One RV64GC hart: the narrow API the board drives (run, pending interrupts, WFI, TLB), the
+// trap and interrupt logic, and the slow paths of memory access. The instruction loop is in
+// interpreter.ts; architectural state lives in guest memory (hart-state.ts).
+
+import type { GuestMemory } from './guest-memory.js';
+import type { SystemBus, TimeSource } from './system-bus.js';
+import * as S from './hart-state.js';
+import { Cause, Mstatus, MSTATUS_HIGH, Priv } from './privilege.js';
+import { Pmp, PmpAccess } from './pmp.js';
+import { Tlb } from './tlb.js';
+import { execute } from './interpreter.js';
+import { translate, Access } from './mmu.js';
+
+/** Why `run` returned. */
+export const enum StopReason {
+  /** The instruction budget ran out. */
+  Budget = 0,
+  /** The hart executes WFI and no enabled interrupt is pending. */
+  WaitForInterrupt = 1,
+  /** `requestStop()` was called (for example by a device during an MMIO write). */
+  Stop = 2,
+}
+
+/** Bits of mip/mie (Priv. spec 3.1.9). */
+export const enum Mip {
+  SSIP = 1 << 1,
+  MSIP = 1 << 3,
+  STIP = 1 << 5,
+  MTIP = 1 << 7,
+  SEIP = 1 << 9,
+  MEIP = 1 << 11,
+}
+
+export interface HartOptions {
+  memory: GuestMemory;
+  hartId: number;
+  bus: SystemBus;
+  time: TimeSource;
+}
+
+/** Thrown (as this one object, never an Error) by slow paths to abandon the current instruction. */
+export const TRAP = { trap: true } as const;
+
+const TWO32 = 4294967296;
+/** Interrupt priority (Priv. spec 3.1.9): MEI, MSI, MTI, SEI, SSI, STI. */
+const INTERRUPT_ORDER = [11, 3, 7, 9, 1, 5];
+
+export class Hart {
+  readonly hartId: number;
+  readonly memory: GuestMemory;
+  readonly bus: SystemBus;
+  readonly time: TimeSource;
+  /** This hart's state block, as int32 words and as doubles. */
+  readonly s: Int32Array;
+  readonly d: Float64Array;
+  readonly pmp: Pmp;
+  /** Data TLBs for loads and stores; instruction fetch has its own. */
+  readonly readTlb = new Tlb();
+  readonly writeTlb = new Tlb();
+  readonly fetchTlb = new Tlb();
+  /** Guest-physical RAM bounds and where RAM starts inside guest memory. */
+  readonly ramBase: number;
+  readonly ramEnd: number;
+  readonly ramOffset: number;
+
+  /** Set when the interpreter must leave its inner loop after the current instruction. */
+  exitLoop = false;
+  /** Set by requestStop(); run() returns StopReason.Stop. */
+  stopRequested = false;
+  /** The pending trap raised by a slow path: cause and tval (low, high). */
+  trapCause = 0;
+  trapTvalLo = 0;
+  trapTvalHi = 0;
+  /** Called with a disassembled line per instruction when set (slow). */
+  trace: ((line: string) => void) | null = null;
+
+  constructor(options: HartOptions) {
+    this.hartId = options.hartId;
+    this.memory = options.memory;
+    this.bus = options.bus;
+    this.time = options.time;
+    const offset = options.memory.hartStateOffset(options.hartId);
+    this.s = new Int32Array(options.memory.memory.buffer, offset, S.HART_STATE_BYTES / 4);
+    this.d = new Float64Array(options.memory.memory.buffer, offset, S.HART_STATE_BYTES / 8);
+    this.pmp = new Pmp(this.s);
+    this.ramBase = options.memory.ramBase;
+    this.ramEnd = options.memory.ramBase + options.memory.ramSize;
+    this.ramOffset = options.memory.ramOffset;
+    this.reset(BigInt(options.memory.ramBase));
+  }
+
+  /** Power-on reset: M-mode, registers and CSRs cleared, pc set (Priv. spec 3.4). */
+  reset(pc: bigint): void {
+    this.s.fill(0);
+    this.s[S.PRIV] = Priv.Machine;
+    this.pc = pc;
+    this.pmp.refresh();
+    this.flushTlb();
+  }
+
+  get pc(): bigint {
+    return BigInt.asUintN(64, (BigInt(this.s[S.PC + 1]!) << 32n) | BigInt(this.s[S.PC]! >>> 0));
+  }
+
+  set pc(value: bigint) {
+    this.s[S.PC] = Number(BigInt.asIntN(32, value));
+    this.s[S.PC + 1] = Number(BigInt.asIntN(32, value >> 32n));
+  }
+
+  getRegister(i: number): bigint {
+    if (i === 0) return 0n;
+    return BigInt.asUintN(64, (BigInt(this.s[2 * i + 1]!) << 32n) | BigInt(this.s[2 * i]! >>> 0));
+  }
+
+  setRegister(i: number, value: bigint): void {
+    if (i === 0) return;
+    this.s[2 * i] = Number(BigInt.asIntN(32, value));
+    this.s[2 * i + 1] = Number(BigInt.asIntN(32, value >> 32n));
+  }
+
+  get priv(): Priv {
+    return this.s[S.PRIV]! as Priv;
+  }
+
+  /** Instructions retired since reset. */
+  get instret(): number {
+    return this.d[S.F64_INSTRET]!;
+  }
+
+  /** Runs up to `budget` instructions. */
+  run(budget: number): StopReason {
+    this.stopRequested = false;
+    this.updateSupervisorTimer();
+    if (this.s[S.WAITING]) {
+      if ((this.pendingInterrupts()) === 0) return StopReason.WaitForInterrupt;
+      this.s[S.WAITING] = 0;
+    }
+    execute(this, budget);
+    if (this.stopRequested) return StopReason.Stop;
+    if (this.s[S.WAITING]) return StopReason.WaitForInterrupt;
+    return StopReason.Budget;
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+    this.exitLoop = true;
+  }
+
+  setPending(bits: number): void {
+    this.s[S.MIP_DEVICES] |= bits;
+    this.exitLoop = true;
+  }
+
+  clearPending(bits: number): void {
+    this.s[S.MIP_DEVICES] &= ~bits;
+  }
+
+  isWaitingForInterrupt(): boolean {
+    return this.s[S.WAITING] !== 0;
+  }
+
+  /** When Sstc is enabled, the time at which STIP rises; otherwise Infinity. */
+  timerDeadline(): number {
+    if ((this.s[S.MENVCFG + 1]! & 0x80000000) === 0) return Infinity;
+    return this.d[S.F64_STIMECMP]!;
+  }
+
+  flushTlb(): void {
+    this.readTlb.flush();
+    this.writeTlb.flush();
+    this.fetchTlb.flush();
+  }
+
+  /** mip as software sees it: software-written bits OR device lines. */
+  mip(): number {
+    return this.s[S.MIP_SOFTWARE]! | this.s[S.MIP_DEVICES]!;
+  }
+
+  /** Pending and enabled interrupts, before the global enables. */
+  pendingInterrupts(): number {
+    return this.mip() & this.s[S.MIE]!;
+  }
+
+  /** Sstc: STIP follows time >= stimecmp while menvcfg.STCE is set. */
+  updateSupervisorTimer(): void {
+    if ((this.s[S.MENVCFG + 1]! & 0x80000000) === 0) return;
+    if (this.time.now() >= this.d[S.F64_STIMECMP]!) this.s[S.MIP_DEVICES] |= Mip.STIP;
+    else this.s[S.MIP_DEVICES] &= ~Mip.STIP;
+  }
+
+  /** The interrupt to take now, or -1 (Priv. spec 3.1.9: global enables per privilege). */
+  interruptToTake(): number {
+    const pending = this.pendingInterrupts();
+    if (pending === 0) return -1;
+    const priv = this.s[S.PRIV]!;
+    const mstatus = this.s[S.MSTATUS]!;
+    const deleg = this.s[S.MIDELEG]!;
+    const mEnabled = priv < Priv.Machine || (mstatus & Mstatus.MIE) !== 0;
+    const sEnabled = priv < Priv.Supervisor || (priv === Priv.Supervisor && (mstatus & Mstatus.SIE) !== 0);
+    let enabled = 0;
+    if (mEnabled) enabled |= pending & ~deleg;
+    if (sEnabled) enabled |= pending & deleg;
+    if (enabled === 0) return -1;
+    // Interrupts for M-mode outrank those delegated to S-mode.
+    const mLevel = enabled & ~deleg;
+    const chosen = mLevel !== 0 ? mLevel : enabled;
+    for (const bit of INTERRUPT_ORDER) if (chosen & (1 << bit)) return bit;
+    return -1;
+  }
+
+  /** Records a trap for the current instruction and abandons it. */
+  raise(cause: number, tvalLo: number, tvalHi: number): never {
+    this.trapCause = cause;
+    this.trapTvalLo = tvalLo;
+    this.trapTvalHi = tvalHi;
+    throw TRAP;
+  }
+
+  raiseAddress(cause: number, address: number): never {
+    return this.raise(cause, address | 0, Math.floor(address / TWO32) | 0);
+  }
+
+  /** Enters the trap handler (Priv. spec 3.1.6.1, 3.1.7, 4.1.1): `interrupt` sets the cause's top bit. */
+  enterTrap(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number, epcLo: number, epcHi: number): void {
+    const s = this.s;
+    const priv = s[S.PRIV]!;
+    const deleg = interrupt ? s[S.MIDELEG]! : s[S.MEDELEG]!;
+    const causeHi = interrupt ? 0x80000000 | 0 : 0;
+    let mstatus = s[S.MSTATUS]!;
+    let vector: number;
+    if (priv <= Priv.Supervisor && ((deleg >>> cause) & 1) !== 0) {
+      s[S.SCAUSE] = cause;
+      s[S.SCAUSE + 1] = causeHi;
+      s[S.SEPC] = epcLo;
+      s[S.SEPC + 1] = epcHi;
+      s[S.STVAL] = tvalLo;
+      s[S.STVAL + 1] = tvalHi;
+      mstatus = (mstatus & ~(Mstatus.SPP | Mstatus.SPIE | Mstatus.SIE))
+        | (priv === Priv.Supervisor ? Mstatus.SPP : 0)
+        | ((mstatus & Mstatus.SIE) !== 0 ? Mstatus.SPIE : 0);
+      s[S.PRIV] = Priv.Supervisor;
+      vector = S.STVEC;
+    } else {
+      s[S.MCAUSE] = cause;
+      s[S.MCAUSE + 1] = causeHi;
+      s[S.MEPC] = epcLo;
+      s[S.MEPC + 1] = epcHi;
+      s[S.MTVAL] = tvalLo;
+      s[S.MTVAL + 1] = tvalHi;
+      mstatus = (mstatus & ~(Mstatus.MPP | Mstatus.MPIE | Mstatus.MIE))
+        | (priv << Mstatus.MPP_SHIFT)
+        | ((mstatus & Mstatus.MIE) !== 0 ? Mstatus.MPIE : 0);
+      s[S.PRIV] = Priv.Machine;
+      vector = S.MTVEC;
+    }
+    s[S.MSTATUS] = mstatus;
+    let pcLo = s[vector]! & ~3;
+    const pcHi = s[vector + 1]!;
+    // Vectored mode sends interrupts to base + 4 * cause.
+    if (interrupt && (s[vector]! & 1) !== 0) pcLo = (pcLo + 4 * cause) | 0;
+    s[S.PC] = pcLo;
+    s[S.PC + 1] = pcHi;
+    s[S.WAITING] = 0;
+    if (priv !== s[S.PRIV]) this.flushTlb();
+  }
+
+  /** mstatus as a 64-bit CSR value: the high half carries UXL, SXL and SD. */
+  mstatusHigh(): number {
+    return MSTATUS_HIGH | ((this.s[S.MSTATUS]! & Mstatus.FS) === Mstatus.FS_DIRTY ? 0x80000000 | 0 : 0);
+  }
+
+  // ---- slow paths of memory access: any address, any alignment, MMIO, faults ----
+
+  /** Effective privilege for loads and stores (Priv. spec 3.1.6.3: MPRV). */
+  dataPriv(): Priv {
+    const priv = this.s[S.PRIV]! as Priv;
+    const mstatus = this.s[S.MSTATUS]!;
+    if (priv === Priv.Machine && (mstatus & Mstatus.MPRV) !== 0) return ((mstatus >>> Mstatus.MPP_SHIFT) & 3) as Priv;
+    return priv;
+  }
+
+  /** Reads `size` (1, 2, 4) bytes at a physical address that is not known to be RAM. */
+  private physicalRead(paddr: number, size: 1 | 2 | 4, cause: Cause, vLo: number, vHi: number): number {
+    if (paddr >= this.ramBase && paddr + size <= this.ramEnd) {
+      const off = paddr - this.ramBase + this.ramOffset;
+      const u8 = this.memory.u8;
+      let v = 0;
+      for (let i = size - 1; i >= 0; i--) v = (v << 8) | u8[off + i]!;
+      return v;
+    }
+    const v = this.bus.read(paddr, size);
+    this.exitLoop = true;
+    if (v < 0) this.raise(cause, vLo, vHi);
+    return v;
+  }
+
+  private physicalWrite(paddr: number, size: 1 | 2 | 4, value: number, vLo: number, vHi: number): void {
+    if (paddr >= this.ramBase && paddr + size <= this.ramEnd) {
+      const off = paddr - this.ramBase + this.ramOffset;
+      const u8 = this.memory.u8;
+      for (let i = 0; i < size; i++) u8[off + i] = value >>> (8 * i);
+      return;
+    }
+    this.exitLoop = true;
+    if (!this.bus.write(paddr, size, value)) this.raise(Cause.StoreAccessFault, vLo, vHi);
+  }
+
+  /** Result of the last slow load: low and high words. */
+  loadLo = 0;
+  loadHi = 0;
+
+  /**
+   * A load of `size` bytes at virtual address (vLo, vHi) through translation, PMP and
+   * devices; sets loadLo/loadHi (zero-extended). Misaligned loads complete, split by page.
+   */
+  loadSlow(vLo: number, vHi: number, size: number): void {
+    const pageRest = 4096 - (vLo & 0xfff);
+    if (size > pageRest) {
+      // Crosses a page: translate both pages before reading any byte, so a fault is precise.
+      const nLo = (vLo + pageRest) | 0;
+      const nHi = (nLo >>> 0) < (vLo >>> 0) ? (vHi + 1) | 0 : vHi;
+      const first = translate(this, vLo, vHi, Access.Load);
+      const second = translate(this, nLo, nHi, Access.Load);
+      this.checkPmp(first, pageRest, PmpAccess.Read, Cause.LoadAccessFault, vLo, vHi);
+      this.checkPmp(second, size - pageRest, PmpAccess.Read, Cause.LoadAccessFault, nLo, nHi);
+      let lo = 0;
+      let hi = 0;
+      for (let i = 0; i < size; i++) {
+        const b = i < pageRest ? this.physicalRead(first + i, 1, Cause.LoadAccessFault, vLo, vHi)
+          : this.physicalRead(second + i - pageRest, 1, Cause.LoadAccessFault, nLo, nHi);
+        if (i < 4) lo |= b << (8 * i);
+        else hi |= b << (8 * (i - 4));
+      }
+      this.loadLo = lo;
+      this.loadHi = hi;
+      return;
+    }
+    const paddr = translate(this, vLo, vHi, Access.Load);
+    this.checkPmp(paddr, size, PmpAccess.Read, Cause.LoadAccessFault, vLo, vHi);
+    this.fillTlb(this.readTlb, vLo, vHi, paddr, Access.Load);
+    if (size === 8) {
+      if ((paddr & 3) === 0) {
+        this.loadLo = this.physicalRead(paddr, 4, Cause.LoadAccessFault, vLo, vHi) | 0;
+        this.loadHi = this.physicalRead(paddr + 4, 4, Cause.LoadAccessFault, vLo, vHi) | 0;
+        return;
+      }
+      this.loadLo = this.readBytes(paddr, 4, vLo, vHi);
+      this.loadHi = this.readBytes(paddr + 4, 4, vLo, vHi);
+      return;
+    }
+    this.loadLo = (paddr & (size - 1)) === 0
+      ? this.physicalRead(paddr, size as 1 | 2 | 4, Cause.LoadAccessFault, vLo, vHi) | 0
+      : this.readBytes(paddr, size, vLo, vHi);
+    this.loadHi = 0;
+  }
+
+  private readBytes(paddr: number, size: number, vLo: number, vHi: number): number {
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = (v << 8) | this.physicalRead(paddr + i, 1, Cause.LoadAccessFault, vLo, vHi);
+    return v | 0;
+  }
+
+  /** A store of `size` bytes (value in lo, hi) at virtual address (vLo, vHi); see loadSlow. */
+  storeSlow(vLo: number, vHi: number, size: number, lo: number, hi: number): void {
+    const pageRest = 4096 - (vLo & 0xfff);
+    if (size > pageRest) {
+      const nLo = (vLo + pageRest) | 0;
+      const nHi = (nLo >>> 0) < (vLo >>> 0) ? (vHi + 1) | 0 : vHi;
+      const first = translate(this, vLo, vHi, Access.Store);
+      const second = translate(this, nLo, nHi, Access.Store);
+      this.checkPmp(first, pageRest, PmpAccess.Write, Cause.StoreAccessFault, vLo, vHi);
+      this.checkPmp(second, size - pageRest, PmpAccess.Write, Cause.StoreAccessFault, nLo, nHi);
+      for (let i = 0; i < size; i++) {
+        const b = (i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff;
+        if (i < pageRest) this.physicalWrite(first + i, 1, b, vLo, vHi);
+        else this.physicalWrite(second + i - pageRest, 1, b, nLo, nHi);
+      }
+      return;
+    }
+    const paddr = translate(this, vLo, vHi, Access.Store);
+    this.checkPmp(paddr, size, PmpAccess.Write, Cause.StoreAccessFault, vLo, vHi);
+    this.fillTlb(this.writeTlb, vLo, vHi, paddr, Access.Store);
+    if ((paddr & (size - 1)) === 0) {
+      if (size === 8) {
+        this.physicalWrite(paddr, 4, lo, vLo, vHi);
+        this.physicalWrite(paddr + 4, 4, hi, vLo, vHi);
+      } else {
+        this.physicalWrite(paddr, size as 1 | 2 | 4, lo, vLo, vHi);
+      }
+      return;
+    }
+    for (let i = 0; i < size; i++) {
+      this.physicalWrite(paddr + i, 1, (i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff, vLo, vHi);
+    }
+  }
+
+  /** Caches a translation when the whole page is RAM and PMP allows every access to it. */
+  private fillTlb(tlb: Tlb, vLo: number, vHi: number, paddr: number, access: Access): void {
+    const page = paddr - (paddr % 4096);
+    if (page < this.ramBase || page + 4096 > this.ramEnd) return;
+    if (!this.pmp.grantsPage(page, access === Access.Store ? PmpAccess.Write : access === Access.Fetch ? PmpAccess.Execute : PmpAccess.Read,
+      access === Access.Fetch ? this.priv : this.dataPriv())) return;
+    tlb.fill(vLo, vHi, page - this.ramBase + this.ramOffset);
+  }
+
+  /**
+   * Translates the fetch address and returns the byte offset in guest memory of its page, or
+   * -1 when that page is not cacheable RAM (then `fetchSlow` reads the halfword).
+   */
+  fetchPage(vLo: number, vHi: number): number {
+    const paddr = translate(this, vLo, vHi, Access.Fetch);
+    const page = paddr - (paddr % 4096);
+    if (page < this.ramBase || page + 4096 > this.ramEnd) return -1;
+    if (!this.pmp.grantsPage(page, PmpAccess.Execute, this.priv)) return -1;
+    return page - this.ramBase + this.ramOffset;
+  }
+
+  /** Fetches a halfword from a page that is not cacheable RAM: a device, or partial PMP. */
+  fetchHalfSlow(vLo: number, vHi: number): number {
+    const paddr = translate(this, vLo, vHi, Access.Fetch);
+    this.checkPmp(paddr, 2, PmpAccess.Execute, Cause.InstructionAccessFault, vLo, vHi);
+    return this.physicalRead(paddr, 2, Cause.InstructionAccessFault, vLo, vHi);
+  }
+
+  private checkPmp(paddr: number, size: number, access: PmpAccess, cause: Cause, vLo: number, vHi: number): void {
+    const priv = access === PmpAccess.Execute ? this.priv : this.dataPriv();
+    if (!this.pmp.check(paddr, size, access, priv)) this.raise(cause, vLo, vHi);
+  }
+
+  /**
+   * The guest-memory byte offset of an atomic access (LR, SC, AMO): it must be aligned
+   * (else a misaligned trap), in RAM and allowed by PMP (else an access fault).
+   */
+  atomicOffset(vLo: number, vHi: number, size: number, isLoadReserved: boolean): number {
+    if ((vLo & (size - 1)) !== 0) {
+      this.raise(isLoadReserved ? Cause.LoadMisaligned : Cause.StoreMisaligned, vLo, vHi);
+    }
+    const paddr = translate(this, vLo, vHi, isLoadReserved ? Access.Load : Access.Store);
+    const fault = isLoadReserved ? Cause.LoadAccessFault : Cause.StoreAccessFault;
+    const access = isLoadReserved ? PmpAccess.Read : PmpAccess.Read | PmpAccess.Write;
+    if (paddr < this.ramBase || paddr + size > this.ramEnd) this.raise(fault, vLo, vHi);
+    const priv = this.dataPriv();
+    // An AMO needs both read and write permission.
+    if (!this.pmp.check(paddr, size, access & PmpAccess.Read, priv)) this.raise(fault, vLo, vHi);
+    if (!isLoadReserved && !this.pmp.check(paddr, size, PmpAccess.Write, priv)) this.raise(fault, vLo, vHi);
+    return paddr - this.ramBase + this.ramOffset;
+  }
+
+  /** The physical address an offset in guest memory stands for (reservations are physical). */
+  physicalOf(offset: number): number {
+    return offset - this.ramOffset + this.ramBase;
+  }
+}

@@ -1,0 +1,407 @@
+// The interpreter: fetch, decode through the instruction table's dispatch key, execute.
+// Registers are int32 halves in guest memory (no BigInt, no allocation per instruction);
+// loads, stores and fetches go through software TLBs straight to RAM; everything unusual
+// (MMIO, faults, page walks, CSRs, atomics, floating point) leaves for a slow path.
+
+import type { Hart } from './hart.js';
+import { TRAP } from './hart.js';
+import { F64_INSTRET, PC, PRIV, WAITING } from './hart-state.js';
+import { buildDispatchTable, decodeOp, dispatchKey, Op } from './decode/instruction-table.js';
+import { buildCompressedTable } from './decode/compressed.js';
+import { disassemble, disassembleCompressed } from './decode/disassembler.js';
+import { Cause } from './privilege.js';
+import { divide, divideWord, mul, mulh, result } from './muldiv.js';
+import { executeSystem } from './system-instructions.js';
+import { executeAtomic } from './atomic-instructions.js';
+import { executeFloat } from './float-instructions.js';
+
+const DISPATCH = buildDispatchTable();
+const COMPRESSED = buildCompressedTable();
+/** Full decodes of words whose dispatch key is ambiguous (system, FP conversions). */
+const slowDecodes = new Map<number, Op>();
+
+function decodeSlow(insn: number): Op {
+  let op = slowDecodes.get(insn);
+  if (op === undefined) {
+    op = decodeOp(insn);
+    if (slowDecodes.size < 4096) slowDecodes.set(insn, op);
+  }
+  return op;
+}
+
+/** Runs up to `budget` instructions on `hart` (see Hart.run). */
+export function execute(hart: Hart, budget: number): void {
+  const s = hart.s;
+  const mem = hart.memory;
+  const i32 = mem.i32;
+  const u16 = mem.u16;
+  const u8 = mem.u8;
+  const dispatch = DISPATCH;
+  const compressed = COMPRESSED;
+  const rTagLo = hart.readTlb.tagLo, rTagHi = hart.readTlb.tagHi, rBase = hart.readTlb.base;
+  const wTagLo = hart.writeTlb.tagLo, wTagHi = hart.writeTlb.tagHi, wBase = hart.writeTlb.base;
+  const fTagLo = hart.fetchTlb.tagLo, fTagHi = hart.fetchTlb.tagHi, fBase = hart.fetchTlb.base;
+  const trace = hart.trace;
+  const retiredBase = hart.d[F64_INSTRET]!;
+
+  let pcLo = s[PC]!;
+  let pcHi = s[PC + 1]!;
+  let executed = 0;
+  let limit = budget;
+  // The page the pc is in: its virtual tag and byte offset in guest memory (-1: not RAM).
+  let pageTagLo = 1;
+  let pageTagHi = 0;
+  let pageBase = 0;
+
+  while (executed < budget && !hart.stopRequested) {
+    hart.exitLoop = false;
+    limit = budget;
+    pageTagLo = 1;
+    s[PC] = pcLo;
+    s[PC + 1] = pcHi;
+    const irq = hart.interruptToTake();
+    if (irq >= 0) {
+      hart.enterTrap(irq, true, 0, 0, pcLo, pcHi);
+      pcLo = s[PC]!;
+      pcHi = s[PC + 1]!;
+    }
+    if (s[WAITING] !== 0) break;
+    try {
+      while (executed < limit) {
+        // ---- fetch ----
+        if ((pcLo & ~0xfff) !== pageTagLo || pcHi !== pageTagHi) {
+          const t = (pcLo >>> 12) & 255;
+          if (fTagLo[t] === (pcLo & ~0xfff) && fTagHi[t] === pcHi) {
+            pageBase = fBase[t]!;
+          } else {
+            pageBase = hart.fetchPage(pcLo, pcHi);
+            if (pageBase >= 0) hart.fetchTlb.fill(pcLo, pcHi, pageBase);
+          }
+          pageTagLo = pcLo & ~0xfff;
+          pageTagHi = pcHi;
+        }
+        let insn: number;
+        let raw: number;
+        let len: number;
+        if (pageBase >= 0) raw = u16[(pageBase + (pcLo & 0xfff)) >>> 1]!;
+        else raw = hart.fetchHalfSlow(pcLo, pcHi);
+        if ((raw & 3) !== 3) {
+          insn = compressed[raw]!;
+          len = 2;
+          if (insn === 0) hart.raise(Cause.IllegalInstruction, raw, 0);
+        } else {
+          len = 4;
+          if ((pcLo & 0xfff) !== 0xffe && pageBase >= 0) {
+            insn = raw | (u16[((pageBase + (pcLo & 0xfff)) >>> 1) + 1]! << 16);
+          } else {
+            // The upper half lies on the next page (or this page is not plain RAM).
+            const nLo = (pcLo + 2) | 0;
+            const nHi = (nLo >>> 0) < 2 ? (pcHi + 1) | 0 : pcHi;
+            insn = raw | (hart.fetchHalfSlow(nLo, nHi) << 16);
+          }
+          raw = insn;
+        }
+        if (trace !== null) traceInstruction(hart, trace, raw, len, pcLo, pcHi);
+
+        let op = dispatch[dispatchKey(insn)]! as Op;
+        if (op === Op.SLOW) op = decodeSlow(insn);
+        const rd = ((insn >>> 6) & 62) || 64; // word index of rd; x0 goes to the sink
+        const r1 = (insn >>> 14) & 62;
+        const r2 = (insn >>> 19) & 62;
+
+        taken: {
+        switch (op) {
+          // ---- upper immediates and jumps ----
+          case Op.LUI:
+            s[rd] = insn & 0xfffff000;
+            s[rd + 1] = insn >> 31;
+            break;
+          case Op.AUIPC: {
+            const imm = insn & 0xfffff000;
+            const lo = (pcLo + imm) | 0;
+            s[rd + 1] = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+            s[rd] = lo;
+            break;
+          }
+          case Op.JAL: {
+            const imm = ((insn >> 11) & 0xfff00000) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
+            const link = (pcLo + len) | 0;
+            s[rd + 1] = (link >>> 0) < len ? (pcHi + 1) | 0 : pcHi;
+            s[rd] = link;
+            const lo = (pcLo + imm) | 0;
+            pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+            pcLo = lo;
+            executed++;
+            continue;
+          }
+          case Op.JALR: {
+            const imm = insn >> 20;
+            const bLo = s[r1]!, bHi = s[r1 + 1]!;
+            const link = (pcLo + len) | 0;
+            s[rd + 1] = (link >>> 0) < len ? (pcHi + 1) | 0 : pcHi;
+            s[rd] = link;
+            const lo = (bLo + imm) | 0;
+            pcHi = (bHi + (imm >> 31) + ((lo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            pcLo = lo & ~1;
+            executed++;
+            continue;
+          }
+
+          // ---- branches ----
+          case Op.BEQ:
+            if (s[r1] === s[r2] && s[r1 + 1] === s[r2 + 1]) break taken;
+            break;
+          case Op.BNE:
+            if (s[r1] !== s[r2] || s[r1 + 1] !== s[r2 + 1]) break taken;
+            break;
+          case Op.BLT: {
+            const aHi = s[r1 + 1]!, bHi = s[r2 + 1]!;
+            if (aHi < bHi || (aHi === bHi && (s[r1]! >>> 0) < (s[r2]! >>> 0))) break taken;
+            break;
+          }
+          case Op.BGE: {
+            const aHi = s[r1 + 1]!, bHi = s[r2 + 1]!;
+            if (aHi > bHi || (aHi === bHi && (s[r1]! >>> 0) >= (s[r2]! >>> 0))) break taken;
+            break;
+          }
+          case Op.BLTU: {
+            const aHi = s[r1 + 1]! >>> 0, bHi = s[r2 + 1]! >>> 0;
+            if (aHi < bHi || (aHi === bHi && (s[r1]! >>> 0) < (s[r2]! >>> 0))) break taken;
+            break;
+          }
+          case Op.BGEU: {
+            const aHi = s[r1 + 1]! >>> 0, bHi = s[r2 + 1]! >>> 0;
+            if (aHi > bHi || (aHi === bHi && (s[r1]! >>> 0) >= (s[r2]! >>> 0))) break taken;
+            break;
+          }
+
+          // ---- loads: TLB hit on an aligned address reads RAM directly ----
+          case Op.LB: case Op.LBU: case Op.LH: case Op.LHU: case Op.LW: case Op.LWU: case Op.LD: {
+            const imm = insn >> 20;
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const width = (insn >>> 12) & 3; // log2 of the size
+            const t = (aLo >>> 12) & 255;
+            let lo: number;
+            let hi = 0;
+            if (rTagLo[t] === (aLo & (~0xfff | ((1 << width) - 1))) && rTagHi[t] === aHi) {
+              const off = rBase[t]! + (aLo & 0xfff);
+              switch (op) {
+                case Op.LB: lo = (u8[off >>> 0]! << 24) >> 24; hi = lo >> 31; break;
+                case Op.LBU: lo = u8[off >>> 0]!; break;
+                case Op.LH: lo = (u16[off >>> 1]! << 16) >> 16; hi = lo >> 31; break;
+                case Op.LHU: lo = u16[off >>> 1]!; break;
+                case Op.LW: lo = i32[off >>> 2]!; hi = lo >> 31; break;
+                case Op.LWU: lo = i32[off >>> 2]!; break;
+                default: lo = i32[off >>> 2]!; hi = i32[(off >>> 2) + 1]!; break;
+              }
+            } else {
+              hart.loadSlow(aLo, aHi, 1 << width);
+              lo = hart.loadLo;
+              switch (op) {
+                case Op.LB: lo = (lo << 24) >> 24; hi = lo >> 31; break;
+                case Op.LH: lo = (lo << 16) >> 16; hi = lo >> 31; break;
+                case Op.LW: hi = lo >> 31; break;
+                case Op.LD: hi = hart.loadHi; break;
+              }
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            s[rd] = lo;
+            s[rd + 1] = hi;
+            break;
+          }
+
+          // ---- stores ----
+          case Op.SB: case Op.SH: case Op.SW: case Op.SD: {
+            const imm = ((insn >> 20) & ~31) | ((insn >>> 7) & 31);
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const width = (insn >>> 12) & 3;
+            const t = (aLo >>> 12) & 255;
+            const vLo = s[r2]!;
+            if (wTagLo[t] === (aLo & (~0xfff | ((1 << width) - 1))) && wTagHi[t] === aHi) {
+              const off = wBase[t]! + (aLo & 0xfff);
+              switch (width) {
+                case 0: u8[off >>> 0] = vLo; break;
+                case 1: u16[off >>> 1] = vLo; break;
+                case 2: i32[off >>> 2] = vLo; break;
+                default: i32[off >>> 2] = vLo; i32[(off >>> 2) + 1] = s[r2 + 1]!; break;
+              }
+            } else {
+              hart.storeSlow(aLo, aHi, 1 << width, vLo, s[r2 + 1]!);
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            break;
+          }
+
+          // ---- integer register-immediate ----
+          case Op.ADDI: {
+            const imm = insn >> 20;
+            const aLo = s[r1]!;
+            const lo = (aLo + imm) | 0;
+            s[rd + 1] = (s[r1 + 1]! + (imm >> 31) + ((lo >>> 0) < (aLo >>> 0) ? 1 : 0)) | 0;
+            s[rd] = lo;
+            break;
+          }
+          case Op.SLTI: {
+            const imm = insn >> 20;
+            const aHi = s[r1 + 1]!, bHi = imm >> 31;
+            s[rd] = aHi < bHi || (aHi === bHi && (s[r1]! >>> 0) < (imm >>> 0)) ? 1 : 0;
+            s[rd + 1] = 0;
+            break;
+          }
+          case Op.SLTIU: {
+            const imm = insn >> 20;
+            const aHi = s[r1 + 1]! >>> 0, bHi = (imm >> 31) >>> 0;
+            s[rd] = aHi < bHi || (aHi === bHi && (s[r1]! >>> 0) < (imm >>> 0)) ? 1 : 0;
+            s[rd + 1] = 0;
+            break;
+          }
+          case Op.XORI: { const imm = insn >> 20; s[rd + 1] = s[r1 + 1]! ^ (imm >> 31); s[rd] = s[r1]! ^ imm; break; }
+          case Op.ORI: { const imm = insn >> 20; s[rd + 1] = s[r1 + 1]! | (imm >> 31); s[rd] = s[r1]! | imm; break; }
+          case Op.ANDI: { const imm = insn >> 20; s[rd + 1] = s[r1 + 1]! & (imm >> 31); s[rd] = s[r1]! & imm; break; }
+          case Op.SLLI: shiftLeft(rd, s[r1]!, s[r1 + 1]!, (insn >>> 20) & 63); break;
+          case Op.SRLI: shiftRight(rd, s[r1]!, s[r1 + 1]!, (insn >>> 20) & 63, false); break;
+          case Op.SRAI: shiftRight(rd, s[r1]!, s[r1 + 1]!, (insn >>> 20) & 63, true); break;
+
+          // ---- integer register-register ----
+          case Op.ADD: {
+            const aLo = s[r1]!, bLo = s[r2]!;
+            const lo = (aLo + bLo) | 0;
+            s[rd + 1] = (s[r1 + 1]! + s[r2 + 1]! + ((lo >>> 0) < (aLo >>> 0) ? 1 : 0)) | 0;
+            s[rd] = lo;
+            break;
+          }
+          case Op.SUB: {
+            const aLo = s[r1]!, bLo = s[r2]!;
+            s[rd + 1] = (s[r1 + 1]! - s[r2 + 1]! - ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            s[rd] = (aLo - bLo) | 0;
+            break;
+          }
+          case Op.SLL: shiftLeft(rd, s[r1]!, s[r1 + 1]!, s[r2]! & 63); break;
+          case Op.SRL: shiftRight(rd, s[r1]!, s[r1 + 1]!, s[r2]! & 63, false); break;
+          case Op.SRA: shiftRight(rd, s[r1]!, s[r1 + 1]!, s[r2]! & 63, true); break;
+          case Op.SLT: {
+            const aHi = s[r1 + 1]!, bHi = s[r2 + 1]!;
+            s[rd] = aHi < bHi || (aHi === bHi && (s[r1]! >>> 0) < (s[r2]! >>> 0)) ? 1 : 0;
+            s[rd + 1] = 0;
+            break;
+          }
+          case Op.SLTU: {
+            const aHi = s[r1 + 1]! >>> 0, bHi = s[r2 + 1]! >>> 0;
+            s[rd] = aHi < bHi || (aHi === bHi && (s[r1]! >>> 0) < (s[r2]! >>> 0)) ? 1 : 0;
+            s[rd + 1] = 0;
+            break;
+          }
+          case Op.XOR: s[rd + 1] = s[r1 + 1]! ^ s[r2 + 1]!; s[rd] = s[r1]! ^ s[r2]!; break;
+          case Op.OR: s[rd + 1] = s[r1 + 1]! | s[r2 + 1]!; s[rd] = s[r1]! | s[r2]!; break;
+          case Op.AND: s[rd + 1] = s[r1 + 1]! & s[r2 + 1]!; s[rd] = s[r1]! & s[r2]!; break;
+
+          // ---- 32-bit operations, results sign-extended ----
+          case Op.ADDIW: { const v = (s[r1]! + (insn >> 20)) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.SLLIW: { const v = s[r1]! << ((insn >>> 20) & 31); s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.SRLIW: { const v = (s[r1]! >>> ((insn >>> 20) & 31)) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.SRAIW: { const v = s[r1]! >> ((insn >>> 20) & 31); s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.ADDW: { const v = (s[r1]! + s[r2]!) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.SUBW: { const v = (s[r1]! - s[r2]!) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.SLLW: { const v = s[r1]! << (s[r2]! & 31); s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.SRLW: { const v = (s[r1]! >>> (s[r2]! & 31)) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.SRAW: { const v = s[r1]! >> (s[r2]! & 31); s[rd] = v; s[rd + 1] = v >> 31; break; }
+
+          // ---- M extension ----
+          case Op.MUL: mul(s[r1]!, s[r1 + 1]!, s[r2]!, s[r2 + 1]!); s[rd] = result.lo; s[rd + 1] = result.hi; break;
+          case Op.MULH: mulh(s[r1]!, s[r1 + 1]!, s[r2]!, s[r2 + 1]!, true, true); s[rd] = result.lo; s[rd + 1] = result.hi; break;
+          case Op.MULHSU: mulh(s[r1]!, s[r1 + 1]!, s[r2]!, s[r2 + 1]!, true, false); s[rd] = result.lo; s[rd + 1] = result.hi; break;
+          case Op.MULHU: mulh(s[r1]!, s[r1 + 1]!, s[r2]!, s[r2 + 1]!, false, false); s[rd] = result.lo; s[rd + 1] = result.hi; break;
+          case Op.DIV: divide(s[r1]!, s[r1 + 1]!, s[r2]!, s[r2 + 1]!, true, false); s[rd] = result.lo; s[rd + 1] = result.hi; break;
+          case Op.DIVU: divide(s[r1]!, s[r1 + 1]!, s[r2]!, s[r2 + 1]!, false, false); s[rd] = result.lo; s[rd + 1] = result.hi; break;
+          case Op.REM: divide(s[r1]!, s[r1 + 1]!, s[r2]!, s[r2 + 1]!, true, true); s[rd] = result.lo; s[rd + 1] = result.hi; break;
+          case Op.REMU: divide(s[r1]!, s[r1 + 1]!, s[r2]!, s[r2 + 1]!, false, true); s[rd] = result.lo; s[rd + 1] = result.hi; break;
+          case Op.MULW: { const v = Math.imul(s[r1]!, s[r2]!); s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.DIVW: { const v = divideWord(s[r1]!, s[r2]!, true, false); s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.DIVUW: { const v = divideWord(s[r1]!, s[r2]!, false, false); s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.REMW: { const v = divideWord(s[r1]!, s[r2]!, true, true); s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.REMUW: { const v = divideWord(s[r1]!, s[r2]!, false, true); s[rd] = v; s[rd + 1] = v >> 31; break; }
+
+          case Op.FENCE:
+            break; // one hart, memory accesses complete in order
+          case Op.ILLEGAL:
+            hart.raise(Cause.IllegalInstruction, raw, 0);
+            break;
+
+          default:
+            if (op >= Op.FLW) {
+              executeFloat(hart, insn, op, raw);
+            } else if (op >= Op.LR_W) {
+              executeAtomic(hart, insn, op);
+              if (hart.exitLoop) limit = executed + 1;
+            } else {
+              // System instructions may change privilege, the pc, translation or counters.
+              hart.d[F64_INSTRET] = retiredBase + executed;
+              s[PC] = pcLo;
+              s[PC + 1] = pcHi;
+              if (executeSystem(hart, insn, op, raw, len)) {
+                pcLo = s[PC]!;
+                pcHi = s[PC + 1]!;
+                executed++;
+                limit = executed;
+                continue;
+              }
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            break;
+        }
+        pcLo = (pcLo + len) | 0;
+        if ((pcLo >>> 0) < len) pcHi = (pcHi + 1) | 0;
+        executed++;
+        continue;
+        }
+        // A taken branch: pc + B-immediate (always 2-byte aligned, so never misaligned with C).
+        const imm = ((insn >> 19) & 0xfffff000) | ((insn << 4) & 0x800) | ((insn >>> 20) & 0x7e0) | ((insn >>> 7) & 0x1e);
+        const lo = (pcLo + imm) | 0;
+        pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+        pcLo = lo;
+        executed++;
+      }
+    } catch (e) {
+      if (e !== TRAP) {
+        s[PC] = pcLo;
+        s[PC + 1] = pcHi;
+        hart.d[F64_INSTRET] = retiredBase + executed;
+        throw e;
+      }
+      hart.enterTrap(hart.trapCause, false, hart.trapTvalLo, hart.trapTvalHi, pcLo, pcHi);
+      pcLo = s[PC]!;
+      pcHi = s[PC + 1]!;
+    }
+  }
+  s[PC] = pcLo;
+  s[PC + 1] = pcHi;
+  hart.d[F64_INSTRET] = retiredBase + executed;
+
+  function shiftLeft(rd: number, lo: number, hi: number, n: number): void {
+    if (n === 0) { s[rd] = lo; s[rd + 1] = hi; } else if (n < 32) { s[rd + 1] = (hi << n) | (lo >>> (32 - n)); s[rd] = lo << n; } else { s[rd + 1] = lo << (n - 32); s[rd] = 0; }
+  }
+
+  function shiftRight(rd: number, lo: number, hi: number, n: number, arithmetic: boolean): void {
+    if (n === 0) {
+      s[rd] = lo;
+      s[rd + 1] = hi;
+    } else if (n < 32) {
+      s[rd] = (lo >>> n) | (hi << (32 - n));
+      s[rd + 1] = arithmetic ? hi >> n : (hi >>> n) | 0;
+    } else {
+      s[rd] = arithmetic ? hi >> (n - 32) : (hi >>> (n - 32)) | 0;
+      s[rd + 1] = arithmetic ? hi >> 31 : 0;
+    }
+  }
+}
+
+function traceInstruction(hart: Hart, trace: (line: string) => void, raw: number, len: number, pcLo: number, pcHi: number): void {
+  const pc = BigInt.asUintN(64, (BigInt(pcHi) << 32n) | BigInt(pcLo >>> 0));
+  const text = len === 2 ? disassembleCompressed(raw, pc) : disassemble(raw, pc);
+  const bits = len === 2 ? raw.toString(16).padStart(4, '0') : (raw >>> 0).toString(16).padStart(8, '0');
+  trace(`${'USHM'[hart.s[PRIV]!]} ${pc.toString(16).padStart(16, '0')} ${bits.padStart(8)} ${text}`);
+}
