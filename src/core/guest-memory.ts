@@ -2,6 +2,7 @@
 // that the interpreter and code translated to WebAssembly later share them without copies.
 
 import { HART_STATE_BYTES } from './hart-state.js';
+import { DecodeCache } from './decode-cache.js';
 
 const WASM_PAGE = 65536;
 
@@ -30,6 +31,8 @@ export class GuestMemory {
   readonly i32: Int32Array;
   readonly f64: Float64Array;
   readonly view: DataView;
+  /** Decoded instructions, dropped when their RAM changes. */
+  readonly decodeCache: DecodeCache;
 
   constructor(options: GuestMemoryOptions) {
     const { ramBase, ramSize, harts } = options;
@@ -55,6 +58,7 @@ export class GuestMemory {
     this.i32 = new Int32Array(buffer);
     this.f64 = new Float64Array(buffer);
     this.view = new DataView(buffer);
+    this.decodeCache = new DecodeCache(stateBytes, ramSize);
   }
 
   /** Byte offset inside `memory` of hart `id`'s state block. */
@@ -74,7 +78,9 @@ export class GuestMemory {
         `cannot place ${bytes.length} bytes at 0x${paddr.toString(16)}: outside RAM 0x${this.ramBase.toString(16)}-0x${(this.ramBase + this.ramSize).toString(16)}`,
       );
     }
-    this.u8.set(bytes, this.ramOffset + (paddr - this.ramBase));
+    const start = this.ramOffset + (paddr - this.ramBase);
+    this.u8.set(bytes, start);
+    for (let page = start - (start % 4096); page < start + bytes.length; page += 4096) this.decodeCache.written(page);
   }
 
   /** Reads bytes from RAM at a guest-physical address. */

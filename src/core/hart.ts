@@ -86,6 +86,7 @@ export class Hart {
     this.ramBase = options.memory.ramBase;
     this.ramEnd = options.memory.ramBase + options.memory.ramSize;
     this.ramOffset = options.memory.ramOffset;
+    options.memory.decodeCache.register(this.writeTlb);
     this.reset(BigInt(options.memory.ramBase));
   }
 
@@ -96,6 +97,7 @@ export class Hart {
     this.pc = pc;
     this.pmp.refresh();
     this.flushTlb();
+    this.memory.decodeCache.clear();
   }
 
   get pc(): bigint {
@@ -299,6 +301,7 @@ export class Hart {
       const off = paddr - this.ramBase + this.ramOffset;
       const u8 = this.memory.u8;
       for (let i = 0; i < size; i++) u8[off + i] = value >>> (8 * i);
+      this.noteWrite(off);
       return;
     }
     this.exitLoop = true;
@@ -394,10 +397,19 @@ export class Hart {
     }
   }
 
-  /** Caches a translation when the whole page is RAM and PMP allows every access to it. */
+  /** A write reached RAM at this guest-memory offset without the TLB: drop decoded code there. */
+  noteWrite(offset: number): void {
+    if (this.memory.decodeCache.written(offset)) this.exitLoop = true;
+  }
+
+  /**
+   * Caches a translation when the whole page is RAM and PMP allows every access to it; pages
+   * holding decoded code are never cached for writes.
+   */
   private fillTlb(tlb: Tlb, vLo: number, vHi: number, paddr: number, access: Access): void {
     const page = paddr - (paddr % 4096);
     if (page < this.ramBase || page + 4096 > this.ramEnd) return;
+    if (access === Access.Store && this.memory.decodeCache.holds(page - this.ramBase + this.ramOffset)) return;
     if (!this.pmp.grantsPage(page, access === Access.Store ? PmpAccess.Write : access === Access.Fetch ? PmpAccess.Execute : PmpAccess.Read,
       access === Access.Fetch ? this.priv : this.dataPriv())) return;
     tlb.fill(vLo, vHi, page - this.ramBase + this.ramOffset);

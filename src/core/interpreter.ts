@@ -6,7 +6,7 @@
 import type { Hart } from './hart.js';
 import { TRAP } from './hart.js';
 import { F64_INSTRET, PC, PRIV, WAITING } from './hart-state.js';
-import { buildDispatchTable, decodeOp, dispatchKey, Op } from './decode/instruction-table.js';
+import { buildDispatchTable, decodeOp, dispatchKey, Format, INSTRUCTIONS, Op } from './decode/instruction-table.js';
 import { buildCompressedTable } from './decode/compressed.js';
 import { disassemble, disassembleCompressed } from './decode/disassembler.js';
 import { Cause } from './privilege.js';
@@ -27,6 +27,36 @@ function decodeSlow(insn: number): Op {
     if (slowDecodes.size < 4096) slowDecodes.set(insn, op);
   }
   return op;
+}
+
+/** log2 of the access size of each load, indexed by Op. */
+const LOAD_WIDTH = new Uint8Array(256);
+LOAD_WIDTH[Op.LB] = 0; LOAD_WIDTH[Op.LBU] = 0;
+LOAD_WIDTH[Op.LH] = 1; LOAD_WIDTH[Op.LHU] = 1;
+LOAD_WIDTH[Op.LW] = 2; LOAD_WIDTH[Op.LWU] = 2;
+LOAD_WIDTH[Op.LD] = 3;
+
+/**
+ * A decoded instruction's fields in one word: op (bits 7:0), the word indices of rd (14:8,
+ * x0 mapped to the sink), rs1 (20:15), rs2 (26:21), and the length in bytes (29:27).
+ */
+function packFields(insn: number, op: Op, len: number): number {
+  const rd = ((insn >>> 6) & 62) || 64;
+  return op | (rd << 8) | (((insn >>> 14) & 62) << 15) | (((insn >>> 19) & 62) << 21) | (len << 27);
+}
+
+/** The immediate the interpreter needs for `op`; rarer instructions keep the whole word. */
+function immediateOf(insn: number, op: Op): number {
+  if (op >= Op.LR_W || (op >= Op.FENCE_I && op <= Op.CSRRCI)) return insn;
+  switch (INSTRUCTIONS[op]!.format) {
+    case Format.U: return insn & 0xfffff000;
+    case Format.J: return ((insn >> 11) & 0xfff00000) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
+    case Format.B: return ((insn >> 19) & 0xfffff000) | ((insn << 4) & 0x800) | ((insn >>> 20) & 0x7e0) | ((insn >>> 7) & 0x1e);
+    case Format.S: return ((insn >> 20) & ~31) | ((insn >>> 7) & 31);
+    case Format.Shift: return (insn >>> 20) & (op >= Op.SLLIW && op <= Op.SRAIW ? 31 : 63);
+    case Format.I: case Format.Load: return insn >> 20;
+    default: return 0;
+  }
 }
 
 /** Runs up to `budget` instructions on `hart` (see Hart.run). */
@@ -52,6 +82,8 @@ export function execute(hart: Hart, budget: number): void {
   let pageTagLo = 1;
   let pageTagHi = 0;
   let pageBase = 0;
+  let decoded: Int32Array | null = null;
+  const decodeCache = mem.decodeCache;
 
   while (executed < budget && !hart.stopRequested) {
     hart.exitLoop = false;
@@ -68,7 +100,7 @@ export function execute(hart: Hart, budget: number): void {
     if (s[WAITING] !== 0) break;
     try {
       while (executed < limit) {
-        // ---- fetch ----
+        // ---- fetch and decode, through the page's decode cache when it has one ----
         if ((pcLo & ~0xfff) !== pageTagLo || pcHi !== pageTagHi) {
           const t = (pcLo >>> 12) & 255;
           if (fTagLo[t] === (pcLo & ~0xfff) && fTagHi[t] === pcHi) {
@@ -79,52 +111,64 @@ export function execute(hart: Hart, budget: number): void {
           }
           pageTagLo = pcLo & ~0xfff;
           pageTagHi = pcHi;
+          decoded = pageBase >= 0 && trace === null ? decodeCache.page(pageBase) : null;
         }
-        let insn: number;
-        let raw: number;
-        let len: number;
-        if (pageBase >= 0) raw = u16[(pageBase + (pcLo & 0xfff)) >>> 1]!;
-        else raw = hart.fetchHalfSlow(pcLo, pcHi);
-        if ((raw & 3) !== 3) {
-          insn = compressed[raw]!;
-          len = 2;
-          if (insn === 0) hart.raise(Cause.IllegalInstruction, raw, 0);
+        const slot = pcLo & 0xffe;
+        let packed: number;
+        let imm: number;
+        if (decoded !== null && (packed = decoded[slot]!) !== 0) {
+          imm = decoded[slot + 1]!;
         } else {
-          len = 4;
-          if ((pcLo & 0xfff) !== 0xffe && pageBase >= 0) {
-            insn = raw | (u16[((pageBase + (pcLo & 0xfff)) >>> 1) + 1]! << 16);
+          let raw: number;
+          let insn: number;
+          if (pageBase >= 0) raw = u16[(pageBase + slot) >>> 1]!;
+          else raw = hart.fetchHalfSlow(pcLo, pcHi);
+          let len = 4;
+          if ((raw & 3) !== 3) {
+            insn = compressed[raw]!;
+            len = 2;
+            if (insn === 0) hart.raise(Cause.IllegalInstruction, raw, 0);
+          } else if (slot !== 0xffe && pageBase >= 0) {
+            insn = raw | (u16[((pageBase + slot) >>> 1) + 1]! << 16);
+            raw = insn;
           } else {
             // The upper half lies on the next page (or this page is not plain RAM).
             const nLo = (pcLo + 2) | 0;
             const nHi = (nLo >>> 0) < 2 ? (pcHi + 1) | 0 : pcHi;
             insn = raw | (hart.fetchHalfSlow(nLo, nHi) << 16);
+            raw = insn;
           }
-          raw = insn;
+          if (trace !== null) traceInstruction(hart, trace, raw, len, pcLo, pcHi);
+          let op = dispatch[dispatchKey(insn)]! as Op;
+          if (op === Op.SLOW) op = decodeSlow(insn);
+          if (op === Op.ILLEGAL) hart.raise(Cause.IllegalInstruction, raw, 0);
+          packed = packFields(insn, op, len);
+          imm = immediateOf(insn, op);
+          if (decoded !== null && (len === 2 || slot !== 0xffe)) {
+            decoded[slot] = packed;
+            decoded[slot + 1] = imm;
+          }
         }
-        if (trace !== null) traceInstruction(hart, trace, raw, len, pcLo, pcHi);
-
-        let op = dispatch[dispatchKey(insn)]! as Op;
-        if (op === Op.SLOW) op = decodeSlow(insn);
-        const rd = ((insn >>> 6) & 62) || 64; // word index of rd; x0 goes to the sink
-        const r1 = (insn >>> 14) & 62;
-        const r2 = (insn >>> 19) & 62;
+        const op = (packed & 0xff) as Op;
+        const rd = (packed >>> 8) & 127; // word index of rd; x0 maps to the sink
+        const r1 = (packed >>> 15) & 63;
+        const r2 = (packed >>> 21) & 63;
+        const len = (packed >>> 27) & 7;
 
         taken: {
         switch (op) {
           // ---- upper immediates and jumps ----
           case Op.LUI:
-            s[rd] = insn & 0xfffff000;
-            s[rd + 1] = insn >> 31;
+            s[rd] = imm;
+            s[rd + 1] = imm >> 31;
             break;
           case Op.AUIPC: {
-            const imm = insn & 0xfffff000;
             const lo = (pcLo + imm) | 0;
             s[rd + 1] = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
             s[rd] = lo;
             break;
           }
           case Op.JAL: {
-            const imm = ((insn >> 11) & 0xfff00000) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
             const link = (pcLo + len) | 0;
             s[rd + 1] = (link >>> 0) < len ? (pcHi + 1) | 0 : pcHi;
             s[rd] = link;
@@ -135,7 +179,6 @@ export function execute(hart: Hart, budget: number): void {
             continue;
           }
           case Op.JALR: {
-            const imm = insn >> 20;
             const bLo = s[r1]!, bHi = s[r1 + 1]!;
             const link = (pcLo + len) | 0;
             s[rd + 1] = (link >>> 0) < len ? (pcHi + 1) | 0 : pcHi;
@@ -177,11 +220,10 @@ export function execute(hart: Hart, budget: number): void {
 
           // ---- loads: TLB hit on an aligned address reads RAM directly ----
           case Op.LB: case Op.LBU: case Op.LH: case Op.LHU: case Op.LW: case Op.LWU: case Op.LD: {
-            const imm = insn >> 20;
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
-            const width = (insn >>> 12) & 3; // log2 of the size
+            const width = LOAD_WIDTH[op]!; // log2 of the size
             const t = (aLo >>> 12) & 255;
             let lo: number;
             let hi = 0;
@@ -214,11 +256,10 @@ export function execute(hart: Hart, budget: number): void {
 
           // ---- stores ----
           case Op.SB: case Op.SH: case Op.SW: case Op.SD: {
-            const imm = ((insn >> 20) & ~31) | ((insn >>> 7) & 31);
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
-            const width = (insn >>> 12) & 3;
+            const width = op - Op.SB;
             const t = (aLo >>> 12) & 255;
             const vLo = s[r2]!;
             if (wTagLo[t] === (aLo & (~0xfff | ((1 << width) - 1))) && wTagHi[t] === aHi) {
@@ -238,7 +279,6 @@ export function execute(hart: Hart, budget: number): void {
 
           // ---- integer register-immediate ----
           case Op.ADDI: {
-            const imm = insn >> 20;
             const aLo = s[r1]!;
             const lo = (aLo + imm) | 0;
             s[rd + 1] = (s[r1 + 1]! + (imm >> 31) + ((lo >>> 0) < (aLo >>> 0) ? 1 : 0)) | 0;
@@ -246,25 +286,23 @@ export function execute(hart: Hart, budget: number): void {
             break;
           }
           case Op.SLTI: {
-            const imm = insn >> 20;
             const aHi = s[r1 + 1]!, bHi = imm >> 31;
             s[rd] = aHi < bHi || (aHi === bHi && (s[r1]! >>> 0) < (imm >>> 0)) ? 1 : 0;
             s[rd + 1] = 0;
             break;
           }
           case Op.SLTIU: {
-            const imm = insn >> 20;
             const aHi = s[r1 + 1]! >>> 0, bHi = (imm >> 31) >>> 0;
             s[rd] = aHi < bHi || (aHi === bHi && (s[r1]! >>> 0) < (imm >>> 0)) ? 1 : 0;
             s[rd + 1] = 0;
             break;
           }
-          case Op.XORI: { const imm = insn >> 20; s[rd + 1] = s[r1 + 1]! ^ (imm >> 31); s[rd] = s[r1]! ^ imm; break; }
-          case Op.ORI: { const imm = insn >> 20; s[rd + 1] = s[r1 + 1]! | (imm >> 31); s[rd] = s[r1]! | imm; break; }
-          case Op.ANDI: { const imm = insn >> 20; s[rd + 1] = s[r1 + 1]! & (imm >> 31); s[rd] = s[r1]! & imm; break; }
-          case Op.SLLI: shiftLeft(rd, s[r1]!, s[r1 + 1]!, (insn >>> 20) & 63); break;
-          case Op.SRLI: shiftRight(rd, s[r1]!, s[r1 + 1]!, (insn >>> 20) & 63, false); break;
-          case Op.SRAI: shiftRight(rd, s[r1]!, s[r1 + 1]!, (insn >>> 20) & 63, true); break;
+          case Op.XORI: { s[rd + 1] = s[r1 + 1]! ^ (imm >> 31); s[rd] = s[r1]! ^ imm; break; }
+          case Op.ORI: { s[rd + 1] = s[r1 + 1]! | (imm >> 31); s[rd] = s[r1]! | imm; break; }
+          case Op.ANDI: { s[rd + 1] = s[r1 + 1]! & (imm >> 31); s[rd] = s[r1]! & imm; break; }
+          case Op.SLLI: shiftLeft(rd, s[r1]!, s[r1 + 1]!, imm); break;
+          case Op.SRLI: shiftRight(rd, s[r1]!, s[r1 + 1]!, imm, false); break;
+          case Op.SRAI: shiftRight(rd, s[r1]!, s[r1 + 1]!, imm, true); break;
 
           // ---- integer register-register ----
           case Op.ADD: {
@@ -300,10 +338,10 @@ export function execute(hart: Hart, budget: number): void {
           case Op.AND: s[rd + 1] = s[r1 + 1]! & s[r2 + 1]!; s[rd] = s[r1]! & s[r2]!; break;
 
           // ---- 32-bit operations, results sign-extended ----
-          case Op.ADDIW: { const v = (s[r1]! + (insn >> 20)) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
-          case Op.SLLIW: { const v = s[r1]! << ((insn >>> 20) & 31); s[rd] = v; s[rd + 1] = v >> 31; break; }
-          case Op.SRLIW: { const v = (s[r1]! >>> ((insn >>> 20) & 31)) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
-          case Op.SRAIW: { const v = s[r1]! >> ((insn >>> 20) & 31); s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.ADDIW: { const v = (s[r1]! + imm) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.SLLIW: { const v = s[r1]! << imm; s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.SRLIW: { const v = (s[r1]! >>> imm) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
+          case Op.SRAIW: { const v = s[r1]! >> imm; s[rd] = v; s[rd + 1] = v >> 31; break; }
           case Op.ADDW: { const v = (s[r1]! + s[r2]!) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
           case Op.SUBW: { const v = (s[r1]! - s[r2]!) | 0; s[rd] = v; s[rd + 1] = v >> 31; break; }
           case Op.SLLW: { const v = s[r1]! << (s[r2]! & 31); s[rd] = v; s[rd + 1] = v >> 31; break; }
@@ -327,22 +365,21 @@ export function execute(hart: Hart, budget: number): void {
 
           case Op.FENCE:
             break; // one hart, memory accesses complete in order
-          case Op.ILLEGAL:
-            hart.raise(Cause.IllegalInstruction, raw, 0);
-            break;
-
-          default:
+          default: {
+            // The rarer instructions keep the whole word as their "immediate".
+            const raw = len !== 2 ? imm : pageBase >= 0 ? u16[(pageBase + slot) >>> 1]! : hart.fetchHalfSlow(pcLo, pcHi);
             if (op >= Op.FLW) {
-              executeFloat(hart, insn, op, raw);
+              executeFloat(hart, imm, op, raw);
+              if (hart.exitLoop) limit = executed + 1;
             } else if (op >= Op.LR_W) {
-              executeAtomic(hart, insn, op);
+              executeAtomic(hart, imm, op);
               if (hart.exitLoop) limit = executed + 1;
             } else {
               // System instructions may change privilege, the pc, translation or counters.
               hart.d[F64_INSTRET] = retiredBase + executed;
               s[PC] = pcLo;
               s[PC + 1] = pcHi;
-              if (executeSystem(hart, insn, op, raw, len)) {
+              if (executeSystem(hart, imm, op, raw, len)) {
                 pcLo = s[PC]!;
                 pcHi = s[PC + 1]!;
                 executed++;
@@ -352,6 +389,7 @@ export function execute(hart: Hart, budget: number): void {
               if (hart.exitLoop) limit = executed + 1;
             }
             break;
+          }
         }
         pcLo = (pcLo + len) | 0;
         if ((pcLo >>> 0) < len) pcHi = (pcHi + 1) | 0;
@@ -359,7 +397,6 @@ export function execute(hart: Hart, budget: number): void {
         continue;
         }
         // A taken branch: pc + B-immediate (always 2-byte aligned, so never misaligned with C).
-        const imm = ((insn >> 19) & 0xfffff000) | ((insn << 4) & 0x800) | ((insn >>> 20) & 0x7e0) | ((insn >>> 7) & 0x1e);
         const lo = (pcLo + imm) | 0;
         pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
         pcLo = lo;
@@ -375,6 +412,8 @@ export function execute(hart: Hart, budget: number): void {
       hart.enterTrap(hart.trapCause, false, hart.trapTvalLo, hart.trapTvalHi, pcLo, pcHi);
       pcLo = s[PC]!;
       pcHi = s[PC + 1]!;
+      // A trap retires nothing but still spends budget, so a trap loop cannot hang the host.
+      budget--;
     }
   }
   s[PC] = pcLo;

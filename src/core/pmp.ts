@@ -14,7 +14,6 @@ const A_MASK = 0x18;
 const A_TOR = 0x08;
 const A_NA4 = 0x10;
 const LOCK = 0x80;
-const TWO32 = 4294967296;
 
 export class Pmp {
   /** Region bounds [start, end) in bytes per entry; end = 0 when the entry is off. */
@@ -59,7 +58,6 @@ export class Pmp {
       this.cfg[i] = cfg;
       const lo = this.s[PMPADDR + 2 * i]! >>> 0;
       const hi = this.s[PMPADDR + 2 * i + 1]! & 0x3fffff;
-      const addr = hi * TWO32 + lo; // address bits 55:2
       const mode = cfg & A_MASK;
       if (mode === 0) {
         this.start[i] = 0;
@@ -67,25 +65,21 @@ export class Pmp {
         continue;
       }
       this.anyActive = true;
+      // pmpaddr holds address bits 55:2; byte addresses stay exact below 2^53.
       if (mode === A_TOR) {
-        const prev = i === 0 ? 0 : (this.s[PMPADDR + 2 * i - 1]! & 0x3fffff) * TWO32 + (this.s[PMPADDR + 2 * i - 2]! >>> 0);
-        this.start[i] = prev * 4;
-        this.end[i] = addr * 4;
+        this.start[i] = i === 0 ? 0 : byteAddress(this.s[PMPADDR + 2 * i - 2]! >>> 0, this.s[PMPADDR + 2 * i - 1]! & 0x3fffff);
+        this.end[i] = byteAddress(lo, hi);
       } else if (mode === A_NA4) {
-        this.start[i] = addr * 4;
-        this.end[i] = addr * 4 + 4;
+        this.start[i] = byteAddress(lo, hi);
+        this.end[i] = this.start[i]! + 4;
       } else {
-        // NAPOT: the count of trailing ones t encodes a 2^(t+3)-byte region.
-        let t = 0;
-        let rest = addr;
-        while (t < 54 && rest % 2 === 1) {
-          t++;
-          rest = Math.floor(rest / 2);
-        }
-        const size = 2 ** (t + 3);
-        const base = (addr - (2 ** t - 1)) * 4;
+        // NAPOT: t trailing ones encode a 2^(t+3)-byte region whose base has those bits clear.
+        const t = lo === 0xffffffff ? 32 + trailingOnes(hi) : trailingOnes(lo);
+        const base = t >= 32
+          ? byteAddress(0, t >= 54 ? 0 : hi & ~((1 << (t - 32)) - 1))
+          : byteAddress((lo & ~((1 << t) - 1)) >>> 0, hi);
         this.start[i] = base;
-        this.end[i] = base + size;
+        this.end[i] = base + 2 ** (Math.min(t, 54) + 3);
       }
     }
   }
@@ -111,4 +105,12 @@ export class Pmp {
   grantsPage(page: number, access: PmpAccess, priv: Priv): boolean {
     return this.check(page, 4096, access, priv);
   }
+}
+
+function byteAddress(lo: number, hi: number): number {
+  return hi * 17179869184 + lo * 4; // hi * 2^34 + lo * 2^2
+}
+
+function trailingOnes(v: number): number {
+  return 31 - Math.clz32(~v & (v + 1));
 }

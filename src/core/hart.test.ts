@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GuestMemory } from './guest-memory.js';
+import { Hart, Mip, StopReason } from './hart.js';
+import type { SystemBus } from './system-bus.js';
+
+// Hand-encoded RV64I instructions (Unprivileged ISA chapter 24), enough for small programs.
+const addi = (rd: number, rs1: number, imm: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13;
+const lui = (rd: number, imm20: number) => ((imm20 & 0xfffff) << 12) | (rd << 7) | 0x37;
+const sw = (rs2: number, rs1: number, imm: number) =>
+  (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (2 << 12) | ((imm & 31) << 7) | 0x23;
+const lw = (rd: number, rs1: number, imm: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (2 << 12) | (rd << 7) | 0x03;
+const auipc = (rd: number, imm20: number) => ((imm20 & 0xfffff) << 12) | (rd << 7) | 0x17;
+const csrrw = (rd: number, csr: number, rs1: number) => (csr << 20) | (rs1 << 15) | (1 << 12) | (rd << 7) | 0x73;
+const csrrs = (rd: number, csr: number, rs1: number) => (csr << 20) | (rs1 << 15) | (2 << 12) | (rd << 7) | 0x73;
+const beq = (rs1: number, rs2: number, offset: number) =>
+  (((offset >> 12) & 1) << 31) | (((offset >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) |
+  (((offset >> 1) & 0xf) << 8) | (((offset >> 11) & 1) << 7) | 0x63;
+const WFI = 0x10500073;
+const LOOP = 0x0000006f; // jal x0, 0
+
+const RAM = 0x80000000;
+const noDevices: SystemBus = { read: () => -1, write: () => false };
+
+function boot(program: number[], bus: SystemBus = noDevices): Hart {
+  const memory = new GuestMemory({ ramBase: RAM, ramSize: 1 << 20, harts: 1 });
+  const bytes = new Uint8Array(new Int32Array(program).buffer);
+  memory.writeRam(RAM, bytes);
+  return new Hart({ memory, hartId: 0, bus, time: { now: () => 0 } });
+}
+
+test('run() stops after the budget and counts retired instructions', () => {
+  const hart = boot([addi(1, 1, 1), addi(1, 1, 1), addi(1, 1, 1), LOOP]);
+  assert.equal(hart.run(2), StopReason.Budget);
+  assert.equal(hart.getRegister(1), 2n);
+  assert.equal(hart.instret, 2);
+  hart.run(10);
+  assert.equal(hart.getRegister(1), 3n);
+  assert.equal(hart.pc, BigInt(RAM + 12));
+});
+
+test('a store over an instruction already executed takes effect without FENCE.I', () => {
+  // x2 = address of the patched slot; the loop body runs once, is patched, then runs again.
+  const program = [
+    auipc(2, 0), // 0: x2 = RAM
+    addi(1, 1, 1), // 4: x1 += 1 (patched to x1 += 100)
+    lw(3, 2, 28), // 8: x3 = the replacement word
+    sw(3, 2, 4), // 12: patch
+    addi(4, 4, 1), // 16: x4 counts passes
+    addi(5, 0, 1), // 20
+    beq(5, 4, -20), // 24: back to 4 on the first pass
+    addi(1, 1, 100), // 28: data: the replacement instruction
+  ];
+  program.push(LOOP);
+  const hart = boot(program);
+  hart.run(11);
+  // First pass: x1 = 1; second pass executes the patched word: x1 = 101.
+  assert.equal(hart.getRegister(4), 2n);
+  assert.equal(hart.getRegister(1), 101n);
+});
+
+test('WFI waits until an enabled interrupt is pending, then the trap is taken', () => {
+  const MIE = 0x304, MTVEC = 0x305, MSTATUS = 0x300;
+  const hart = boot([
+    auipc(1, 1), // x1 = handler address, RAM + 0x1000
+    csrrw(0, MTVEC, 1),
+    addi(2, 0, 0x80), // MTIE
+    csrrw(0, MIE, 2),
+    addi(3, 0, 8), // MIE bit in mstatus
+    csrrs(0, MSTATUS, 3),
+    WFI,
+    LOOP,
+  ]);
+  hart.memory.writeRam(RAM + 0x1000, new Uint8Array(new Int32Array([LOOP]).buffer));
+  assert.equal(hart.run(100), StopReason.WaitForInterrupt);
+  assert.equal(hart.isWaitingForInterrupt(), true);
+  assert.equal(hart.run(100), StopReason.WaitForInterrupt, 'still nothing pending');
+  hart.setPending(Mip.MTIP);
+  hart.run(1);
+  assert.equal(hart.isWaitingForInterrupt(), false);
+  assert.equal(hart.pc, 0x80001000n, 'the trap went to the handler');
+});
+
+test('a store to an address where nothing answers raises a store access fault', () => {
+  const MCAUSE = 0x342, MTVAL = 0x343, MTVEC = 0x305;
+  const hart = boot([
+    auipc(1, 0),
+    addi(1, 1, 0x100), // handler at RAM + 0x100
+    csrrw(0, MTVEC, 1),
+    lui(2, 0x40000), // 0x40000000: nothing there
+    sw(0, 2, 0),
+  ]);
+  const handler = new Int32Array([csrrs(10, MCAUSE, 0), csrrs(11, MTVAL, 0), LOOP]);
+  hart.memory.writeRam(RAM + 0x100, new Uint8Array(handler.buffer));
+  hart.run(20);
+  assert.equal(hart.getRegister(10), 7n);
+  assert.equal(hart.getRegister(11), 0x40000000n);
+});
+
+test('an MMIO write can stop the run after the current instruction', () => {
+  let hart: Hart | undefined;
+  const bus: SystemBus = {
+    read: () => -1,
+    write: (paddr) => {
+      if (paddr !== 0x100000) return false;
+      hart!.requestStop();
+      return true;
+    },
+  };
+  hart = boot([lui(1, 0x100), sw(0, 1, 0), addi(2, 0, 1), LOOP], bus);
+  assert.equal(hart.run(1000), StopReason.Stop);
+  assert.equal(hart.instret, 2);
+  assert.equal(hart.getRegister(2), 0n);
+});
