@@ -36,6 +36,21 @@ LOAD_WIDTH[Op.LH] = 1; LOAD_WIDTH[Op.LHU] = 1;
 LOAD_WIDTH[Op.LW] = 2; LOAD_WIDTH[Op.LWU] = 2;
 LOAD_WIDTH[Op.LD] = 3;
 
+/** A load that missed the TLB or is misaligned: the slow path, then extension into rd. */
+function loadSlow(hart: Hart, rd: number, aLo: number, aHi: number, op: Op): void {
+  hart.loadSlow(aLo, aHi, 1 << LOAD_WIDTH[op]!);
+  let lo = hart.loadLo;
+  let hi = 0;
+  switch (op) {
+    case Op.LB: lo = (lo << 24) >> 24; hi = lo >> 31; break;
+    case Op.LH: lo = (lo << 16) >> 16; hi = lo >> 31; break;
+    case Op.LW: hi = lo >> 31; break;
+    case Op.LD: hi = hart.loadHi; break;
+  }
+  hart.s[rd] = lo;
+  hart.s[rd + 1] = hi;
+}
+
 /**
  * A decoded instruction's fields in one word: op (bits 7:0), the word indices of rd (14:8,
  * x0 mapped to the sink), rs1 (20:15), rs2 (26:21), and the length in bytes (29:27).
@@ -219,59 +234,159 @@ export function execute(hart: Hart, budget: number): void {
           }
 
           // ---- loads: TLB hit on an aligned address reads RAM directly ----
-          case Op.LB: case Op.LBU: case Op.LH: case Op.LHU: case Op.LW: case Op.LWU: case Op.LD: {
+          // ---- loads: a TLB hit on an aligned address reads RAM directly ----
+          case Op.LB: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
-            const width = LOAD_WIDTH[op]!; // log2 of the size
             const t = (aLo >>> 12) & 255;
-            let lo: number;
-            let hi = 0;
-            if (rTagLo[t] === (aLo & (~0xfff | ((1 << width) - 1))) && rTagHi[t] === aHi) {
-              const off = rBase[t]! + (aLo & 0xfff);
-              switch (op) {
-                case Op.LB: lo = (u8[off >>> 0]! << 24) >> 24; hi = lo >> 31; break;
-                case Op.LBU: lo = u8[off >>> 0]!; break;
-                case Op.LH: lo = (u16[off >>> 1]! << 16) >> 16; hi = lo >> 31; break;
-                case Op.LHU: lo = u16[off >>> 1]!; break;
-                case Op.LW: lo = i32[off >>> 2]!; hi = lo >> 31; break;
-                case Op.LWU: lo = i32[off >>> 2]!; break;
-                default: lo = i32[off >>> 2]!; hi = i32[(off >>> 2) + 1]!; break;
-              }
+            if (rTagLo[t] === (aLo & 0xfffff000) && rTagHi[t] === aHi) {
+              const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
+              const v = (u8[off]! << 24) >> 24; s[rd] = v; s[rd + 1] = v >> 31;
             } else {
-              hart.loadSlow(aLo, aHi, 1 << width);
-              lo = hart.loadLo;
-              switch (op) {
-                case Op.LB: lo = (lo << 24) >> 24; hi = lo >> 31; break;
-                case Op.LH: lo = (lo << 16) >> 16; hi = lo >> 31; break;
-                case Op.LW: hi = lo >> 31; break;
-                case Op.LD: hi = hart.loadHi; break;
-              }
+              loadSlow(hart, rd, aLo, aHi, op);
               if (hart.exitLoop) limit = executed + 1;
             }
-            s[rd] = lo;
-            s[rd + 1] = hi;
+            break;
+          }
+          case Op.LBU: {
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const t = (aLo >>> 12) & 255;
+            if (rTagLo[t] === (aLo & 0xfffff000) && rTagHi[t] === aHi) {
+              const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
+              s[rd] = u8[off]!; s[rd + 1] = 0;
+            } else {
+              loadSlow(hart, rd, aLo, aHi, op);
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            break;
+          }
+          case Op.LH: {
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const t = (aLo >>> 12) & 255;
+            if (rTagLo[t] === (aLo & 0xfffff001) && rTagHi[t] === aHi) {
+              const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
+              const v = (u16[off >>> 1]! << 16) >> 16; s[rd] = v; s[rd + 1] = v >> 31;
+            } else {
+              loadSlow(hart, rd, aLo, aHi, op);
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            break;
+          }
+          case Op.LHU: {
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const t = (aLo >>> 12) & 255;
+            if (rTagLo[t] === (aLo & 0xfffff001) && rTagHi[t] === aHi) {
+              const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
+              s[rd] = u16[off >>> 1]!; s[rd + 1] = 0;
+            } else {
+              loadSlow(hart, rd, aLo, aHi, op);
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            break;
+          }
+          case Op.LW: {
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const t = (aLo >>> 12) & 255;
+            if (rTagLo[t] === (aLo & 0xfffff003) && rTagHi[t] === aHi) {
+              const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
+              const v = i32[off >>> 2]!; s[rd] = v; s[rd + 1] = v >> 31;
+            } else {
+              loadSlow(hart, rd, aLo, aHi, op);
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            break;
+          }
+          case Op.LWU: {
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const t = (aLo >>> 12) & 255;
+            if (rTagLo[t] === (aLo & 0xfffff003) && rTagHi[t] === aHi) {
+              const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
+              s[rd] = i32[off >>> 2]!; s[rd + 1] = 0;
+            } else {
+              loadSlow(hart, rd, aLo, aHi, op);
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            break;
+          }
+          case Op.LD: {
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const t = (aLo >>> 12) & 255;
+            if (rTagLo[t] === (aLo & 0xfffff007) && rTagHi[t] === aHi) {
+              const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
+              s[rd] = i32[off >>> 2]!; s[rd + 1] = i32[(off >>> 2) + 1]!;
+            } else {
+              loadSlow(hart, rd, aLo, aHi, op);
+              if (hart.exitLoop) limit = executed + 1;
+            }
             break;
           }
 
           // ---- stores ----
-          case Op.SB: case Op.SH: case Op.SW: case Op.SD: {
+          case Op.SB: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
-            const width = op - Op.SB;
             const t = (aLo >>> 12) & 255;
-            const vLo = s[r2]!;
-            if (wTagLo[t] === (aLo & (~0xfff | ((1 << width) - 1))) && wTagHi[t] === aHi) {
-              const off = wBase[t]! + (aLo & 0xfff);
-              switch (width) {
-                case 0: u8[off >>> 0] = vLo; break;
-                case 1: u16[off >>> 1] = vLo; break;
-                case 2: i32[off >>> 2] = vLo; break;
-                default: i32[off >>> 2] = vLo; i32[(off >>> 2) + 1] = s[r2 + 1]!; break;
-              }
+            if (wTagLo[t] === (aLo & 0xfffff000) && wTagHi[t] === aHi) {
+              const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
+              u8[off] = s[r2]!;
             } else {
-              hart.storeSlow(aLo, aHi, 1 << width, vLo, s[r2 + 1]!);
+              hart.storeSlow(aLo, aHi, 1 << (op - Op.SB), s[r2]!, s[r2 + 1]!);
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            break;
+          }
+          case Op.SH: {
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const t = (aLo >>> 12) & 255;
+            if (wTagLo[t] === (aLo & 0xfffff001) && wTagHi[t] === aHi) {
+              const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
+              u16[off >>> 1] = s[r2]!;
+            } else {
+              hart.storeSlow(aLo, aHi, 1 << (op - Op.SB), s[r2]!, s[r2 + 1]!);
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            break;
+          }
+          case Op.SW: {
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const t = (aLo >>> 12) & 255;
+            if (wTagLo[t] === (aLo & 0xfffff003) && wTagHi[t] === aHi) {
+              const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
+              i32[off >>> 2] = s[r2]!;
+            } else {
+              hart.storeSlow(aLo, aHi, 1 << (op - Op.SB), s[r2]!, s[r2 + 1]!);
+              if (hart.exitLoop) limit = executed + 1;
+            }
+            break;
+          }
+          case Op.SD: {
+            const bLo = s[r1]!;
+            const aLo = (bLo + imm) | 0;
+            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const t = (aLo >>> 12) & 255;
+            if (wTagLo[t] === (aLo & 0xfffff007) && wTagHi[t] === aHi) {
+              const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
+              i32[off >>> 2] = s[r2]!; i32[(off >>> 2) + 1] = s[r2 + 1]!;
+            } else {
+              hart.storeSlow(aLo, aHi, 1 << (op - Op.SB), s[r2]!, s[r2 + 1]!);
               if (hart.exitLoop) limit = executed + 1;
             }
             break;
