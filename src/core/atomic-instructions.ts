@@ -38,7 +38,7 @@ export function executeAtomic(hart: Hart, insn: number, op: Op): void {
     if (ok) {
       i32[w] = bLo;
       if (wide) i32[w + 1] = bHi;
-      hart.noteWrite(off);
+      hart.noteWrite(off, size);
     }
     s[rd] = ok ? 0 : 1;
     s[rd + 1] = 0;
@@ -70,7 +70,7 @@ export function executeAtomic(hart: Hart, insn: number, op: Op): void {
   }
   i32[w] = lo;
   if (wide) i32[w + 1] = hi;
-  hart.noteWrite(off);
+  hart.noteWrite(off, size);
   s[rd] = oldLo;
   s[rd + 1] = oldHi;
 }

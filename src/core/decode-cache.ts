@@ -1,6 +1,7 @@
 // Decoded instructions per page of RAM, shared by every hart of a VM. A page that holds
 // decoded code is write-protected in all write TLBs, so every store to it takes the slow
-// path, which drops the page: self-modifying code stays exact without checks on fast paths.
+// path, which forgets the instructions it overwrites: self-modifying code stays exact
+// without checks on the fast paths.
 
 import type { Tlb } from './tlb.js';
 import { TLB_ENTRIES } from './tlb.js';
@@ -40,12 +41,23 @@ export class DecodeCache {
     return page;
   }
 
-  /** Called for a write at a guest-memory byte offset in RAM; true if decoded code was dropped. */
-  written(offset: number): boolean {
-    const index = (offset - this.ramOffset) >>> 12;
-    if (this.pages[index] === undefined) return false;
-    this.pages[index] = undefined;
-    return true;
+  /**
+   * Called for a store of `size` bytes at a guest-memory byte offset in RAM: forgets the
+   * instructions that overlap it (one starting up to 2 bytes earlier may reach into it).
+   */
+  written(offset: number, size: number): void {
+    const page = this.pages[(offset - this.ramOffset) >>> 12];
+    if (page === undefined) return;
+    const first = Math.max(0, (offset & 0xffe) - 2);
+    const last = Math.min(0xffe, (offset + size - 1) & 0xfff);
+    for (let slot = first; slot <= last; slot += 2) page[slot] = 0;
+  }
+
+  /** Drops every decoded instruction of the pages in [offset, offset + length). */
+  drop(offset: number, length: number): void {
+    for (let page = offset - (offset % 4096); page < offset + length; page += 4096) {
+      this.pages[(page - this.ramOffset) >>> 12] = undefined;
+    }
   }
 
   clear(): void {

@@ -80,7 +80,7 @@ export class GuestMemory {
     }
     const start = this.ramOffset + (paddr - this.ramBase);
     this.u8.set(bytes, start);
-    for (let page = start - (start % 4096); page < start + bytes.length; page += 4096) this.decodeCache.written(page);
+    this.decodeCache.drop(start, bytes.length);
   }
 
   /** Reads bytes from RAM at a guest-physical address. */

@@ -301,7 +301,7 @@ export class Hart {
       const off = paddr - this.ramBase + this.ramOffset;
       const u8 = this.memory.u8;
       for (let i = 0; i < size; i++) u8[off + i] = value >>> (8 * i);
-      this.noteWrite(off);
+      this.memory.decodeCache.written(off, size);
       return;
     }
     this.exitLoop = true;
@@ -397,9 +397,9 @@ export class Hart {
     }
   }
 
-  /** A write reached RAM at this guest-memory offset without the TLB: drop decoded code there. */
-  noteWrite(offset: number): void {
-    if (this.memory.decodeCache.written(offset)) this.exitLoop = true;
+  /** A write of `size` bytes reached RAM at this guest-memory offset without the TLB. */
+  noteWrite(offset: number, size: number): void {
+    this.memory.decodeCache.written(offset, size);
   }
 
   /**

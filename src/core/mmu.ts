@@ -75,7 +75,7 @@ export function translate(hart: Hart, vLo: number, vHi: number, access: Access):
     if ((lo & needed) !== needed) {
       lo |= needed;
       i32[word] = lo;
-      hart.noteWrite(word * 4);
+      hart.noteWrite(word * 4, 4);
     }
     const pageInSpan = level === 0 ? 0 : vpnLow(vLo, vHi, level);
     return (ppn + pageInSpan) * 4096 + (vLo & 0xfff);
