@@ -35,16 +35,14 @@ function multiplyUnsigned(aLo: number, aHi: number, bLo: number, bHi: number): v
 
 /** MUL: the low 64 bits of the product (the same for signed and unsigned operands). */
 export function mul(aLo: number, aHi: number, bLo: number, bHi: number): void {
-  // Low 64 bits: aLo*bLo in full plus the low words of the cross products.
+  // The high word of aLo * bLo from 16-bit halves; every partial sum stays below 2^32.
   const a0 = aLo & 0xffff, a1 = aLo >>> 16;
   const b0 = bLo & 0xffff, b1 = bLo >>> 16;
-  const low = a0 * b0;
-  const mid = a1 * b0 + a0 * b1 + Math.floor(low / 65536);
-  const lo = ((low & 0xffff) | ((mid % 65536) << 16)) | 0;
-  const carry = Math.floor(mid / 65536) + a1 * b1;
-  const hi = (carry % TWO32 + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) | 0;
-  result.lo = lo;
-  result.hi = hi;
+  const t = a1 * b0 + ((a0 * b0) >>> 16);
+  const u = a0 * b1 + (t & 0xffff);
+  const carry = a1 * b1 + (t >>> 16) + (u >>> 16);
+  result.lo = Math.imul(aLo, bLo);
+  result.hi = (carry + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) | 0;
 }
 
 /** MULHU, MULH, MULHSU: the high 64 bits of the product. */

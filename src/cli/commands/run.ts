@@ -1,0 +1,226 @@
+// `vireo run`: boots a kernel or bare-metal program on the board with UART0 on stdin/stdout,
+// and turns how the guest ended into an exit status.
+
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_RAM_MIB, Machine, type RunResult } from '../../machine/machine.js';
+import { SerialConsole } from '../serial-console.js';
+import { UsageError } from '../usage-error.js';
+
+export const RUN_HELP = `Usage: vireo run --bios none --kernel FILE [options]
+
+Boots FILE on one RV64GC hart with no firmware: the hart starts in M-mode at the
+program's entry point with a0 = 0 (hart id) and a1 = the device tree's address.
+FILE is an ELF64 RISC-V executable, or a flat binary loaded at 0x80000000.
+UART0 is connected to stdin and stdout. On a terminal, Ctrl-A x quits.
+
+Options:
+  --bios none               Run without firmware (the only choice for now)
+  --kernel FILE             The program to run (required)
+  -m, --memory MIB          RAM size in MiB, or with a suffix: 512M, 2G (default ${DEFAULT_RAM_MIB})
+  --append ARGS             Kernel command line, placed in /chosen/bootargs
+  --max-instructions N      Stop after N instructions
+  --timeout SECONDS         Stop after SECONDS of wall time
+  --trace                   Print every instruction to stderr (slow)
+  -h, --help                Show this help
+
+Exit status:
+  0    the guest wrote the pass value (0x5555) to the test finisher
+  N    the guest wrote (N << 16) | 0x3333; N is taken modulo 256, and 1 when that is 0
+  124  --max-instructions or --timeout was reached
+  130  stopped by Ctrl-A x or a signal
+  1    the kernel could not be read or loaded
+  2    usage error
+`;
+
+/** Exit statuses other than the guest's own codes. */
+export const EXIT_LIMIT = 124;
+export const EXIT_STOPPED = 130;
+export const EXIT_LOAD_FAILED = 1;
+/** Largest RAM one WebAssembly memory holds after the hart state blocks. */
+const MAX_RAM_MIB = 4095;
+
+export interface RunArguments {
+  kernel: string;
+  ramMiB: number;
+  append: string | undefined;
+  maxInstructions: number | undefined;
+  timeoutSeconds: number | undefined;
+  trace: boolean;
+}
+
+/** Parses `vireo run` arguments; returns null for --help. Throws UsageError. */
+export function parseRunArguments(argv: string[]): RunArguments | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        bios: { type: 'string' },
+        kernel: { type: 'string' },
+        memory: { type: 'string', short: 'm' },
+        append: { type: 'string' },
+        'max-instructions': { type: 'string' },
+        timeout: { type: 'string' },
+        trace: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError('run', describeParseError(e));
+  }
+  if (values.help) return null;
+  if (values.bios !== 'none') {
+    throw new UsageError('run', 'firmware loading is not supported yet; use --bios none');
+  }
+  if (values.kernel === undefined || values.kernel === '') throw new UsageError('run', '--kernel FILE is required');
+  return {
+    kernel: values.kernel,
+    ramMiB: values.memory === undefined ? DEFAULT_RAM_MIB : parseMemory(values.memory),
+    append: values.append,
+    maxInstructions: values['max-instructions'] === undefined ? undefined : parseCount(values['max-instructions']),
+    timeoutSeconds: values.timeout === undefined ? undefined : parseSeconds(values.timeout),
+    trace: values.trace === true,
+  };
+}
+
+/** Runs `vireo run`; resolves to the process exit status. */
+export async function runCommand(argv: string[]): Promise<number> {
+  const args = parseRunArguments(argv);
+  if (args === null) {
+    process.stdout.write(RUN_HELP);
+    return 0;
+  }
+
+  let kernel: Uint8Array;
+  try {
+    kernel = readFileSync(args.kernel);
+  } catch (e) {
+    process.stderr.write(`vireo: cannot read kernel file ${args.kernel}: ${(e as Error).message}\n`);
+    return EXIT_LOAD_FAILED;
+  }
+
+  const serial = new SerialConsole({ stdin: process.stdin, stdout: process.stdout });
+  const trace = args.trace ? new TraceWriter() : null;
+  let machine: Machine;
+  try {
+    machine = new Machine({
+      kernel,
+      ramMiB: args.ramMiB,
+      serial,
+      ...(args.append !== undefined ? { bootargs: args.append } : {}),
+      ...(args.maxInstructions !== undefined ? { maxInstructions: args.maxInstructions } : {}),
+      ...(args.timeoutSeconds !== undefined ? { timeoutMs: args.timeoutSeconds * 1000 } : {}),
+      trace: trace ? (line) => trace.line(line) : null,
+    });
+  } catch (e) {
+    if (isKnownError(e)) {
+      const what = e.kind === 'elf-loader' ? `cannot load ${args.kernel}` : 'cannot start the machine';
+      process.stderr.write(`vireo: ${what}: ${e.message}\n`);
+      return EXIT_LOAD_FAILED;
+    }
+    throw e;
+  }
+
+  const stop = () => machine.requestStop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  serial.attach((bytes) => machine.sendInput(bytes), stop);
+  let result: RunResult;
+  try {
+    result = await machine.run();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    serial.detach();
+    trace?.flush();
+  }
+  return report(result, args);
+}
+
+/** Prints how the run ended (nothing for a pass) and returns the exit status. */
+function report(result: RunResult, args: RunArguments): number {
+  const count = `${result.instructions} instruction${result.instructions === 1 ? '' : 's'}`;
+  switch (result.reason) {
+    case 'pass':
+      return 0;
+    case 'fail': {
+      process.stderr.write(`vireo: guest reported failure code ${result.code}\n`);
+      const status = result.code & 0xff;
+      return status === 0 ? 1 : status;
+    }
+    case 'instruction-limit':
+      process.stderr.write(`vireo: instruction limit reached (--max-instructions ${args.maxInstructions}) after ${count}; the guest did not power off\n`);
+      return EXIT_LIMIT;
+    case 'timeout':
+      process.stderr.write(`vireo: wall-time limit reached (--timeout ${args.timeoutSeconds} s) after ${count}; the guest did not power off\n`);
+      return EXIT_LIMIT;
+    case 'stopped':
+      process.stderr.write(`vireo: stopped after ${count}\n`);
+      return EXIT_STOPPED;
+  }
+}
+
+/** Buffers trace lines so that a line per instruction does not mean a write per instruction. */
+class TraceWriter {
+  private lines: string[] = [];
+  line(text: string): void {
+    this.lines.push(text);
+    if (this.lines.length >= 1024) this.flush();
+  }
+  flush(): void {
+    if (this.lines.length === 0) return;
+    process.stderr.write(`${this.lines.join('\n')}\n`);
+    this.lines = [];
+  }
+}
+
+function isKnownError(e: unknown): e is Error & { kind: string } {
+  return e instanceof Error && typeof (e as { kind?: unknown }).kind === 'string';
+}
+
+function describeParseError(e: unknown): string {
+  const error = e as Error & { code?: string };
+  const quoted = /'([^']+)'/.exec(error.message)?.[1];
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${quoted ?? error.message}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const option = quoted?.split(' ')[0] ?? '';
+      if (/ambiguous/.test(error.message)) return `option ${option} needs a value (for a value starting with '-', write --long-name=VALUE)`;
+      if (/missing/.test(error.message)) return `option ${option} needs a value`;
+      return `option ${option} takes no value`;
+    }
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${quoted ?? error.message}; options take the form --name VALUE`;
+    default:
+      return error.message;
+  }
+}
+
+function parseMemory(text: string): number {
+  const m = /^(\d+)([MG]i?B?)?$/i.exec(text);
+  const mib = m ? Number(m[1]) * (m[2]?.[0]?.toUpperCase() === 'G' ? 1024 : 1) : NaN;
+  if (!Number.isSafeInteger(mib) || mib < 1 || mib > MAX_RAM_MIB) {
+    throw new UsageError('run', `-m must be a RAM size from 1 to ${MAX_RAM_MIB} MiB (for example 128, 512M or 2G), got '${text}'`);
+  }
+  return mib;
+}
+
+function parseCount(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError('run', `--max-instructions must be a positive whole number, got '${text}'`);
+  }
+  return n;
+}
+
+function parseSeconds(text: string): number {
+  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0) || !Number.isFinite(n)) {
+    throw new UsageError('run', `--timeout must be a positive number of seconds, got '${text}'`);
+  }
+  return n;
+}

@@ -1,0 +1,44 @@
+// The `vireo` command line: one handler per verb. main() returns the exit status and has no
+// side effects on import, so tests and other front ends can call it.
+
+import { RUN_HELP, runCommand } from './commands/run.js';
+import { UsageError } from './usage-error.js';
+
+export const HELP = `Usage: vireo <command> [options]
+
+Vireo is a virtualization platform with its own RISC-V (RV64GC) virtual chip.
+
+Commands:
+  run       Boot a kernel or bare-metal program on the virtual board
+
+Run 'vireo <command> --help' for the options of a command.
+`;
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  run: { run: runCommand, help: RUN_HELP },
+};
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === '--help' || command === '-h' || command === 'help') {
+      const topic = command === 'help' ? rest[0] : undefined;
+      process.stdout.write(topic !== undefined && COMMANDS[topic] ? COMMANDS[topic].help : HELP);
+      return 0;
+    }
+    if (command === undefined) throw new UsageError('', 'no command given');
+    const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (handler === undefined) throw new UsageError('', `unknown command '${command}'`);
+    return await handler.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      const help = e.command === '' ? 'vireo --help' : `vireo ${e.command} --help`;
+      process.stderr.write(`vireo${e.command ? ` ${e.command}` : ''}: ${e.message}\nRun '${help}' for usage.\n`);
+      return 2;
+    }
+    const error = e as Error;
+    process.stderr.write(`vireo: internal error: ${error.stack ?? String(e)}\n`);
+    if (error.cause !== undefined) process.stderr.write(`caused by: ${(error.cause as Error).stack ?? String(error.cause)}\n`);
+    return 70;
+  }
+}

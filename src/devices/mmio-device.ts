@@ -1,0 +1,31 @@
+// The contract between the bus and a memory-mapped device, and the tiny interfaces a device is
+// given instead of the machine (so each device can be tested on its own).
+
+/** Width of one MMIO access in bytes; the hart splits 8-byte accesses into two 4-byte ones. */
+export type AccessSize = 1 | 2 | 4;
+
+/**
+ * A device on the system bus. Offsets are relative to the device's own base: a device never
+ * learns where it is mapped. Every offset inside the mapped window answers (unimplemented
+ * registers read as zero and ignore writes), so guest mistakes never become host exceptions.
+ */
+export interface MmioDevice {
+  /** The register value at `offset`, zero-extended to `size` bytes. */
+  read(offset: number, size: AccessSize): number;
+  write(offset: number, size: AccessSize, value: number): void;
+}
+
+/** One level-triggered interrupt wire, from a device to an interrupt controller or a hart's mip bit. */
+export interface IrqLine {
+  set(level: boolean): void;
+}
+
+/** Where a device sends the bytes it transmits (a terminal, a log, a test buffer). */
+export interface ByteSink {
+  write(byte: number): void;
+}
+
+/** A monotonic tick counter (the board's mtime, in timebase ticks). */
+export interface TickClock {
+  now(): number;
+}

@@ -1,0 +1,171 @@
+// The board's device tree, built from what is actually attached: one createXNode() per node.
+// Bindings: Linux Documentation/devicetree/bindings (riscv/cpus.yaml, serial/8250.yaml,
+// timer/sifive,clint.yaml, power/reset/syscon-poweroff.yaml and syscon-reboot.yaml).
+
+import { FinisherStatus } from '../../devices/test-finisher.js';
+import type { Region } from '../layout.js';
+import { FdtNode, cells64 } from './fdt-node.js';
+import { writeFdt } from './fdt-writer.js';
+
+/** ISA string and extension list the hart implements (riscv/extensions.yaml). */
+export const RISCV_ISA = 'rv64imafdc_zicsr_zifencei';
+export const RISCV_ISA_BASE = 'rv64i';
+export const RISCV_ISA_EXTENSIONS = ['i', 'm', 'a', 'f', 'd', 'c', 'zicsr', 'zifencei', 'zicntr'] as const;
+export const MMU_TYPE = 'riscv,sv48';
+
+/** mip bit numbers a CLINT drives, for interrupts-extended (Priv. spec 3.1.9). */
+const IRQ_M_SOFT = 3;
+const IRQ_M_TIMER = 7;
+
+export interface BoardDescription {
+  hartIds: readonly number[];
+  timebaseFrequency: number;
+  memory: Region;
+  clint?: Region;
+  uart?: Region & { clockFrequency: number };
+  testFinisher?: Region;
+  bootargs?: string;
+}
+
+/** Hands out phandles, 1 upwards. */
+export class Phandles {
+  private next = 1;
+  allocate(): number {
+    return this.next++;
+  }
+}
+
+const unitAddress = (base: number) => base.toString(16);
+const reg = (region: Region) => [...cells64(region.base), ...cells64(region.size)];
+
+/** Builds the complete blob for a board. */
+export function createBoardFdt(board: BoardDescription): Uint8Array {
+  const phandles = new Phandles();
+  const root = createRootNode();
+  const cpus = createCpusNode(board.timebaseFrequency);
+  /** phandle of each hart's interrupt controller, by hart id. */
+  const intcs = new Map<number, number>();
+  for (const hartId of board.hartIds) {
+    const intc = phandles.allocate();
+    intcs.set(hartId, intc);
+    cpus.addChild(createCpuNode(hartId, intc));
+  }
+  root.addChild(cpus);
+  root.addChild(createMemoryNode(board.memory));
+  const soc = root.addChild(createSocNode());
+  if (board.clint) soc.addChild(createClintNode(board.clint, [...intcs.values()]));
+  let stdoutPath: string | undefined;
+  if (board.uart) {
+    const uart = soc.addChild(createUartNode(board.uart, board.uart.clockFrequency));
+    stdoutPath = `/soc/${uart.name}`;
+  }
+  if (board.testFinisher) {
+    const test = phandles.allocate();
+    soc.addChild(createTestFinisherNode(board.testFinisher, test));
+    root.addChild(createPoweroffNode(test));
+    root.addChild(createRebootNode(test));
+  }
+  root.addChild(createChosenNode(stdoutPath, board.bootargs));
+  return writeFdt(root, { bootCpuId: board.hartIds[0] ?? 0 });
+}
+
+export function createRootNode(): FdtNode {
+  return new FdtNode('')
+    .setU32('#address-cells', 2)
+    .setU32('#size-cells', 2)
+    .setString('compatible', 'vireo,virt')
+    .setString('model', 'Vireo virt board');
+}
+
+export function createCpusNode(timebaseFrequency: number): FdtNode {
+  return new FdtNode('cpus')
+    .setU32('#address-cells', 1)
+    .setU32('#size-cells', 0)
+    .setU32('timebase-frequency', timebaseFrequency);
+}
+
+export function createCpuNode(hartId: number, intcPhandle: number): FdtNode {
+  const cpu = new FdtNode(`cpu@${unitAddress(hartId)}`)
+    .setString('device_type', 'cpu')
+    .setU32('reg', hartId)
+    .setString('status', 'okay')
+    .setString('compatible', 'riscv')
+    .setString('riscv,isa', RISCV_ISA)
+    .setString('riscv,isa-base', RISCV_ISA_BASE)
+    .setStrings('riscv,isa-extensions', RISCV_ISA_EXTENSIONS)
+    .setString('mmu-type', MMU_TYPE);
+  cpu.addChild(createCpuIntcNode(intcPhandle));
+  return cpu;
+}
+
+/** The hart-local interrupt controller: the mip bits (riscv/cpus.yaml). */
+export function createCpuIntcNode(phandle: number): FdtNode {
+  // #address-cells = <0>: an interrupt provider needs it for interrupt-map parents (dtc warns without it).
+  return new FdtNode('interrupt-controller')
+    .setU32('#address-cells', 0)
+    .setU32('#interrupt-cells', 1)
+    .setEmpty('interrupt-controller')
+    .setString('compatible', 'riscv,cpu-intc')
+    .setU32('phandle', phandle);
+}
+
+export function createMemoryNode(memory: Region): FdtNode {
+  return new FdtNode(`memory@${unitAddress(memory.base)}`)
+    .setString('device_type', 'memory')
+    .setCells('reg', reg(memory));
+}
+
+export function createSocNode(): FdtNode {
+  return new FdtNode('soc')
+    .setU32('#address-cells', 2)
+    .setU32('#size-cells', 2)
+    .setString('compatible', 'simple-bus')
+    .setEmpty('ranges');
+}
+
+/** interrupts-extended lists, per hart, its machine software and machine timer interrupts. */
+export function createClintNode(region: Region, intcPhandles: readonly number[]): FdtNode {
+  return new FdtNode(`clint@${unitAddress(region.base)}`)
+    .setStrings('compatible', ['sifive,clint0', 'riscv,clint0'])
+    .setCells('reg', reg(region))
+    .setCells('interrupts-extended', intcPhandles.flatMap((p) => [p, IRQ_M_SOFT, p, IRQ_M_TIMER]));
+}
+
+/** No interrupts property yet: without a PLIC the guest's driver polls. */
+export function createUartNode(region: Region, clockFrequency: number): FdtNode {
+  return new FdtNode(`serial@${unitAddress(region.base)}`)
+    .setString('compatible', 'ns16550a')
+    .setCells('reg', reg(region))
+    .setU32('clock-frequency', clockFrequency);
+}
+
+export function createTestFinisherNode(region: Region, phandle: number): FdtNode {
+  return new FdtNode(`test@${unitAddress(region.base)}`)
+    .setStrings('compatible', ['sifive,test1', 'sifive,test0', 'syscon'])
+    .setCells('reg', reg(region))
+    .setU32('phandle', phandle);
+}
+
+/** Poweroff writes the finisher's pass value through the syscon regmap. */
+export function createPoweroffNode(testPhandle: number): FdtNode {
+  return new FdtNode('poweroff')
+    .setString('compatible', 'syscon-poweroff')
+    .setU32('regmap', testPhandle)
+    .setU32('offset', 0)
+    .setU32('value', FinisherStatus.PASS);
+}
+
+export function createRebootNode(testPhandle: number): FdtNode {
+  return new FdtNode('reboot')
+    .setString('compatible', 'syscon-reboot')
+    .setU32('regmap', testPhandle)
+    .setU32('offset', 0)
+    .setU32('value', FinisherStatus.RESET);
+}
+
+export function createChosenNode(stdoutPath: string | undefined, bootargs: string | undefined): FdtNode {
+  const chosen = new FdtNode('chosen');
+  if (stdoutPath !== undefined) chosen.setString('stdout-path', stdoutPath);
+  if (bootargs !== undefined && bootargs !== '') chosen.setString('bootargs', bootargs);
+  return chosen;
+}

@@ -1,0 +1,286 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Mip, StopReason, type HartOptions } from '../core/hart.js';
+import { readFdt } from './fdt/fdt-reader.js';
+import { Machine, MachineError, type BoardHart, type MachineOptions } from './machine.js';
+
+const FINISHER = 0x100000;
+const UART = 0x1000_0000;
+const MTIMECMP = 0x200_4000;
+const MTIME = 0x200_bff8;
+/** `j .` as a flat binary. */
+const LOOP = new Uint8Array([0x6f, 0x00, 0x00, 0x00]);
+
+/** A stand-in hart whose behaviour is a script: lets the run loop be tested without the interpreter. */
+class ScriptedHart implements BoardHart {
+  pc = 0n;
+  instret = 0;
+  trace: ((line: string) => void) | null = null;
+  readonly regs = new Map<number, bigint>();
+  pending = 0;
+  waiting = false;
+  runs = 0;
+  resets = 0;
+
+  constructor(
+    readonly options: HartOptions,
+    private readonly script: (hart: ScriptedHart, budget: number) => StopReason,
+  ) {}
+
+  reset(pc: bigint): void {
+    this.pc = pc;
+    this.instret = 0;
+    this.regs.clear();
+    this.pending = 0;
+    this.waiting = false;
+    this.resets++;
+  }
+  setRegister(i: number, v: bigint): void {
+    this.regs.set(i, v);
+  }
+  run(budget: number): StopReason {
+    this.runs++;
+    return this.script(this, budget);
+  }
+  requestStop(): void {}
+  setPending(bits: number): void {
+    this.pending |= bits;
+  }
+  clearPending(bits: number): void {
+    this.pending &= ~bits;
+  }
+  isWaitingForInterrupt(): boolean {
+    return this.waiting;
+  }
+  timerDeadline(): number {
+    return Infinity;
+  }
+  /** Retires `n` instructions. */
+  retire(n: number): void {
+    this.instret += n;
+  }
+  store(paddr: number, value: number): void {
+    this.options.bus.write(paddr, 4, value);
+  }
+}
+
+function scripted(script: (hart: ScriptedHart, budget: number) => StopReason, options: Partial<MachineOptions> = {}) {
+  let hart: ScriptedHart | undefined;
+  const serial: number[] = [];
+  const machine = new Machine({
+    kernel: LOOP,
+    ramMiB: 1,
+    serial: { write: (b) => serial.push(b) },
+    ...options,
+    createHart: (o) => (hart = new ScriptedHart(o, script)),
+  });
+  return { machine, hart: hart!, serial };
+}
+
+test('boots hart 0 at the entry with a0 = 0 and a1 = the device tree at the top of RAM', () => {
+  const { machine, hart } = scripted(() => StopReason.Budget, { ramMiB: 2, bootargs: 'console=ttyS0' });
+  const ramEnd = 0x8000_0000 + 2 * 1024 * 1024;
+  assert.equal(hart.pc, 0x8000_0000n);
+  assert.equal(hart.regs.get(10), 0n);
+  assert.equal(hart.regs.get(11), BigInt(machine.fdtAddress));
+  assert.equal(machine.fdtAddress % 8, 0);
+  assert.ok(machine.fdtAddress + machine.fdt.length <= ramEnd && ramEnd - machine.fdtAddress - machine.fdt.length < 8);
+  const { root } = readFdt(machine.memory.readRam(machine.fdtAddress, machine.fdt.length));
+  assert.deepEqual(root.find('/memory@80000000')!.getCells('reg'), [0, 0x8000_0000, 0, 2 * 1024 * 1024]);
+  assert.deepEqual(root.find('/chosen')!.getStrings('bootargs'), ['console=ttyS0']);
+  assert.deepEqual(machine.bus.list().map((m) => m.name), ['test-finisher', 'clint', 'uart0']);
+  assert.deepEqual([...machine.memory.readRam(0x8000_0000, 4)], [...LOOP]);
+});
+
+test('finisher pass ends the run; UART bytes reach the serial sink', async () => {
+  const { machine, serial } = scripted((h) => {
+    for (const c of 'ok\n') h.options.bus.write(UART, 1, c.charCodeAt(0));
+    h.retire(42);
+    h.store(FINISHER, 0x5555);
+    return StopReason.Stop;
+  });
+  const r = await machine.run();
+  assert.equal(r.reason, 'pass');
+  assert.equal(r.instructions, 42);
+  assert.equal(Buffer.from(serial).toString(), 'ok\n');
+});
+
+test('finisher fail carries the guest code', async () => {
+  const { machine } = scripted((h) => {
+    h.store(FINISHER, (7 << 16) | 0x3333);
+    return StopReason.Stop;
+  });
+  const r = await machine.run();
+  assert.deepEqual([r.reason, r.code], ['fail', 7]);
+});
+
+test('instruction limit: slices are cut to land exactly on the limit', async () => {
+  const budgets: number[] = [];
+  const { machine } = scripted(
+    (h, budget) => {
+      budgets.push(budget);
+      h.retire(budget);
+      return StopReason.Budget;
+    },
+    { maxInstructions: 250_000, sliceInstructions: 100_000 },
+  );
+  const r = await machine.run();
+  assert.equal(r.reason, 'instruction-limit');
+  assert.equal(r.instructions, 250_000);
+  assert.deepEqual(budgets, [100_000, 100_000, 50_000]);
+});
+
+test('wall-time limit ends a busy guest', async () => {
+  const { machine } = scripted((h, budget) => {
+    h.retire(budget);
+    return StopReason.Budget;
+  }, { timeoutMs: 30, sliceInstructions: 1000 });
+  const r = await machine.run();
+  assert.equal(r.reason, 'timeout');
+  assert.ok(r.elapsedMs >= 30);
+});
+
+test('reset reloads the image and device tree and restarts the hart', async () => {
+  let phase = 0;
+  const { machine, hart } = scripted((h) => {
+    if (phase++ === 0) {
+      machine.memory.writeRam(0x8000_0000, new Uint8Array([1, 2, 3, 4]));
+      machine.memory.writeRam(machine.fdtAddress, new Uint8Array(8));
+      h.setRegister(11, 0n);
+      h.store(FINISHER, 0x7777);
+      return StopReason.Stop;
+    }
+    h.store(FINISHER, 0x5555);
+    return StopReason.Stop;
+  });
+  const r = await machine.run();
+  assert.deepEqual([r.reason, r.resets], ['pass', 1]);
+  assert.equal(hart.resets, 2, 'once at power-on, once for the guest reset');
+  assert.deepEqual([...machine.memory.readRam(0x8000_0000, 4)], [...LOOP]);
+  assert.equal(hart.regs.get(11), BigInt(machine.fdtAddress));
+  assert.doesNotThrow(() => readFdt(machine.memory.readRam(machine.fdtAddress, machine.fdt.length)));
+});
+
+test('WFI sleeps until the CLINT deadline instead of spinning, then MTIP wakes the hart', async () => {
+  let armed = false;
+  const { machine, hart } = scripted((h) => {
+    if (!armed) {
+      armed = true;
+      const now = h.options.bus.read(MTIME, 4);
+      h.store(MTIMECMP + 4, 0);
+      h.store(MTIMECMP, now + 200_000); // 20 ms at 10 MHz
+      h.waiting = true;
+      return StopReason.WaitForInterrupt;
+    }
+    if (h.pending & Mip.MTIP) {
+      h.store(FINISHER, 0x5555);
+      return StopReason.Stop;
+    }
+    return StopReason.WaitForInterrupt;
+  }, { timeoutMs: 5000 });
+  const r = await machine.run();
+  assert.equal(r.reason, 'pass');
+  assert.ok(r.elapsedMs >= 19, `woke after ${r.elapsedMs} ms`);
+  assert.ok(hart.runs <= 10, `the hart was polled ${hart.runs} times while asleep`);
+});
+
+test('WFI with no timer armed sleeps until the wall-time limit', async () => {
+  const { machine, hart } = scripted((h) => {
+    h.waiting = true;
+    return StopReason.WaitForInterrupt;
+  }, { timeoutMs: 60 });
+  const r = await machine.run();
+  assert.equal(r.reason, 'timeout');
+  assert.ok(hart.runs <= 10, `polled ${hart.runs} times: the board spun instead of sleeping`);
+});
+
+test('input reaches the UART receiver and wakes a sleeping board', async () => {
+  const got: number[] = [];
+  const { machine } = scripted((h) => {
+    while (h.options.bus.read(UART + 5, 1) & 1) got.push(h.options.bus.read(UART, 1));
+    if (got.length === 20) {
+      h.store(FINISHER, 0x5555);
+      return StopReason.Stop;
+    }
+    h.waiting = true;
+    return StopReason.WaitForInterrupt;
+  }, { timeoutMs: 5000 });
+  setTimeout(() => machine.sendInput(Buffer.from('abcdefghijklmnopqrst')), 20);
+  const r = await machine.run();
+  assert.equal(r.reason, 'pass');
+  assert.ok(r.elapsedMs < 1000, 'input woke the board before its idle timeout');
+  assert.equal(Buffer.from(got).toString(), 'abcdefghijklmnopqrst', 'more than one FIFO-full arrives intact');
+});
+
+test('requestStop ends the run with reason stopped', async () => {
+  const { machine } = scripted((h) => {
+    h.waiting = true;
+    return StopReason.WaitForInterrupt;
+  });
+  setTimeout(() => machine.requestStop(), 10);
+  const r = await machine.run();
+  assert.equal(r.reason, 'stopped');
+});
+
+test('configuration errors are MachineErrors that say what to change', () => {
+  const make = (o: Partial<MachineOptions>) => () => scripted(() => StopReason.Budget, o);
+  assert.throws(make({ ramMiB: 0 }), (e: unknown) => e instanceof MachineError && /whole number of MiB/.test(e.message));
+  assert.throws(make({ ramMiB: 1, kernel: new Uint8Array(1024 * 1024 - 16) }), /cannot hold the kernel .* raise -m/);
+  assert.throws(make({ maxInstructions: 0 }), /instruction limit 0 is invalid/);
+});
+
+/** Builds an ELF from assembly with the cross compiler; fails loudly without it. */
+function compile(source: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'vireo-machine-'));
+  try {
+    writeFileSync(join(dir, 'p.S'), source);
+    const out = join(dir, 'p.elf');
+    const r = spawnSync('riscv64-unknown-elf-gcc', ['-march=rv64gc', '-mabi=lp64d', '-nostdlib', '-static', '-Wl,-Ttext-segment=0x80000000', '-o', out, join(dir, 'p.S')], { encoding: 'utf8' });
+    if (r.error) throw new Error(`cannot run riscv64-unknown-elf-gcc (${r.error.message}); install gcc-riscv64-unknown-elf`);
+    assert.equal(r.status, 0, r.stderr);
+    return readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('on the real hart, a CLINT timer interrupt wakes WFI after the board slept', async () => {
+  const kernel = compile(`
+    .globl _start
+    _start:
+      la t0, trap
+      csrw mtvec, t0
+      li t0, ${MTIME}
+      ld t1, 0(t0)
+      li t2, 100000          # 10 ms at 10 MHz
+      add t1, t1, t2
+      li t0, ${MTIMECMP}
+      sd t1, 0(t0)           # split by the hart: low word, then high word
+      li t0, 0x80            # mie.MTIE
+      csrw mie, t0
+      csrsi mstatus, 8       # mstatus.MIE
+    1: wfi
+      j 1b
+    .align 2
+    trap:
+      csrr t0, mcause
+      li t1, 0x8000000000000007
+      li t2, ${FINISHER}
+      bne t0, t1, fail
+      li t1, 0x5555
+      sw t1, 0(t2)
+    fail:
+      li t1, (2 << 16) | 0x3333
+      sw t1, 0(t2)
+      j fail
+  `);
+  const machine = new Machine({ kernel, ramMiB: 16, serial: { write() {} }, timeoutMs: 10_000 });
+  const r = await machine.run();
+  assert.equal(r.reason, 'pass', `guest reported ${r.reason} ${r.code}`);
+  assert.ok(r.elapsedMs >= 9, `woke after ${r.elapsedMs} ms`);
+  assert.ok(r.instructions < 100, `${r.instructions} instructions: the hart spun instead of sleeping`);
+});

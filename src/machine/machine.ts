@@ -1,0 +1,289 @@
+// The bare-metal board: RAM, one hart, CLINT, UART0 and the test finisher on a bus, a device
+// tree built from them, the kernel loaded at its addresses, and the run loop that drives the
+// hart in slices and sleeps while the guest waits for an interrupt.
+
+import { GuestMemory } from '../core/guest-memory.js';
+import { Hart, Mip, StopReason, type HartOptions } from '../core/hart.js';
+import { Clint } from '../devices/clint.js';
+import type { ByteSink, IrqLine } from '../devices/mmio-device.js';
+import { TestFinisher, type FinisherEvent } from '../devices/test-finisher.js';
+import { Uart16550 } from '../devices/uart-16550.js';
+import { Bus } from './bus.js';
+import { loadKernelImage, parseKernelImage, type KernelImage } from './elf-loader.js';
+import { createBoardFdt } from './fdt/board-fdt.js';
+import { CLINT, RAM_BASE, TEST_FINISHER, UART0, UART0_CLOCK_HZ } from './layout.js';
+import { VirtualClock } from './virtual-clock.js';
+
+/** What the board needs of a hart (the real Hart, or a stand-in in tests). */
+export type BoardHart = Pick<
+  Hart,
+  'reset' | 'setRegister' | 'run' | 'requestStop' | 'setPending' | 'clearPending' | 'isWaitingForInterrupt' | 'timerDeadline' | 'instret' | 'trace' | 'pc'
+>;
+
+export interface MachineOptions {
+  /** The kernel file: an ELF64 RISC-V executable or a flat binary. */
+  kernel: Uint8Array;
+  /** RAM size in MiB (default 128). */
+  ramMiB?: number;
+  /** Kernel command line, placed in /chosen/bootargs. */
+  bootargs?: string;
+  /** Receives every byte the guest writes to UART0. */
+  serial: ByteSink;
+  /** Stop after this many instructions (default: no limit). */
+  maxInstructions?: number;
+  /** Stop after this much wall time in milliseconds (default: no limit). */
+  timeoutMs?: number;
+  /** Called with one disassembled line per instruction (slow). */
+  trace?: ((line: string) => void) | null;
+  /** Instructions per run slice between device updates (default 100000). */
+  sliceInstructions?: number;
+  /** A monotonic millisecond clock (default performance.now); tests substitute one. */
+  hostClockMs?: () => number;
+  /** Builds the hart (default: the interpreter's Hart). */
+  createHart?: (options: HartOptions) => BoardHart;
+}
+
+export type ExitReason = 'pass' | 'fail' | 'instruction-limit' | 'timeout' | 'stopped';
+
+export interface RunResult {
+  reason: ExitReason;
+  /** The code the guest reported with a fail status; 0 otherwise. */
+  code: number;
+  /** Instructions retired, over all resets. */
+  instructions: number;
+  /** How many times the guest reset the board. */
+  resets: number;
+  /** Wall time spent in run(). */
+  elapsedMs: number;
+}
+
+export class MachineError extends Error {
+  readonly kind = 'machine';
+}
+
+export const DEFAULT_RAM_MIB = 128;
+const DEFAULT_SLICE = 100_000;
+/** Longest stretch the loop runs without letting host I/O (input, output flushes) in. */
+const YIELD_EVERY_MS = 10;
+/** Longest single sleep; the loop re-checks and sleeps again. */
+const MAX_SLEEP_MS = 1000;
+/** A line to nowhere: UART0's interrupt until the board has a PLIC (drivers poll meanwhile). */
+const UNCONNECTED: IrqLine = { set() {} };
+
+const nextTask: (callback: () => void) => void =
+  typeof setImmediate === 'function' ? (callback) => setImmediate(callback) : (callback) => setTimeout(callback, 0);
+
+export class Machine {
+  readonly memory: GuestMemory;
+  readonly bus = new Bus();
+  readonly clock: VirtualClock;
+  readonly hart: BoardHart;
+  readonly clint: Clint;
+  readonly uart: Uart16550;
+  readonly finisher: TestFinisher;
+  readonly image: KernelImage;
+  readonly fdt: Uint8Array;
+  /** Guest-physical address of the device tree (passed in a1). */
+  readonly fdtAddress: number;
+
+  private readonly hostMs: () => number;
+  private readonly maxInstructions: number;
+  private readonly timeoutMs: number;
+  private readonly slice: number;
+  private finisherEvent: FinisherEvent | null = null;
+  private stopRequested = false;
+  private readonly input: number[] = [];
+  private wakeUp: (() => void) | null = null;
+  private running = false;
+
+  constructor(options: MachineOptions) {
+    const ramMiB = options.ramMiB ?? DEFAULT_RAM_MIB;
+    if (!Number.isInteger(ramMiB) || ramMiB < 1) {
+      throw new MachineError(`RAM size ${ramMiB} MiB is invalid; give a whole number of MiB, at least 1`);
+    }
+    this.maxInstructions = positiveOrInfinity(options.maxInstructions, 'instruction limit');
+    this.timeoutMs = positiveOrInfinity(options.timeoutMs, 'timeout');
+    this.slice = options.sliceInstructions ?? DEFAULT_SLICE;
+    if (!Number.isInteger(this.slice) || this.slice < 1) throw new MachineError(`slice of ${this.slice} instructions is invalid; use a positive integer`);
+    this.hostMs = options.hostClockMs ?? (() => performance.now());
+
+    const ramSize = ramMiB * 1024 * 1024;
+    try {
+      this.memory = new GuestMemory({ ramBase: RAM_BASE, ramSize, harts: 1 });
+    } catch (e) {
+      throw new MachineError(`cannot allocate ${ramMiB} MiB of guest RAM: ${(e as Error).message}; choose a smaller -m`, { cause: e });
+    }
+    this.image = parseKernelImage(options.kernel, { base: RAM_BASE, size: ramSize });
+    this.clock = new VirtualClock(this.hostMs);
+
+    const createHart = options.createHart ?? ((o: HartOptions) => new Hart(o));
+    // The time CSR reads mtime; the closure runs only once the hart executes.
+    this.hart = createHart({ memory: this.memory, hartId: 0, bus: this.bus, time: { now: () => this.clint.mtime() } });
+    this.hart.trace = options.trace ?? null;
+
+    const hartLine = (bit: Mip): IrqLine => ({
+      set: (level) => (level ? this.hart.setPending(bit) : this.hart.clearPending(bit)),
+    });
+    this.clint = new Clint({ harts: 1, clock: this.clock, msip: [hartLine(Mip.MSIP)], mtip: [hartLine(Mip.MTIP)] });
+    this.uart = new Uart16550({ sink: options.serial, irq: UNCONNECTED });
+    this.finisher = new TestFinisher((event) => {
+      this.finisherEvent = event;
+      this.hart.requestStop();
+    });
+    this.bus.map(TEST_FINISHER.base, TEST_FINISHER.size, this.finisher, 'test-finisher');
+    this.bus.map(CLINT.base, CLINT.size, this.clint, 'clint');
+    this.bus.map(UART0.base, UART0.size, this.uart, 'uart0');
+
+    this.fdt = createBoardFdt({
+      hartIds: [0],
+      timebaseFrequency: this.clock.frequency,
+      memory: { base: RAM_BASE, size: ramSize },
+      clint: CLINT,
+      uart: { ...UART0, clockFrequency: UART0_CLOCK_HZ },
+      testFinisher: TEST_FINISHER,
+      ...(options.bootargs !== undefined ? { bootargs: options.bootargs } : {}),
+    });
+    // Top of RAM, 8-byte aligned (DTSpec 5.1), clear of the kernel.
+    this.fdtAddress = Math.floor((RAM_BASE + ramSize - this.fdt.length) / 8) * 8;
+    if (this.image.end > this.fdtAddress) {
+      throw new MachineError(
+        `${ramMiB} MiB of RAM cannot hold the kernel (up to 0x${this.image.end.toString(16)}) and the ${this.fdt.length}-byte device tree at the top of RAM; raise -m`,
+      );
+    }
+    this.boot();
+  }
+
+  /** Queues bytes for UART0's receiver; they enter its FIFO as room frees up. */
+  sendInput(bytes: ArrayLike<number>): void {
+    for (let i = 0; i < bytes.length; i++) this.input.push(bytes[i]! & 0xff);
+    this.wake();
+  }
+
+  /** Ends run() after the current instruction with reason 'stopped'. */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.hart.requestStop();
+    this.wake();
+  }
+
+  /** Runs until the guest powers off, a limit is reached or requestStop() is called. */
+  async run(): Promise<RunResult> {
+    if (this.running) throw new MachineError('the machine is already running; wait for run() to finish');
+    this.running = true;
+    const started = this.hostMs();
+    const deadline = started + this.timeoutMs;
+    let instructions = 0;
+    let resets = 0;
+    let lastYield = started;
+    const result = (reason: ExitReason, code = 0): RunResult => ({
+      reason,
+      code,
+      instructions,
+      resets,
+      elapsedMs: this.hostMs() - started,
+    });
+    try {
+      for (;;) {
+        if (this.stopRequested) return result('stopped');
+        this.feedInput();
+        this.clint.update();
+        const before = this.hart.instret;
+        const stop = this.runSlice(Math.min(this.slice, this.maxInstructions - instructions));
+        instructions += this.hart.instret - before;
+
+        const event = this.finisherEvent;
+        this.finisherEvent = null;
+        if (event?.kind === 'pass') return result('pass');
+        if (event?.kind === 'fail') return result('fail', event.code);
+        if (event?.kind === 'reset') {
+          resets++;
+          this.resetBoard();
+        }
+        if (this.stopRequested) return result('stopped');
+        if (instructions >= this.maxInstructions) return result('instruction-limit');
+        const now = this.hostMs();
+        if (now >= deadline) return result('timeout');
+        if (stop === StopReason.WaitForInterrupt) {
+          await this.sleep(Math.min(this.msUntilNextTimer(), deadline - now));
+          lastYield = this.hostMs();
+        } else if (now - lastYield >= YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => nextTask(resolve));
+          lastYield = this.hostMs();
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Loads the image and device tree and starts hart 0 at the entry: a0 = hartid, a1 = FDT (RISC-V boot protocol). */
+  private boot(): void {
+    loadKernelImage(this.memory, this.image);
+    this.memory.writeRam(this.fdtAddress, this.fdt);
+    this.hart.reset(BigInt(this.image.entry));
+    this.hart.setRegister(10, 0n);
+    this.hart.setRegister(11, BigInt(this.fdtAddress));
+  }
+
+  /** The guest asked for a reset: devices to power-on state, image reloaded, hart restarted. */
+  private resetBoard(): void {
+    this.clint.reset();
+    this.uart.reset();
+    this.input.length = 0;
+    this.boot();
+  }
+
+  private runSlice(budget: number): StopReason {
+    try {
+      return this.hart.run(budget);
+    } catch (e) {
+      throw new MachineError(
+        `the hart failed at pc 0x${this.hart.pc.toString(16)} with a host error (${(e as Error).message ?? String(e)}); this is a bug in Vireo, please report it with the kernel file`,
+        { cause: e },
+      );
+    }
+  }
+
+  private feedInput(): void {
+    if (this.input.length === 0) return;
+    const taken = this.uart.receive(this.input);
+    this.input.splice(0, taken);
+  }
+
+  /** Host milliseconds until the next armed timer (CLINT mtimecmp or Sstc stimecmp), capped. */
+  private msUntilNextTimer(): number {
+    const now = this.clint.mtime();
+    let next = this.clint.nextDeadline();
+    const stimecmp = this.hart.timerDeadline();
+    // A compare value already passed cannot wake the hart (its interrupt is disabled), so it is not a deadline.
+    if (stimecmp > now && stimecmp < next) next = stimecmp;
+    if (next === Infinity) return MAX_SLEEP_MS;
+    return Math.min(MAX_SLEEP_MS, Math.ceil(this.clock.ticksToMs(next - now)));
+  }
+
+  /** Sleeps up to `ms`, waking early for input or a stop request. */
+  private sleep(ms: number): Promise<void> {
+    if (this.input.length > 0 && this.uart.receiveRoom() > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, Math.max(0, ms));
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        resolve();
+      };
+    });
+  }
+
+  private wake(): void {
+    this.wakeUp?.();
+  }
+}
+
+function positiveOrInfinity(value: number | undefined, what: string): number {
+  if (value === undefined) return Infinity;
+  if (!(value > 0)) throw new MachineError(`${what} ${value} is invalid; it must be positive`);
+  return value;
+}

@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TIMEBASE_HZ, VirtualClock } from './virtual-clock.js';
+
+test('counts 10 MHz ticks from creation on the host clock', () => {
+  let ms = 5000.25;
+  const clock = new VirtualClock(() => ms);
+  assert.equal(TIMEBASE_HZ, 10_000_000);
+  assert.equal(clock.now(), 0);
+  ms += 1.5;
+  assert.equal(clock.now(), 15_000);
+  ms += 0.00001; // 0.1 tick: still whole ticks
+  assert.equal(clock.now(), 15_000);
+  assert.equal(clock.ticksToMs(10_000), 1);
+});
+
+test('the default host clock is monotonic and advances', async () => {
+  const clock = new VirtualClock();
+  const a = clock.now();
+  await new Promise((r) => setTimeout(r, 5));
+  const b = clock.now();
+  assert.ok(b >= a + 40_000, `expected at least 4 ms of ticks, got ${b - a}`);
+});
