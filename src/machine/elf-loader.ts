@@ -3,6 +3,7 @@
 // binary at the start of RAM. Field layout: System V ABI, "ELF-64 Object File Format" 1.5,
 // and the RISC-V ELF psABI (EM_RISCV = 243).
 
+import { readElfSymbols } from './elf-symbols.js';
 import type { GuestMemory } from '../core/guest-memory.js';
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
@@ -62,6 +63,8 @@ export interface KernelImage {
   segments: LoadSegment[];
   /** One past the highest physical byte the image occupies. */
   end: number;
+  /** Physical addresses of the ELF's symbols that lie inside its loaded segments. */
+  symbols: ReadonlyMap<string, number>;
 }
 
 export interface RamRange {
@@ -103,6 +106,7 @@ function parseFlat(bytes: Uint8Array, ram: RamRange): KernelImage {
     entry: ram.base,
     segments: [{ paddr: ram.base, data: bytes, memsz: bytes.length }],
     end: ram.base + bytes.length,
+    symbols: new Map(),
   };
 }
 
@@ -185,5 +189,12 @@ function parseElf(bytes: Uint8Array, ram: RamRange): KernelImage {
   }
   const entry = Number(home.paddr + (entryVaddr - home.vaddr));
   const end = Math.max(...segments.map((s) => s.paddr + s.memsz));
-  return { format: 'elf', entry, segments, end };
+  const symbols = new Map<string, number>();
+  for (const [name, vaddr] of readElfSymbols(bytes)) {
+    const owner = placed.find((p) => vaddr >= p.vaddr && vaddr < p.vaddr + p.memsz);
+    // end_signature and similar markers may sit just past their segment.
+    const edge = owner ?? placed.find((p) => vaddr === p.vaddr + p.memsz);
+    if (edge) symbols.set(name, Number(edge.paddr + (vaddr - edge.vaddr)));
+  }
+  return { format: 'elf', entry, segments, end, symbols };
 }

@@ -7,6 +7,7 @@ import { Hart, Mip, StopReason, type HartOptions } from '../core/hart.js';
 import { Clint } from '../devices/clint.js';
 import type { ByteSink, IrqLine } from '../devices/mmio-device.js';
 import { TestFinisher, type FinisherEvent } from '../devices/test-finisher.js';
+import { Htif, type MailboxMemory } from '../devices/htif.js';
 import { Uart16550 } from '../devices/uart-16550.js';
 import { Bus } from './bus.js';
 import { loadKernelImage, parseKernelImage, type KernelImage } from './elf-loader.js';
@@ -81,6 +82,8 @@ export class Machine {
   readonly clint: Clint;
   readonly uart: Uart16550;
   readonly finisher: TestFinisher;
+  /** The tohost/fromhost mailbox, when the program defines `tohost`. */
+  readonly htif: Htif | null;
   readonly image: KernelImage;
   readonly fdt: Uint8Array;
   /** Guest-physical address of the device tree (passed in a1). */
@@ -130,6 +133,9 @@ export class Machine {
       this.finisherEvent = event;
       this.hart.requestStop();
     });
+    const tohost = this.image.symbols.get('tohost');
+    this.htif = tohost === undefined ? null
+      : new Htif(ramMailbox(this.memory), tohost, this.image.symbols.get('fromhost'), options.serial);
     this.bus.map(TEST_FINISHER.base, TEST_FINISHER.size, this.finisher, 'test-finisher');
     this.bus.map(CLINT.base, CLINT.size, this.clint, 'clint');
     this.bus.map(UART0.base, UART0.size, this.uart, 'uart0');
@@ -191,6 +197,8 @@ export class Machine {
         const stop = this.runSlice(Math.min(this.slice, this.maxInstructions - instructions));
         instructions += this.hart.instret - before;
 
+        const exit = this.htif?.poll();
+        if (exit) return exit.code === 0 ? result('pass') : result('fail', exit.code);
         const event = this.finisherEvent;
         this.finisherEvent = null;
         if (event?.kind === 'pass') return result('pass');
@@ -280,6 +288,29 @@ export class Machine {
   private wake(): void {
     this.wakeUp?.();
   }
+}
+
+/**
+ * The memory written between the `begin_signature` and `end_signature` symbols, which
+ * conformance tests compare against a reference; null when the program has no such range.
+ */
+export function signatureOf(machine: Machine): Uint8Array | null {
+  const begin = machine.image.symbols.get('begin_signature');
+  const end = machine.image.symbols.get('end_signature');
+  if (begin === undefined || end === undefined || end < begin) return null;
+  if (!machine.memory.containsRam(begin, end - begin)) return null;
+  return machine.memory.readRam(begin, end - begin);
+}
+
+/** The mailbox's view of RAM: reads outside RAM give 0 and writes there are dropped. */
+function ramMailbox(memory: GuestMemory): MailboxMemory {
+  return {
+    read64: (paddr) => memory.containsRam(paddr, 8) ? memory.view.getBigUint64(memory.ramOffset + paddr - memory.ramBase, true) : 0n,
+    write64: (paddr, value) => {
+      if (memory.containsRam(paddr, 8)) memory.writeRam(paddr, new Uint8Array(new BigUint64Array([value]).buffer));
+    },
+    readBytes: (paddr, length) => memory.containsRam(paddr, length) ? memory.readRam(paddr, length) : new Uint8Array(0),
+  };
 }
 
 function positiveOrInfinity(value: number | undefined, what: string): number {

@@ -97,13 +97,13 @@ export function requireQemu(): void {
 }
 
 /**
- * Compiles tests/programs/<name>.S with the shared header and linker script; returns the
- * ELF path. Cached outside the repository, keyed by a hash of every input.
+ * Compiles <dir>/<name>.S (tests/programs by default) with the shared header and linker
+ * script; returns the ELF path. Cached outside the repository, keyed by a hash of every input.
  */
-export function buildProgram(name: string): string {
+export function buildProgram(name: string, sourceDir = programsDir()): string {
   requireToolchain();
   const dir = programsDir();
-  const source = join(dir, `${name}.S`);
+  const source = join(sourceDir, `${name}.S`);
   if (!existsSync(source)) {
     throw new ToolchainError('program-missing', `no test program ${source}`);
   }
@@ -173,11 +173,12 @@ export function runOnQemu(elf: string, options: { timeoutMs?: number } = {}): Pr
 /** Runs an ELF on Vireo's bare-metal runner (`vireo run --bios none`). */
 export function runOnVireo(
   elf: string,
-  options: { maxInstructions?: number; timeoutMs?: number } = {},
+  options: { maxInstructions?: number; timeoutMs?: number; extraArgs?: string[] } = {},
 ): Promise<RunResult> {
   const args = [
     join(repoRoot(), 'bin', 'vireo.js'), 'run', '--bios', 'none', '--kernel', elf,
     '--max-instructions', String(options.maxInstructions ?? 50_000_000),
+    ...(options.extraArgs ?? []),
   ];
   return run(process.execPath, args, options.timeoutMs ?? 120_000);
 }

@@ -1,9 +1,9 @@
 // `vireo run`: boots a kernel or bare-metal program on the board with UART0 on stdin/stdout,
 // and turns how the guest ended into an exit status.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_RAM_MIB, Machine, type RunResult } from '../../machine/machine.js';
+import { DEFAULT_RAM_MIB, Machine, signatureOf, type RunResult } from '../../machine/machine.js';
 import { SerialConsole } from '../serial-console.js';
 import { UsageError } from '../usage-error.js';
 
@@ -22,11 +22,18 @@ Options:
   --max-instructions N      Stop after N instructions
   --timeout SECONDS         Stop after SECONDS of wall time
   --trace                   Print every instruction to stderr (slow)
+  --signature FILE          When the guest ends, write the memory between its
+                            begin_signature and end_signature symbols to FILE,
+                            one 32-bit little-endian word in hex per line
   -h, --help                Show this help
 
+The guest ends through the test finisher at 0x100000, or, when the program defines a
+tohost symbol, through the HTIF mailbox there (tohost = (N << 1) | 1 exits with N).
+
 Exit status:
-  0    the guest wrote the pass value (0x5555) to the test finisher
-  N    the guest wrote (N << 16) | 0x3333; N is taken modulo 256, and 1 when that is 0
+  0    the guest wrote the pass value (0x5555) to the test finisher, or exit code 0 to tohost
+  N    the guest wrote (N << 16) | 0x3333, or (N << 1) | 1 to tohost; N is taken
+       modulo 256, and 1 when that is 0
   124  --max-instructions or --timeout was reached
   130  stopped by Ctrl-A x or a signal
   1    the kernel could not be read or loaded
@@ -47,6 +54,7 @@ export interface RunArguments {
   maxInstructions: number | undefined;
   timeoutSeconds: number | undefined;
   trace: boolean;
+  signature: string | undefined;
 }
 
 /** Parses `vireo run` arguments; returns null for --help. Throws UsageError. */
@@ -65,6 +73,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         'max-instructions': { type: 'string' },
         timeout: { type: 'string' },
         trace: { type: 'boolean' },
+        signature: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -83,6 +92,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     maxInstructions: values['max-instructions'] === undefined ? undefined : parseCount(values['max-instructions']),
     timeoutSeconds: values.timeout === undefined ? undefined : parseSeconds(values.timeout),
     trace: values.trace === true,
+    signature: values.signature,
   };
 }
 
@@ -137,6 +147,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     serial.detach();
     trace?.flush();
   }
+  if (args.signature !== undefined && !writeSignature(machine, args.signature)) return EXIT_LOAD_FAILED;
   return report(result, args);
 }
 
@@ -161,6 +172,25 @@ function report(result: RunResult, args: RunArguments): number {
       process.stderr.write(`vireo: stopped after ${count}\n`);
       return EXIT_STOPPED;
   }
+}
+
+/** Writes the signature file; false (after saying why) when there is none or it cannot be written. */
+function writeSignature(machine: Machine, path: string): boolean {
+  const signature = signatureOf(machine);
+  if (signature === null) {
+    process.stderr.write(`vireo: no signature to write: the program has no begin_signature/end_signature symbols in RAM\n`);
+    return false;
+  }
+  const view = new DataView(signature.buffer, signature.byteOffset, signature.byteLength);
+  const lines: string[] = [];
+  for (let at = 0; at + 4 <= signature.length; at += 4) lines.push(view.getUint32(at, true).toString(16).padStart(8, '0'));
+  try {
+    writeFileSync(path, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+  } catch (e) {
+    process.stderr.write(`vireo: cannot write signature file ${path}: ${(e as Error).message}\n`);
+    return false;
+  }
+  return true;
 }
 
 /** Buffers trace lines so that a line per instruction does not mean a write per instruction. */

@@ -58,8 +58,8 @@ function index(root: FdtNode) {
 test('dtc decompiles the board blob without a single warning', () => {
   const { dts, warnings } = decompileDtb(createBoardFdt(board));
   assert.equal(warnings, '');
-  assert.match(dts, /riscv,isa = "rv64imafdc_zicsr_zifencei";/);
-  assert.match(dts, /riscv,isa-extensions = "i\\0m\\0a\\0f\\0d\\0c\\0zicsr\\0zifencei\\0zicntr";/);
+  assert.match(dts, /riscv,isa = "rv64imafdc_zicsr_zifencei_sstc";/);
+  assert.match(dts, /riscv,isa-extensions = "i\\0m\\0a\\0f\\0d\\0c\\0zicsr\\0zifencei\\0zicntr\\0sstc";/);
   assert.match(dts, /riscv,isa-base = "rv64i";/);
   assert.match(dts, /mmu-type = "riscv,sv48";/);
   assert.match(dts, /timebase-frequency = <0x989680>;/);

@@ -8,9 +8,9 @@ import { FdtNode, cells64 } from './fdt-node.js';
 import { writeFdt } from './fdt-writer.js';
 
 /** ISA string and extension list the hart implements (riscv/extensions.yaml). */
-export const RISCV_ISA = 'rv64imafdc_zicsr_zifencei';
+export const RISCV_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 export const RISCV_ISA_BASE = 'rv64i';
-export const RISCV_ISA_EXTENSIONS = ['i', 'm', 'a', 'f', 'd', 'c', 'zicsr', 'zifencei', 'zicntr'] as const;
+export const RISCV_ISA_EXTENSIONS = ['i', 'm', 'a', 'f', 'd', 'c', 'zicsr', 'zifencei', 'zicntr', 'sstc'] as const;
 export const MMU_TYPE = 'riscv,sv48';
 
 /** mip bit numbers a CLINT drives, for interrupts-extended (Priv. spec 3.1.9). */
