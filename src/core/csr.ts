@@ -19,6 +19,7 @@ export const enum Csr {
   MCOUNTEREN = 0x306, MENVCFG = 0x30a, MCOUNTINHIBIT = 0x320, MHPMEVENT3 = 0x323, MHPMEVENT31 = 0x33f,
   MSCRATCH = 0x340, MEPC = 0x341, MCAUSE = 0x342, MTVAL = 0x343, MIP = 0x344,
   PMPCFG0 = 0x3a0, PMPCFG15 = 0x3af, PMPADDR0 = 0x3b0, PMPADDR63 = 0x3ef,
+  TSELECT = 0x7a0, TDATA1 = 0x7a1, TDATA2 = 0x7a2, TDATA3 = 0x7a3, TINFO = 0x7a4,
   MCYCLE = 0xb00, MINSTRET = 0xb02, MHPMCOUNTER3 = 0xb03, MHPMCOUNTER31 = 0xb1f,
 }
 
@@ -99,6 +100,10 @@ export function readCsr(hart: Hart, csr: number): boolean {
     case Csr.MCOUNTEREN: return set(s[S.MCOUNTEREN]!, 0);
     case Csr.MENVCFG: return set(s[S.MENVCFG]!, s[S.MENVCFG + 1]!);
     case Csr.MCOUNTINHIBIT: return set(0, 0);
+    // The trigger module has no triggers (Debug spec 0.13, 5.2): tselect reads 0 whatever is
+    // written, tdata1 reads type 0 ("no trigger here") and tinfo says only type 0 exists.
+    case Csr.TSELECT: case Csr.TDATA1: case Csr.TDATA2: case Csr.TDATA3: return set(0, 0);
+    case Csr.TINFO: return set(1, 0);
     case Csr.MSCRATCH: return set(s[S.MSCRATCH]!, s[S.MSCRATCH + 1]!);
     case Csr.MEPC: return set(s[S.MEPC]!, s[S.MEPC + 1]!);
     case Csr.MCAUSE: return set(s[S.MCAUSE]!, s[S.MCAUSE + 1]!);
