@@ -112,3 +112,26 @@ test('an MMIO write can stop the run after the current instruction', () => {
   assert.equal(hart.instret, 2);
   assert.equal(hart.getRegister(2), 0n);
 });
+
+test('a satp write takes effect for the very next instruction fetch', () => {
+  const slli = (rd: number, rs1: number, sh: number) => (sh << 20) | (rs1 << 15) | (1 << 12) | (rd << 7) | 0x13;
+  const or = (rd: number, rs1: number, rs2: number) => (rs2 << 20) | (rs1 << 15) | (6 << 12) | (rd << 7) | 0x33;
+  const MRET = 0x30200073;
+  const MTVEC = 0x305, MEPC = 0x341, MSTATUS = 0x300, MCAUSE = 0x342, SATP = 0x180;
+  const hart = boot([
+    auipc(1, 0), addi(1, 1, 0x100), csrrw(0, MTVEC, 1), // 0: trap handler at RAM + 0x100
+    addi(2, 0, -1), csrrw(0, 0x3b0, 2), addi(2, 0, 0x1f), csrrw(0, 0x3a0, 2), // 12: PMP: S may use everything
+    auipc(3, 0), addi(3, 3, 0x200 - 28), csrrw(0, MEPC, 3), // 28: S-mode code at RAM + 0x200
+    addi(4, 0, 1), slli(4, 4, 11), csrrs(0, MSTATUS, 4), // 40: MPP = S
+    addi(5, 0, 1), slli(5, 5, 63), lui(6, 0x80), addi(6, 6, 3), or(5, 5, 6), // 52: Sv39, root at RAM + 0x3000 (empty)
+    MRET,
+  ]);
+  const write = (offset: number, words: number[]) =>
+    hart.memory.writeRam(RAM + offset, new Uint8Array(new Int32Array(words).buffer));
+  write(0x100, [csrrs(10, MCAUSE, 0), csrrs(11, MEPC, 0), LOOP]);
+  write(0x200, [csrrw(0, SATP, 5), addi(7, 0, 1), LOOP]);
+  hart.run(100);
+  assert.equal(hart.getRegister(10), 12n, 'instruction page fault');
+  assert.equal(hart.getRegister(11), BigInt(RAM + 0x204), 'at the instruction after the satp write');
+  assert.equal(hart.getRegister(7), 0n);
+});

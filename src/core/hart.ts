@@ -167,10 +167,12 @@ export class Hart {
     return this.d[S.F64_STIMECMP]!;
   }
 
+  /** Forgets every cached translation, including the interpreter's current fetch page. */
   flushTlb(): void {
     this.readTlb.flush();
     this.writeTlb.flush();
     this.fetchTlb.flush();
+    this.exitLoop = true;
   }
 
   /** mip as software sees it: software-written bits OR device lines. */

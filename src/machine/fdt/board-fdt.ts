@@ -25,6 +25,8 @@ export interface BoardDescription {
   uart?: Region & { clockFrequency: number };
   testFinisher?: Region;
   bootargs?: string;
+  /** Where the initial ramdisk was placed: [start, end). */
+  initrd?: { start: number; end: number };
 }
 
 /** Hands out phandles, 1 upwards. */
@@ -65,7 +67,7 @@ export function createBoardFdt(board: BoardDescription): Uint8Array {
     root.addChild(createPoweroffNode(test));
     root.addChild(createRebootNode(test));
   }
-  root.addChild(createChosenNode(stdoutPath, board.bootargs));
+  root.addChild(createChosenNode(stdoutPath, board.bootargs, board.initrd));
   return writeFdt(root, { bootCpuId: board.hartIds[0] ?? 0 });
 }
 
@@ -163,9 +165,18 @@ export function createRebootNode(testPhandle: number): FdtNode {
     .setU32('value', FinisherStatus.RESET);
 }
 
-export function createChosenNode(stdoutPath: string | undefined, bootargs: string | undefined): FdtNode {
+export function createChosenNode(
+  stdoutPath: string | undefined,
+  bootargs: string | undefined,
+  initrd?: { start: number; end: number },
+): FdtNode {
   const chosen = new FdtNode('chosen');
   if (stdoutPath !== undefined) chosen.setString('stdout-path', stdoutPath);
   if (bootargs !== undefined && bootargs !== '') chosen.setString('bootargs', bootargs);
+  // Linux's devicetree usage: the ramdisk's physical range, as 64-bit values.
+  if (initrd !== undefined) {
+    chosen.setCells('linux,initrd-start', cells64(initrd.start));
+    chosen.setCells('linux,initrd-end', cells64(initrd.end));
+  }
   return chosen;
 }
