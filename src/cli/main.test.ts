@@ -26,7 +26,7 @@ test('vireo --help and vireo run --help print usage and exit 0', () => {
   assert.match(top.stdout, /run +Boot a kernel/);
   const run = vireo('run', '--help');
   assert.equal(run.status, 0);
-  for (const option of ['--bios none', '--kernel FILE', '-m, --memory MIB', '--max-instructions N', '--timeout SECONDS', '--trace']) {
+  for (const option of ['--bios FILE|none', '--initrd FILE', '--kernel FILE', '-m, --memory MIB', '--max-instructions N', '--timeout SECONDS', '--trace']) {
     assert.ok(run.stdout.includes(option), `run --help lacks ${option}`);
   }
   assert.equal(vireo('help', 'run').stdout, run.stdout);
@@ -38,9 +38,9 @@ test('missing or unknown commands are usage errors', () => {
   usageError(['toString'], /unknown command 'toString'/);
 });
 
-test('--bios other than none is refused with what to use instead', () => {
-  usageError(['run', '--bios', 'opensbi.bin', '--kernel', 'x'], /vireo run: firmware loading is not supported yet; use --bios none/);
-  usageError(['run', '--kernel', 'x'], /firmware loading is not supported yet; use --bios none/);
+test('--bios is required, and --initrd needs firmware', () => {
+  usageError(['run', '--kernel', 'x'], /vireo run: --bios is required for now: give the firmware file \(OpenSBI fw_jump.bin\) or none/);
+  usageError(['run', '--bios', 'none', '--kernel', 'x', '--initrd', 'y'], /--initrd needs firmware to hand it to the kernel; give --bios FILE/);
 });
 
 test('unknown options, stray arguments and missing values are usage errors', () => {

@@ -10,7 +10,8 @@ import { TestFinisher, type FinisherEvent } from '../devices/test-finisher.js';
 import { Htif, type MailboxMemory } from '../devices/htif.js';
 import { Uart16550 } from '../devices/uart-16550.js';
 import { Bus } from './bus.js';
-import { loadKernelImage, parseKernelImage, type KernelImage } from './elf-loader.js';
+import { loadKernelImage, type KernelImage } from './elf-loader.js';
+import { placeBootImages } from './boot-images.js';
 import { createBoardFdt } from './fdt/board-fdt.js';
 import { CLINT, RAM_BASE, TEST_FINISHER, UART0, UART0_CLOCK_HZ } from './layout.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -22,8 +23,15 @@ export type BoardHart = Pick<
 >;
 
 export interface MachineOptions {
-  /** The kernel file: an ELF64 RISC-V executable or a flat binary. */
+  /**
+   * The kernel: without firmware, an ELF64 RISC-V executable or a flat binary that runs by
+   * itself; with firmware, a RISC-V Linux image (or any payload for RAM + 0x200000).
+   */
   kernel: Uint8Array;
+  /** Firmware loaded at the start of RAM, where the hart starts (OpenSBI fw_jump.bin). */
+  firmware?: Uint8Array;
+  /** An initial ramdisk, placed high in RAM and named in /chosen. */
+  initrd?: Uint8Array;
   /** RAM size in MiB (default 128). */
   ramMiB?: number;
   /** Kernel command line, placed in /chosen/bootargs. */
@@ -85,6 +93,7 @@ export class Machine {
   /** The tohost/fromhost mailbox, when the program defines `tohost`. */
   readonly htif: Htif | null;
   readonly image: KernelImage;
+  readonly initrd: { start: number; end: number; data: Uint8Array } | undefined;
   readonly fdt: Uint8Array;
   /** Guest-physical address of the device tree (passed in a1). */
   readonly fdtAddress: number;
@@ -116,8 +125,25 @@ export class Machine {
     } catch (e) {
       throw new MachineError(`cannot allocate ${ramMiB} MiB of guest RAM: ${(e as Error).message}; choose a smaller -m`, { cause: e });
     }
-    this.image = parseKernelImage(options.kernel, { base: RAM_BASE, size: ramSize });
     this.clock = new VirtualClock(this.hostMs);
+    const describe = (initrd?: { start: number; end: number }) => createBoardFdt({
+      hartIds: [0],
+      timebaseFrequency: this.clock.frequency,
+      memory: { base: RAM_BASE, size: ramSize },
+      clint: CLINT,
+      uart: { ...UART0, clockFrequency: UART0_CLOCK_HZ },
+      testFinisher: TEST_FINISHER,
+      ...(options.bootargs !== undefined ? { bootargs: options.bootargs } : {}),
+      ...(initrd !== undefined ? { initrd } : {}),
+    });
+    // The device tree goes at the top of RAM, 8-byte aligned (DTSpec 5.1); its size does not
+    // depend on where the initrd lands, so it is measured first.
+    const fdtSize = describe(options.initrd !== undefined ? { start: 0, end: 0 } : undefined).length;
+    this.fdtAddress = Math.floor((RAM_BASE + ramSize - fdtSize) / 8) * 8;
+    const placed = placeBootImages({ base: RAM_BASE, size: ramSize }, this.fdtAddress, options.kernel, options.firmware, options.initrd);
+    this.image = placed.image;
+    this.initrd = placed.initrd;
+    this.fdt = describe(placed.initrd && { start: placed.initrd.start, end: placed.initrd.end });
 
     const createHart = options.createHart ?? ((o: HartOptions) => new Hart(o));
     // The time CSR reads mtime; the closure runs only once the hart executes.
@@ -140,17 +166,6 @@ export class Machine {
     this.bus.map(CLINT.base, CLINT.size, this.clint, 'clint');
     this.bus.map(UART0.base, UART0.size, this.uart, 'uart0');
 
-    this.fdt = createBoardFdt({
-      hartIds: [0],
-      timebaseFrequency: this.clock.frequency,
-      memory: { base: RAM_BASE, size: ramSize },
-      clint: CLINT,
-      uart: { ...UART0, clockFrequency: UART0_CLOCK_HZ },
-      testFinisher: TEST_FINISHER,
-      ...(options.bootargs !== undefined ? { bootargs: options.bootargs } : {}),
-    });
-    // Top of RAM, 8-byte aligned (DTSpec 5.1), clear of the kernel.
-    this.fdtAddress = Math.floor((RAM_BASE + ramSize - this.fdt.length) / 8) * 8;
     if (this.image.end > this.fdtAddress) {
       throw new MachineError(
         `${ramMiB} MiB of RAM cannot hold the kernel (up to 0x${this.image.end.toString(16)}) and the ${this.fdt.length}-byte device tree at the top of RAM; raise -m`,
@@ -227,6 +242,7 @@ export class Machine {
   /** Loads the image and device tree and starts hart 0 at the entry: a0 = hartid, a1 = FDT (RISC-V boot protocol). */
   private boot(): void {
     loadKernelImage(this.memory, this.image);
+    if (this.initrd) this.memory.writeRam(this.initrd.start, this.initrd.data);
     this.memory.writeRam(this.fdtAddress, this.fdt);
     this.hart.reset(BigInt(this.image.entry));
     this.hart.setRegister(10, 0n);

@@ -7,16 +7,19 @@ import { DEFAULT_RAM_MIB, Machine, signatureOf, type RunResult } from '../../mac
 import { SerialConsole } from '../serial-console.js';
 import { UsageError } from '../usage-error.js';
 
-export const RUN_HELP = `Usage: vireo run --bios none --kernel FILE [options]
+export const RUN_HELP = `Usage: vireo run --bios FILE|none --kernel FILE [options]
 
-Boots FILE on one RV64GC hart with no firmware: the hart starts in M-mode at the
-program's entry point with a0 = 0 (hart id) and a1 = the device tree's address.
-FILE is an ELF64 RISC-V executable, or a flat binary loaded at 0x80000000.
+With --bios FILE, loads the firmware (OpenSBI fw_jump.bin) at 0x80000000 and the kernel
+(a RISC-V Linux Image) where its header asks, 0x80200000; the hart starts in M-mode in the
+firmware with a0 = 0 (hart id) and a1 = the device tree's address.
+With --bios none, FILE runs by itself: an ELF64 RISC-V executable at its physical
+addresses (from its entry point), or a flat binary at 0x80000000.
 UART0 is connected to stdin and stdout. On a terminal, Ctrl-A x quits.
 
 Options:
-  --bios none               Run without firmware (the only choice for now)
-  --kernel FILE             The program to run (required)
+  --bios FILE|none          Firmware to start in, or none
+  --kernel FILE             The kernel or program to run (required)
+  --initrd FILE             An initial ramdisk for the kernel (needs --bios FILE)
   -m, --memory MIB          RAM size in MiB, or with a suffix: 512M, 2G (default ${DEFAULT_RAM_MIB})
   --append ARGS             Kernel command line, placed in /chosen/bootargs
   --max-instructions N      Stop after N instructions
@@ -48,6 +51,9 @@ export const EXIT_LOAD_FAILED = 1;
 const MAX_RAM_MIB = 4095;
 
 export interface RunArguments {
+  /** The firmware file, or undefined for --bios none. */
+  bios: string | undefined;
+  initrd: string | undefined;
   kernel: string;
   ramMiB: number;
   append: string | undefined;
@@ -68,6 +74,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
       options: {
         bios: { type: 'string' },
         kernel: { type: 'string' },
+        initrd: { type: 'string' },
         memory: { type: 'string', short: 'm' },
         append: { type: 'string' },
         'max-instructions': { type: 'string' },
@@ -81,11 +88,16 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     throw new UsageError('run', describeParseError(e));
   }
   if (values.help) return null;
-  if (values.bios !== 'none') {
-    throw new UsageError('run', 'firmware loading is not supported yet; use --bios none');
+  if (values.bios === undefined || values.bios === '') {
+    throw new UsageError('run', '--bios is required for now: give the firmware file (OpenSBI fw_jump.bin) or none');
   }
   if (values.kernel === undefined || values.kernel === '') throw new UsageError('run', '--kernel FILE is required');
+  if (values.bios === 'none' && values.initrd !== undefined) {
+    throw new UsageError('run', '--initrd needs firmware to hand it to the kernel; give --bios FILE');
+  }
   return {
+    bios: values.bios === 'none' ? undefined : values.bios,
+    initrd: values.initrd,
     kernel: values.kernel,
     ramMiB: values.memory === undefined ? DEFAULT_RAM_MIB : parseMemory(values.memory),
     append: values.append,
@@ -104,13 +116,18 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   }
 
-  let kernel: Uint8Array;
-  try {
-    kernel = readFileSync(args.kernel);
-  } catch (e) {
-    process.stderr.write(`vireo: cannot read kernel file ${args.kernel}: ${(e as Error).message}\n`);
-    return EXIT_LOAD_FAILED;
-  }
+  const read = (what: string, path: string): Uint8Array | null => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      process.stderr.write(`vireo: cannot read ${what} file ${path}: ${(e as Error).message}\n`);
+      return null;
+    }
+  };
+  const kernel = read('kernel', args.kernel);
+  const firmware = args.bios === undefined ? undefined : read('firmware', args.bios);
+  const initrd = args.initrd === undefined ? undefined : read('initrd', args.initrd);
+  if (kernel === null || firmware === null || initrd === null) return EXIT_LOAD_FAILED;
 
   const serial = new SerialConsole({ stdin: process.stdin, stdout: process.stdout });
   const trace = args.trace ? new TraceWriter() : null;
@@ -118,6 +135,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     machine = new Machine({
       kernel,
+      ...(firmware !== undefined ? { firmware } : {}),
+      ...(initrd !== undefined ? { initrd } : {}),
       ramMiB: args.ramMiB,
       serial,
       ...(args.append !== undefined ? { bootargs: args.append } : {}),
