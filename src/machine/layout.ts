@@ -6,7 +6,7 @@
 //   0x0010_0000 +--------------------------+
 //               |  test finisher    4 KiB  |  sifive,test0: poweroff / reboot
 //   0x0010_1000 +--------------------------+
-//               |  (goldfish RTC    4 KiB) |  later
+//               |  goldfish RTC     4 KiB  |  irq 11
 //   0x0010_2000 +--------------------------+
 //               |  (unmapped)              |
 //   0x0200_0000 +--------------------------+
@@ -14,15 +14,15 @@
 //   0x0201_0000 +--------------------------+
 //               |  (unmapped)              |
 //   0x0c00_0000 +--------------------------+
-//               |  (PLIC            6 MiB) |  later
+//               |  PLIC             6 MiB  |  sources 1-95; contexts 2h (M), 2h+1 (S)
 //   0x0c60_0000 +--------------------------+
 //               |  (unmapped)              |
 //   0x1000_0000 +--------------------------+
-//               |  UART0 16550A   256 B    |
+//               |  UART0 16550A   256 B    |  irq 10
 //   0x1000_0100 +--------------------------+
 //               |  (unmapped)              |
 //   0x1000_1000 +--------------------------+
-//               |  (virtio-mmio 8 x 4 KiB) |  later
+//               |  virtio-mmio  8 x 4 KiB  |  irqs 1-8
 //   0x1000_9000 +--------------------------+
 //               |  (unmapped)              |
 //   0x8000_0000 +--------------------------+
@@ -38,6 +38,22 @@ export interface Region {
 export const TEST_FINISHER: Region = { base: 0x0010_0000, size: 0x1000 };
 export const CLINT: Region = { base: 0x0200_0000, size: 0x1_0000 };
 export const UART0: Region = { base: 0x1000_0000, size: 0x100 };
+export const RTC: Region = { base: 0x0010_1000, size: 0x1000 };
+export const PLIC: Region = { base: 0x0c00_0000, size: 0x60_0000 };
+/** Interrupt sources of the PLIC: ids 1..PLIC_SOURCES (0 means none). */
+export const PLIC_SOURCES = 95;
+export const UART0_IRQ = 10;
+export const RTC_IRQ = 11;
+/** virtio-mmio transports: slot i at VIRTIO_BASE + i * VIRTIO_STRIDE, PLIC source VIRTIO_IRQ + i. */
+export const VIRTIO_BASE = 0x1000_1000;
+export const VIRTIO_STRIDE = 0x1000;
+export const VIRTIO_SLOTS = 8;
+export const VIRTIO_IRQ = 1;
+
+/** The region of virtio-mmio slot `i`. */
+export function virtioSlot(i: number): Region {
+  return { base: VIRTIO_BASE + i * VIRTIO_STRIDE, size: VIRTIO_STRIDE };
+}
 /** Where RAM starts; its size comes from the machine's configuration. */
 export const RAM_BASE = 0x8000_0000;
 /** The UART's input clock, as on the virt board (the 1.8432 MHz crystal times two). */

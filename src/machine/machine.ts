@@ -13,7 +13,9 @@ import { Bus } from './bus.js';
 import { loadKernelImage, type KernelImage } from './elf-loader.js';
 import { placeBootImages } from './boot-images.js';
 import { createBoardFdt } from './fdt/board-fdt.js';
-import { CLINT, RAM_BASE, TEST_FINISHER, UART0, UART0_CLOCK_HZ } from './layout.js';
+import { CLINT, PLIC, PLIC_SOURCES, RAM_BASE, RTC, RTC_IRQ, TEST_FINISHER, UART0, UART0_CLOCK_HZ, UART0_IRQ } from './layout.js';
+import { Plic } from '../devices/plic.js';
+import { GoldfishRtc } from '../devices/goldfish-rtc.js';
 import { VirtualClock } from './virtual-clock.js';
 
 /** What the board needs of a hart (the real Hart, or a stand-in in tests). */
@@ -76,8 +78,6 @@ const DEFAULT_SLICE = 100_000;
 const YIELD_EVERY_MS = 10;
 /** Longest single sleep; the loop re-checks and sleeps again. */
 const MAX_SLEEP_MS = 1000;
-/** A line to nowhere: UART0's interrupt until the board has a PLIC (drivers poll meanwhile). */
-const UNCONNECTED: IrqLine = { set() {} };
 
 const nextTask: (callback: () => void) => void =
   typeof setImmediate === 'function' ? (callback) => setImmediate(callback) : (callback) => setTimeout(callback, 0);
@@ -89,6 +89,8 @@ export class Machine {
   readonly hart: BoardHart;
   readonly clint: Clint;
   readonly uart: Uart16550;
+  readonly plic: Plic;
+  readonly rtc: GoldfishRtc;
   readonly finisher: TestFinisher;
   /** The tohost/fromhost mailbox, when the program defines `tohost`. */
   readonly htif: Htif | null;
@@ -131,7 +133,9 @@ export class Machine {
       timebaseFrequency: this.clock.frequency,
       memory: { base: RAM_BASE, size: ramSize },
       clint: CLINT,
-      uart: { ...UART0, clockFrequency: UART0_CLOCK_HZ },
+      plic: { ...PLIC, sources: PLIC_SOURCES },
+      uart: { ...UART0, clockFrequency: UART0_CLOCK_HZ, irq: UART0_IRQ },
+      rtc: { ...RTC, irq: RTC_IRQ },
       testFinisher: TEST_FINISHER,
       ...(options.bootargs !== undefined ? { bootargs: options.bootargs } : {}),
       ...(initrd !== undefined ? { initrd } : {}),
@@ -154,7 +158,10 @@ export class Machine {
       set: (level) => (level ? this.hart.setPending(bit) : this.hart.clearPending(bit)),
     });
     this.clint = new Clint({ harts: 1, clock: this.clock, msip: [hartLine(Mip.MSIP)], mtip: [hartLine(Mip.MTIP)] });
-    this.uart = new Uart16550({ sink: options.serial, irq: UNCONNECTED });
+    // PLIC context 0 is hart 0 in M-mode, context 1 hart 0 in S-mode.
+    this.plic = new Plic({ sources: PLIC_SOURCES, contexts: [hartLine(Mip.MEIP), hartLine(Mip.SEIP)] });
+    this.uart = new Uart16550({ sink: options.serial, irq: this.plic.source(UART0_IRQ) });
+    this.rtc = new GoldfishRtc({ clock: { nowNs: () => BigInt(Date.now()) * 1_000_000n }, irq: this.plic.source(RTC_IRQ) });
     this.finisher = new TestFinisher((event) => {
       this.finisherEvent = event;
       this.hart.requestStop();
@@ -165,6 +172,8 @@ export class Machine {
     this.bus.map(TEST_FINISHER.base, TEST_FINISHER.size, this.finisher, 'test-finisher');
     this.bus.map(CLINT.base, CLINT.size, this.clint, 'clint');
     this.bus.map(UART0.base, UART0.size, this.uart, 'uart0');
+    this.bus.map(PLIC.base, PLIC.size, this.plic, 'plic');
+    this.bus.map(RTC.base, RTC.size, this.rtc, 'rtc');
 
     if (this.image.end > this.fdtAddress) {
       throw new MachineError(
@@ -208,6 +217,7 @@ export class Machine {
         if (this.stopRequested) return result('stopped');
         this.feedInput();
         this.clint.update();
+        this.rtc.update();
         const before = this.hart.instret;
         const stop = this.runSlice(Math.min(this.slice, this.maxInstructions - instructions));
         instructions += this.hart.instret - before;
@@ -253,6 +263,8 @@ export class Machine {
   private resetBoard(): void {
     this.clint.reset();
     this.uart.reset();
+    this.plic.reset();
+    this.rtc.reset();
     this.input.length = 0;
     this.boot();
   }
@@ -281,8 +293,9 @@ export class Machine {
     const stimecmp = this.hart.timerDeadline();
     // A compare value already passed cannot wake the hart (its interrupt is disabled), so it is not a deadline.
     if (stimecmp > now && stimecmp < next) next = stimecmp;
-    if (next === Infinity) return MAX_SLEEP_MS;
-    return Math.min(MAX_SLEEP_MS, Math.ceil(this.clock.ticksToMs(next - now)));
+    const alarmMs = this.rtc.nsUntilAlarm() / 1e6;
+    const timerMs = next === Infinity ? Infinity : this.clock.ticksToMs(next - now);
+    return Math.min(MAX_SLEEP_MS, Math.ceil(Math.min(timerMs, alarmMs)));
   }
 
   /** Sleeps up to `ms`, waking early for input or a stop request. */

@@ -16,14 +16,21 @@ export const MMU_TYPE = 'riscv,sv48';
 /** mip bit numbers a CLINT drives, for interrupts-extended (Priv. spec 3.1.9). */
 const IRQ_M_SOFT = 3;
 const IRQ_M_TIMER = 7;
+const IRQ_S_EXTERNAL = 9;
+const IRQ_M_EXTERNAL = 11;
 
 export interface BoardDescription {
   hartIds: readonly number[];
   timebaseFrequency: number;
   memory: Region;
   clint?: Region;
-  uart?: Region & { clockFrequency: number };
+  uart?: Region & { clockFrequency: number; irq?: number };
   testFinisher?: Region;
+  /** The PLIC; devices with an `irq` are its sources. */
+  plic?: Region & { sources: number };
+  rtc?: Region & { irq: number };
+  /** virtio-mmio transports in slot order. */
+  virtio?: ReadonlyArray<Region & { irq: number }>;
   bootargs?: string;
   /** Where the initial ramdisk was placed: [start, end). */
   initrd?: { start: number; end: number };
@@ -56,11 +63,20 @@ export function createBoardFdt(board: BoardDescription): Uint8Array {
   root.addChild(createMemoryNode(board.memory));
   const soc = root.addChild(createSocNode());
   if (board.clint) soc.addChild(createClintNode(board.clint, [...intcs.values()]));
+  // Sources are only wired when there is a PLIC to route them.
+  const plic = board.plic ? phandles.allocate() : undefined;
+  if (board.plic && plic !== undefined) soc.addChild(createPlicNode(board.plic, plic, [...intcs.values()]));
+  const irq = (node: FdtNode, source: number | undefined) => {
+    if (plic !== undefined && source !== undefined) node.setU32('interrupt-parent', plic).setU32('interrupts', source);
+    return node;
+  };
   let stdoutPath: string | undefined;
   if (board.uart) {
-    const uart = soc.addChild(createUartNode(board.uart, board.uart.clockFrequency));
+    const uart = soc.addChild(irq(createUartNode(board.uart, board.uart.clockFrequency), board.uart.irq));
     stdoutPath = `/soc/${uart.name}`;
   }
+  if (board.rtc) soc.addChild(irq(createRtcNode(board.rtc), board.rtc.irq));
+  for (const slot of board.virtio ?? []) soc.addChild(irq(createVirtioMmioNode(slot), slot.irq));
   if (board.testFinisher) {
     const test = phandles.allocate();
     soc.addChild(createTestFinisherNode(board.testFinisher, test));
@@ -133,7 +149,35 @@ export function createClintNode(region: Region, intcPhandles: readonly number[])
     .setCells('interrupts-extended', intcPhandles.flatMap((p) => [p, IRQ_M_SOFT, p, IRQ_M_TIMER]));
 }
 
-/** No interrupts property yet: without a PLIC the guest's driver polls. */
+/**
+ * The PLIC (sifive,plic-1.0.0 binding): per hart, context 2h takes machine external
+ * interrupts (mip bit 11) and 2h+1 supervisor external interrupts (bit 9).
+ */
+export function createPlicNode(plic: Region & { sources: number }, phandle: number, intcPhandles: readonly number[]): FdtNode {
+  return new FdtNode(`plic@${unitAddress(plic.base)}`)
+    .setU32('phandle', phandle)
+    .setStrings('compatible', ['sifive,plic-1.0.0', 'riscv,plic0'])
+    .setCells('reg', reg(plic))
+    .setU32('#address-cells', 0)
+    .setU32('#interrupt-cells', 1)
+    .setEmpty('interrupt-controller')
+    .setU32('riscv,ndev', plic.sources)
+    .setCells('interrupts-extended', intcPhandles.flatMap((p) => [p, IRQ_M_EXTERNAL, p, IRQ_S_EXTERNAL]));
+}
+
+export function createRtcNode(region: Region): FdtNode {
+  return new FdtNode(`rtc@${unitAddress(region.base)}`)
+    .setString('compatible', 'google,goldfish-rtc')
+    .setCells('reg', reg(region));
+}
+
+export function createVirtioMmioNode(region: Region): FdtNode {
+  return new FdtNode(`virtio_mmio@${unitAddress(region.base)}`)
+    .setString('compatible', 'virtio,mmio')
+    .setCells('reg', reg(region));
+}
+
+/** Without a PLIC there is no interrupts property and the guest's driver polls. */
 export function createUartNode(region: Region, clockFrequency: number): FdtNode {
   return new FdtNode(`serial@${unitAddress(region.base)}`)
     .setString('compatible', 'ns16550a')
