@@ -16,6 +16,7 @@ import { createBoardFdt } from './fdt/board-fdt.js';
 import { CLINT, PLIC, PLIC_SOURCES, RAM_BASE, RTC, RTC_IRQ, TEST_FINISHER, UART0, UART0_CLOCK_HZ, UART0_IRQ } from './layout.js';
 import { Plic } from '../devices/plic.js';
 import { GoldfishRtc } from '../devices/goldfish-rtc.js';
+import { VirtioDevices, type VirtioConfig } from './virtio-devices.js';
 import { VirtualClock } from './virtual-clock.js';
 
 /** What the board needs of a hart (the real Hart, or a stand-in in tests). */
@@ -44,6 +45,10 @@ export interface MachineOptions {
   maxInstructions?: number;
   /** Stop after this much wall time in milliseconds (default: no limit). */
   timeoutMs?: number;
+  /** virtio devices: disks, NICs, entropy, console. */
+  virtio?: VirtioConfig;
+  /** Where device fault reports go (default: stderr). */
+  log?: (line: string) => void;
   /** Called with one disassembled line per instruction (slow). */
   trace?: ((line: string) => void) | null;
   /** Instructions per run slice between device updates (default 100000). */
@@ -91,6 +96,7 @@ export class Machine {
   readonly uart: Uart16550;
   readonly plic: Plic;
   readonly rtc: GoldfishRtc;
+  readonly virtio: VirtioDevices;
   readonly finisher: TestFinisher;
   /** The tohost/fromhost mailbox, when the program defines `tohost`. */
   readonly htif: Htif | null;
@@ -128,27 +134,6 @@ export class Machine {
       throw new MachineError(`cannot allocate ${ramMiB} MiB of guest RAM: ${(e as Error).message}; choose a smaller -m`, { cause: e });
     }
     this.clock = new VirtualClock(this.hostMs);
-    const describe = (initrd?: { start: number; end: number }) => createBoardFdt({
-      hartIds: [0],
-      timebaseFrequency: this.clock.frequency,
-      memory: { base: RAM_BASE, size: ramSize },
-      clint: CLINT,
-      plic: { ...PLIC, sources: PLIC_SOURCES },
-      uart: { ...UART0, clockFrequency: UART0_CLOCK_HZ, irq: UART0_IRQ },
-      rtc: { ...RTC, irq: RTC_IRQ },
-      testFinisher: TEST_FINISHER,
-      ...(options.bootargs !== undefined ? { bootargs: options.bootargs } : {}),
-      ...(initrd !== undefined ? { initrd } : {}),
-    });
-    // The device tree goes at the top of RAM, 8-byte aligned (DTSpec 5.1); its size does not
-    // depend on where the initrd lands, so it is measured first.
-    const fdtSize = describe(options.initrd !== undefined ? { start: 0, end: 0 } : undefined).length;
-    this.fdtAddress = Math.floor((RAM_BASE + ramSize - fdtSize) / 8) * 8;
-    const placed = placeBootImages({ base: RAM_BASE, size: ramSize }, this.fdtAddress, options.kernel, options.firmware, options.initrd);
-    this.image = placed.image;
-    this.initrd = placed.initrd;
-    this.fdt = describe(placed.initrd && { start: placed.initrd.start, end: placed.initrd.end });
-
     const createHart = options.createHart ?? ((o: HartOptions) => new Hart(o));
     // The time CSR reads mtime; the closure runs only once the hart executes.
     this.hart = createHart({ memory: this.memory, hartId: 0, bus: this.bus, time: { now: () => this.clint.mtime() } });
@@ -166,15 +151,41 @@ export class Machine {
       this.finisherEvent = event;
       this.hart.requestStop();
     });
-    const tohost = this.image.symbols.get('tohost');
-    this.htif = tohost === undefined ? null
-      : new Htif(ramMailbox(this.memory), tohost, this.image.symbols.get('fromhost'), options.serial);
     this.bus.map(TEST_FINISHER.base, TEST_FINISHER.size, this.finisher, 'test-finisher');
     this.bus.map(CLINT.base, CLINT.size, this.clint, 'clint');
     this.bus.map(UART0.base, UART0.size, this.uart, 'uart0');
     this.bus.map(PLIC.base, PLIC.size, this.plic, 'plic');
     this.bus.map(RTC.base, RTC.size, this.rtc, 'rtc');
+    this.virtio = new VirtioDevices(this.memory, this.bus, this.plic, options.virtio ?? {}, options.log ?? ((line) => process.stderr.write(`vireo: ${line}\n`)));
+    // A frame arriving for a guest that sleeps in WFI wakes the run loop.
+    for (const nic of options.virtio?.nics ?? []) (nic.port as { onReceive?: (listener: () => void) => unknown }).onReceive?.(() => this.wake());
 
+    const describe = (initrd?: { start: number; end: number }) => createBoardFdt({
+      hartIds: [0],
+      timebaseFrequency: this.clock.frequency,
+      memory: { base: RAM_BASE, size: ramSize },
+      clint: CLINT,
+      plic: { ...PLIC, sources: PLIC_SOURCES },
+      uart: { ...UART0, clockFrequency: UART0_CLOCK_HZ, irq: UART0_IRQ },
+      rtc: { ...RTC, irq: RTC_IRQ },
+      testFinisher: TEST_FINISHER,
+      virtio: this.virtio.slots,
+      ...(options.bootargs !== undefined ? { bootargs: options.bootargs } : {}),
+      ...(initrd !== undefined ? { initrd } : {}),
+    });
+    // The device tree goes at the top of RAM, 8-byte aligned (DTSpec 5.1); its size does not
+    // depend on where the initrd lands, so it is measured first.
+    const fdtSize = describe(options.initrd !== undefined ? { start: 0, end: 0 } : undefined).length;
+    this.fdtAddress = Math.floor((RAM_BASE + ramSize - fdtSize) / 8) * 8;
+    const placed = placeBootImages({ base: RAM_BASE, size: ramSize }, this.fdtAddress, options.kernel, options.firmware, options.initrd);
+    this.image = placed.image;
+    this.initrd = placed.initrd;
+    this.fdt = describe(placed.initrd && { start: placed.initrd.start, end: placed.initrd.end });
+
+
+    const tohost = this.image.symbols.get('tohost');
+    this.htif = tohost === undefined ? null
+      : new Htif(ramMailbox(this.memory), tohost, this.image.symbols.get('fromhost'), options.serial);
     if (this.image.end > this.fdtAddress) {
       throw new MachineError(
         `${ramMiB} MiB of RAM cannot hold the kernel (up to 0x${this.image.end.toString(16)}) and the ${this.fdt.length}-byte device tree at the top of RAM; raise -m`,
@@ -218,6 +229,7 @@ export class Machine {
         this.feedInput();
         this.clint.update();
         this.rtc.update();
+        this.virtio.poll();
         const before = this.hart.instret;
         const stop = this.runSlice(Math.min(this.slice, this.maxInstructions - instructions));
         instructions += this.hart.instret - before;
@@ -265,6 +277,7 @@ export class Machine {
     this.uart.reset();
     this.plic.reset();
     this.rtc.reset();
+    this.virtio.reset();
     this.input.length = 0;
     this.boot();
   }

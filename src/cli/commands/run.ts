@@ -4,6 +4,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RAM_MIB, Machine, signatureOf, type RunResult } from '../../machine/machine.js';
+import type { DiskConfig, NicConfig } from '../../machine/virtio-devices.js';
+import { FileBlockBackend } from '../../storage/file-block-backend.js';
+import { VirtualSwitch } from '../../net/virtual-switch.js';
+import { IcmpResponder } from '../../net/icmp-responder.js';
+import { macAddress, macToBytes } from '../../net/mac-address.js';
+import { ipv4Address } from '../../net/ipv4.js';
 import { SerialConsole } from '../serial-console.js';
 import { UsageError } from '../usage-error.js';
 
@@ -24,6 +30,10 @@ Options:
   --append ARGS             Kernel command line, placed in /chosen/bootargs
   --max-instructions N      Stop after N instructions
   --timeout SECONDS         Stop after SECONDS of wall time
+  --disk FILE[,ro]          Attach a raw disk image as a virtio-blk disk (repeatable;
+                            the first is /dev/vda); ,ro makes it read-only
+  --net host                Attach a virtio-net NIC to a virtual switch where the host
+                            answers ARP and ping at 10.0.2.2
   --trace                   Print every instruction to stderr (slow)
   --signature FILE          When the guest ends, write the memory between its
                             begin_signature and end_signature symbols to FILE,
@@ -43,6 +53,11 @@ Exit status:
   2    usage error
 `;
 
+/** The host's address on the switch that --net host attaches to. */
+export const HOST_IP = '10.0.2.2';
+const HOST_MAC = '52:54:00:00:02:02';
+const GUEST_MAC = '52:54:00:12:34:56';
+
 /** Exit statuses other than the guest's own codes. */
 export const EXIT_LIMIT = 124;
 export const EXIT_STOPPED = 130;
@@ -61,6 +76,9 @@ export interface RunArguments {
   timeoutSeconds: number | undefined;
   trace: boolean;
   signature: string | undefined;
+  disks: Array<{ path: string; readOnly: boolean }>;
+  /** Attach a NIC to a switch shared with a host responder at 10.0.2.2. */
+  net: boolean;
 }
 
 /** Parses `vireo run` arguments; returns null for --help. Throws UsageError. */
@@ -78,6 +96,8 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         memory: { type: 'string', short: 'm' },
         append: { type: 'string' },
         'max-instructions': { type: 'string' },
+        disk: { type: 'string', multiple: true },
+        net: { type: 'string' },
         timeout: { type: 'string' },
         trace: { type: 'boolean' },
         signature: { type: 'string' },
@@ -105,6 +125,8 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     timeoutSeconds: values.timeout === undefined ? undefined : parseSeconds(values.timeout),
     trace: values.trace === true,
     signature: values.signature,
+    disks: (values.disk ?? []).map(parseDisk),
+    net: values.net === undefined ? false : parseNet(values.net),
   };
 }
 
@@ -128,6 +150,21 @@ export async function runCommand(argv: string[]): Promise<number> {
   const firmware = args.bios === undefined ? undefined : read('firmware', args.bios);
   const initrd = args.initrd === undefined ? undefined : read('initrd', args.initrd);
   if (kernel === null || firmware === null || initrd === null) return EXIT_LOAD_FAILED;
+  const disks: DiskConfig[] = [];
+  try {
+    for (const disk of args.disks) disks.push({ backend: FileBlockBackend.open(disk.path, { readOnly: disk.readOnly }), serial: `vireo-disk-${disks.length}` });
+  } catch (e) {
+    process.stderr.write(`vireo: cannot attach disk: ${(e as Error).message}\n`);
+    return EXIT_LOAD_FAILED;
+  }
+  // The responder answers from the switch's delivery callbacks for as long as the VM runs.
+  let responder: IcmpResponder | undefined;
+  const nics: NicConfig[] = [];
+  if (args.net) {
+    const hub = new VirtualSwitch();
+    responder = new IcmpResponder(hub, { mac: macAddress(HOST_MAC), ip: ipv4Address(HOST_IP), delivery: 'microtask' });
+    nics.push({ port: hub.createPort({ name: 'guest' }), mac: macToBytes(macAddress(GUEST_MAC)) });
+  }
 
   const serial = new SerialConsole({ stdin: process.stdin, stdout: process.stdout });
   const trace = args.trace ? new TraceWriter() : null;
@@ -137,6 +174,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       kernel,
       ...(firmware !== undefined ? { firmware } : {}),
       ...(initrd !== undefined ? { initrd } : {}),
+      virtio: { disks, nics },
       ramMiB: args.ramMiB,
       serial,
       ...(args.append !== undefined ? { bootargs: args.append } : {}),
@@ -166,6 +204,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     serial.detach();
     trace?.flush();
   }
+  for (const disk of disks) (disk.backend as FileBlockBackend).close();
+  void responder;
   if (args.signature !== undefined && !writeSignature(machine, args.signature)) return EXIT_LOAD_FAILED;
   return report(result, args);
 }
@@ -247,6 +287,17 @@ function describeParseError(e: unknown): string {
     default:
       return error.message;
   }
+}
+
+function parseDisk(text: string): { path: string; readOnly: boolean } {
+  const m = /^(.+?)(,ro)?$/.exec(text);
+  if (!m || m[1] === '') throw new UsageError('run', `--disk takes FILE or FILE,ro, got '${text}'`);
+  return { path: m[1]!, readOnly: m[2] !== undefined };
+}
+
+function parseNet(text: string): boolean {
+  if (text !== 'host') throw new UsageError('run', `--net takes 'host' (a switch with the host answering ARP and ping at ${HOST_IP}), got '${text}'`);
+  return true;
 }
 
 function parseMemory(text: string): number {

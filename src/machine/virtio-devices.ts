@@ -1,0 +1,99 @@
+// The board's virtio devices: each model behind a virtio-mmio transport in the next free slot
+// (0x10001000 + 0x1000 * n, PLIC source 1 + n), in the order disks, network, entropy, console.
+
+import type { GuestMemory } from '../core/guest-memory.js';
+import type { ByteSink } from '../devices/mmio-device.js';
+import { RamDmaMemory } from '../devices/virtio/ram-dma-memory.js';
+import { VirtioMmioTransport } from '../devices/virtio/mmio-transport.js';
+import type { VirtioDevice } from '../devices/virtio/virtio-device.js';
+import { VirtioBlockDevice } from '../devices/virtio/block/device.js';
+import { VirtioNet, type VirtioNetBackend } from '../devices/virtio/net/device.js';
+import { VirtioRngDevice } from '../devices/virtio/rng/device.js';
+import { VirtioConsoleDevice } from '../devices/virtio/console/device.js';
+import type { BlockBackend } from '../storage/block-backend.js';
+import type { Bus } from './bus.js';
+import type { Plic } from '../devices/plic.js';
+import { VIRTIO_IRQ, VIRTIO_SLOTS, virtioSlot, type Region } from './layout.js';
+
+export interface DiskConfig {
+  backend: BlockBackend;
+  /** Reported to the guest (virtio-blk GET_ID, 20 bytes at most). */
+  serial?: string;
+}
+
+export interface NicConfig {
+  /** Where the NIC's frames go: a port of a virtual switch. */
+  port: VirtioNetBackend;
+  /** A unicast MAC address, 6 bytes. */
+  mac: ArrayLike<number>;
+}
+
+export interface VirtioConfig {
+  disks?: readonly DiskConfig[];
+  nics?: readonly NicConfig[];
+  /** A virtio-rng device fed by the host's CSPRNG (default true). */
+  entropy?: boolean;
+  /** A virtio-console (hvc0) whose output goes here. */
+  console?: ByteSink;
+}
+
+export class VirtioBoardError extends Error {
+  readonly kind = 'virtio-board';
+}
+
+/** The virtio side of a board: transports, their models, and what the run loop polls. */
+export class VirtioDevices {
+  readonly transports: VirtioMmioTransport[] = [];
+  readonly slots: Array<Region & { irq: number }> = [];
+  readonly nics: VirtioNet[] = [];
+  readonly console: VirtioConsoleDevice | null = null;
+
+  constructor(memory: GuestMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void) {
+    // DMA into RAM must forget instructions decoded from the pages it overwrites.
+    const dma = new RamDmaMemory({
+      base: memory.ramBase,
+      bytes: memory.u8.subarray(memory.ramOffset, memory.ramOffset + memory.ramSize),
+      onWrite: (paddr, length) => memory.decodeCache.drop(memory.ramOffset + (paddr - memory.ramBase), length),
+    });
+    const models: VirtioDevice[] = [];
+    for (const disk of config.disks ?? []) {
+      models.push(new VirtioBlockDevice({ backend: disk.backend, ...(disk.serial !== undefined ? { serial: disk.serial } : {}) }));
+    }
+    for (const nic of config.nics ?? []) {
+      const net = new VirtioNet({ mac: nic.mac, backend: nic.port });
+      this.nics.push(net);
+      models.push(net);
+    }
+    if (config.entropy ?? true) models.push(new VirtioRngDevice({}));
+    if (config.console) {
+      const console = new VirtioConsoleDevice({ sink: config.console });
+      this.console = console;
+      models.push(console);
+    }
+    if (models.length > VIRTIO_SLOTS) {
+      throw new VirtioBoardError(`the board has ${VIRTIO_SLOTS} virtio slots but ${models.length} devices were asked for; attach fewer disks or NICs`);
+    }
+    models.forEach((device, n) => {
+      const region = virtioSlot(n);
+      const irq = VIRTIO_IRQ + n;
+      const transport = new VirtioMmioTransport({
+        device,
+        memory: dma,
+        irq: plic.source(irq),
+        onFault: (fault) => log(`${device.name}@${region.base.toString(16)}: ${fault.kind}: ${fault.message}`),
+      });
+      bus.map(region.base, VirtioMmioTransport.WINDOW_SIZE, transport, `virtio-mmio@${region.base.toString(16)}`);
+      this.transports.push(transport);
+      this.slots.push({ ...region, irq });
+    });
+  }
+
+  /** Between run slices: move network frames in both directions. */
+  poll(): void {
+    for (const nic of this.nics) nic.poll();
+  }
+
+  reset(): void {
+    for (const transport of this.transports) transport.reset();
+  }
+}

@@ -1,0 +1,66 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlockBackendError, type BlockBackendErrorKind } from './block-backend.js';
+import { runBlockBackendConformance } from './block-backend-conformance.js';
+import { FileBlockBackend } from './file-block-backend.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vireo-file-backend-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+
+function image(contents: Uint8Array): string {
+  const path = join(dir, `disk-${counter++}.img`);
+  writeFileSync(path, contents);
+  return path;
+}
+
+const isKind = (kind: BlockBackendErrorKind) => (e: unknown) => e instanceof BlockBackendError && e.kind === kind;
+
+runBlockBackendConformance('FileBlockBackend', (contents, { readOnly }) => {
+  const backend = FileBlockBackend.open(image(contents), { readOnly });
+  return { backend, close: () => backend.close() };
+});
+
+test('FileBlockBackend writes reach the file', () => {
+  const path = image(new Uint8Array(1024));
+  const b = FileBlockBackend.open(path);
+  b.write(512, Uint8Array.of(1, 2, 3));
+  b.flush();
+  b.close();
+  assert.deepEqual([...readFileSync(path).subarray(512, 515)], [1, 2, 3]);
+  const again = FileBlockBackend.open(path, { readOnly: true });
+  const got = new Uint8Array(3);
+  again.read(512, got);
+  assert.deepEqual(got, Uint8Array.of(1, 2, 3));
+  again.close();
+});
+
+test('FileBlockBackend explains a missing file, a directory, a bad size', () => {
+  assert.throws(() => FileBlockBackend.open(join(dir, 'nope.img')), (e: unknown) => isKind('not-found')(e) && /no such file/.test((e as Error).message));
+  assert.throws(() => FileBlockBackend.open(dir, { readOnly: true }), isKind('not-a-file'));
+  assert.throws(() => FileBlockBackend.open(dir), isKind('not-a-file'));
+  assert.throws(() => FileBlockBackend.open(image(new Uint8Array(1000))), (e: unknown) => isKind('bad-size')(e) && /multiple of 512/.test((e as Error).message));
+  assert.throws(() => FileBlockBackend.open(image(new Uint8Array(0))), isKind('bad-size'));
+  const err = (() => { try { FileBlockBackend.open(join(dir, 'x.img')); } catch (e) { return e as BlockBackendError; } return null; })();
+  assert.equal(err?.path, join(dir, 'x.img'));
+  assert.equal(err?.op, 'open');
+  assert.ok(err?.cause, 'the fs error is kept as the cause');
+});
+
+test('FileBlockBackend opens a write-protected image read-only, and says why it cannot write', { skip: process.getuid?.() === 0 ? 'root ignores file permissions' : false }, () => {
+  const path = image(new Uint8Array(512));
+  chmodSync(path, 0o444);
+  assert.throws(() => FileBlockBackend.open(path), isKind('open-failed'));
+  FileBlockBackend.open(path, { readOnly: true }).close();
+});
+
+test('FileBlockBackend refuses use after close', () => {
+  const b = FileBlockBackend.open(image(new Uint8Array(512)));
+  b.close();
+  b.close();
+  assert.throws(() => b.read(0, new Uint8Array(1)), isKind('closed'));
+  assert.throws(() => b.flush(), isKind('closed'));
+});
