@@ -23,10 +23,11 @@ test('vireo --help and vireo run --help print usage and exit 0', () => {
   const top = vireo('--help');
   assert.equal(top.status, 0);
   assert.match(top.stdout, /^Usage: vireo <command>/);
-  assert.match(top.stdout, /run +Boot a kernel/);
+  assert.match(top.stdout, /run +Boot the default Debian guest/);
+  assert.match(top.stdout, /image +Build or verify the default Debian guest image/);
   const run = vireo('run', '--help');
   assert.equal(run.status, 0);
-  for (const option of ['--bios FILE|none', '--initrd FILE', '--kernel FILE', '-m, --memory MIB', '--max-instructions N', '--timeout SECONDS', '--trace']) {
+  for (const option of ['--bios FILE|none', '--initrd FILE', '--kernel FILE', '--disk FILE[,ro]', '--net host', '-m, --memory MIB', '--max-instructions N', '--timeout SECONDS', '--trace']) {
     assert.ok(run.stdout.includes(option), `run --help lacks ${option}`);
   }
   assert.equal(vireo('help', 'run').stdout, run.stdout);
@@ -38,8 +39,10 @@ test('missing or unknown commands are usage errors', () => {
   usageError(['toString'], /unknown command 'toString'/);
 });
 
-test('--bios is required, and --initrd needs firmware', () => {
-  usageError(['run', '--kernel', 'x'], /vireo run: --bios is required for now: give the firmware file \(OpenSBI fw_jump.bin\) or none/);
+test('--bios none needs a kernel, and --initrd needs firmware', () => {
+  usageError(['run', '--bios', 'none'], /vireo run: --bios none needs --kernel FILE/);
+  usageError(['run', '--bios', 'none', '--kernel', 'x', '--disk', ''], /--disk takes FILE or FILE,ro/);
+  usageError(['run', '--bios', 'none', '--kernel', 'x', '--net', 'bridge'], /--net takes 'host'/);
   usageError(['run', '--bios', 'none', '--kernel', 'x', '--initrd', 'y'], /--initrd needs firmware to hand it to the kernel; give --bios FILE/);
 });
 
@@ -48,7 +51,6 @@ test('unknown options, stray arguments and missing values are usage errors', () 
   usageError(['run', '--bios', 'none', '--kernel', 'x', 'extra'], /unexpected argument extra/);
   usageError(['run', '--bios', 'none', '--kernel'], /option --kernel needs a value/);
   usageError(['run', '--bios', 'none', '--kernel', 'x', '--trace=yes'], /option --trace takes no value/);
-  usageError(['run', '--bios', 'none'], /--kernel FILE is required/);
   usageError(['run', '--bios', 'none', '--kernel', 'x', '-m', '-1'], /option -m needs a value \(for a value starting with '-', write --long-name=VALUE\)/);
 });
 

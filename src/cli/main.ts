@@ -2,6 +2,7 @@
 // side effects on import, so tests and other front ends can call it.
 
 import { RUN_HELP, runCommand } from './commands/run.js';
+import { IMAGE_HELP, imageCommand } from './commands/image.js';
 import { UsageError } from './usage-error.js';
 
 export const HELP = `Usage: vireo <command> [options]
@@ -9,13 +10,15 @@ export const HELP = `Usage: vireo <command> [options]
 Vireo is a virtualization platform with its own RISC-V (RV64GC) virtual chip.
 
 Commands:
-  run       Boot a kernel or bare-metal program on the virtual board
+  run       Boot the default Debian guest, or a kernel or bare-metal program
+  image     Build or verify the default Debian guest image
 
 Run 'vireo <command> --help' for the options of a command.
 `;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   run: { run: runCommand, help: RUN_HELP },
+  image: { run: imageCommand, help: IMAGE_HELP },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

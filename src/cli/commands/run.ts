@@ -11,9 +11,14 @@ import { IcmpResponder } from '../../net/icmp-responder.js';
 import { macAddress, macToBytes } from '../../net/mac-address.js';
 import { ipv4Address } from '../../net/ipv4.js';
 import { SerialConsole } from '../serial-console.js';
+import { DEBIAN_APPEND, LINUX_RAM_MIB, defaultRootDisk, prepareDebianImage } from '../default-guest.js';
 import { UsageError } from '../usage-error.js';
 
-export const RUN_HELP = `Usage: vireo run --bios FILE|none --kernel FILE [options]
+export const RUN_HELP = `Usage: vireo run [--bios FILE|none] [--kernel FILE] [options]
+
+With no --kernel, boots the default Debian guest (built on first use, see 'vireo image')
+to a shell on this terminal, with its own persistent root disk. Without --bios, the
+firmware is OpenSBI's fw_jump.bin from that image.
 
 With --bios FILE, loads the firmware (OpenSBI fw_jump.bin) at 0x80000000 and the kernel
 (a RISC-V Linux Image) where its header asks, 0x80200000; the hart starts in M-mode in the
@@ -23,10 +28,11 @@ addresses (from its entry point), or a flat binary at 0x80000000.
 UART0 is connected to stdin and stdout. On a terminal, Ctrl-A x quits.
 
 Options:
-  --bios FILE|none          Firmware to start in, or none
-  --kernel FILE             The kernel or program to run (required)
+  --bios FILE|none          Firmware to start in, or none (default: Debian's OpenSBI)
+  --kernel FILE             The kernel or program to run (default: the Debian guest)
   --initrd FILE             An initial ramdisk for the kernel (needs --bios FILE)
-  -m, --memory MIB          RAM size in MiB, or with a suffix: 512M, 2G (default ${DEFAULT_RAM_MIB})
+  -m, --memory MIB          RAM size in MiB, or with a suffix: 512M, 2G (default ${LINUX_RAM_MIB}
+                            with firmware, ${DEFAULT_RAM_MIB} with --bios none)
   --append ARGS             Kernel command line, placed in /chosen/bootargs
   --max-instructions N      Stop after N instructions
   --timeout SECONDS         Stop after SECONDS of wall time
@@ -66,11 +72,12 @@ export const EXIT_LOAD_FAILED = 1;
 const MAX_RAM_MIB = 4095;
 
 export interface RunArguments {
-  /** The firmware file, or undefined for --bios none. */
-  bios: string | undefined;
+  /** The firmware file, 'none', or 'default' (OpenSBI from the Debian image). */
+  bios: string;
   initrd: string | undefined;
-  kernel: string;
-  ramMiB: number;
+  /** The kernel; undefined boots the default Debian guest. */
+  kernel: string | undefined;
+  ramMiB: number | undefined;
   append: string | undefined;
   maxInstructions: number | undefined;
   timeoutSeconds: number | undefined;
@@ -108,18 +115,17 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     throw new UsageError('run', describeParseError(e));
   }
   if (values.help) return null;
-  if (values.bios === undefined || values.bios === '') {
-    throw new UsageError('run', '--bios is required for now: give the firmware file (OpenSBI fw_jump.bin) or none');
-  }
-  if (values.kernel === undefined || values.kernel === '') throw new UsageError('run', '--kernel FILE is required');
+  if (values.bios === '') throw new UsageError('run', '--bios needs a firmware file or none');
+  if (values.kernel === '') throw new UsageError('run', '--kernel needs a file');
+  if (values.bios === 'none' && values.kernel === undefined) throw new UsageError('run', '--bios none needs --kernel FILE');
   if (values.bios === 'none' && values.initrd !== undefined) {
     throw new UsageError('run', '--initrd needs firmware to hand it to the kernel; give --bios FILE');
   }
   return {
-    bios: values.bios === 'none' ? undefined : values.bios,
+    bios: values.bios ?? 'default',
     initrd: values.initrd,
     kernel: values.kernel,
-    ramMiB: values.memory === undefined ? DEFAULT_RAM_MIB : parseMemory(values.memory),
+    ramMiB: values.memory === undefined ? undefined : parseMemory(values.memory),
     append: values.append,
     maxInstructions: values['max-instructions'] === undefined ? undefined : parseCount(values['max-instructions']),
     timeoutSeconds: values.timeout === undefined ? undefined : parseSeconds(values.timeout),
@@ -146,8 +152,19 @@ export async function runCommand(argv: string[]): Promise<number> {
       return null;
     }
   };
+  // Without --kernel, or without --bios, the parts come from the default Debian guest.
+  if (args.kernel === undefined || args.bios === 'default') {
+    const image = await prepareDebianImage();
+    if (args.bios === 'default') args.bios = image.firmware;
+    if (args.kernel === undefined) {
+      args.kernel = image.kernel;
+      args.initrd ??= image.initrd;
+      args.append ??= DEBIAN_APPEND;
+      if (args.disks.length === 0) args.disks.push({ path: defaultRootDisk(image), readOnly: false });
+    }
+  }
   const kernel = read('kernel', args.kernel);
-  const firmware = args.bios === undefined ? undefined : read('firmware', args.bios);
+  const firmware = args.bios === 'none' ? undefined : read('firmware', args.bios);
   const initrd = args.initrd === undefined ? undefined : read('initrd', args.initrd);
   if (kernel === null || firmware === null || initrd === null) return EXIT_LOAD_FAILED;
   const disks: DiskConfig[] = [];
@@ -175,7 +192,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       ...(firmware !== undefined ? { firmware } : {}),
       ...(initrd !== undefined ? { initrd } : {}),
       virtio: { disks, nics },
-      ramMiB: args.ramMiB,
+      ramMiB: args.ramMiB ?? (firmware !== undefined ? LINUX_RAM_MIB : DEFAULT_RAM_MIB),
       serial,
       ...(args.append !== undefined ? { bootargs: args.append } : {}),
       ...(args.maxInstructions !== undefined ? { maxInstructions: args.maxInstructions } : {}),

@@ -1,0 +1,37 @@
+// The default guest: Debian's own riscv64 kernel, firmware and userland, built once into the
+// cache by `vireo image` (or on the first `vireo run`), with a writable copy of the root disk.
+
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ensureDebianImage, vireoCacheRoot, type DebianImage } from '../images/debian-image.js';
+
+/** Default kernel command line for the Debian guest. */
+export const DEBIAN_APPEND = 'console=ttyS0 root=/dev/vda rw';
+/** Default RAM for a Linux guest, in MiB. */
+export const LINUX_RAM_MIB = 512;
+
+/** Builds or verifies the Debian image, reporting progress on stderr. */
+export async function prepareDebianImage(): Promise<DebianImage> {
+  const started = Date.now();
+  let announced = false;
+  return ensureDebianImage({
+    onProgress: (step, detail) => {
+      if (step === 'check' && !announced) announced = true;
+      if (step === 'check' || step === 'done') return;
+      process.stderr.write(`vireo: [${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${step}: ${detail}\n`);
+    },
+  });
+}
+
+/**
+ * The default VM's own root disk: a copy of the image's pristine ext4 made on first use, so
+ * the guest's changes persist across runs without touching the cached image.
+ */
+export function defaultRootDisk(image: DebianImage): string {
+  const disk = join(vireoCacheRoot(), 'vms', 'default', 'root.ext4');
+  if (!existsSync(disk)) {
+    mkdirSync(dirname(disk), { recursive: true });
+    copyFileSync(image.rootDisk, disk);
+  }
+  return disk;
+}
