@@ -1,0 +1,114 @@
+// Boots Debian's own riscv64 kernel, OpenSBI and userland (the default guest image, built from
+// Debian's packages on first use) and drives it through the serial console like a user would.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDebianImage, type DebianImage } from '../../src/images/debian-image.js';
+import { FileBlockBackend } from '../../src/storage/file-block-backend.js';
+import { VirtualSwitch } from '../../src/net/virtual-switch.js';
+import { IcmpResponder } from '../../src/net/icmp-responder.js';
+import { macAddress, macToBytes } from '../../src/net/mac-address.js';
+import { ipv4Address } from '../../src/net/ipv4.js';
+import { GuestSession } from '../support/guest-session.js';
+import { repoRoot } from '../support/riscv-toolchain.js';
+
+const BOOT_MS = 300_000;
+const PROMPT = /root@vireo:[^\n]*# $/;
+
+let image: DebianImage | undefined;
+async function debianImage(): Promise<DebianImage> {
+  image ??= await ensureDebianImage();
+  return image;
+}
+
+/** A private copy of the pristine root disk, so tests never change the cached image. */
+function scratchDisk(base: string): { path: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'vireo-boot-'));
+  const path = join(dir, 'root.ext4');
+  copyFileSync(base, path);
+  return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('Debian boots to a shell; disk, entropy and network work; files survive a reboot; poweroff ends the run', { timeout: 900_000 }, async () => {
+  const img = await debianImage();
+  const disk = scratchDisk(img.rootDisk);
+  const backend = FileBlockBackend.open(disk.path);
+  const hub = new VirtualSwitch();
+  const host = new IcmpResponder(hub, { mac: macAddress('52:54:00:00:02:02'), ip: ipv4Address('10.0.2.2'), delivery: 'microtask' });
+  const guest = new GuestSession({
+    firmware: readFileSync(img.firmware),
+    kernel: readFileSync(img.kernel),
+    initrd: readFileSync(img.initrd),
+    ramMiB: 512,
+    bootargs: 'console=ttyS0 root=/dev/vda rw quiet',
+    virtio: { disks: [{ backend, serial: 'vireo-root' }], nics: [{ port: hub.createPort({ name: 'guest' }), mac: macToBytes(macAddress('52:54:00:12:34:56')) }] },
+  });
+  try {
+    await guest.waitFor(PROMPT, BOOT_MS);
+
+    assert.match(await guest.run('uname -a'), /^Linux vireo 6\.\d+\.\d+\S*-riscv64 .* riscv64 GNU\/Linux$/m);
+    const cpuinfo = await guest.run('cat /proc/cpuinfo');
+    assert.match(cpuinfo, /^isa\s+: rv64imafdc/m);
+    assert.match(cpuinfo, /^mmu\s+: sv48$/m);
+    assert.match(await guest.run('cat /proc/mounts'), /^\/dev\/vda \/ ext4 rw/m);
+
+    // virtio-rng: 64 bytes from the host's CSPRNG, not all the same.
+    const random = (await guest.run('head -c 64 /dev/hwrng | od -An -tx1 | tr -d " \\n"')).trim();
+    assert.match(random, /^[0-9a-f]{128}$/);
+    assert.ok(new Set(random.match(/../g)).size > 8, `hwrng bytes look constant: ${random}`);
+
+    // virtio-net through the virtual switch to the host, which answers ARP and ping.
+    await guest.run('ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0');
+    assert.match(await guest.run('ping -c 3 -W 5 10.0.2.2'), /3 packets transmitted, 3 (packets )?received/);
+    assert.ok(host.counters.echoRepliesSent >= 3, 'the host endpoint answered the pings');
+
+    // A file written to the ext4 root disk, synced, survives a reboot (the board resets and boots again).
+    const token = `vireo-${Date.now()}`;
+    await guest.run(`echo ${token} > /root/persist.txt && sync`);
+    const before = guest.output.length;
+    guest.type('reboot -f');
+    await guest.waitFor(/OpenSBI v\d/, BOOT_MS, before);
+    await guest.waitFor(PROMPT, BOOT_MS, before);
+    assert.equal((await guest.run('cat /root/persist.txt')).trim(), token);
+
+    guest.type('poweroff -f');
+    const result = await guest.exit(120_000);
+    assert.equal(result.reason, 'pass');
+    assert.equal(result.resets, 1);
+  } finally {
+    await guest.stop();
+    backend.close();
+    disk.cleanup();
+  }
+});
+
+test('vireo run boots the Debian guest on a terminal-less console and exits 0 on poweroff', { timeout: 600_000 }, async () => {
+  const img = await debianImage();
+  const disk = scratchDisk(img.rootDisk);
+  try {
+    const child = spawn(process.execPath, [
+      join(repoRoot(), 'bin', 'vireo.js'), 'run', '--kernel', img.kernel, '--initrd', img.initrd,
+      '--disk', disk.path, '--append', 'console=ttyS0 root=/dev/vda rw quiet',
+    ], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const deadline = Date.now() + BOOT_MS;
+    while (!PROMPT.test(output)) {
+      if (Date.now() > deadline) throw new Error(`no shell prompt; output:\n${output.slice(-3000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.stdin.write('poweroff -f\n');
+    const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 120_000).unref())]);
+    if (code === 'timeout') child.kill('SIGKILL');
+    assert.equal(code, 0, output.slice(-3000));
+    assert.match(output, /reboot: Power down/);
+  } finally {
+    disk.cleanup();
+  }
+});
