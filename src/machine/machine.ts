@@ -45,6 +45,8 @@ export interface MachineOptions {
   maxInstructions?: number;
   /** Stop after this much wall time in milliseconds (default: no limit). */
   timeoutMs?: number;
+  /** mtime's frequency, the device tree's timebase-frequency (default 10 MHz). */
+  timebaseHz?: number;
   /** virtio devices: disks, NICs, entropy, console. */
   virtio?: VirtioConfig;
   /** Where device fault reports go (default: stderr). */
@@ -133,7 +135,7 @@ export class Machine {
     } catch (e) {
       throw new MachineError(`cannot allocate ${ramMiB} MiB of guest RAM: ${(e as Error).message}; choose a smaller -m`, { cause: e });
     }
-    this.clock = new VirtualClock(this.hostMs);
+    this.clock = new VirtualClock(this.hostMs, options.timebaseHz);
     const createHart = options.createHart ?? ((o: HartOptions) => new Hart(o));
     // The time CSR reads mtime; the closure runs only once the hart executes.
     this.hart = createHart({ memory: this.memory, hartId: 0, bus: this.bus, time: { now: () => this.clint.mtime() } });

@@ -21,3 +21,12 @@ test('the default host clock is monotonic and advances', async () => {
   const b = clock.now();
   assert.ok(b >= a + 40_000, `expected at least 4 ms of ticks, got ${b - a}`);
 });
+
+test('the timebase is configurable within sane bounds', () => {
+  let ms = 0;
+  const clock = new VirtualClock(() => ms, 1_000_000);
+  ms = 2.5;
+  assert.equal(clock.now(), 2500);
+  assert.equal(clock.ticksToMs(1_000_000), 1000);
+  assert.throws(() => new VirtualClock(() => 0, 10), /out of range/);
+});

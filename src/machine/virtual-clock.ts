@@ -3,18 +3,26 @@
 
 import type { TickClock } from '../devices/mmio-device.js';
 
-/** Ticks per second of mtime and the time CSR (the device tree's timebase-frequency). */
+/** Default ticks per second of mtime and the time CSR (the device tree's timebase-frequency). */
 export const TIMEBASE_HZ = 10_000_000;
 
+export class VirtualClockError extends Error {
+  readonly kind = 'virtual-clock';
+}
+
 export class VirtualClock implements TickClock {
-  readonly frequency = TIMEBASE_HZ;
+  readonly frequency: number;
   private readonly hostMs: () => number;
   private readonly startMs: number;
 
-  /** `hostMs` is a monotonic millisecond clock; tests pass a fake one. */
-  constructor(hostMs: () => number = () => performance.now()) {
+  /** `hostMs` is a monotonic millisecond clock (tests pass a fake one); `frequency` in Hz. */
+  constructor(hostMs: () => number = () => performance.now(), frequency = TIMEBASE_HZ) {
+    if (!Number.isInteger(frequency) || frequency < 1000 || frequency > 1_000_000_000) {
+      throw new VirtualClockError(`timebase ${frequency} Hz is out of range; use a whole number from 1 kHz to 1 GHz`);
+    }
     this.hostMs = hostMs;
     this.startMs = hostMs();
+    this.frequency = frequency;
   }
 
   /** Whole ticks since the clock was created. */

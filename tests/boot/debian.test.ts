@@ -33,20 +33,31 @@ function scratchDisk(base: string): { path: string; cleanup: () => void } {
   return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test('Debian boots to a shell; disk, entropy and network work; files survive a reboot; poweroff ends the run', { timeout: 900_000 }, async () => {
-  const img = await debianImage();
-  const disk = scratchDisk(img.rootDisk);
-  const backend = FileBlockBackend.open(disk.path);
-  const hub = new VirtualSwitch();
-  const host = new IcmpResponder(hub, { mac: macAddress('52:54:00:00:02:02'), ip: ipv4Address('10.0.2.2'), delivery: 'microtask' });
-  const guest = new GuestSession({
+/** A Debian VM on the test's own copy of the root disk, optionally with a NIC on `hub`. */
+function debianGuest(img: DebianImage, backend: FileBlockBackend, hub?: VirtualSwitch, hvc?: { text: string }): GuestSession {
+  return new GuestSession({
     firmware: readFileSync(img.firmware),
     kernel: readFileSync(img.kernel),
     initrd: readFileSync(img.initrd),
     ramMiB: 512,
     bootargs: 'console=ttyS0 root=/dev/vda rw quiet',
-    virtio: { disks: [{ backend, serial: 'vireo-root' }], nics: [{ port: hub.createPort({ name: 'guest' }), mac: macToBytes(macAddress('52:54:00:12:34:56')) }] },
+    virtio: {
+      disks: [{ backend, serial: 'vireo-root' }],
+      nics: hub ? [{ port: hub.createPort({ name: 'guest' }), mac: macToBytes(macAddress('52:54:00:12:34:56')) }] : [],
+      ...(hvc ? { console: { write: (byte: number) => { hvc.text += String.fromCharCode(byte); } } } : {}),
+    },
   });
+}
+
+test('Debian boots to a shell; entropy and network work; a reboot restarts it; a file survives power off', { timeout: 900_000 }, async () => {
+  const img = await debianImage();
+  const disk = scratchDisk(img.rootDisk);
+  const backend = FileBlockBackend.open(disk.path);
+  const hub = new VirtualSwitch();
+  const host = new IcmpResponder(hub, { mac: macAddress('52:54:00:00:02:02'), ip: ipv4Address('10.0.2.2'), delivery: 'microtask' });
+  const token = `vireo-${Date.now()}`;
+  const hvc = { text: '' };
+  let guest = debianGuest(img, backend, hub, hvc);
   try {
     await guest.waitFor(PROMPT, BOOT_MS);
 
@@ -61,24 +72,36 @@ test('Debian boots to a shell; disk, entropy and network work; files survive a r
     assert.match(random, /^[0-9a-f]{128}$/);
     assert.ok(new Set(random.match(/../g)).size > 8, `hwrng bytes look constant: ${random}`);
 
-    // virtio-net through the virtual switch to the host, which answers ARP and ping.
+    // virtio-console: what the guest writes to hvc0 reaches the host's sink.
+    await guest.run('echo vireo-hvc-check > /dev/hvc0');
+    assert.match(hvc.text, /vireo-hvc-check/);
+
+    // virtio-net through the virtual switch to the host endpoint, which answers ARP and ping.
     await guest.run('ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0');
     assert.match(await guest.run('ping -c 3 -W 5 10.0.2.2'), /3 packets transmitted, 3 (packets )?received/);
     assert.ok(host.counters.echoRepliesSent >= 3, 'the host endpoint answered the pings');
 
-    // A file written to the ext4 root disk, synced, survives a reboot (the board resets and boots again).
-    const token = `vireo-${Date.now()}`;
+    // Write a file to the ext4 root disk and sync it.
     await guest.run(`echo ${token} > /root/persist.txt && sync`);
+
+    // reboot: the board resets and the guest boots again.
     const before = guest.output.length;
     guest.type('reboot -f');
     await guest.waitFor(/OpenSBI v\d/, BOOT_MS, before);
     await guest.waitFor(PROMPT, BOOT_MS, before);
-    assert.equal((await guest.run('cat /root/persist.txt')).trim(), token);
 
+    // poweroff ends the run as a pass (exit status 0 for vireo run).
     guest.type('poweroff -f');
     const result = await guest.exit(120_000);
     assert.equal(result.reason, 'pass');
     assert.equal(result.resets, 1);
+
+    // A new VM on the same disk reads the file back.
+    guest = debianGuest(img, backend);
+    await guest.waitFor(PROMPT, BOOT_MS);
+    assert.equal((await guest.run('cat /root/persist.txt')).trim(), token);
+    guest.type('poweroff -f');
+    assert.equal((await guest.exit(120_000)).reason, 'pass');
   } finally {
     await guest.stop();
     backend.close();

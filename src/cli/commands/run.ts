@@ -38,6 +38,8 @@ Options:
   --timeout SECONDS         Stop after SECONDS of wall time
   --disk FILE[,ro]          Attach a raw disk image as a virtio-blk disk (repeatable;
                             the first is /dev/vda); ,ro makes it read-only
+  --console ttyS0|hvc0      Where the terminal's input goes (default ttyS0, UART0);
+                            hvc0 also attaches a virtio-console, for console=hvc0
   --net host                Attach a virtio-net NIC to a virtual switch where the host
                             answers ARP and ping at 10.0.2.2
   --trace                   Print every instruction to stderr (slow)
@@ -86,6 +88,8 @@ export interface RunArguments {
   disks: Array<{ path: string; readOnly: boolean }>;
   /** Attach a NIC to a switch shared with a host responder at 10.0.2.2. */
   net: boolean;
+  /** Which guest console the terminal's input goes to; hvc0 also attaches a virtio-console. */
+  console: 'ttyS0' | 'hvc0';
 }
 
 /** Parses `vireo run` arguments; returns null for --help. Throws UsageError. */
@@ -105,6 +109,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         'max-instructions': { type: 'string' },
         disk: { type: 'string', multiple: true },
         net: { type: 'string' },
+        console: { type: 'string' },
         timeout: { type: 'string' },
         trace: { type: 'boolean' },
         signature: { type: 'string' },
@@ -133,6 +138,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     signature: values.signature,
     disks: (values.disk ?? []).map(parseDisk),
     net: values.net === undefined ? false : parseNet(values.net),
+    console: values.console === undefined ? 'ttyS0' : parseConsole(values.console),
   };
 }
 
@@ -191,7 +197,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       kernel,
       ...(firmware !== undefined ? { firmware } : {}),
       ...(initrd !== undefined ? { initrd } : {}),
-      virtio: { disks, nics },
+      virtio: { disks, nics, ...(args.console === 'hvc0' ? { console: serial } : {}) },
       ramMiB: args.ramMiB ?? (firmware !== undefined ? LINUX_RAM_MIB : DEFAULT_RAM_MIB),
       serial,
       ...(args.append !== undefined ? { bootargs: args.append } : {}),
@@ -211,7 +217,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const stop = () => machine.requestStop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  serial.attach((bytes) => machine.sendInput(bytes), stop);
+  const hvc = machine.virtio.console;
+  serial.attach((bytes) => (hvc ? hvc.receive(bytes) : machine.sendInput(bytes)), stop);
   let result: RunResult;
   try {
     result = await machine.run();
@@ -310,6 +317,11 @@ function parseDisk(text: string): { path: string; readOnly: boolean } {
   const m = /^(.+?)(,ro)?$/.exec(text);
   if (!m || m[1] === '') throw new UsageError('run', `--disk takes FILE or FILE,ro, got '${text}'`);
   return { path: m[1]!, readOnly: m[2] !== undefined };
+}
+
+function parseConsole(text: string): 'ttyS0' | 'hvc0' {
+  if (text !== 'ttyS0' && text !== 'hvc0') throw new UsageError('run', `--console takes ttyS0 or hvc0, got '${text}'`);
+  return text;
 }
 
 function parseNet(text: string): boolean {
