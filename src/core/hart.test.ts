@@ -135,3 +135,20 @@ test('a satp write takes effect for the very next instruction fetch', () => {
   assert.equal(hart.getRegister(11), BigInt(RAM + 0x204), 'at the instruction after the satp write');
   assert.equal(hart.getRegister(7), 0n);
 });
+
+test('RAM beyond 2 GiB: loads and stores through the TLB reach the right bytes', () => {
+  const memory = new GuestMemory({ ramBase: RAM, ramSize: 3 * 1024 * 1024 * 1024, harts: 1 });
+  const ld = (rd: number, rs1: number, imm: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (3 << 12) | (rd << 7) | 0x03;
+  const sd = (rs2: number, rs1: number, imm: number) =>
+    (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (3 << 12) | ((imm & 31) << 7) | 0x23;
+  const slli = (rd: number, rs1: number, sh: number) => (sh << 20) | (rs1 << 15) | (1 << 12) | (rd << 7) | 0x13;
+  // x1 = RAM + 0xb0000000 (guest-memory offset above 2^31): 0x13 << 28.
+  const program = [addi(1, 0, 0x13), slli(1, 1, 28), addi(2, 0, 0x5a5), sd(2, 1, 8), sd(2, 1, 8), ld(3, 1, 8), ld(4, 1, 8), LOOP];
+  memory.writeRam(RAM, new Uint8Array(new Int32Array(program).buffer));
+  const hart = new Hart({ memory, hartId: 0, bus: noDevices, time: { now: () => 0 } });
+  hart.run(program.length - 1);
+  assert.equal(hart.getRegister(1), 0x130000000n);
+  assert.equal(hart.getRegister(3), 0x5a5n, 'slow-path load');
+  assert.equal(hart.getRegister(4), 0x5a5n, 'TLB-hit load');
+  assert.equal(memory.view.getUint32(memory.ramOffset + 0xb0000008, true), 0x5a5);
+});
