@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng, vectorInputs } from '../../../tests/fpu-reference/vector-inputs.js';
 import { takeFlags } from './rounding.js';
-import { EXACT, PUBLIC } from './reference-adapters.js';
+import { EXACT, PUBLIC } from '../../../tests/fpu-reference/fpu-adapters.js';
 
 const inputs = vectorInputs({ seed: 0xfa57_0001, randomPerOp: 20000, roundingModes: [0] }).filter((v) => EXACT[v.op]);
 const ops = [...new Set(inputs.map((v) => v.op))];

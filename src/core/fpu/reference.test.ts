@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { referenceVectors } from '../../../tests/fpu-reference/reference-vectors.js';
 import type { ReferenceVector } from '../../../tests/fpu-reference/reference-vectors.js';
 import { takeFlags } from './index.js';
-import { EXACT, PUBLIC } from './reference-adapters.js';
-import type { Impl } from './reference-adapters.js';
+import { EXACT, PUBLIC } from '../../../tests/fpu-reference/fpu-adapters.js';
+import type { Impl } from '../../../tests/fpu-reference/fpu-adapters.js';
 
 const hex = (x: bigint): string => '0x' + x.toString(16);
 

@@ -1,13 +1,13 @@
 // Every public operation and its exact bigint path as one shape, bigint bit patterns in and
 // out, so tests can run the same vectors through both. Used only by tests.
 
-import type { VectorInput } from '../../../tests/fpu-reference/vector-inputs.js';
-import * as fpu from './index.js';
-import { F32, F64 } from './float-format.js';
-import type { FloatFormat } from './float-format.js';
-import { addExact, divExact, fmaExact, mulExact, sqrtExact, subExact } from './exact-arithmetic.js';
-import { INT32, INT64, UINT32, UINT64, convertFormatExact, floatToIntExact, intToFloatExact } from './exact-conversion.js';
-import type { IntRange } from './exact-conversion.js';
+import type { VectorInput } from './vector-inputs.js';
+import * as fpu from '../../src/core/fpu/index.js';
+import { F32, F64 } from '../../src/core/fpu/float-format.js';
+import type { FloatFormat } from '../../src/core/fpu/float-format.js';
+import { addExact, divExact, fmaExact, mulExact, sqrtExact, subExact } from '../../src/core/fpu/exact-arithmetic.js';
+import { INT32, INT64, UINT32, UINT64, convertFormatExact, floatToIntExact, intToFloatExact } from '../../src/core/fpu/exact-conversion.js';
+import type { IntRange } from '../../src/core/fpu/exact-conversion.js';
 
 export type Impl = (v: VectorInput) => bigint;
 
