@@ -6,6 +6,7 @@ import type { Hart } from './hart.js';
 import { F, FCSR, MSTATUS } from './hart-state.js';
 import { Op } from './decode/instruction-table.js';
 import { Cause, Mstatus } from './privilege.js';
+import { highOfSum } from './int64.js';
 import {
   add32, add64, classify32, classify64, div32, div64, eq32, eq64, f32ToF64, f32ToI32, f32ToI64, f32ToU32,
   f32ToU64, f64ToF32, f64ToI32, f64ToI64, f64ToU32, f64ToU64, fma32, fma64, i32ToF32, i32ToF64, i64ToF32,
@@ -29,7 +30,7 @@ export function executeFloat(hart: Hart, insn: number, op: Op, raw: number): voi
   switch (op) {
     case Op.FLW: case Op.FLD: {
       const wide = op === Op.FLD;
-      address(hart, s, r1, insn >> 20);
+      address(s, r1, insn >> 20);
       hart.loadSlow(addrLo, addrHi, wide ? 8 : 4);
       s[F + 2 * rd] = hart.loadLo;
       s[F + 2 * rd + 1] = wide ? hart.loadHi : -1;
@@ -38,7 +39,7 @@ export function executeFloat(hart: Hart, insn: number, op: Op, raw: number): voi
     }
     case Op.FSW: case Op.FSD: {
       const wide = op === Op.FSD;
-      address(hart, s, r1, ((insn >> 20) & ~31) | ((insn >>> 7) & 31));
+      address(s, r1, ((insn >> 20) & ~31) | ((insn >>> 7) & 31));
       hart.storeSlow(addrLo, addrHi, wide ? 8 : 4, s[F + 2 * r2]!, s[F + 2 * r2 + 1]!);
       return;
     }
@@ -144,11 +145,10 @@ function hasRoundingMode(op: Op): boolean {
 let addrLo = 0;
 let addrHi = 0;
 
-function address(hart: Hart, s: Int32Array, r1: number, imm: number): void {
-  void hart;
+function address(s: Int32Array, r1: number, imm: number): void {
   const bLo = s[2 * r1]!;
   addrLo = (bLo + imm) | 0;
-  addrHi = (s[2 * r1 + 1]! + (imm >> 31) + ((addrLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+  addrHi = highOfSum(s[2 * r1 + 1]!, bLo, imm, addrLo);
 }
 
 function dirty(s: Int32Array): void {

@@ -134,7 +134,7 @@ export class Hart {
     this.stopRequested = false;
     this.updateSupervisorTimer();
     if (this.s[S.WAITING]) {
-      if ((this.pendingInterrupts()) === 0) return StopReason.WaitForInterrupt;
+      if (this.pendingInterrupts() === 0) return StopReason.WaitForInterrupt;
       this.s[S.WAITING] = 0;
     }
     execute(this, budget);
@@ -404,29 +404,31 @@ export class Hart {
     this.memory.decodeCache.written(offset, size);
   }
 
+  /** Caches a data translation when its page may be (see cacheablePage); never code pages for writes. */
+  private fillTlb(tlb: Tlb, vLo: number, vHi: number, paddr: number, access: Access.Load | Access.Store): void {
+    const offset = this.cacheablePage(paddr, access === Access.Store ? PmpAccess.Write : PmpAccess.Read, this.dataPriv());
+    if (offset < 0) return;
+    if (access === Access.Store && this.memory.decodeCache.holds(offset)) return;
+    tlb.fill(vLo, vHi, offset);
+  }
+
   /**
-   * Caches a translation when the whole page is RAM and PMP allows every access to it; pages
-   * holding decoded code are never cached for writes.
+   * The guest-memory offset of the 4 KiB page holding `paddr` when the whole page is RAM and
+   * PMP allows every access of the kind to it, so it may be cached; otherwise -1.
    */
-  private fillTlb(tlb: Tlb, vLo: number, vHi: number, paddr: number, access: Access): void {
+  private cacheablePage(paddr: number, access: PmpAccess, priv: Priv): number {
     const page = paddr - (paddr % 4096);
-    if (page < this.ramBase || page + 4096 > this.ramEnd) return;
-    if (access === Access.Store && this.memory.decodeCache.holds(page - this.ramBase + this.ramOffset)) return;
-    if (!this.pmp.grantsPage(page, access === Access.Store ? PmpAccess.Write : access === Access.Fetch ? PmpAccess.Execute : PmpAccess.Read,
-      access === Access.Fetch ? this.priv : this.dataPriv())) return;
-    tlb.fill(vLo, vHi, page - this.ramBase + this.ramOffset);
+    if (page < this.ramBase || page + 4096 > this.ramEnd) return -1;
+    if (!this.pmp.grantsPage(page, access, priv)) return -1;
+    return page - this.ramBase + this.ramOffset;
   }
 
   /**
    * Translates the fetch address and returns the byte offset in guest memory of its page, or
-   * -1 when that page is not cacheable RAM (then `fetchSlow` reads the halfword).
+   * -1 when that page is not cacheable RAM (then `fetchHalfSlow` reads the halfword).
    */
   fetchPage(vLo: number, vHi: number): number {
-    const paddr = translate(this, vLo, vHi, Access.Fetch);
-    const page = paddr - (paddr % 4096);
-    if (page < this.ramBase || page + 4096 > this.ramEnd) return -1;
-    if (!this.pmp.grantsPage(page, PmpAccess.Execute, this.priv)) return -1;
-    return page - this.ramBase + this.ramOffset;
+    return this.cacheablePage(translate(this, vLo, vHi, Access.Fetch), PmpAccess.Execute, this.priv);
   }
 
   /** Fetches a halfword from a page that is not cacheable RAM: a device, or partial PMP. */
@@ -451,11 +453,10 @@ export class Hart {
     }
     const paddr = translate(this, vLo, vHi, isLoadReserved ? Access.Load : Access.Store);
     const fault = isLoadReserved ? Cause.LoadAccessFault : Cause.StoreAccessFault;
-    const access = isLoadReserved ? PmpAccess.Read : PmpAccess.Read | PmpAccess.Write;
     if (paddr < this.ramBase || paddr + size > this.ramEnd) this.raise(fault, vLo, vHi);
     const priv = this.dataPriv();
     // An AMO needs both read and write permission.
-    if (!this.pmp.check(paddr, size, access & PmpAccess.Read, priv)) this.raise(fault, vLo, vHi);
+    if (!this.pmp.check(paddr, size, PmpAccess.Read, priv)) this.raise(fault, vLo, vHi);
     if (!isLoadReserved && !this.pmp.check(paddr, size, PmpAccess.Write, priv)) this.raise(fault, vLo, vHi);
     return paddr - this.ramBase + this.ramOffset;
   }

@@ -11,23 +11,13 @@ import { buildCompressedTable } from './decode/compressed.js';
 import { disassemble, disassembleCompressed } from './decode/disassembler.js';
 import { Cause } from './privilege.js';
 import { divide, divideWord, mul, mulh, result } from './muldiv.js';
+import { highOfSum } from './int64.js';
 import { executeSystem } from './system-instructions.js';
 import { executeAtomic } from './atomic-instructions.js';
 import { executeFloat } from './float-instructions.js';
 
 const DISPATCH = buildDispatchTable();
 const COMPRESSED = buildCompressedTable();
-/** Full decodes of words whose dispatch key is ambiguous (system, FP conversions). */
-const slowDecodes = new Map<number, Op>();
-
-function decodeSlow(insn: number): Op {
-  let op = slowDecodes.get(insn);
-  if (op === undefined) {
-    op = decodeOp(insn);
-    if (slowDecodes.size < 4096) slowDecodes.set(insn, op);
-  }
-  return op;
-}
 
 /** log2 of the access size of each load, indexed by Op. */
 const LOAD_WIDTH = new Uint8Array(256);
@@ -155,7 +145,7 @@ export function execute(hart: Hart, budget: number): void {
           }
           if (trace !== null) traceInstruction(hart, trace, raw, len, pcLo, pcHi);
           let op = dispatch[dispatchKey(insn)]! as Op;
-          if (op === Op.SLOW) op = decodeSlow(insn);
+          if (op === Op.SLOW) op = decodeOp(insn); // the rest of the word decides; cached per slot below
           if (op === Op.ILLEGAL) hart.raise(Cause.IllegalInstruction, raw, 0);
           packed = packFields(insn, op, len);
           imm = immediateOf(insn, op);
@@ -179,7 +169,7 @@ export function execute(hart: Hart, budget: number): void {
             break;
           case Op.AUIPC: {
             const lo = (pcLo + imm) | 0;
-            s[rd + 1] = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+            s[rd + 1] = highOfSum(pcHi, pcLo, imm, lo);
             s[rd] = lo;
             break;
           }
@@ -188,7 +178,7 @@ export function execute(hart: Hart, budget: number): void {
             s[rd + 1] = (link >>> 0) < len ? (pcHi + 1) | 0 : pcHi;
             s[rd] = link;
             const lo = (pcLo + imm) | 0;
-            pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+            pcHi = highOfSum(pcHi, pcLo, imm, lo);
             pcLo = lo;
             executed++;
             continue;
@@ -199,7 +189,7 @@ export function execute(hart: Hart, budget: number): void {
             s[rd + 1] = (link >>> 0) < len ? (pcHi + 1) | 0 : pcHi;
             s[rd] = link;
             const lo = (bLo + imm) | 0;
-            pcHi = (bHi + (imm >> 31) + ((lo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            pcHi = highOfSum(bHi, bLo, imm, lo);
             pcLo = lo & ~1;
             executed++;
             continue;
@@ -238,7 +228,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.LB: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (rTagLo[t] === (aLo & 0xfffff000) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -252,7 +242,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.LBU: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (rTagLo[t] === (aLo & 0xfffff000) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -266,7 +256,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.LH: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (rTagLo[t] === (aLo & 0xfffff001) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -280,7 +270,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.LHU: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (rTagLo[t] === (aLo & 0xfffff001) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -294,7 +284,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.LW: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (rTagLo[t] === (aLo & 0xfffff003) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -308,7 +298,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.LWU: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (rTagLo[t] === (aLo & 0xfffff003) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -322,7 +312,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.LD: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (rTagLo[t] === (aLo & 0xfffff007) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -338,7 +328,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.SB: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (wTagLo[t] === (aLo & 0xfffff000) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -352,7 +342,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.SH: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (wTagLo[t] === (aLo & 0xfffff001) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -366,7 +356,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.SW: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (wTagLo[t] === (aLo & 0xfffff003) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -380,7 +370,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.SD: {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
-            const aHi = (s[r1 + 1]! + (imm >> 31) + ((aLo >>> 0) < (bLo >>> 0) ? 1 : 0)) | 0;
+            const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & 255;
             if (wTagLo[t] === (aLo & 0xfffff007) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
@@ -396,7 +386,7 @@ export function execute(hart: Hart, budget: number): void {
           case Op.ADDI: {
             const aLo = s[r1]!;
             const lo = (aLo + imm) | 0;
-            s[rd + 1] = (s[r1 + 1]! + (imm >> 31) + ((lo >>> 0) < (aLo >>> 0) ? 1 : 0)) | 0;
+            s[rd + 1] = highOfSum(s[r1 + 1]!, aLo, imm, lo);
             s[rd] = lo;
             break;
           }
@@ -494,7 +484,7 @@ export function execute(hart: Hart, budget: number): void {
               hart.d[F64_INSTRET] = retiredBase + executed;
               s[PC] = pcLo;
               s[PC + 1] = pcHi;
-              if (executeSystem(hart, imm, op, raw, len)) {
+              if (executeSystem(hart, imm, op, raw)) {
                 pcLo = s[PC]!;
                 pcHi = s[PC + 1]!;
                 executed++;
@@ -513,7 +503,7 @@ export function execute(hart: Hart, budget: number): void {
         }
         // A taken branch: pc + B-immediate (always 2-byte aligned, so never misaligned with C).
         const lo = (pcLo + imm) | 0;
-        pcHi = (pcHi + (imm >> 31) + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
+        pcHi = highOfSum(pcHi, pcLo, imm, lo);
         pcLo = lo;
         executed++;
       }

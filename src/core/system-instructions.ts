@@ -11,7 +11,7 @@ import { Cause, Mstatus, Priv } from './privilege.js';
  * Executes one system instruction. Returns true when it set a new pc in the state block
  * (xRET); false when execution continues at the next instruction.
  */
-export function executeSystem(hart: Hart, insn: number, op: Op, raw: number, len: number): boolean {
+export function executeSystem(hart: Hart, insn: number, op: Op, raw: number): boolean {
   const s = hart.s;
   const priv = s[S.PRIV]!;
   switch (op) {
@@ -65,7 +65,6 @@ export function executeSystem(hart: Hart, insn: number, op: Op, raw: number, len
       // Nothing is cached from instruction memory, so stores are already visible to fetch.
       return false;
   }
-  void len;
   return illegal(hart, raw);
 }
 

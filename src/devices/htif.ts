@@ -8,13 +8,7 @@
 // Device 1 command 1 writes the payload's low byte to the console.
 
 import type { ByteSink } from './mmio-device.js';
-
-/** The program's RAM as the mailbox sees it (guest-physical addresses); outside RAM reads 0. */
-export interface MailboxMemory {
-  read64(paddr: number): bigint;
-  write64(paddr: number, value: bigint): void;
-  readBytes(paddr: number, length: number): Uint8Array;
-}
+import type { DmaMemory } from './virtio/dma-memory.js';
 
 export type HtifEvent = { kind: 'exit'; code: number };
 
@@ -26,7 +20,7 @@ const MAX_WRITE = 1 << 20;
 
 export class Htif {
   constructor(
-    private readonly memory: MailboxMemory,
+    private readonly memory: DmaMemory,
     private readonly tohost: number,
     private readonly fromhost: number | undefined,
     private readonly console: ByteSink,
@@ -34,9 +28,9 @@ export class Htif {
 
   /** Handles a pending request, if any; returns an exit request when the program ends. */
   poll(): HtifEvent | null {
-    const request = this.memory.read64(this.tohost);
+    const request = this.read64(this.tohost);
     if (request === 0n) return null;
-    this.memory.write64(this.tohost, 0n);
+    this.write64(this.tohost, 0n);
     const device = Number(request >> 56n);
     const command = Number((request >> 48n) & 0xffn);
     const payload = request & PAYLOAD;
@@ -54,19 +48,31 @@ export class Htif {
 
   private systemCall(args: bigint): HtifEvent | null {
     const at = Number(args);
-    const call = this.memory.read64(at);
-    if (call === SYS_EXIT) return { kind: 'exit', code: Number(this.memory.read64(at + 8) & 0xffn) };
+    const call = this.read64(at);
+    if (call === SYS_EXIT) return { kind: 'exit', code: Number(this.read64(at + 8) & 0xffn) };
     if (call === SYS_WRITE) {
-      const buffer = Number(this.memory.read64(at + 16));
-      const length = Math.min(Number(this.memory.read64(at + 24)), MAX_WRITE);
-      for (const byte of this.memory.readBytes(buffer, length)) this.console.write(byte);
-      this.memory.write64(at, BigInt(length));
+      const buffer = Number(this.read64(at + 16));
+      const length = Math.min(Number(this.read64(at + 24)), MAX_WRITE);
+      for (const byte of this.memory.read(buffer, length) ?? []) this.console.write(byte);
+      this.write64(at, BigInt(length));
     }
     return null;
   }
 
   private reply(device: number, command: number, value: bigint): void {
     if (this.fromhost === undefined) return;
-    this.memory.write64(this.fromhost, (BigInt(device) << 56n) | (BigInt(command) << 48n) | value);
+    this.write64(this.fromhost, (BigInt(device) << 56n) | (BigInt(command) << 48n) | value);
+  }
+
+  /** A 64-bit word of the program's RAM; outside RAM reads as 0 and writes are dropped. */
+  private read64(paddr: number): bigint {
+    const bytes = this.memory.read(paddr, 8);
+    return bytes === null ? 0n : new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  }
+
+  private write64(paddr: number, value: bigint): void {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setBigUint64(0, value, true);
+    this.memory.write(paddr, bytes);
   }
 }

@@ -7,7 +7,7 @@ import { Hart, Mip, StopReason, type HartOptions } from '../core/hart.js';
 import { Clint } from '../devices/clint.js';
 import type { ByteSink, IrqLine } from '../devices/mmio-device.js';
 import { TestFinisher, type FinisherEvent } from '../devices/test-finisher.js';
-import { Htif, type MailboxMemory } from '../devices/htif.js';
+import { Htif } from '../devices/htif.js';
 import { Uart16550 } from '../devices/uart-16550.js';
 import { Bus } from './bus.js';
 import { loadKernelImage, type KernelImage } from './elf-loader.js';
@@ -16,7 +16,7 @@ import { createBoardFdt } from './fdt/board-fdt.js';
 import { CLINT, PLIC, PLIC_SOURCES, RAM_BASE, RTC, RTC_IRQ, TEST_FINISHER, UART0, UART0_CLOCK_HZ, UART0_IRQ } from './layout.js';
 import { Plic } from '../devices/plic.js';
 import { GoldfishRtc } from '../devices/goldfish-rtc.js';
-import { VirtioDevices, type VirtioConfig } from './virtio-devices.js';
+import { VirtioDevices, ramDma, type VirtioConfig } from './virtio-devices.js';
 import { VirtualClock } from './virtual-clock.js';
 
 /** What the board needs of a hart (the real Hart, or a stand-in in tests). */
@@ -158,9 +158,10 @@ export class Machine {
     this.bus.map(UART0.base, UART0.size, this.uart, 'uart0');
     this.bus.map(PLIC.base, PLIC.size, this.plic, 'plic');
     this.bus.map(RTC.base, RTC.size, this.rtc, 'rtc');
-    this.virtio = new VirtioDevices(this.memory, this.bus, this.plic, options.virtio ?? {}, options.log ?? ((line) => process.stderr.write(`vireo: ${line}\n`)));
+    const dma = ramDma(this.memory);
+    this.virtio = new VirtioDevices(dma, this.bus, this.plic, options.virtio ?? {}, options.log ?? ((line) => process.stderr.write(`vireo: ${line}\n`)));
     // A frame arriving for a guest that sleeps in WFI wakes the run loop.
-    for (const nic of options.virtio?.nics ?? []) (nic.port as { onReceive?: (listener: () => void) => unknown }).onReceive?.(() => this.wake());
+    for (const nic of options.virtio?.nics ?? []) nic.port.onReceive?.(() => this.wake());
 
     const describe = (initrd?: { start: number; end: number }) => createBoardFdt({
       hartIds: [0],
@@ -187,7 +188,7 @@ export class Machine {
 
     const tohost = this.image.symbols.get('tohost');
     this.htif = tohost === undefined ? null
-      : new Htif(ramMailbox(this.memory), tohost, this.image.symbols.get('fromhost'), options.serial);
+      : new Htif(dma, tohost, this.image.symbols.get('fromhost'), options.serial);
     if (this.image.end > this.fdtAddress) {
       throw new MachineError(
         `${ramMiB} MiB of RAM cannot hold the kernel (up to 0x${this.image.end.toString(16)}) and the ${this.fdt.length}-byte device tree at the top of RAM; raise -m`,
@@ -344,17 +345,6 @@ export function signatureOf(machine: Machine): Uint8Array | null {
   if (begin === undefined || end === undefined || end < begin) return null;
   if (!machine.memory.containsRam(begin, end - begin)) return null;
   return machine.memory.readRam(begin, end - begin);
-}
-
-/** The mailbox's view of RAM: reads outside RAM give 0 and writes there are dropped. */
-function ramMailbox(memory: GuestMemory): MailboxMemory {
-  return {
-    read64: (paddr) => memory.containsRam(paddr, 8) ? memory.view.getBigUint64(memory.ramOffset + paddr - memory.ramBase, true) : 0n,
-    write64: (paddr, value) => {
-      if (memory.containsRam(paddr, 8)) memory.writeRam(paddr, new Uint8Array(new BigUint64Array([value]).buffer));
-    },
-    readBytes: (paddr, length) => memory.containsRam(paddr, length) ? memory.readRam(paddr, length) : new Uint8Array(0),
-  };
 }
 
 function positiveOrInfinity(value: number | undefined, what: string): number {

@@ -3,6 +3,7 @@
 
 import type { GuestMemory } from '../core/guest-memory.js';
 import type { ByteSink } from '../devices/mmio-device.js';
+import type { DmaMemory } from '../devices/virtio/dma-memory.js';
 import { RamDmaMemory } from '../devices/virtio/ram-dma-memory.js';
 import { VirtioMmioTransport } from '../devices/virtio/mmio-transport.js';
 import type { VirtioDevice } from '../devices/virtio/virtio-device.js';
@@ -22,8 +23,8 @@ export interface DiskConfig {
 }
 
 export interface NicConfig {
-  /** Where the NIC's frames go: a port of a virtual switch. */
-  port: VirtioNetBackend;
+  /** Where the NIC's frames go: a port of a virtual switch; onReceive lets a frame wake the board. */
+  port: VirtioNetBackend & { onReceive?(listener: () => void): unknown };
   /** A unicast MAC address, 6 bytes. */
   mac: ArrayLike<number>;
 }
@@ -41,6 +42,15 @@ export class VirtioBoardError extends Error {
   readonly kind = 'virtio-board';
 }
 
+/** Guest RAM as devices reach it; DMA forgets instructions decoded from the pages it overwrites. */
+export function ramDma(memory: GuestMemory): RamDmaMemory {
+  return new RamDmaMemory({
+    base: memory.ramBase,
+    bytes: memory.u8.subarray(memory.ramOffset, memory.ramOffset + memory.ramSize),
+    onWrite: (paddr, length) => memory.decodeCache.drop(memory.ramOffset + (paddr - memory.ramBase), length),
+  });
+}
+
 /** The virtio side of a board: transports, their models, and what the run loop polls. */
 export class VirtioDevices {
   readonly transports: VirtioMmioTransport[] = [];
@@ -48,13 +58,7 @@ export class VirtioDevices {
   readonly nics: VirtioNet[] = [];
   readonly console: VirtioConsoleDevice | null = null;
 
-  constructor(memory: GuestMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void) {
-    // DMA into RAM must forget instructions decoded from the pages it overwrites.
-    const dma = new RamDmaMemory({
-      base: memory.ramBase,
-      bytes: memory.u8.subarray(memory.ramOffset, memory.ramOffset + memory.ramSize),
-      onWrite: (paddr, length) => memory.decodeCache.drop(memory.ramOffset + (paddr - memory.ramBase), length),
-    });
+  constructor(dma: DmaMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void) {
     const models: VirtioDevice[] = [];
     for (const disk of config.disks ?? []) {
       models.push(new VirtioBlockDevice({ backend: disk.backend, ...(disk.serial !== undefined ? { serial: disk.serial } : {}) }));
