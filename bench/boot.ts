@@ -3,7 +3,7 @@
 // line, measured in the same run. Usage: npm run bench:boot [-- --runs N]
 
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +15,23 @@ const APPEND = 'console=ttyS0 root=/dev/vda rw';
 const MEMORY_MIB = 512;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Starts a VM, returns seconds until the prompt appears, then kills it. */
-function timeToPrompt(command: string, args: string[], timeoutMs = 600_000): Promise<number> {
+interface BootMeasure {
+  seconds: number;
+  /** Peak resident set of the VM process when the prompt appeared, in MiB (null off Linux). */
+  peakRssMiB: number | null;
+}
+
+function peakRss(pid: number | undefined): number | null {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib === undefined ? null : Number(kib) / 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts a VM, measures the time until the prompt appears and its peak RSS, then kills it. */
+function timeToPrompt(command: string, args: string[], timeoutMs = 600_000): Promise<BootMeasure> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -30,8 +45,9 @@ function timeToPrompt(command: string, args: string[], timeoutMs = 600_000): Pro
       if (PROMPT.test(output)) {
         clearTimeout(timer);
         const seconds = (performance.now() - started) / 1000;
+        const peakRssMiB = peakRss(child.pid);
         child.kill('SIGKILL');
-        resolve(seconds);
+        resolve({ seconds, peakRssMiB });
       }
     };
     child.stdout.setEncoding('utf8').on('data', onData);
@@ -43,6 +59,10 @@ function timeToPrompt(command: string, args: string[], timeoutMs = 600_000): Pro
   });
 }
 
+function describe(m: BootMeasure): string {
+  return `${m.seconds.toFixed(1)} s to the shell prompt, peak RSS ${m.peakRssMiB === null ? 'n/a' : `${m.peakRssMiB.toFixed(0)} MiB`}`;
+}
+
 async function main(): Promise<void> {
   const runsArg = process.argv.indexOf('--runs');
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 1;
@@ -50,8 +70,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vireo-bench-boot-'));
   const disk = join(dir, 'root.ext4');
   try {
-    const vireo: number[] = [];
-    const qemu: number[] = [];
+    const vireo: BootMeasure[] = [];
+    const qemu: BootMeasure[] = [];
     const hasQemu = qemuVersion() !== null;
     for (let i = 0; i < runs; i++) {
       copyFileSync(image.rootDisk, disk);
@@ -59,7 +79,7 @@ async function main(): Promise<void> {
         join(root, 'bin', 'vireo.js'), 'run', '--bios', image.firmware, '--kernel', image.kernel,
         '--initrd', image.initrd, '--disk', disk, '-m', String(MEMORY_MIB), '--append', APPEND,
       ]));
-      console.log(`vireo run ${i + 1}: ${vireo[i]!.toFixed(1)} s to the shell prompt`);
+      console.log(`vireo run ${i + 1}: ${describe(vireo[i]!)}`);
       if (!hasQemu) continue;
       copyFileSync(image.rootDisk, disk);
       qemu.push(await timeToPrompt(QEMU, [
@@ -68,9 +88,9 @@ async function main(): Promise<void> {
         '-bios', image.firmware, '-kernel', image.kernel, '-initrd', image.initrd, '-append', APPEND,
         '-drive', `file=${disk},format=raw,if=none,id=root`, '-device', 'virtio-blk-device,drive=root',
       ]));
-      console.log(`qemu  run ${i + 1}: ${qemu[i]!.toFixed(1)} s to the shell prompt`);
+      console.log(`qemu  run ${i + 1}: ${describe(qemu[i]!)}`);
     }
-    const best = (xs: number[]) => Math.min(...xs);
+    const best = (xs: BootMeasure[]) => Math.min(...xs.map((x) => x.seconds));
     console.log(`\nDebian ${image.versions.kernelRelease}, ${MEMORY_MIB} MiB, one hart, root on virtio-blk`);
     console.log(`vireo: ${best(vireo).toFixed(1)} s (best of ${runs})`);
     if (hasQemu) {
