@@ -35,7 +35,7 @@ export class DecodeCache {
       page = new Int32Array(DECODE_PAGE_WORDS);
       this.pages[index] = page;
       for (const tlb of this.writeTlbs) {
-        for (let i = 0; i < TLB_ENTRIES; i++) if (tlb.base[i] === (pageOffset | 0)) tlb.tagLo[i] = 1;
+        for (let i = 0; i < TLB_ENTRIES; i++) if (tlb.base[i] === (pageOffset | 0)) tlb.invalidate(i);
       }
     }
     return page;

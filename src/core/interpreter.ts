@@ -15,6 +15,7 @@ import { highOfSum } from './int64.js';
 import { executeSystem } from './system-instructions.js';
 import { executeAtomic } from './atomic-instructions.js';
 import { executeFloat } from './float-instructions.js';
+import { INVALID_TAG } from './tlb.js';
 
 const DISPATCH = buildDispatchTable();
 const COMPRESSED = buildCompressedTable();
@@ -84,7 +85,7 @@ export function execute(hart: Hart, budget: number): void {
   let executed = 0;
   let limit = budget;
   // The page the pc is in: its virtual tag and byte offset in guest memory (-1: not RAM).
-  let pageTagLo = 1;
+  let pageTagLo = INVALID_TAG;
   let pageTagHi = 0;
   let pageBase = 0;
   let decoded: Int32Array | null = null;
@@ -93,7 +94,7 @@ export function execute(hart: Hart, budget: number): void {
   while (executed < budget && !hart.stopRequested) {
     hart.exitLoop = false;
     limit = budget;
-    pageTagLo = 1;
+    pageTagLo = INVALID_TAG;
     s[PC] = pcLo;
     s[PC + 1] = pcHi;
     const irq = hart.interruptToTake();
@@ -223,7 +224,6 @@ export function execute(hart: Hart, budget: number): void {
             break;
           }
 
-          // ---- loads: TLB hit on an aligned address reads RAM directly ----
           // ---- loads: a TLB hit on an aligned address reads RAM directly ----
           case Op.LB: {
             const bLo = s[r1]!;

@@ -3,16 +3,33 @@
 // (paging permissions, A/D already set, PMP) are cached; everything else takes the slow path.
 
 export const TLB_ENTRIES = 256;
-/** A tag that no page-aligned address matches. */
-const INVALID = 1;
+
+/**
+ * The tag of an empty entry. Lookups compare the tag with the address masked to its page
+ * number plus, for an access of 2^n bytes, its low n bits (so a misaligned access misses);
+ * bits 3-11 are therefore always clear in a lookup key, and no address, aligned or not, can
+ * match a tag with bit 11 set. Every fast path, in the interpreter or in translated code,
+ * must build its key that way.
+ */
+export const INVALID_TAG = 0x800;
+
+/** The mask a lookup applies to the low address word for an access of `size` bytes. */
+export function tagMask(size: 1 | 2 | 4 | 8): number {
+  return (0xfffff000 | (size - 1)) | 0;
+}
 
 export class Tlb {
-  readonly tagLo = new Int32Array(TLB_ENTRIES).fill(INVALID);
+  readonly tagLo = new Int32Array(TLB_ENTRIES).fill(INVALID_TAG);
   readonly tagHi = new Int32Array(TLB_ENTRIES);
   readonly base = new Int32Array(TLB_ENTRIES);
 
   flush(): void {
-    this.tagLo.fill(INVALID);
+    this.tagLo.fill(INVALID_TAG);
+  }
+
+  /** Empties the entry at `index`. */
+  invalidate(index: number): void {
+    this.tagLo[index] = INVALID_TAG;
   }
 
   fill(vLo: number, vHi: number, pageOffset: number): void {
@@ -20,5 +37,11 @@ export class Tlb {
     this.tagLo[i] = vLo & ~0xfff;
     this.tagHi[i] = vHi;
     this.base[i] = pageOffset;
+  }
+
+  /** Whether an access of `size` bytes at (vLo, vHi) hits, as the fast paths test it. */
+  hits(vLo: number, vHi: number, size: 1 | 2 | 4 | 8): boolean {
+    const i = (vLo >>> 12) & (TLB_ENTRIES - 1);
+    return this.tagLo[i] === (vLo & tagMask(size)) && this.tagHi[i] === vHi;
   }
 }

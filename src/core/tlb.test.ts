@@ -1,0 +1,205 @@
+// The software TLBs must never let an access skip translation, PMP or a fault: an empty or
+// flushed entry matches no address, aligned or not, in any privilege mode, with or without
+// paging. These are the regressions for a tag that misaligned addresses in page 0 once hit.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GuestMemory } from './guest-memory.js';
+import { Hart } from './hart.js';
+import * as S from './hart-state.js';
+import { Cause, Mstatus, Priv } from './privilege.js';
+import type { SystemBus } from './system-bus.js';
+import { Tlb, TLB_ENTRIES } from './tlb.js';
+
+const RAM = 0x80000000;
+const HANDLER = RAM + 0x1000;
+const DATA = RAM + 0x2000;
+const ROOT_TABLE = RAM + 0x10000;
+const noDevices: SystemBus = { read: () => -1, write: () => false };
+
+// Hand-encoded instructions (Unprivileged ISA chapter 24).
+const addi = (rd: number, rs1: number, imm: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13;
+const lui = (rd: number, imm20: number) => ((imm20 & 0xfffff) << 12) | (rd << 7) | 0x37;
+const load = (width: number, rd: number, rs1: number) => (rs1 << 15) | (width << 12) | (rd << 7) | 0x03;
+const store = (width: number, rs2: number, rs1: number) => (rs2 << 20) | (rs1 << 15) | (width << 12) | 0x23;
+const fld = (rd: number, rs1: number) => (rs1 << 15) | (3 << 12) | (rd << 7) | 0x07;
+const fsd = (rs2: number, rs1: number) => (rs2 << 20) | (rs1 << 15) | (3 << 12) | 0x27;
+const amoaddW = (rd: number, rs1: number, rs2: number) => (rs2 << 20) | (rs1 << 15) | (2 << 12) | (rd << 7) | 0x2f;
+const csrrs = (rd: number, csr: number, rs1: number) => (csr << 20) | (rs1 << 15) | (2 << 12) | (rd << 7) | 0x73;
+const SFENCE_VMA = 0x12000073;
+const LOOP = 0x0000006f;
+/** log2 of the width for each funct3 of LB/LH/LW/LD (and SB/SH/SW/SD). */
+const WIDTHS = [0, 1, 2, 3];
+
+type Mode = { priv: Priv; paged: boolean; name: string };
+const MODES: Mode[] = [
+  { priv: Priv.Machine, paged: false, name: 'M-mode' },
+  { priv: Priv.Supervisor, paged: false, name: 'S-mode, bare' },
+  { priv: Priv.Supervisor, paged: true, name: 'S-mode, Sv39' },
+  { priv: Priv.User, paged: false, name: 'U-mode, bare' },
+  { priv: Priv.User, paged: true, name: 'U-mode, Sv39' },
+];
+
+/** Loads x`rd` with a small constant (up to 20 bits plus 12) in two instructions. */
+function li(rd: number, value: number): number[] {
+  const lo = (value << 20) >> 20;
+  return [lui(rd, (value - lo) >>> 12), addi(rd, rd, lo)];
+}
+
+/**
+ * A hart in `mode` about to run `program` at RAM: every trap goes to a spinning M-mode
+ * handler; PMP grants S and U all memory; with paging, one gigapage maps RAM to itself and
+ * nothing maps the low addresses.
+ */
+function hartIn(mode: Mode, program: number[]): Hart {
+  const memory = new GuestMemory({ ramBase: RAM, ramSize: 1 << 20, harts: 1 });
+  const hart = new Hart({ memory, hartId: 0, bus: noDevices, time: { now: () => 0 } });
+  memory.writeRam(RAM, new Uint8Array(new Int32Array(program).buffer));
+  memory.writeRam(HANDLER, new Uint8Array(new Int32Array([LOOP]).buffer));
+  const s = hart.s;
+  s[S.MTVEC] = HANDLER | 0;
+  s[S.PMPCFG] = 0x1f; // entry 0: NAPOT over everything, RWX
+  s[S.PMPADDR] = -1;
+  s[S.PMPADDR + 1] = 0x3fffff;
+  hart.pmp.refresh();
+  s[S.MSTATUS] |= Mstatus.FS; // so FP loads and stores reach memory
+  if (mode.paged) {
+    // VPN[2] = 2 covers 0x80000000-0xbfffffff: V R W X A D, and U for user mode.
+    const pte = ((RAM >>> 12) << 10) | 0xcf | (mode.priv === Priv.User ? 0x10 : 0);
+    memory.writeRam(ROOT_TABLE + 2 * 8, new Uint8Array(new Int32Array([pte, 0]).buffer));
+    s[S.SATP] = ROOT_TABLE >>> 12;
+    s[S.SATP + 1] = 8 << 28; // Sv39
+  }
+  s[S.PRIV] = mode.priv;
+  hart.flushTlb();
+  return hart;
+}
+
+/** Runs until the hart reaches the handler (or the budget ends) and returns the trap taken. */
+function runToTrap(hart: Hart, budget = 64): { cause: number; tval: bigint; fromPriv: number } {
+  hart.run(budget);
+  assert.equal(hart.pc, BigInt(HANDLER), 'the access trapped');
+  const mstatus = hart.s[S.MSTATUS]!;
+  return {
+    cause: hart.s[S.MCAUSE]!,
+    tval: BigInt.asUintN(64, (BigInt(hart.s[S.MTVAL + 1]!) << 32n) | BigInt(hart.s[S.MTVAL]! >>> 0)),
+    fromPriv: (mstatus & Mstatus.MPP) >>> Mstatus.MPP_SHIFT,
+  };
+}
+
+function expectedCause(mode: Mode, isStore: boolean): Cause {
+  if (mode.paged) return isStore ? Cause.StorePageFault : Cause.LoadPageFault;
+  return isStore ? Cause.StoreAccessFault : Cause.LoadAccessFault;
+}
+
+function assertStateIntact(hart: Hart, what: string): void {
+  assert.equal(hart.s[S.X]! | hart.s[S.X + 1]!, 0, `${what}: x0 still reads zero`);
+  assert.equal(hart.priv, Priv.Machine, `${what}: the trap entered M-mode`);
+}
+
+test('an empty, invalidated or flushed TLB entry matches no address of any alignment', () => {
+  const tlb = new Tlb();
+  const check = (label: string) => {
+    for (const size of [1, 2, 4, 8] as const) {
+      for (let low = 0; low < 0x1000; low++) {
+        for (const page of [0, 0x1000, 0x7ffff000 | 0, 0x80000000 | 0]) {
+          assert.equal(tlb.hits(page | low, 0, size), false, `${label}: ${size}-byte access at 0x${(page | low).toString(16)}`);
+        }
+      }
+    }
+  };
+  check('empty');
+  for (let i = 0; i < TLB_ENTRIES; i++) tlb.fill(i << 12, 0, 0x4000);
+  tlb.flush();
+  check('flushed');
+  tlb.fill(0, 0, 0x4000);
+  assert.equal(tlb.hits(0, 0, 4), true, 'a filled entry hits for an aligned access');
+  assert.equal(tlb.hits(1, 0, 4), false, 'a misaligned access misses a filled entry');
+  tlb.invalidate(0);
+  check('invalidated');
+});
+
+for (const mode of MODES) {
+  test(`${mode.name}: a misaligned halfword store to address 5 faults and leaves x0 zero`, () => {
+    const hart = hartIn(mode, [...li(11, 5), ...li(12, 0x5a5a), store(1, 12, 11), LOOP]);
+    const trap = runToTrap(hart);
+    assert.equal(trap.cause, expectedCause(mode, true));
+    assert.equal(trap.tval, 5n);
+    assert.equal(trap.fromPriv, mode.priv, 'the store ran in the mode under test');
+    assertStateIntact(hart, 'sh to 5');
+  });
+
+  test(`${mode.name}: a store over the privilege word's address faults and cannot raise privilege`, () => {
+    const privByte = S.PRIV * 4 + 1; // 0x309, the old escape
+    const hart = hartIn(mode, [...li(11, privByte), addi(12, 0, 3), store(2, 12, 11), csrrs(13, 0x300, 0), LOOP]);
+    const trap = runToTrap(hart);
+    assert.equal(trap.cause, expectedCause(mode, true));
+    assert.equal(trap.tval, BigInt(privByte));
+    assert.equal(trap.fromPriv, mode.priv, 'the privilege word kept its value until the trap');
+    assert.equal(hart.getRegister(13), 0n, 'the mstatus read after it never ran');
+    assertStateIntact(hart, 'sw to 0x309');
+  });
+
+  test(`${mode.name}: a load from the privilege word's address faults and returns nothing`, () => {
+    const privByte = S.PRIV * 4 + 1;
+    const hart = hartIn(mode, [...li(11, privByte), addi(13, 0, 77), load(2, 13, 11), LOOP]);
+    const trap = runToTrap(hart);
+    assert.equal(trap.cause, expectedCause(mode, false));
+    assert.equal(trap.tval, BigInt(privByte));
+    assert.equal(hart.getRegister(13), 77n, 'the destination register is untouched');
+    assertStateIntact(hart, 'lw from 0x309');
+  });
+
+  test(`${mode.name}: every misaligned load and store in page 0 faults`, () => {
+    for (const width of WIDTHS) {
+      const size = 1 << width;
+      for (let address = 1; address < 8; address++) {
+        if (address % size === 0) continue;
+        for (const isStore of [false, true]) {
+          const access = isStore ? store(width, 12, 11) : load(width, 13, 11);
+          const hart = hartIn(mode, [...li(11, address), addi(12, 0, -1), access, LOOP]);
+          const what = `${isStore ? 'store' : 'load'} of ${size} bytes at ${address}`;
+          const trap = runToTrap(hart);
+          assert.equal(trap.cause, expectedCause(mode, isStore), what);
+          assert.equal(trap.tval, BigInt(address), what);
+          assertStateIntact(hart, what);
+        }
+      }
+    }
+  });
+
+  test(`${mode.name}: after a flush, a store to address 1 cannot reach the page an entry cached before`, () => {
+    const flushWithInstruction = mode.priv !== Priv.User;
+    // x11 = a RAM page, x15 = 1: store there (filling the write TLB), flush, then store to 1.
+    const hart = hartIn(mode, [
+      store(2, 12, 11), flushWithInstruction ? SFENCE_VMA : addi(0, 0, 0), addi(12, 0, 0x22), store(2, 12, 15), LOOP,
+    ]);
+    hart.setRegister(11, BigInt(DATA));
+    hart.setRegister(12, 0x11n);
+    hart.setRegister(15, 1n);
+    if (!flushWithInstruction) {
+      hart.run(1); // the store fills the write TLB
+      hart.flushTlb(); // what SFENCE.VMA or a satp write does; U-mode may not execute them
+    }
+    const trap = runToTrap(hart);
+    assert.equal(trap.cause, expectedCause(mode, true));
+    assert.equal(trap.tval, 1n);
+    const page = hart.memory.readRam(DATA, 8);
+    assert.deepEqual([...page], [0x11, 0, 0, 0, 0, 0, 0, 0], 'the cached page kept only the first store');
+    assertStateIntact(hart, 'sw to 1 after a flush');
+  });
+
+  test(`${mode.name}: FP and atomic accesses to the hart state's addresses fault`, () => {
+    for (const [access, isStore, address] of [
+      [fld(1, 11), false, 1],
+      [fsd(1, 11), true, 1],
+      [amoaddW(13, 11, 12), true, S.PRIV * 4],
+    ] as const) {
+      const hart = hartIn(mode, [...li(11, address), addi(12, 0, 3), access, LOOP]);
+      const trap = runToTrap(hart);
+      assert.equal(trap.cause, expectedCause(mode, isStore), `access 0x${(access >>> 0).toString(16)}`);
+      assert.equal(trap.tval, BigInt(address));
+      assertStateIntact(hart, 'fp/atomic');
+    }
+  });
+}
