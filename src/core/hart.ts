@@ -71,6 +71,8 @@ export class Hart {
   trapCause = 0;
   trapTvalLo = 0;
   trapTvalHi = 0;
+  /** Synchronous traps taken since construction: host bookkeeping, so limits can end trap loops. */
+  trapsTaken = 0;
   /** Called with a disassembled line per instruction when set (slow). */
   trace: ((line: string) => void) | null = null;
 

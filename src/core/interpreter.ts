@@ -515,6 +515,7 @@ export function execute(hart: Hart, budget: number): void {
         throw e;
       }
       hart.enterTrap(hart.trapCause, false, hart.trapTvalLo, hart.trapTvalHi, pcLo, pcHi);
+      hart.trapsTaken++;
       pcLo = s[PC]!;
       pcHi = s[PC + 1]!;
       // A trap retires nothing but still spends budget, so a trap loop cannot hang the host.

@@ -19,6 +19,7 @@ const LOOP = new Uint8Array([0x6f, 0x00, 0x00, 0x00]);
 class ScriptedHart implements BoardHart {
   pc = 0n;
   instret = 0;
+  trapsTaken = 0;
   trace: ((line: string) => void) | null = null;
   readonly regs = new Map<number, bigint>();
   pending = 0;
@@ -283,4 +284,14 @@ test('on the real hart, a CLINT timer interrupt wakes WFI after the board slept'
   assert.equal(r.reason, 'pass', `guest reported ${r.reason} ${r.code}`);
   assert.ok(r.elapsedMs >= 9, `woke after ${r.elapsedMs} ms`);
   assert.ok(r.instructions < 100, `${r.instructions} instructions: the hart spun instead of sleeping`);
+});
+
+test('on the real hart, a trap loop that retires nothing still ends at the instruction limit', async () => {
+  // All zeros: an illegal instruction at the entry, and mtvec = 0 sends every trap to address
+  // 0, where the fetch faults again. Nothing ever retires.
+  const machine = new Machine({ kernel: new Uint8Array(16), ramMiB: 1, serial: { write() {} }, maxInstructions: 50_000, timeoutMs: 20_000 });
+  const r = await machine.run();
+  assert.equal(r.reason, 'instruction-limit');
+  assert.equal(r.instructions, 0);
+  assert.equal(r.traps, 50_000);
 });

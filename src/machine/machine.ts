@@ -22,7 +22,7 @@ import { VirtualClock } from './virtual-clock.js';
 /** What the board needs of a hart (the real Hart, or a stand-in in tests). */
 export type BoardHart = Pick<
   Hart,
-  'reset' | 'setRegister' | 'run' | 'requestStop' | 'setPending' | 'clearPending' | 'isWaitingForInterrupt' | 'timerDeadline' | 'instret' | 'trace' | 'pc'
+  'reset' | 'setRegister' | 'run' | 'requestStop' | 'setPending' | 'clearPending' | 'isWaitingForInterrupt' | 'timerDeadline' | 'instret' | 'trapsTaken' | 'trace' | 'pc'
 >;
 
 export interface MachineOptions {
@@ -41,7 +41,10 @@ export interface MachineOptions {
   bootargs?: string;
   /** Receives every byte the guest writes to UART0. */
   serial: ByteSink;
-  /** Stop after this many instructions (default: no limit). */
+  /**
+   * Stop after this many instructions (default: no limit). A trap counts as one, since it
+   * retires nothing: a guest stuck in a trap loop reaches the limit too.
+   */
   maxInstructions?: number;
   /** Stop after this much wall time in milliseconds (default: no limit). */
   timeoutMs?: number;
@@ -69,6 +72,8 @@ export interface RunResult {
   code: number;
   /** Instructions retired, over all resets. */
   instructions: number;
+  /** Synchronous traps taken (counted against the instruction limit). */
+  traps: number;
   /** How many times the guest reset the board. */
   resets: number;
   /** Wall time spent in run(). */
@@ -217,12 +222,14 @@ export class Machine {
     const started = this.hostMs();
     const deadline = started + this.timeoutMs;
     let instructions = 0;
+    let traps = 0;
     let resets = 0;
     let lastYield = started;
     const result = (reason: ExitReason, code = 0): RunResult => ({
       reason,
       code,
       instructions,
+      traps,
       resets,
       elapsedMs: this.hostMs() - started,
     });
@@ -234,8 +241,10 @@ export class Machine {
         this.rtc.update();
         this.virtio.poll();
         const before = this.hart.instret;
-        const stop = this.runSlice(Math.min(this.slice, this.maxInstructions - instructions));
+        const trapsBefore = this.hart.trapsTaken;
+        const stop = this.runSlice(Math.min(this.slice, this.maxInstructions - instructions - traps));
         instructions += this.hart.instret - before;
+        traps += this.hart.trapsTaken - trapsBefore;
 
         const exit = this.htif?.poll();
         if (exit) return exit.code === 0 ? result('pass') : result('fail', exit.code);
@@ -248,7 +257,7 @@ export class Machine {
           this.resetBoard();
         }
         if (this.stopRequested) return result('stopped');
-        if (instructions >= this.maxInstructions) return result('instruction-limit');
+        if (instructions + traps >= this.maxInstructions) return result('instruction-limit');
         const now = this.hostMs();
         if (now >= deadline) return result('timeout');
         if (stop === StopReason.WaitForInterrupt) {
