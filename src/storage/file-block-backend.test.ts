@@ -1,4 +1,5 @@
 import { test, after } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,4 +64,36 @@ test('FileBlockBackend refuses use after close', () => {
   b.close();
   assert.throws(() => b.read(0, new Uint8Array(1)), isKind('closed'));
   assert.throws(() => b.flush(), isKind('closed'));
+});
+
+test('FileBlockBackend refuses a FIFO or a character device at once instead of hanging', () => {
+  const fifo = join(dir, 'disk.fifo');
+  execFileSync('mkfifo', [fifo]);
+  for (const readOnly of [true, false]) {
+    assert.throws(() => FileBlockBackend.open(fifo, { readOnly }), (e: unknown) => isKind('not-a-file')(e) && /pipe/.test((e as Error).message));
+  }
+  assert.throws(() => FileBlockBackend.open('/dev/zero', { readOnly: true }), (e: unknown) => isKind('not-a-file')(e) && /character device/.test((e as Error).message));
+});
+
+test('FileBlockBackend serves a host block device with its real size', (t) => {
+  // A loop device over a file stands in for a physical disk; it needs root and the loop driver.
+  const backing = image(new Uint8Array(2 * 1024 * 1024).fill(0xab));
+  let device: string;
+  try {
+    device = execFileSync('losetup', ['--find', '--show', backing], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (e) {
+    if (process.getuid?.() === 0) throw e;
+    t.skip('losetup needs root');
+    return;
+  }
+  try {
+    const disk = FileBlockBackend.open(device, { readOnly: true });
+    assert.equal(disk.size, 2 * 1024 * 1024);
+    const got = new Uint8Array(512);
+    disk.read(disk.size - 512, got);
+    assert.ok(got.every((b) => b === 0xab));
+    disk.close();
+  } finally {
+    execFileSync('losetup', ['--detach', device]);
+  }
 });

@@ -1,8 +1,9 @@
-// A raw disk image file, reached through a file descriptor with positioned reads and writes
+// A raw disk image file or a host block device, reached through a file descriptor with positioned reads and writes
 // (fs.readSync/writeSync with a position are pread/pwrite). Synchronous: the run loop is
 // single-threaded and a request completes before the guest runs again.
 
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { blockDeviceSize } from './block-device-size.js';
 import { BlockBackendError, SECTOR_SIZE, checkAccess, type BlockBackend } from './block-backend.js';
 
 export interface FileBlockBackendOptions {
@@ -25,13 +26,17 @@ export class FileBlockBackend implements BlockBackend {
     this.readOnly = readOnly;
   }
 
-  /** Opens an existing image; throws BlockBackendError (not-found, not-a-file, bad-size, open-failed). */
+  /**
+   * Opens an existing image file or block device; throws BlockBackendError (not-found,
+   * not-a-file, bad-size, open-failed). Opening never blocks: a FIFO given by mistake is
+   * opened non-blocking and then refused.
+   */
   static open(path: string, options: FileBlockBackendOptions = {}): FileBlockBackend {
     const readOnly = options.readOnly ?? false;
     const ctx = { path, op: 'open' as const };
     let fd: number;
     try {
-      fd = openSync(path, readOnly ? 'r' : 'r+');
+      fd = openSync(path, (readOnly ? constants.O_RDONLY : constants.O_RDWR) | constants.O_NONBLOCK);
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new BlockBackendError('not-found', `cannot open disk image ${path}: no such file; create it (e.g. truncate -s 1G ${path}) or fix the path`, ctx, { cause });
@@ -40,11 +45,19 @@ export class FileBlockBackend implements BlockBackend {
     }
     try {
       const stat = fstatSync(fd);
-      if (!stat.isFile()) throw new BlockBackendError('not-a-file', `cannot use ${path} as a disk image: it is not a regular file (${stat.isDirectory() ? 'a directory' : 'a device, socket or pipe'})`, ctx);
-      if (stat.size === 0 || stat.size % SECTOR_SIZE !== 0) {
-        throw new BlockBackendError('bad-size', `cannot use ${path} as a disk image: its size ${stat.size} is not a positive multiple of ${SECTOR_SIZE} bytes; resize it (truncate -s)`, ctx);
+      let size = stat.size;
+      if (stat.isBlockDevice()) {
+        const deviceSize = blockDeviceSize(stat.rdev);
+        if (deviceSize === null) throw new BlockBackendError('not-a-file', `cannot use block device ${path}: this host does not report its size (Linux sysfs is needed)`, ctx);
+        size = deviceSize;
+      } else if (!stat.isFile()) {
+        const what = stat.isDirectory() ? 'a directory' : stat.isFIFO() ? 'a pipe (FIFO)' : stat.isSocket() ? 'a socket' : 'a character device';
+        throw new BlockBackendError('not-a-file', `cannot use ${path} as a disk: it is ${what}; give a raw image file or a block device`, ctx);
       }
-      return new FileBlockBackend(path, fd, stat.size, readOnly);
+      if (size === 0 || size % SECTOR_SIZE !== 0) {
+        throw new BlockBackendError('bad-size', `cannot use ${path} as a disk image: its size ${size} is not a positive multiple of ${SECTOR_SIZE} bytes; resize it (truncate -s)`, ctx);
+      }
+      return new FileBlockBackend(path, fd, size, readOnly);
     } catch (e) {
       closeSync(fd);
       if (e instanceof BlockBackendError) throw e;

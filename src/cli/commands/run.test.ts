@@ -2,8 +2,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,39 @@ test('--max-instructions stops a program that never powers off: exit 124 naming 
   const r = vireo(['--kernel', build(`${PRELUDE}\n1: j 1b\n`), '--max-instructions', '1000']);
   assert.equal(r.status, 124);
   assert.match(r.stderr, /instruction limit reached \(--max-instructions 1000\) after 1000 instructions/);
+});
+
+test('--max-instructions also ends a trap loop that retires nothing', () => {
+  // mtvec = 0: the illegal instruction traps to address 0, whose fetch faults again, forever.
+  const r = vireo(['--kernel', build(`${PRELUDE}\n csrw mtvec, zero\n .word 0\n`), '--max-instructions', '5000', '--timeout', '30']);
+  assert.equal(r.status, 124, r.stderr);
+  assert.match(r.stderr, /instruction limit reached \(--max-instructions 5000\) after \d+ instructions and \d+ traps/);
+});
+
+test('bad boot files are refused at once and clearly, before any default image is built', () => {
+  const fifo = join(work, 'kernel.fifo');
+  execFileSync('mkfifo', [fifo]);
+  // An empty cache: building the default guest would create files there.
+  const cache = mkdtempSync(join(work, 'cache-'));
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, [VIREO, 'run', ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, VIREO_CACHE: cache } });
+    if (r.error) throw r.error;
+    return r;
+  };
+  const cases: Array<[string[], RegExp]> = [
+    [['--bios', 'none', '--kernel', fifo], /cannot use .*kernel\.fifo as the kernel: it is a pipe \(FIFO\)/],
+    [['--bios', 'none', '--kernel', '/dev/zero'], /cannot use \/dev\/zero as the kernel: it is a device/],
+    [['--kernel', join(work, 'no-such-kernel')], /cannot read kernel file .*no-such-kernel: no such file/],
+    [['--kernel', '/dev/zero', '--initrd', fifo], /cannot use \/dev\/zero as the kernel/],
+    [['--bios', fifo, '--kernel', join(work, 'x')], /cannot read kernel file|cannot use .* as the firmware/],
+    [['--kernel', build(`${PRELUDE}\n1: j 1b\n`), '--bios', 'none', '--disk', `${fifo},ro`], /cannot attach disk: .*it is a pipe \(FIFO\)/],
+  ];
+  for (const [args, message] of cases) {
+    const r = run(args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+  }
+  assert.deepEqual(readdirSync(cache), [], 'no guest image was built');
 });
 
 test('--timeout stops a program asleep in WFI: exit 124 naming the limit', () => {

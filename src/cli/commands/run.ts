@@ -1,11 +1,13 @@
 // `vireo run`: boots a kernel or bare-metal program on the board with UART0 on stdin/stdout,
 // and turns how the guest ended into an exit status.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RAM_MIB, Machine, signatureOf, type RunResult } from '../../machine/machine.js';
 import type { DiskConfig, NicConfig } from '../../machine/virtio-devices.js';
 import { FileBlockBackend } from '../../storage/file-block-backend.js';
+import { BlockBackendError } from '../../storage/block-backend.js';
+import { BOOT_FILE_LIMITS, BootFileError, readBootFile } from '../boot-file.js';
 import { VirtualSwitch } from '../../net/virtual-switch.js';
 import { IcmpResponder } from '../../net/icmp-responder.js';
 import { macAddress, macToBytes } from '../../net/mac-address.js';
@@ -34,7 +36,8 @@ Options:
   -m, --memory MIB          RAM size in MiB, or with a suffix: 512M, 2G (default ${LINUX_RAM_MIB}
                             with firmware, ${DEFAULT_RAM_MIB} with --bios none)
   --append ARGS             Kernel command line, placed in /chosen/bootargs
-  --max-instructions N      Stop after N instructions
+  --max-instructions N      Stop after N instructions; a trap counts as one, so a
+                            guest stuck in a trap loop stops too
   --timeout SECONDS         Stop after SECONDS of wall time
   --disk FILE[,ro]          Attach a raw disk image as a virtio-blk disk (repeatable;
                             the first is /dev/vda); ,ro makes it read-only
@@ -57,7 +60,8 @@ Exit status:
        modulo 256, and 1 when that is 0
   124  --max-instructions or --timeout was reached
   130  stopped by Ctrl-A x or a signal
-  1    the kernel could not be read or loaded
+  1    a firmware, kernel, initrd or disk file could not be used (not a regular file
+       or block device, too large, unreadable) or the kernel could not be loaded
   2    usage error
 `;
 
@@ -150,35 +154,44 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const read = (what: string, path: string): Uint8Array | null => {
-    try {
-      return readFileSync(path);
-    } catch (e) {
-      process.stderr.write(`vireo: cannot read ${what} file ${path}: ${(e as Error).message}\n`);
-      return null;
-    }
-  };
-  // Without --kernel, or without --bios, the parts come from the default Debian guest.
-  if (args.kernel === undefined || args.bios === 'default') {
-    const image = await prepareDebianImage();
-    if (args.bios === 'default') args.bios = image.firmware;
-    if (args.kernel === undefined) {
-      args.kernel = image.kernel;
-      args.initrd ??= image.initrd;
-      args.append ??= DEBIAN_APPEND;
-      if (args.disks.length === 0) args.disks.push({ path: defaultRootDisk(image), readOnly: false });
-    }
-  }
-  const kernel = read('kernel', args.kernel);
-  const firmware = args.bios === 'none' ? undefined : read('firmware', args.bios);
-  const initrd = args.initrd === undefined ? undefined : read('initrd', args.initrd);
-  if (kernel === null || firmware === null || initrd === null) return EXIT_LOAD_FAILED;
+  // The files given on the command line are checked before the default guest is built.
+  const ramMiB = args.ramMiB ?? (args.bios !== 'none' ? LINUX_RAM_MIB : DEFAULT_RAM_MIB);
+  const initrdLimit = Math.min(BOOT_FILE_LIMITS.initrd, ramMiB * 1024 * 1024);
   const disks: DiskConfig[] = [];
+  let kernel: Uint8Array | undefined;
+  let firmware: Uint8Array | undefined;
+  let initrd: Uint8Array | undefined;
+  const attach = (path: string, readOnly: boolean) => {
+    disks.push({ backend: FileBlockBackend.open(path, { readOnly }), serial: `vireo-disk-${disks.length}` });
+  };
   try {
-    for (const disk of args.disks) disks.push({ backend: FileBlockBackend.open(disk.path, { readOnly: disk.readOnly }), serial: `vireo-disk-${disks.length}` });
+    if (args.kernel !== undefined) kernel = readBootFile('kernel', args.kernel);
+    if (args.bios !== 'none' && args.bios !== 'default') firmware = readBootFile('firmware', args.bios);
+    if (args.initrd !== undefined) initrd = readBootFile('initrd', args.initrd, initrdLimit);
+    for (const disk of args.disks) attach(disk.path, disk.readOnly);
+    // Without --kernel, or without --bios, the parts come from the default Debian guest.
+    if (kernel === undefined || (firmware === undefined && args.bios !== 'none')) {
+      const image = await prepareDebianImage();
+      if (firmware === undefined) firmware = readBootFile('firmware', image.firmware);
+      if (kernel === undefined) {
+        args.kernel = image.kernel;
+        kernel = readBootFile('kernel', image.kernel);
+        if (args.initrd === undefined) initrd = readBootFile('initrd', image.initrd, initrdLimit);
+        args.append ??= DEBIAN_APPEND;
+        if (args.disks.length === 0) attach(defaultRootDisk(image), false);
+      }
+    }
   } catch (e) {
-    process.stderr.write(`vireo: cannot attach disk: ${(e as Error).message}\n`);
-    return EXIT_LOAD_FAILED;
+    for (const disk of disks) (disk.backend as FileBlockBackend).close();
+    if (e instanceof BootFileError) {
+      process.stderr.write(`vireo: ${e.message}\n`);
+      return EXIT_LOAD_FAILED;
+    }
+    if (e instanceof BlockBackendError) {
+      process.stderr.write(`vireo: cannot attach disk: ${e.message}\n`);
+      return EXIT_LOAD_FAILED;
+    }
+    throw e;
   }
   // The responder answers from the switch's delivery callbacks for as long as the VM runs.
   let responder: IcmpResponder | undefined;
@@ -198,7 +211,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       ...(firmware !== undefined ? { firmware } : {}),
       ...(initrd !== undefined ? { initrd } : {}),
       virtio: { disks, nics, ...(args.console === 'hvc0' ? { console: serial } : {}) },
-      ramMiB: args.ramMiB ?? (firmware !== undefined ? LINUX_RAM_MIB : DEFAULT_RAM_MIB),
+      ramMiB,
       serial,
       ...(args.append !== undefined ? { bootargs: args.append } : {}),
       ...(args.maxInstructions !== undefined ? { maxInstructions: args.maxInstructions } : {}),
@@ -236,7 +249,8 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 /** Prints how the run ended (nothing for a pass) and returns the exit status. */
 function report(result: RunResult, args: RunArguments): number {
-  const count = `${result.instructions} instruction${result.instructions === 1 ? '' : 's'}`;
+  const traps = result.traps === 0 ? '' : ` and ${result.traps} trap${result.traps === 1 ? '' : 's'}`;
+  const count = `${result.instructions} instruction${result.instructions === 1 ? '' : 's'}${traps}`;
   switch (result.reason) {
     case 'pass':
       return 0;
