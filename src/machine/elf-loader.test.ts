@@ -150,3 +150,17 @@ test('accepts what riscv64-unknown-elf-gcc links', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('65,534 segments load, and an overlap among them is found, without quadratic work', { timeout: 20_000 }, () => {
+  // A hostile file's largest program header table. The 20 s timeout only catches a loader
+  // that compares every segment with every other (about 2 billion checks); it is not a speed target.
+  const count = 65_534;
+  const segments: Seg[] = [];
+  for (let i = 0; i < count; i++) segments.push({ paddr: 0x8000_0000n + BigInt(i * 8), data: [i & 0xff] });
+  const image = parseKernelImage(makeElf({ segments }), RAM);
+  assert.equal(image.segments.length, count);
+  assert.equal(image.end, 0x8000_0000 + (count - 1) * 8 + 1);
+  // The last segment lands on the first one's bytes, in reverse header order.
+  segments[count - 1] = { paddr: 0x8000_0000n, data: [1] };
+  rejects(makeElf({ segments }), 'overlap', new RegExp(`segments 0 and ${count - 1} overlap at 0x80000000`));
+});

@@ -149,7 +149,7 @@ function parseElf(bytes: Uint8Array, ram: RamRange): KernelImage {
   const ramBase = BigInt(ram.base);
   const ramEnd = ramBase + BigInt(ram.size);
   const segments: LoadSegment[] = [];
-  const placed: Array<{ index: number; vaddr: bigint; paddr: bigint; memsz: bigint }> = [];
+  const placed: PlacedSegment[] = [];
   for (let i = 0; i < phnum; i++) {
     const at = Number(phoff) + i * phentsize;
     if (view.getUint32(at, true) !== PT_LOAD) continue;
@@ -172,14 +172,11 @@ function parseElf(bytes: Uint8Array, ram: RamRange): KernelImage {
         i,
       );
     }
-    const clash = placed.find((p) => paddr < p.paddr + p.memsz && p.paddr < paddr + memsz);
-    if (clash) {
-      throw new ElfLoaderError('overlap', `ELF segments ${clash.index} and ${i} overlap at ${hex(paddr)}; the file is malformed`, i);
-    }
     placed.push({ index: i, vaddr, paddr, memsz });
     segments.push({ paddr: Number(paddr), data: bytes.subarray(Number(offset), Number(offset + filesz)), memsz: Number(memsz) });
   }
   if (segments.length === 0) throw new ElfLoaderError('empty', 'the ELF file has no loadable (PT_LOAD) segments with contents');
+  checkNoOverlap(placed);
 
   // e_entry is virtual; translate it through the segment that contains it (vmlinux links
   // at a high virtual address, bare-metal programs have vaddr == paddr).
@@ -188,13 +185,55 @@ function parseElf(bytes: Uint8Array, ram: RamRange): KernelImage {
     throw new ElfLoaderError('bad-entry', `the ELF entry point ${hex(entryVaddr)} is not inside any loaded segment; check the link script's ENTRY`);
   }
   const entry = Number(home.paddr + (entryVaddr - home.vaddr));
-  const end = Math.max(...segments.map((s) => s.paddr + s.memsz));
+  let end = 0;
+  for (const s of segments) end = Math.max(end, s.paddr + s.memsz);
+  const byVaddr = [...placed].sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
   const symbols = new Map<string, number>();
   for (const [name, vaddr] of readElfSymbols(bytes)) {
-    const owner = placed.find((p) => vaddr >= p.vaddr && vaddr < p.vaddr + p.memsz);
-    // end_signature and similar markers may sit just past their segment.
-    const edge = owner ?? placed.find((p) => vaddr === p.vaddr + p.memsz);
-    if (edge) symbols.set(name, Number(edge.paddr + (vaddr - edge.vaddr)));
+    const home = segmentAt(byVaddr, vaddr);
+    if (home) symbols.set(name, Number(home.paddr + (vaddr - home.vaddr)));
   }
   return { format: 'elf', entry, segments, end, symbols };
+}
+
+interface PlacedSegment {
+  index: number;
+  vaddr: bigint;
+  paddr: bigint;
+  memsz: bigint;
+}
+
+/** Sorted by physical address, each segment must end before the next begins: O(n log n). */
+function checkNoOverlap(placed: readonly PlacedSegment[]): void {
+  const byPaddr = [...placed].sort((a, b) => (a.paddr < b.paddr ? -1 : a.paddr > b.paddr ? 1 : a.index - b.index));
+  for (let i = 1; i < byPaddr.length; i++) {
+    const before = byPaddr[i - 1]!;
+    const after = byPaddr[i]!;
+    if (after.paddr < before.paddr + before.memsz) {
+      const [first, second] = before.index < after.index ? [before, after] : [after, before];
+      throw new ElfLoaderError('overlap', `ELF segments ${first.index} and ${second.index} overlap at ${hex(after.paddr)}; the file is malformed`, second.index);
+    }
+  }
+}
+
+/**
+ * The segment whose virtual range holds `vaddr` or ends exactly at it (end_signature and
+ * similar markers sit just past their segment), by binary search over segments sorted by vaddr.
+ */
+function segmentAt(byVaddr: readonly PlacedSegment[], vaddr: bigint): PlacedSegment | undefined {
+  let lo = 0;
+  let hi = byVaddr.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byVaddr[mid]!.vaddr <= vaddr) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  if (found < 0) return undefined;
+  const p = byVaddr[found]!;
+  return vaddr <= p.vaddr + p.memsz ? p : undefined;
 }
