@@ -7,6 +7,7 @@ import { ArpOperation, buildArp, parseArp } from './arp.js';
 import { EtherType, buildEthernet, parseEthernet } from './ethernet.js';
 import { IcmpType, buildIcmpEcho, parseIcmpEcho } from './icmp.js';
 import { IpProtocol, buildIpv4, ipv4Address, parseIpv4 } from './ipv4.js';
+import type { Ipv4Address } from './ipv4.js';
 import { BROADCAST_MAC, localMac, macAddress } from './mac-address.js';
 
 const HOST_MAC = localMac(0xfe), HOST_IP = ipv4Address('10.0.2.2');
@@ -107,7 +108,7 @@ test('pings a guest: ARP first, then the echo request; the reply resolves the pr
   responder.poll();
   const r = await reply;
   assert.deepEqual([r.from, r.fromMac, r.sequence, [...r.data]], [GUEST_IP, GUEST_MAC, 5, [1, 2, 3, 4]]);
-  assert.deepEqual(responder.counters, { arpRepliesSent: 0, echoRepliesSent: 0, echoRequestsSent: 1, echoRepliesReceived: 1, ignored: 0 });
+  assert.deepEqual(responder.counters, { arpRepliesSent: 0, echoRepliesSent: 0, echoRequestsSent: 1, echoRepliesReceived: 1, ignored: 0, arpCacheEvictions: 0 });
   // The address is cached: a second ping goes straight out.
   const second = responder.ping(GUEST_IP);
   assert.deepEqual(guestStack(guest), ['echo']);
@@ -127,4 +128,29 @@ test('a ping without an answer rejects when its signal aborts', async () => {
 test('a group MAC is refused', () => {
   const sw = new VirtualSwitch();
   assert.throws(() => new IcmpResponder(sw, { mac: BROADCAST_MAC, ip: HOST_IP }), (e: unknown) => e instanceof IcmpResponderError && e.kind === 'icmp-responder');
+});
+
+test('a flood of ARP requests from new senders keeps the cache at its capacity, oldest out, a recent entry kept', () => {
+  const sw = new VirtualSwitch();
+  const guest = sw.createPort({ name: 'guest', queueCapacity: 4 });
+  const responder = new IcmpResponder(sw, { mac: HOST_MAC, ip: HOST_IP, arpCacheCapacity: 64 });
+  const request = (senderIp: Ipv4Address) =>
+    buildEthernet(BROADCAST_MAC, GUEST_MAC, EtherType.ARP, buildArp({ operation: ArpOperation.REQUEST, senderMac: GUEST_MAC, senderIp, targetMac: ZERO_MAC, targetIp: HOST_IP }));
+  const sender = (n: number) => ipv4Address(`172.${16 + (n >> 16)}.${(n >> 8) & 0xff}.${n & 0xff}`);
+  guest.send(request(GUEST_IP));
+  for (let n = 1; n <= 100_000; n++) {
+    guest.send(request(sender(n)));
+    // The real guest keeps talking, so its entry stays recently used.
+    if (n % 32 === 0) guest.send(request(GUEST_IP));
+    if (n % 128 === 0) responder.poll();
+  }
+  responder.poll();
+  const cache = responder.arpCache;
+  assert.equal(cache.size, 64);
+  assert.equal(cache.has(GUEST_IP), true, 'the recently used entry is kept');
+  assert.equal(cache.has(sender(1)), false, 'the oldest went');
+  assert.equal(cache.has(sender(100_000)), true);
+  assert.equal(responder.counters.arpCacheEvictions, 100_001 - 64);
+  assert.ok(guest.pending <= 4, 'replies to a guest that does not read them are bounded by its port queue');
+  assert.ok(guest.counters.txDropped > 0, 'and the rest are dropped and counted');
 });

@@ -2,6 +2,7 @@
 // what tests and boot checks need to see a guest's network work, with no host network stack.
 
 import { ArpOperation, buildArp, parseArp } from './arp.js';
+import { ArpCache } from './arp-cache.js';
 import { EtherType, buildEthernet, parseEthernet } from './ethernet.js';
 import { HostEndpoint } from './host-endpoint.js';
 import type { HostEndpointOptions } from './host-endpoint.js';
@@ -19,6 +20,8 @@ export class IcmpResponderError extends Error {
 export interface IcmpResponderOptions extends HostEndpointOptions {
   mac: MacAddress;
   ip: Ipv4Address;
+  /** Addresses learned from ARP kept at most; the least recently used go first (default 256). */
+  arpCacheCapacity?: number;
 }
 
 export interface EchoReply {
@@ -44,6 +47,8 @@ export interface IcmpResponderCounters {
   echoRepliesReceived: number;
   /** Frames that were not for this host or not understood. */
   ignored: number;
+  /** ARP cache entries displaced by newer ones because the cache was full. */
+  arpCacheEvictions: number;
 }
 
 interface PendingPing {
@@ -59,15 +64,16 @@ export class IcmpResponder {
   readonly endpoint: HostEndpoint;
   readonly mac: MacAddress;
   readonly ip: Ipv4Address;
-  private readonly arp = new Map<Ipv4Address, MacAddress>();
+  private readonly arp: ArpCache;
   private readonly pings: PendingPing[] = [];
-  private readonly stats: IcmpResponderCounters = { arpRepliesSent: 0, echoRepliesSent: 0, echoRequestsSent: 0, echoRepliesReceived: 0, ignored: 0 };
+  private readonly stats: Omit<IcmpResponderCounters, 'arpCacheEvictions'> = { arpRepliesSent: 0, echoRepliesSent: 0, echoRequestsSent: 0, echoRepliesReceived: 0, ignored: 0 };
   private nextSequence = 1;
 
   constructor(sw: VirtualSwitch, options: IcmpResponderOptions) {
     if (isGroupMac(options.mac)) throw new IcmpResponderError(`responder MAC ${options.mac} is a group address; give a unicast one`);
     this.mac = options.mac;
     this.ip = options.ip;
+    this.arp = new ArpCache(options.arpCacheCapacity);
     this.endpoint = new HostEndpoint(sw, { ...withoutAddresses(options), name: options.name ?? `icmp-responder ${options.ip}` });
     this.endpoint.onFrame((frame) => this.handle(frame));
   }
@@ -78,11 +84,11 @@ export class IcmpResponder {
   }
 
   get counters(): IcmpResponderCounters {
-    return { ...this.stats };
+    return { ...this.stats, arpCacheEvictions: this.arp.evictions };
   }
 
   /** Addresses learned from ARP. */
-  get arpCache(): ReadonlyMap<Ipv4Address, MacAddress> {
+  get arpCache(): ArpCache {
     return this.arp;
   }
 
@@ -190,6 +196,6 @@ function defaultPingData(): Uint8Array {
 }
 
 function withoutAddresses(options: IcmpResponderOptions): HostEndpointOptions {
-  const { mac: _mac, ip: _ip, ...rest } = options;
+  const { mac: _mac, ip: _ip, arpCacheCapacity: _capacity, ...rest } = options;
   return rest;
 }
