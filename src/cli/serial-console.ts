@@ -1,32 +1,77 @@
 // Connects the guest's UART0 to the process: guest output to stdout (raw bytes, buffered per
 // host turn), stdin to the guest. On a terminal, stdin goes raw so keys such as Ctrl-C reach
 // the guest; Ctrl-A x quits, Ctrl-A Ctrl-A sends one Ctrl-A.
+// Output is flow-controlled: when stdout backs up (a pipe nobody reads), the console reports
+// itself not ready and the devices hold the guest back, so host memory stays bounded.
 
+import type { Writable } from 'node:stream';
 import type { ByteSink } from '../devices/mmio-device.js';
 
 const CTRL_A = 0x01;
 const BUFFER_SIZE = 16 * 1024;
+/** Output held (here and in stdout's queue) before the console reports itself not ready. */
+const DEFAULT_MAX_PENDING = 64 * 1024;
 
 export interface ConsoleStreams {
   stdin: NodeJS.ReadStream;
-  stdout: NodeJS.WritableStream;
+  stdout: Writable;
+}
+
+export interface SerialConsoleOptions {
+  /** Bytes of output held before the guest is made to wait (default 64 KiB). */
+  maxPendingBytes?: number;
 }
 
 export class SerialConsole implements ByteSink {
   private readonly streams: ConsoleStreams;
+  private readonly maxPending: number;
   private buffer = Buffer.allocUnsafe(BUFFER_SIZE);
   private used = 0;
   private flushScheduled = false;
   private escape = false;
   private rawMode = false;
   private onData: ((chunk: Buffer) => void) | null = null;
+  private readonly readyListeners = new Set<() => void>();
+  /** A device saw the console not ready and waits to hear it is ready again. */
+  private blocked = false;
+  private droppedBytes = 0;
+  private readonly onDrain = () => this.checkReady();
 
-  constructor(streams: ConsoleStreams) {
+  constructor(streams: ConsoleStreams, options: SerialConsoleOptions = {}) {
     this.streams = streams;
+    this.maxPending = options.maxPendingBytes ?? DEFAULT_MAX_PENDING;
+    streams.stdout.on('drain', this.onDrain);
+  }
+
+  /** Output bytes held in this process: not yet handed to stdout, or queued in it. */
+  get pendingBytes(): number {
+    return this.used + this.streams.stdout.writableLength;
+  }
+
+  /** Bytes written while the console was not ready (by a device without flow control), dropped. */
+  get dropped(): number {
+    return this.droppedBytes;
+  }
+
+  ready(): boolean {
+    // Output to a closed stdout is lost anyway; holding the guest back for it would hang it.
+    if (this.streams.stdout.destroyed) return true;
+    if (this.pendingBytes < this.maxPending) return true;
+    this.blocked = true;
+    return false;
+  }
+
+  onReady(listener: () => void): () => void {
+    this.readyListeners.add(listener);
+    return () => this.readyListeners.delete(listener);
   }
 
   /** A byte from the guest. Written out once the hart yields, or when the buffer fills. */
   write(byte: number): void {
+    if (!this.ready() || this.streams.stdout.destroyed) {
+      this.droppedBytes++;
+      return;
+    }
     this.buffer[this.used++] = byte;
     if (this.used === BUFFER_SIZE) this.flush();
     else if (!this.flushScheduled) {
@@ -39,9 +84,17 @@ export class SerialConsole implements ByteSink {
     this.flushScheduled = false;
     if (this.used === 0) return;
     // write() may keep the buffer it is given, so hand over this one and start a new one.
-    this.streams.stdout.write(this.buffer.subarray(0, this.used));
+    // Its callback also covers streams that never emit 'drain' (a high-water mark above ours).
+    this.streams.stdout.write(this.buffer.subarray(0, this.used), () => this.checkReady());
     this.buffer = Buffer.allocUnsafe(BUFFER_SIZE);
     this.used = 0;
+  }
+
+  /** Tells the waiting devices once output has room again. */
+  private checkReady(): void {
+    if (!this.blocked || !this.ready()) return;
+    this.blocked = false;
+    for (const listener of [...this.readyListeners]) listener();
   }
 
   /** Starts forwarding stdin: `input` gets guest-bound bytes, `quit` runs on Ctrl-A x (terminals only). */
@@ -89,5 +142,6 @@ export class SerialConsole implements ByteSink {
       this.rawMode = false;
     }
     this.flush();
+    this.streams.stdout.off('drain', this.onDrain);
   }
 }

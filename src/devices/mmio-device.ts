@@ -20,9 +20,23 @@ export interface IrqLine {
   set(level: boolean): void;
 }
 
-/** Where a device sends the bytes it transmits (a terminal, a log, a test buffer). */
+/**
+ * Where a device sends the bytes it transmits (a terminal, a log, a test buffer). A sink that
+ * can back up (a pipe nobody reads) says so through `ready()`; devices then hold bytes in
+ * their own bounded buffers or drop them, so a guest cannot make the host buffer grow.
+ */
 export interface ByteSink {
+  /** Takes one byte. A sink may drop (and count) bytes written while it is not ready. */
   write(byte: number): void;
+  /** False while the sink cannot take more now. Absent: always ready. */
+  ready?(): boolean;
+  /** Calls `listener` when the sink becomes ready again. Returns a function that removes it. */
+  onReady?(listener: () => void): () => void;
+}
+
+/** Whether `sink` takes bytes now (sinks without flow control always do). */
+export function sinkReady(sink: ByteSink): boolean {
+  return sink.ready?.() ?? true;
 }
 
 /** A monotonic tick counter (the board's mtime, in timebase ticks). */

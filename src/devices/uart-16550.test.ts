@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Uart16550 } from './uart-16550.js';
+import type { ByteSink } from './mmio-device.js';
 
 const RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7;
 
@@ -179,5 +180,132 @@ test('save/restore round-trips registers and FIFO contents', () => {
   assert.equal(b.r(IIR), 0xcc);
   assert.equal(b.r(RBR), 7);
   assert.equal(b.r(RBR), 8);
-  assert.throws(() => b.uart.restore({ ...state, version: 2 as 1 }), /version 2/);
+  assert.throws(() => b.uart.restore({ ...state, version: 3 as 2 }), /version 3/);
+});
+
+/** A sink whose readiness the test switches, like a console whose reader stalls and resumes. */
+function makeSlowSink() {
+  const out: number[] = [];
+  const listeners = new Set<() => void>();
+  let open = true;
+  const sink: ByteSink = {
+    write: (b) => {
+      assert.ok(open, 'no device writes to a sink that is not ready');
+      out.push(b);
+    },
+    ready: () => open,
+    onReady: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  const setReady = (ready: boolean) => {
+    open = ready;
+    if (ready) for (const listener of listeners) listener();
+  };
+  return { sink, out, setReady };
+}
+
+function makeUartOn(sink: ByteSink) {
+  const levels: boolean[] = [];
+  const uart = new Uart16550({ sink, irq: { set: (l) => levels.push(l) } });
+  const r = (offset: number) => uart.read(offset, 1);
+  const w = (offset: number, value: number) => uart.write(offset, 1, value);
+  const irq = () => levels.at(-1) ?? false;
+  return { uart, r, w, irq };
+}
+
+test('LSR follows the sink: THRE and TEMT clear while it is backed up, set again once it takes bytes', () => {
+  const slow = makeSlowSink();
+  const { r, w } = makeUartOn(slow.sink);
+  w(FCR, 0x01);
+  slow.setReady(false);
+  assert.equal(r(LSR) & 0x60, 0, 'a polling guest waits');
+  w(THR, 0x61);
+  w(THR, 0x62);
+  assert.deepEqual(slow.out, [], 'held in the transmit FIFO');
+  slow.setReady(true);
+  assert.deepEqual(slow.out, [0x61, 0x62], 'the FIFO drains, in order, when room frees');
+  assert.equal(r(LSR) & 0x60, 0x60);
+});
+
+test('THRE interrupt: none while the sink is backed up, raised again when it becomes ready', () => {
+  const slow = makeSlowSink();
+  const { r, w, irq } = makeUartOn(slow.sink);
+  w(FCR, 0x01);
+  w(IER, 0x02);
+  assert.equal(r(IIR) & 0x0f, 0x02);
+  slow.setReady(false);
+  // Linux's 8250 driver writes up to a FIFO's worth per THRE interrupt without reading LSR.
+  for (let i = 0; i < 16; i++) w(THR, i);
+  assert.equal(irq(), false);
+  assert.equal(r(IIR) & 0x0f, 0x01, 'no THRE while THR is not empty');
+  slow.setReady(true);
+  assert.equal(irq(), true, 'THRE re-raised when the sink has room');
+  assert.equal(r(IIR) & 0x0f, 0x02);
+  assert.deepEqual(slow.out, Array.from({ length: 16 }, (_, i) => i), 'a FIFO burst is not lost');
+});
+
+test('enabling ETBEI while the sink is backed up raises THRE only once it is ready', () => {
+  const slow = makeSlowSink();
+  const { r, w, irq } = makeUartOn(slow.sink);
+  slow.setReady(false);
+  w(IER, 0x02);
+  assert.equal(irq(), false);
+  slow.setReady(true);
+  assert.equal(irq(), true);
+  assert.equal(r(IIR) & 0x0f, 0x02);
+});
+
+test('writes to a full transmit FIFO are dropped and counted, never buffered', () => {
+  const slow = makeSlowSink();
+  const { uart, w } = makeUartOn(slow.sink);
+  w(FCR, 0x01);
+  slow.setReady(false);
+  for (let i = 0; i < 100_000; i++) w(THR, i & 0xff);
+  assert.equal(uart.transmitDropped, 100_000 - 16);
+  assert.equal(uart.save().tx.length, 16);
+  slow.setReady(true);
+  assert.deepEqual(slow.out, Array.from({ length: 16 }, (_, i) => i), 'only the FIFO\'s bytes leave');
+  // Without FIFOs only THR holds a byte.
+  const other = makeSlowSink();
+  const plain = makeUartOn(other.sink);
+  other.setReady(false);
+  for (let i = 0; i < 5; i++) plain.w(THR, 0x41 + i);
+  assert.equal(plain.uart.transmitDropped, 4);
+  other.setReady(true);
+  assert.deepEqual(other.out, [0x41]);
+});
+
+test('FCR bit 2 clears bytes waiting for the sink; a reset does too', () => {
+  const slow = makeSlowSink();
+  const { uart, r, w } = makeUartOn(slow.sink);
+  w(FCR, 0x01);
+  slow.setReady(false);
+  w(THR, 1);
+  w(FCR, 0x05);
+  w(THR, 2);
+  uart.reset();
+  slow.setReady(true);
+  assert.deepEqual(slow.out, []);
+  assert.equal(r(LSR) & 0x60, 0x60);
+});
+
+test('a snapshot keeps bytes waiting for the sink; version 1 snapshots restore with none', () => {
+  const slow = makeSlowSink();
+  const a = makeUartOn(slow.sink);
+  a.w(FCR, 0x01);
+  slow.setReady(false);
+  a.w(THR, 0x7a);
+  const state = a.uart.save();
+  const target = makeSlowSink();
+  target.setReady(false);
+  const b = makeUartOn(target.sink);
+  b.uart.restore(JSON.parse(JSON.stringify(state)));
+  target.setReady(true);
+  assert.deepEqual(target.out, [0x7a]);
+  const { tx: _tx, ...v1 } = state;
+  const c = makeUart();
+  c.uart.restore({ ...v1, version: 1 });
+  assert.equal(c.r(LSR) & 0x60, 0x60);
 });

@@ -1,9 +1,12 @@
 // A 16550A UART (the "ns16550a" of the device tree), as Linux's 8250 driver, its earlycon and
 // OpenSBI's uart8250 driver use it: byte-wide registers, reg-shift 0.
 // Register behaviour follows the TI PC16550D datasheet; section numbers below refer to it.
-// Transmission is instantaneous: a byte written to THR reaches the sink at once, so the
-// transmitter is always empty (THRE and TEMT stay set) and baud-rate timing is not modelled.
+// Baud-rate timing is not modelled: a byte written to THR reaches the sink at once while the
+// sink is ready. While it is not (host output backed up), THRE and TEMT are clear, written
+// bytes wait in the transmit FIFO, and bytes written to a full FIFO are lost and counted, so a
+// guest that ignores LSR cannot make the host buffer its output.
 
+import { sinkReady } from './mmio-device.js';
 import type { AccessSize, ByteSink, IrqLine, MmioDevice } from './mmio-device.js';
 
 /** Register offsets (reg-shift 0). With LCR.DLAB set, offsets 0 and 1 are DLL and DLM. */
@@ -70,15 +73,15 @@ const TRIGGER_LEVELS = [1, 4, 8, 14] as const;
 const HOST_MODEM_LINES = MSR_CTS | MSR_DSR | MSR_DCD;
 
 export interface Uart16550Options {
-  /** Receives every byte the guest transmits (except in loopback mode). */
+  /** Receives the bytes the guest transmits (except in loopback mode); its readiness paces the guest. */
   sink: ByteSink;
   /** The UART's interrupt output (INTRPT), level-triggered. */
   irq: IrqLine;
 }
 
-/** Named, versioned register state for save/restore. */
+/** Named, versioned register state for save/restore (version 1 had no `tx`). */
 export interface Uart16550State {
-  version: 1;
+  version: 2;
   ier: number;
   lcr: number;
   mcr: number;
@@ -91,6 +94,8 @@ export interface Uart16550State {
   msrDeltas: number;
   thrInterrupt: boolean;
   rx: number[];
+  /** Bytes written to THR that the sink has not taken yet. */
+  tx: number[];
 }
 
 export class Uart16550Error extends Error {
@@ -120,11 +125,27 @@ export class Uart16550 implements MmioDevice {
   /** The THRE interrupt source (8.6.2): set when THR becomes empty, cleared by an IIR read that reports it. */
   private thrInterrupt = false;
   private rx: number[] = [];
+  /** The transmit FIFO (THR alone while FIFOs are disabled): bytes waiting for the sink. */
+  private tx: number[] = [];
+  /** THR was found not empty; its becoming empty sets the THRE interrupt source. */
+  private stalled = false;
+  private txDropped = 0;
   private irqLevel = false;
 
   constructor(options: Uart16550Options) {
     this.sink = options.sink;
     this.irq = options.irq;
+    // Room in the sink empties THR, which raises THRE: Linux's 8250 driver in interrupt mode
+    // sends nothing more until then.
+    this.sink.onReady?.(() => {
+      this.drainTransmit();
+      this.updateIrq();
+    });
+  }
+
+  /** Bytes the guest wrote to a full transmit FIFO, lost as on a real chip. */
+  get transmitDropped(): number {
+    return this.txDropped;
   }
 
   /** Master reset (the MR pin): registers to their datasheet reset values, FIFOs emptied, INTRPT low. */
@@ -141,6 +162,8 @@ export class Uart16550 implements MmioDevice {
     this.msrDeltas = 0;
     this.thrInterrupt = false;
     this.rx = [];
+    this.tx = [];
+    this.stalled = false;
     this.irqLevel = false;
     this.irq.set(false);
   }
@@ -220,7 +243,7 @@ export class Uart16550 implements MmioDevice {
 
   save(): Uart16550State {
     return {
-      version: 1,
+      version: 2,
       ier: this.ier,
       lcr: this.lcr,
       mcr: this.mcr,
@@ -233,15 +256,17 @@ export class Uart16550 implements MmioDevice {
       msrDeltas: this.msrDeltas,
       thrInterrupt: this.thrInterrupt,
       rx: [...this.rx],
+      tx: [...this.tx],
     };
   }
 
-  restore(state: Uart16550State): void {
-    if (state.version !== 1) {
-      throw new Uart16550Error(`cannot restore UART state version ${String(state.version)}; this build reads version 1`);
+  restore(state: Uart16550State | (Omit<Uart16550State, 'version' | 'tx'> & { version: 1 })): void {
+    if (state.version !== 1 && state.version !== 2) {
+      throw new Uart16550Error(`cannot restore UART state version ${String((state as { version: unknown }).version)}; this build reads versions 1 and 2`);
     }
-    if (!TRIGGER_LEVELS.includes(state.triggerLevel as 1) || state.rx.length > Uart16550.FIFO_DEPTH) {
-      throw new Uart16550Error('cannot restore UART state: trigger level or receive FIFO out of range (corrupt snapshot?)');
+    const tx = state.version === 2 ? state.tx : [];
+    if (!TRIGGER_LEVELS.includes(state.triggerLevel as 1) || state.rx.length > Uart16550.FIFO_DEPTH || !Array.isArray(tx) || tx.length > Uart16550.FIFO_DEPTH) {
+      throw new Uart16550Error('cannot restore UART state: trigger level, receive or transmit FIFO out of range (corrupt snapshot?)');
     }
     this.ier = state.ier & 0x0f;
     this.lcr = state.lcr & 0xff;
@@ -255,6 +280,9 @@ export class Uart16550 implements MmioDevice {
     this.msrDeltas = state.msrDeltas & 0x0f;
     this.thrInterrupt = state.thrInterrupt;
     this.rx = state.rx.map((b) => b & 0xff);
+    this.tx = tx.map((b) => b & 0xff);
+    this.stalled = this.tx.length > 0;
+    this.drainTransmit();
     this.updateIrq();
   }
 
@@ -267,13 +295,35 @@ export class Uart16550 implements MmioDevice {
       // 8.6.6: in loopback the transmitter output feeds the receiver; nothing leaves the chip.
       if (this.rx.length < this.capacity()) this.rx.push(byte);
       else this.lineErrors |= UartLsr.OE;
+      // Writing THR clears the THRE interrupt, but the byte leaves at once, so THR is empty
+      // again and the interrupt is re-armed (8.6.2).
+      this.thrInterrupt = true;
     } else {
-      this.sink.write(byte);
+      if (this.drainTransmit()) this.sink.write(byte);
+      else if (this.tx.length < this.capacity()) this.tx.push(byte);
+      else this.txDropped++;
+      // As above, but THR is empty again only if the sink took everything (8.6.2).
+      this.thrInterrupt = this.drainTransmit();
     }
-    // Writing THR clears the THRE interrupt, but the byte leaves at once, so THR is empty
-    // again and the interrupt is re-armed (8.6.2).
-    this.thrInterrupt = true;
     this.updateIrq();
+  }
+
+  /**
+   * Moves waiting bytes to the sink while it takes them. Returns whether THR and the shift
+   * register are empty (THRE and TEMT); THR becoming empty sets the THRE interrupt source (8.6.2).
+   * The caller updates the IRQ line.
+   */
+  private drainTransmit(): boolean {
+    while (this.tx.length > 0 && sinkReady(this.sink)) this.sink.write(this.tx.shift()!);
+    // In loopback the transmitter feeds the receiver, whatever the sink's state (8.6.6).
+    const empty = this.tx.length === 0 && ((this.mcr & MCR_LOOP) !== 0 || sinkReady(this.sink));
+    if (!empty) {
+      this.stalled = true;
+    } else if (this.stalled) {
+      this.stalled = false;
+      this.thrInterrupt = true;
+    }
+    return empty;
   }
 
   private readRbr(): number {
@@ -286,8 +336,9 @@ export class Uart16550 implements MmioDevice {
     const before = this.ier;
     this.ier = byte & 0x0f;
     // Enabling ETBEI while THR is empty raises the THRE interrupt at once; Linux's 8250
-    // driver depends on this (it tests for UARTs that fail to re-assert THRE).
-    if (!(before & UartIer.ETBEI) && this.ier & UartIer.ETBEI) this.thrInterrupt = true;
+    // driver depends on this (it tests for UARTs that fail to re-assert THRE). While the sink
+    // is backed up, THR is not empty and the interrupt comes when it empties.
+    if (!(before & UartIer.ETBEI) && this.ier & UartIer.ETBEI && this.drainTransmit()) this.thrInterrupt = true;
     this.updateIrq();
   }
 
@@ -296,15 +347,17 @@ export class Uart16550 implements MmioDevice {
     if (enable !== this.fifoEnabled) {
       // Changing FCR0 resets both FIFOs (8.6.5).
       this.rx = [];
+      this.tx = [];
       this.fifoEnabled = enable;
     }
     if (enable) {
       if (byte & 0x02) this.rx = [];
-      // Bit 2 clears the transmit FIFO, which is always empty here.
+      if (byte & 0x04) this.tx = [];
       this.triggerLevel = TRIGGER_LEVELS[byte >> 6]!;
     } else {
       this.triggerLevel = 1;
     }
+    this.drainTransmit();
     this.updateIrq();
   }
 
@@ -318,24 +371,26 @@ export class Uart16550 implements MmioDevice {
     if (changed & MSR_DCD) this.msrDeltas |= MSR_DDCD;
     // TERI: RI went from asserted to not asserted.
     if (before & MSR_RI && !(after & MSR_RI)) this.msrDeltas |= MSR_TERI;
+    this.drainTransmit();
     this.updateIrq();
   }
 
   private readIir(): number {
+    this.drainTransmit();
     const id = this.pendingInterrupt();
     // Reading IIR while it reports THRE clears that source (Table 4).
-    if (id === UartIir.THR_EMPTY) {
-      this.thrInterrupt = false;
-      this.updateIrq();
-    }
+    if (id === UartIir.THR_EMPTY) this.thrInterrupt = false;
+    this.updateIrq();
     return id | (this.fifoEnabled ? UartIir.FIFOS_ENABLED : 0);
   }
 
   private readLsr(): number {
-    let lsr = UartLsr.THRE | UartLsr.TEMT | this.lineErrors;
+    const thrInterrupt = this.thrInterrupt;
+    let lsr = this.lineErrors;
+    if (this.drainTransmit()) lsr |= UartLsr.THRE | UartLsr.TEMT;
     if (this.rx.length > 0) lsr |= UartLsr.DR;
     if (this.fifoEnabled && this.lineErrors & (UartLsr.PE | UartLsr.FE | UartLsr.BI)) lsr |= UartLsr.RX_FIFO_ERROR;
-    if (this.lineErrors) {
+    if (this.lineErrors || this.thrInterrupt !== thrInterrupt) {
       this.lineErrors = 0;
       this.updateIrq();
     }

@@ -5,6 +5,7 @@ import { VirtioStatus } from '../virtio-device.js';
 import { VirtioTestDriver } from '../testing/virtio-test-driver.js';
 import { CONSOLE_RECEIVE_QUEUE as RX, CONSOLE_TRANSMIT_QUEUE as TX, VirtioConsoleConfig as C, VirtioConsoleDevice, VirtioConsoleFeature as F, type VirtioConsoleOptions } from './device.js';
 import type { VirtioConsoleState } from './state.js';
+import type { ByteSink } from '../../mmio-device.js';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 const text = (b: ArrayLike<number>) => String.fromCharCode(...Array.from(b));
@@ -113,10 +114,80 @@ test('save/restore keeps pending input and size', () => {
   const a = setup({ size: { cols: 90, rows: 20 } });
   a.device.receive(ascii('hi'));
   const state: VirtioConsoleState = JSON.parse(JSON.stringify(a.device.save()));
-  assert.deepEqual(state, { version: 1, pendingInput: [0x68, 0x69], cols: 90, rows: 20 });
+  assert.deepEqual(state, { version: 2, pendingInput: [0x68, 0x69], transmitOffset: 0, cols: 90, rows: 20 });
   const b = setup({ size: { cols: 80, rows: 24 } });
   b.device.restore(state);
   assert.equal(b.device.pendingInput, 2);
   assert.equal(b.driver.transport.read(R.CONFIG + C.COLS, 2), 90);
-  assert.throws(() => b.device.restore({ ...state, version: 2 } as unknown as VirtioConsoleState), /version/);
+  assert.throws(() => b.device.restore({ ...state, version: 3 } as unknown as VirtioConsoleState), /version/);
+  const { transmitOffset: _offset, ...v1 } = state;
+  b.device.restore({ ...v1, version: 1 });
+  assert.equal(b.device.save().transmitOffset, 0);
+  assert.throws(() => b.device.restore({ ...state, transmitOffset: 1 << 30 }), /transmit offset/);
+});
+
+/** A sink that takes `room` more bytes, then is not ready until the test gives it more. */
+function limitedSink(room: number) {
+  const out: number[] = [];
+  const listeners = new Set<() => void>();
+  let limit = room;
+  const sink: ByteSink = {
+    write: (b) => {
+      assert.ok(out.length < limit, 'nothing is written to a sink that is not ready');
+      out.push(b);
+    },
+    ready: () => out.length < limit,
+    onReady: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  const grow = (more: number) => {
+    limit += more;
+    for (const listener of listeners) listener();
+  };
+  return { sink, out, grow };
+}
+
+test('guest output waits in the ring while the sink is not ready, and resumes when it is', () => {
+  const slow = limitedSink(0);
+  const device = new VirtioConsoleDevice({ sink: slow.sink });
+  const driver = new VirtioTestDriver(device);
+  driver.init();
+  const chains = Array.from({ length: 10 }, (_, i) => driver.submit(TX, [{ read: ascii(`line ${i}\n`) }]));
+  assert.deepEqual(driver.takeUsed(TX), [], 'nothing consumed while the sink is full');
+  assert.deepEqual(slow.out, []);
+  driver.ackInterrupt();
+  slow.grow(1 << 20);
+  assert.deepEqual(driver.takeUsed(TX).map((u) => u.id), chains.map((c) => c.head));
+  assert.equal(text(slow.out), Array.from({ length: 10 }, (_, i) => `line ${i}\n`).join(''));
+  assert.equal(driver.irqLevel, true, 'the driver hears its buffers came back');
+});
+
+test('a chain the sink fills up in the middle is finished later, without repeating or losing bytes', () => {
+  const slow = limitedSink(5);
+  const device = new VirtioConsoleDevice({ sink: slow.sink });
+  const driver = new VirtioTestDriver(device);
+  driver.init();
+  const a = driver.submit(TX, [{ read: ascii('hello, ') }, { read: ascii('world') }]);
+  const b = driver.submit(TX, [{ read: ascii('!\n') }]);
+  assert.equal(text(slow.out), 'hello');
+  assert.deepEqual(driver.takeUsed(TX), []);
+  assert.equal(device.save().transmitOffset, 5);
+  slow.grow(4);
+  assert.equal(text(slow.out), 'hello, wo');
+  assert.deepEqual(driver.takeUsed(TX), []);
+  slow.grow(100);
+  assert.equal(text(slow.out), 'hello, world!\n');
+  assert.deepEqual(driver.takeUsed(TX), [{ id: a.head, len: 0 }, { id: b.head, len: 0 }]);
+  assert.equal(device.save().transmitOffset, 0);
+});
+
+test('emergency writes to a sink that is not ready are dropped and counted', () => {
+  const slow = limitedSink(1);
+  const device = new VirtioConsoleDevice({ sink: slow.sink });
+  const driver = new VirtioTestDriver(device);
+  for (const c of ascii('abc')) driver.transport.write(R.CONFIG + C.EMERG_WR, 4, c);
+  assert.equal(text(slow.out), 'a');
+  assert.equal(device.emergencyWritesDropped, 2);
 });

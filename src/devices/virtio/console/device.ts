@@ -1,10 +1,11 @@
 // virtio-console (virtio 1.2 section 5.3) with a single port and no MULTIPORT: receiveq 0
 // carries host input to the guest, transmitq 1 carries guest output to a ByteSink. Input waits
-// in a bounded host-side buffer until the driver offers receive buffers.
+// in a bounded host-side buffer until the driver offers receive buffers; output waits in the
+// guest's own transmit buffers while the sink is not ready, so the host never copies more.
 
-import type { AccessSize, ByteSink } from '../../mmio-device.js';
+import { sinkReady, type AccessSize, type ByteSink } from '../../mmio-device.js';
 import { readConfigBytes, VirtioDeviceId, type VirtioDevice, type VirtioDeviceContext } from '../virtio-device.js';
-import { checkConsoleState, type VirtioConsoleState } from './state.js';
+import { checkConsoleState, type VirtioConsoleState, type VirtioConsoleStateV1 } from './state.js';
 
 /** Feature bits (5.3.3). */
 export const VirtioConsoleFeature = {
@@ -25,8 +26,11 @@ export const VirtioConsoleConfig = {
 export const CONSOLE_RECEIVE_QUEUE = 0;
 export const CONSOLE_TRANSMIT_QUEUE = 1;
 
+/** Transmit bytes read from guest memory at a time, so a stalled sink costs no large copies. */
+const TRANSMIT_SLICE = 4096;
+
 export interface VirtioConsoleOptions {
-  /** Receives every byte the guest writes. */
+  /** Receives the bytes the guest writes; while it is not ready, transmit buffers stay in the ring. */
   sink: ByteSink;
   /** Console size to announce (VIRTIO_CONSOLE_F_SIZE); omit for none. */
   size?: { cols: number; rows: number };
@@ -48,10 +52,14 @@ export class VirtioConsoleDevice implements VirtioDevice<VirtioConsoleState> {
   private readonly maxTransmit: number;
   private readonly config = new Uint8Array(VirtioConsoleConfig.SIZE);
   private pending: number[] = [];
+  /** Bytes of the transmit chain at the head of the ring already sent; the rest waits for the sink. */
+  private transmitOffset = 0;
+  private emergencyDropped = 0;
   private context: VirtioDeviceContext | null = null;
 
   constructor(options: VirtioConsoleOptions) {
     this.sink = options.sink;
+    this.sink.onReady?.(() => this.transmit());
     this.maxPending = options.maxPendingInput ?? 64 * 1024;
     this.maxTransmit = options.maxTransmitChain ?? 64 * 1024;
     const q = options.queueSize ?? 64;
@@ -77,6 +85,11 @@ export class VirtioConsoleDevice implements VirtioDevice<VirtioConsoleState> {
     return this.pending.length;
   }
 
+  /** emerg_wr bytes dropped because the sink was not ready (that register has no flow control). */
+  get emergencyWritesDropped(): number {
+    return this.emergencyDropped;
+  }
+
   /** Announces a new console size (only if created with `size`): config change interrupt (5.3.4). */
   resize(cols: number, rows: number): void {
     if (!(this.deviceFeatures & VirtioConsoleFeature.SIZE)) return;
@@ -90,7 +103,9 @@ export class VirtioConsoleDevice implements VirtioDevice<VirtioConsoleState> {
 
   /** emerg_wr (5.3.4): a byte written there goes straight out, even before the queues are set up. */
   writeConfig(offset: number, _size: AccessSize, value: number): void {
-    if (offset === VirtioConsoleConfig.EMERG_WR) this.sink.write(value & 0xff);
+    if (offset !== VirtioConsoleConfig.EMERG_WR) return;
+    if (sinkReady(this.sink)) this.sink.write(value & 0xff);
+    else this.emergencyDropped++;
   }
 
   activate(context: VirtioDeviceContext): void {
@@ -100,6 +115,7 @@ export class VirtioConsoleDevice implements VirtioDevice<VirtioConsoleState> {
   /** Pending host input survives a device reset: the user typed it, the next driver gets it. */
   reset(): void {
     this.context = null;
+    this.transmitOffset = 0;
   }
 
   onQueueNotify(queue: number): void {
@@ -110,16 +126,18 @@ export class VirtioConsoleDevice implements VirtioDevice<VirtioConsoleState> {
   save(): VirtioConsoleState {
     const view = new DataView(this.config.buffer);
     return {
-      version: 1,
+      version: 2,
       pendingInput: [...this.pending],
+      transmitOffset: this.transmitOffset,
       cols: view.getUint16(VirtioConsoleConfig.COLS, true),
       rows: view.getUint16(VirtioConsoleConfig.ROWS, true),
     };
   }
 
-  restore(state: VirtioConsoleState): void {
-    checkConsoleState(state, this.maxPending);
+  restore(saved: VirtioConsoleState | VirtioConsoleStateV1): void {
+    const state = checkConsoleState(saved, this.maxPending, this.maxTransmit);
     this.pending = state.pendingInput.map((b) => b & 0xff);
+    this.transmitOffset = state.transmitOffset;
     if (this.deviceFeatures & VirtioConsoleFeature.SIZE) this.setSize(state.cols, state.rows);
   }
 
@@ -154,22 +172,47 @@ export class VirtioConsoleDevice implements VirtioDevice<VirtioConsoleState> {
     if (pushed) ctx.notify(q);
   }
 
-  /** Sends every transmit chain's bytes to the sink. */
+  /**
+   * Sends transmit chains' bytes to the sink while it is ready. A chain the sink cannot take
+   * in full goes back to the ring with its progress noted; the sink's onReady resumes it.
+   */
   private transmit(): void {
     const ctx = this.context;
     if (ctx === null) return;
     const q = CONSOLE_TRANSMIT_QUEUE;
-    for (let chain = ctx.pop(q); chain !== null; chain = ctx.pop(q)) {
+    let used = 0;
+    while (sinkReady(this.sink)) {
+      const chain = ctx.pop(q);
+      if (chain === null) break;
       let length = chain.readableLength;
       if (length > this.maxTransmit) {
-        ctx.fault({ kind: 'console-transmit-too-large', message: `transmit chain ${chain.head} of ${length} bytes cut to ${this.maxTransmit}`, queue: q });
+        if (this.transmitOffset === 0) {
+          ctx.fault({ kind: 'console-transmit-too-large', message: `transmit chain ${chain.head} of ${length} bytes cut to ${this.maxTransmit}`, queue: q });
+        }
         length = this.maxTransmit;
       }
-      const bytes = chain.read(ctx.memory, 0, length);
-      if (bytes === null) ctx.fault({ kind: 'console-buffer-outside-ram', message: `transmit chain ${chain.head} lies outside guest RAM`, queue: q });
-      else for (const b of bytes) this.sink.write(b);
+      let at = Math.min(this.transmitOffset, length);
+      while (at < length && sinkReady(this.sink)) {
+        const bytes = chain.read(ctx.memory, at, Math.min(TRANSMIT_SLICE, length - at));
+        if (bytes === null) {
+          ctx.fault({ kind: 'console-buffer-outside-ram', message: `transmit chain ${chain.head} lies outside guest RAM`, queue: q });
+          at = length;
+          break;
+        }
+        let sent = 0;
+        while (sent < bytes.length && sinkReady(this.sink)) this.sink.write(bytes[sent++]!);
+        at += sent;
+      }
+      if (at < length) {
+        // The sink filled up mid-chain: the chain stays in the ring until it has room.
+        this.transmitOffset = at;
+        ctx.undoPop(q);
+        break;
+      }
+      this.transmitOffset = 0;
       ctx.pushUsed(q, chain, 0);
+      used++;
     }
-    ctx.notify(q);
+    if (used > 0) ctx.notify(q);
   }
 }
