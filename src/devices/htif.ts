@@ -7,7 +7,7 @@
 // otherwise the payload points at eight 64-bit words: the call number and its arguments.
 // Device 1 command 1 writes the payload's low byte to the console.
 
-import type { ByteSink } from './mmio-device.js';
+import { sinkReady, type ByteSink } from './mmio-device.js';
 import type { DmaMemory } from './virtio/dma-memory.js';
 
 export type HtifEvent = { kind: 'exit'; code: number };
@@ -30,10 +30,13 @@ export class Htif {
   poll(): HtifEvent | null {
     const request = this.read64(this.tohost);
     if (request === 0n) return null;
-    this.write64(this.tohost, 0n);
     const device = Number(request >> 56n);
     const command = Number((request >> 48n) & 0xffn);
     const payload = request & PAYLOAD;
+    // Console output waits in tohost while the console is backed up, holding the program back.
+    const exiting = device === 0 && command === 0 && (payload & 1n) === 1n;
+    if (!exiting && !sinkReady(this.console)) return null;
+    this.write64(this.tohost, 0n);
     if (device === 0 && command === 0) {
       if ((payload & 1n) === 1n) return { kind: 'exit', code: Number(payload >> 1n) };
       const result = this.systemCall(payload);
@@ -53,8 +56,14 @@ export class Htif {
     if (call === SYS_WRITE) {
       const buffer = Number(this.read64(at + 16));
       const length = Math.min(Number(this.read64(at + 24)), MAX_WRITE);
-      for (const byte of this.memory.read(buffer, length) ?? []) this.console.write(byte);
-      this.write64(at, BigInt(length));
+      // Like write(2), a backed-up console takes part of the buffer and the count says how much.
+      let written = 0;
+      for (const byte of this.memory.read(buffer, length) ?? []) {
+        if (!sinkReady(this.console)) break;
+        this.console.write(byte);
+        written++;
+      }
+      this.write64(at, BigInt(written));
     }
     return null;
   }

@@ -167,6 +167,8 @@ export class Machine {
     this.virtio = new VirtioDevices(dma, this.bus, this.plic, options.virtio ?? {}, options.log ?? ((line) => process.stderr.write(`vireo: ${line}\n`)));
     // A frame arriving for a guest that sleeps in WFI wakes the run loop.
     for (const nic of options.virtio?.nics ?? []) nic.port.onReceive?.(() => this.wake());
+    // Room in a console sink raises THRE or returns virtio-console buffers: an interrupt for a guest in WFI.
+    for (const sink of new Set([options.serial, options.virtio?.console])) sink?.onReady?.(() => this.wake());
 
     const describe = (initrd?: { start: number; end: number }) => createBoardFdt({
       hartIds: [0],

@@ -15,6 +15,7 @@ import type { BlockBackend } from '../storage/block-backend.js';
 import type { Bus } from './bus.js';
 import type { Plic } from '../devices/plic.js';
 import { VIRTIO_IRQ, VIRTIO_SLOTS, virtioSlot, type Region } from './layout.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 
 export interface DiskConfig {
   backend: BlockBackend;
@@ -77,14 +78,17 @@ export class VirtioDevices {
     if (models.length > VIRTIO_SLOTS) {
       throw new VirtioBoardError(`the board has ${VIRTIO_SLOTS} virtio slots but ${models.length} devices were asked for; attach fewer disks or NICs`);
     }
+    // A guest can fault a device millions of times a second: a few lines per device and kind.
+    const faults = new RateLimitedLog(log);
     models.forEach((device, n) => {
       const region = virtioSlot(n);
       const irq = VIRTIO_IRQ + n;
+      const where = `${device.name}@${region.base.toString(16)}`;
       const transport = new VirtioMmioTransport({
         device,
         memory: dma,
         irq: plic.source(irq),
-        onFault: (fault) => log(`${device.name}@${region.base.toString(16)}: ${fault.kind}: ${fault.message}`),
+        onFault: (fault) => faults.line(`${where}: ${fault.kind}`, `${where}: ${fault.kind}: ${fault.message}`),
       });
       bus.map(region.base, VirtioMmioTransport.WINDOW_SIZE, transport, `virtio-mmio@${region.base.toString(16)}`);
       this.transports.push(transport);
