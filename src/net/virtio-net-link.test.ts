@@ -144,3 +144,28 @@ test('the host pings a guest through virtio-net', async () => {
   const reply = await pong;
   assert.deepEqual([reply.from, reply.fromMac, reply.sequence], [guest.ip, guest.mac, 3]);
 });
+
+test('frames for a guest that posts no receive buffers, and for a host that does not poll, are bounded and counted', () => {
+  const sw = new VirtualSwitch({ queueCapacity: 32 });
+  const guest = new Guest(sw, localMac(0x15), ipv4Address('10.0.2.15'));
+  const responder = new IcmpResponder(sw, { mac: HOST_MAC, ip: HOST_IP });
+  const ping = (sequence: number) => {
+    const icmp = buildIcmpEcho({ type: IcmpType.ECHO_REQUEST, identifier: 1, sequence, data: new Uint8Array(56) });
+    guest.transmit(buildEthernet(HOST_MAC, guest.mac, EtherType.IPV4, buildIpv4({ src: guest.ip, dst: HOST_IP, protocol: IpProtocol.ICMP, payload: icmp })));
+  };
+  // The guest floods the host and never takes what it is sent (its four buffers fill once).
+  for (let i = 0; i < 1000; i++) {
+    ping(i);
+    if (i % 10 === 9) {
+      responder.poll();
+      guest.net.poll();
+    }
+  }
+  assert.equal(guest.net.counters.rxFrames, 4);
+  assert.equal(guest.port.pending, 32, 'replies wait up to the port queue capacity');
+  assert.equal(guest.port.counters.txDropped, 1000 - 4 - 32, 'the rest are dropped and counted');
+  // The host side: a responder nobody polls holds at most its queue.
+  for (let i = 0; i < 1000; i++) ping(i);
+  assert.equal(responder.endpoint.pending, 32);
+  assert.equal(responder.endpoint.counters.txDropped, 1000 - 32);
+});
