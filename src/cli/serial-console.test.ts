@@ -80,3 +80,18 @@ test('output to a closed stdout is dropped without holding the guest back', () =
   assert.equal(console.ready(), true);
   assert.equal(console.dropped, 100);
 });
+
+test('a reader that goes away (EPIPE) ends the output, not the process; a waiting guest is released', async () => {
+  const { stdout } = stalledStdout();
+  const console = new SerialConsole({ stdin: noInput(), stdout }, { maxPendingBytes: 1024 });
+  let told = 0;
+  console.onReady(() => told++);
+  while (console.ready()) console.write(0x45);
+  stdout.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+  await nextTurn();
+  assert.equal(told, 1);
+  assert.equal(console.ready(), true);
+  console.write(0x46);
+  console.flush();
+  assert.ok(console.dropped >= 1);
+});

@@ -35,12 +35,20 @@ export class SerialConsole implements ByteSink {
   /** A device saw the console not ready and waits to hear it is ready again. */
   private blocked = false;
   private droppedBytes = 0;
+  /** stdout failed (EPIPE: the reader went away); later output is dropped. */
+  private closed = false;
   private readonly onDrain = () => this.checkReady();
 
   constructor(streams: ConsoleStreams, options: SerialConsoleOptions = {}) {
     this.streams = streams;
     this.maxPending = options.maxPendingBytes ?? DEFAULT_MAX_PENDING;
     streams.stdout.on('drain', this.onDrain);
+    // A reader closing the pipe ends the output, not the VM (and not with an unhandled error);
+    // the listener stays after detach() because output written before may still fail.
+    streams.stdout.on('error', () => {
+      this.closed = true;
+      this.checkReady();
+    });
   }
 
   /** Output bytes held in this process: not yet handed to stdout, or queued in it. */
@@ -55,7 +63,7 @@ export class SerialConsole implements ByteSink {
 
   ready(): boolean {
     // Output to a closed stdout is lost anyway; holding the guest back for it would hang it.
-    if (this.streams.stdout.destroyed) return true;
+    if (this.isClosed()) return true;
     if (this.pendingBytes < this.maxPending) return true;
     this.blocked = true;
     return false;
@@ -68,7 +76,7 @@ export class SerialConsole implements ByteSink {
 
   /** A byte from the guest. Written out once the hart yields, or when the buffer fills. */
   write(byte: number): void {
-    if (!this.ready() || this.streams.stdout.destroyed) {
+    if (!this.ready() || this.isClosed()) {
       this.droppedBytes++;
       return;
     }
@@ -83,11 +91,20 @@ export class SerialConsole implements ByteSink {
   flush(): void {
     this.flushScheduled = false;
     if (this.used === 0) return;
+    if (this.isClosed()) {
+      this.droppedBytes += this.used;
+      this.used = 0;
+      return;
+    }
     // write() may keep the buffer it is given, so hand over this one and start a new one.
     // Its callback also covers streams that never emit 'drain' (a high-water mark above ours).
     this.streams.stdout.write(this.buffer.subarray(0, this.used), () => this.checkReady());
     this.buffer = Buffer.allocUnsafe(BUFFER_SIZE);
     this.used = 0;
+  }
+
+  private isClosed(): boolean {
+    return this.closed || this.streams.stdout.destroyed;
   }
 
   /** Tells the waiting devices once output has room again. */
