@@ -1,0 +1,207 @@
+// Generates one differential test program from a seed: page tables with random permissions,
+// a register initialisation, then blocks of random instructions, each entered by MRET in a
+// random privilege (with random satp tree, medeleg, counter enables and mstatus trap bits) and
+// left by an ecall, and finally the runtime's dump of the architectural state.
+
+import { BlockContext, GPRS, interestingInt, type Privilege } from './block-context.js';
+import { floatArithmetic, floatConvertCompare, floatSetup, interestingFloatBits } from './float-items.js';
+import { compressedAlu, forwardJump, integerAlu, loadImmediate, mulDiv } from './integer-items.js';
+import { amo, compressedLoadStore, floatLoadStore, integerLoadStore, loadReservedStoreConditional } from './memory-items.js';
+import { PTE, PageTablePool, PageTableTree, type PagingMode } from './page-tables.js';
+import { Prng } from './prng.js';
+import {
+  CODE_END_OFFSET, CODE_OFFSET, DATA_OFFSET, DATA_PA, DATA_PAGES, PAGE, RAM_BASE, SAVE, U_ALIAS_DELTA,
+  WINDOW, hex,
+} from './program-layout.js';
+import { type DumpItem, runtimeAssembly } from './runtime-assembly.js';
+import { csrAccess, trappingInstruction } from './system-items.js';
+
+export interface GeneratorOptions {
+  /** Number of blocks (default: 12-24, from the seed). */
+  blocks?: number;
+  /** Print all integer registers after every block (to find where two runs part). */
+  trace?: boolean;
+}
+
+export interface GeneratedProgram {
+  seed: number;
+  source: string;
+  blocks: number;
+  /** Random items generated (each one to a few instructions). */
+  items: number;
+}
+
+const ITEMS: Record<string, (c: BlockContext) => void> = {
+  loadImmediate, integerAlu, mulDiv, compressedAlu, forwardJump, integerLoadStore, floatLoadStore,
+  compressedLoadStore, amo, loadReservedStoreConditional, floatSetup, floatArithmetic,
+  floatConvertCompare, csrAccess, trappingInstruction,
+};
+
+const WEIGHTS: Record<keyof typeof ITEMS, number> = {
+  loadImmediate: 5, integerAlu: 14, mulDiv: 5, compressedAlu: 7, forwardJump: 5,
+  integerLoadStore: 16, floatLoadStore: 5, compressedLoadStore: 5, amo: 5,
+  loadReservedStoreConditional: 3, floatSetup: 4, floatArithmetic: 8, floatConvertCompare: 6,
+  csrAccess: 7, trappingInstruction: 3,
+};
+
+/**
+ * Exceptions medeleg may hand to S, in groups delegated together: never the ecalls from S and
+ * M (the handlers rely on them), and the load and store/AMO causes of each kind together,
+ * because QEMU 7.2 raises an AMO's faults with the load cause and so looks up the load bit.
+ */
+const DELEGABLE = [[0], [1], [2], [3], [4, 6], [5, 7], [8], [12], [13, 15]];
+
+const MSTATUS_TVM = 1n << 20n;
+const MSTATUS_TW = 1n << 21n;
+const MSTATUS_TSR = 1n << 22n;
+
+/** Random leaf permissions: half of them usual data pages, half anything. */
+function randomPermissions(r: Prng, superpage: boolean): bigint {
+  let f: bigint;
+  if (r.chance(0.5)) {
+    f = PTE.V | PTE.R;
+    if (r.chance(0.7)) f |= PTE.W;
+    if (r.chance(0.1)) f |= PTE.X;
+    if (r.chance(0.5)) f |= PTE.U;
+    if (r.chance(0.8)) f |= PTE.A;
+    if (r.chance(0.7)) f |= PTE.D;
+    return f;
+  }
+  f = r.chance(0.9) ? PTE.V : 0n;
+  for (const bit of [PTE.R, PTE.W, PTE.X, PTE.U, PTE.A, PTE.D]) if (r.chance(0.5)) f |= bit;
+  if (r.chance(0.2)) f |= PTE.G;
+  // A superpage with no R/W/X would point at a "next level" made of whatever is there.
+  if (superpage && (f & (PTE.R | PTE.W | PTE.X)) === 0n) f |= PTE.R;
+  return f;
+}
+
+interface Paging {
+  trees: PageTableTree[];
+  pool: PageTablePool;
+  leaves: Array<{ tag: string; pa: bigint }>;
+}
+
+function buildPaging(r: Prng): Paging {
+  const pool = new PageTablePool();
+  const trees: PageTableTree[] = [];
+  const leaves: Array<{ tag: string; pa: bigint }> = [];
+  for (const mode of ['sv39', 'sv48'] as PagingMode[]) {
+    const t = new PageTableTree(mode, pool);
+    trees.push(t);
+    const n = mode === 'sv39' ? '39' : '48';
+    // S-mode code and the handlers: the RAM base's gigapage, identity, no U.
+    t.map(WINDOW.identity, RAM_BASE, 2, PTE.V | PTE.R | PTE.W | PTE.X | PTE.A | PTE.D);
+    // U-mode code: the code pages again, lower by U_ALIAS_DELTA, with U.
+    for (let off = CODE_OFFSET; off < CODE_END_OFFSET; off += PAGE) {
+      const pa = RAM_BASE + BigInt(off);
+      t.map(pa - U_ALIAS_DELTA, pa, 0, PTE.V | PTE.R | PTE.X | PTE.U | PTE.A);
+    }
+    for (let i = 0; i < WINDOW.lowPages; i++) {
+      if (r.chance(0.15)) continue;
+      const pa = DATA_PA + BigInt(PAGE * r.int(DATA_PAGES));
+      leaves.push({ tag: `pte${n}.low${i}`, pa: t.map(WINDOW.low + BigInt(PAGE * i), pa, 0, randomPermissions(r, false)) });
+    }
+    // A misaligned superpage (low PPN bits set) must page-fault (Priv. spec 4.3.2 step 6).
+    const superBase = r.chance(0.08) ? RAM_BASE + BigInt(PAGE * r.range(1, 7)) : RAM_BASE;
+    leaves.push({ tag: `pte${n}.high`, pa: t.map(WINDOW.high, superBase, 1, randomPermissions(r, true)) });
+    if (mode === 'sv48') {
+      leaves.push({ tag: `pte${n}.giga`, pa: t.map(WINDOW.giga, RAM_BASE, 2, randomPermissions(r, true)) });
+    }
+  }
+  return { trees, pool, leaves };
+}
+
+export function generateProgram(seed: number, options: GeneratorOptions = {}): GeneratedProgram {
+  const r = new Prng(seed);
+  const paging = buildPaging(r);
+  const satpChoices = [
+    ...paging.trees.map((t) => t.satp(r.int(0x10000))),
+    ...paging.trees.map((t) => t.satp(0)),
+    0n, // Bare: S code runs at its identity address either way
+    (5n << 60n) | 0x123n, // a reserved mode: the write is ignored
+  ];
+
+  const dump: DumpItem[] = [
+    ...['medeleg', 'mideleg', 'mscratch', 'sscratch', 'satp', 'mcounteren', 'scounteren', 'fcsr'].map((csr) => ({
+      tag: csr,
+      load: [`csrr a1, ${csr}`],
+    })),
+    ...paging.leaves.map((l) => ({ tag: l.tag, load: [`li t0, ${hex(l.pa)}`, 'ld a1, 0(t0)'] })),
+  ];
+
+  const out: string[] = [];
+  out.push(runtimeAssembly({ dataSeed: r.next64(), extraDump: dump, memoryChunk: options.trace ? 64 : 512 }));
+  out.push('gen_main:');
+  // Initial state: every FP register, fcsr, then every integer register.
+  for (let f = 0; f < 32; f++) out.push(`        li t0, ${hex(interestingFloatBits(r))}`, `        fmv.d.x f${f}, t0`);
+  out.push(`        csrwi frm, ${r.int(5)}`, '        csrwi fflags, 0');
+  for (const x of GPRS) out.push(`        li x${x}, ${hex(interestingInt(r))}`);
+
+  const labels = { next: 0 };
+  const setupState = { medeleg: 0n };
+  const blocks = options.blocks ?? r.range(12, 24);
+  let items = 0;
+  for (let b = 0; b < blocks; b++) {
+    const mode = r.weighted({ M: 25, S: 40, U: 35 }) as Privilege;
+    const trapBits = { tsr: r.chance(0.25), tvm: r.chance(0.25), tw: r.chance(0.25) };
+    out.push(`# ---- block ${b}: ${mode}-mode`, ...blockSetup(r, b, mode, trapBits, paging, setupState).map((l) => `        ${l}`));
+    out.push(`gen_block${b}:`);
+    const c = new BlockContext(r, mode, trapBits, satpChoices, labels);
+    const n = r.range(20, 60);
+    for (let i = 0; i < n; i++) {
+      ITEMS[r.weighted(WEIGHTS)]!(c);
+      c.endItem();
+    }
+    c.flushLabels();
+    items += n;
+    out.push(...c.lines, '        li tp, 1', '        ecall', `gen_back${b}:`);
+    if (options.trace) {
+      out.push(`        sd ra, ${SAVE.ra}(gp)`, '        jal ra, rt_checkpoint', `        ld ra, ${SAVE.ra}(gp)`);
+    }
+  }
+  out.push('        j rt_finish');
+  out.push(`        .org ${hex(CODE_END_OFFSET)}`, `        .org ${hex(DATA_OFFSET)}`);
+  out.push(...paging.pool.emit());
+  return { seed, source: out.join('\n') + '\n', blocks, items };
+}
+
+/** M-mode code that configures the hart for block `b` and enters it. Clobbers t0, t1. */
+function blockSetup(
+  r: Prng,
+  b: number,
+  mode: Privilege,
+  trapBits: { tsr: boolean; tvm: boolean; tw: boolean },
+  paging: Paging,
+  state: { medeleg: bigint },
+): string[] {
+  const L: string[] = [];
+  if (mode !== 'M' || r.chance(0.3)) {
+    const tree = r.pick(paging.trees);
+    L.push(`li t0, ${hex(tree.satp(r.int(0x10000)))}`, 'csrw satp, t0', 'sfence.vma');
+  }
+  let deleg = state.medeleg;
+  if (b === 0 || r.chance(0.3)) {
+    deleg = 0n;
+    for (const group of DELEGABLE) if (r.chance(0.4)) for (const cause of group) deleg |= 1n << BigInt(cause);
+  }
+  // With TSR set the S handler's own SRET is illegal: no trap goes to it in such a block.
+  if (trapBits.tsr) deleg = 0n;
+  if (b === 0 || deleg !== state.medeleg) L.push(`li t0, ${hex(deleg)}`, 'csrw medeleg, t0');
+  state.medeleg = deleg;
+  if (b === 0 || r.chance(0.3)) {
+    L.push(`csrwi mcounteren, ${r.int(8)}`, `csrwi scounteren, ${r.int(8)}`);
+  }
+  let set = (trapBits.tsr ? MSTATUS_TSR : 0n) | (trapBits.tvm ? MSTATUS_TVM : 0n) | (trapBits.tw ? MSTATUS_TW : 0n);
+  let clear = MSTATUS_TSR | MSTATUS_TVM | MSTATUS_TW | (3n << 11n);
+  set |= BigInt(mode === 'M' ? 3 : mode === 'S' ? 1 : 0) << 11n;
+  // Sometimes the FPU off (FP instructions and fcsr are then illegal), SUM or MXR toggled.
+  if (r.chance(0.1)) clear |= 3n << 13n;
+  else if (r.chance(0.3)) set |= 1n << 13n;
+  if (r.chance(0.3)) (r.chance(0.5) ? (set |= 1n << 18n) : (clear |= 1n << 18n));
+  if (r.chance(0.3)) (r.chance(0.5) ? (set |= 1n << 19n) : (clear |= 1n << 19n));
+  L.push(`li t0, ${hex(clear)}`, 'csrc mstatus, t0', `li t0, ${hex(set)}`, 'csrs mstatus, t0');
+  L.push(`la t0, gen_back${b}`, `sd t0, ${SAVE.continuation}(gp)`, `la t0, gen_block${b}`);
+  if (mode === 'U') L.push(`li t1, ${hex(U_ALIAS_DELTA)}`, 'sub t0, t0, t1');
+  L.push('csrw mepc, t0', 'mret');
+  return L;
+}
