@@ -1,0 +1,373 @@
+// A small WebAssembly binary encoder (WebAssembly Core Specification 2.0, chapter 5): just
+// what the translation tier emits. Modules import the guest memory, the shared function
+// table and a few host functions; their functions go into the table through an active
+// element segment, so every module's blocks are reachable from the one dispatcher.
+
+export const enum ValType {
+  I32 = 0x7f,
+  I64 = 0x7e,
+  F64 = 0x7c,
+}
+
+/** Opcodes used by the tier (section 5.4). */
+export const enum Op {
+  Unreachable = 0x00,
+  Block = 0x02,
+  Loop = 0x03,
+  If = 0x04,
+  Else = 0x05,
+  End = 0x0b,
+  Br = 0x0c,
+  BrIf = 0x0d,
+  Return = 0x0f,
+  Call = 0x10,
+  CallIndirect = 0x11,
+  Drop = 0x1a,
+  Select = 0x1b,
+  LocalGet = 0x20,
+  LocalSet = 0x21,
+  LocalTee = 0x22,
+  I32Load = 0x28,
+  I64Load = 0x29,
+  F64Load = 0x2b,
+  I32Load8S = 0x2c,
+  I32Load8U = 0x2d,
+  I32Load16S = 0x2e,
+  I32Load16U = 0x2f,
+  I64Load8S = 0x30,
+  I64Load8U = 0x31,
+  I64Load16S = 0x32,
+  I64Load16U = 0x33,
+  I64Load32S = 0x34,
+  I64Load32U = 0x35,
+  I32Store = 0x36,
+  I64Store = 0x37,
+  F64Store = 0x39,
+  I32Store8 = 0x3a,
+  I32Store16 = 0x3b,
+  I64Store8 = 0x3c,
+  I64Store16 = 0x3d,
+  I64Store32 = 0x3e,
+  I32Const = 0x41,
+  I64Const = 0x42,
+  F64Const = 0x44,
+  I32Eqz = 0x45,
+  I32Eq = 0x46,
+  I32Ne = 0x47,
+  I32LtS = 0x48,
+  I32LtU = 0x49,
+  I32GtS = 0x4a,
+  I32GtU = 0x4b,
+  I32LeS = 0x4c,
+  I32GeS = 0x4e,
+  I32GeU = 0x4f,
+  I64Eqz = 0x50,
+  I64Eq = 0x51,
+  I64Ne = 0x52,
+  I64LtS = 0x53,
+  I64LtU = 0x54,
+  I64GtS = 0x55,
+  I64GtU = 0x56,
+  I64LeS = 0x57,
+  I64LeU = 0x58,
+  I64GeS = 0x59,
+  I64GeU = 0x5a,
+  I32Add = 0x6a,
+  I32Sub = 0x6b,
+  I32Mul = 0x6c,
+  I32DivS = 0x6d,
+  I32DivU = 0x6e,
+  I32RemS = 0x6f,
+  I32RemU = 0x70,
+  I32And = 0x71,
+  I32Or = 0x72,
+  I32Xor = 0x73,
+  I32Shl = 0x74,
+  I32ShrS = 0x75,
+  I32ShrU = 0x76,
+  I64Add = 0x7c,
+  I64Sub = 0x7d,
+  I64Mul = 0x7e,
+  I64DivS = 0x7f,
+  I64DivU = 0x80,
+  I64RemS = 0x81,
+  I64RemU = 0x82,
+  I64And = 0x83,
+  I64Or = 0x84,
+  I64Xor = 0x85,
+  I64Shl = 0x86,
+  I64ShrS = 0x87,
+  I64ShrU = 0x88,
+  F64Add = 0xa0,
+  I32WrapI64 = 0xa7,
+  I64ExtendI32S = 0xac,
+  I64ExtendI32U = 0xad,
+  F64ConvertI32S = 0xb7,
+}
+
+/** The block type of a block, loop or if with no result. */
+export const VOID = 0x40;
+
+/** Unsigned LEB128 (section 5.2.2). */
+export function pushUnsigned(out: number[], value: number): void {
+  let v = value >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+}
+
+/** Signed LEB128 of a 32-bit value. */
+export function pushSigned32(out: number[], value: number): void {
+  let v = value | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** Signed LEB128 of a 64-bit value. */
+export function pushSigned64(out: number[], value: bigint): void {
+  let v = BigInt.asIntN(64, value);
+  for (;;) {
+    const byte = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (byte & 0x40) === 0) || (v === -1n && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** The instructions of one function body. */
+export class CodeWriter {
+  readonly bytes: number[] = [];
+
+  op(code: Op): this {
+    this.bytes.push(code);
+    return this;
+  }
+
+  /** A block, loop or if with no result. */
+  open(code: Op.Block | Op.Loop | Op.If): this {
+    this.bytes.push(code, VOID);
+    return this;
+  }
+
+  end(): this {
+    this.bytes.push(Op.End);
+    return this;
+  }
+
+  br(code: Op.Br | Op.BrIf, depth: number): this {
+    this.bytes.push(code);
+    pushUnsigned(this.bytes, depth);
+    return this;
+  }
+
+  local(code: Op.LocalGet | Op.LocalSet | Op.LocalTee, index: number): this {
+    this.bytes.push(code);
+    pushUnsigned(this.bytes, index);
+    return this;
+  }
+
+  i32(value: number): this {
+    this.bytes.push(Op.I32Const);
+    pushSigned32(this.bytes, value);
+    return this;
+  }
+
+  i64(value: bigint | number): this {
+    this.bytes.push(Op.I64Const);
+    pushSigned64(this.bytes, BigInt(value));
+    return this;
+  }
+
+  /** A load or store with a static byte offset; alignment hint log2(align). */
+  mem(code: Op, offset: number, alignLog2: number): this {
+    this.bytes.push(code);
+    pushUnsigned(this.bytes, alignLog2);
+    pushUnsigned(this.bytes, offset);
+    return this;
+  }
+
+  call(functionIndex: number): this {
+    this.bytes.push(Op.Call);
+    pushUnsigned(this.bytes, functionIndex);
+    return this;
+  }
+
+  callIndirect(typeIndex: number, tableIndex = 0): this {
+    this.bytes.push(Op.CallIndirect);
+    pushUnsigned(this.bytes, typeIndex);
+    pushUnsigned(this.bytes, tableIndex);
+    return this;
+  }
+}
+
+export interface FunctionType {
+  params: ValType[];
+  results: ValType[];
+}
+
+interface FunctionDef {
+  type: number;
+  locals: ValType[];
+  code: CodeWriter;
+}
+
+/**
+ * Builds one module. Imports come first in the function index space (section 2.5.1): add
+ * every imported function before defining any, or indices shift.
+ */
+export class WasmModuleBuilder {
+  private readonly types: FunctionType[] = [];
+  private readonly importedFunctions: Array<{ module: string; name: string; type: number }> = [];
+  private memoryImport: { module: string; name: string; pages: number } | null = null;
+  private tableImport: { module: string; name: string; size: number } | null = null;
+  private readonly functions: FunctionDef[] = [];
+  private readonly exports: Array<{ name: string; functionIndex: number }> = [];
+  private elements: { tableOffset: number; functionIndices: number[] } | null = null;
+
+  /** The index of a function type, shared with identical ones. */
+  type(params: ValType[], results: ValType[]): number {
+    const key = `${params.join(',')}>${results.join(',')}`;
+    const found = this.types.findIndex((t) => `${t.params.join(',')}>${t.results.join(',')}` === key);
+    if (found >= 0) return found;
+    this.types.push({ params, results });
+    return this.types.length - 1;
+  }
+
+  importMemory(module: string, name: string, pages: number): void {
+    this.memoryImport = { module, name, pages };
+  }
+
+  importTable(module: string, name: string, size: number): void {
+    this.tableImport = { module, name, size };
+  }
+
+  /** Imports a host function; returns its function index. */
+  importFunction(module: string, name: string, type: number): number {
+    if (this.functions.length > 0) throw new Error('wasm-module-builder: import functions before defining any');
+    this.importedFunctions.push({ module, name, type });
+    return this.importedFunctions.length - 1;
+  }
+
+  /** Defines a function; returns its function index. */
+  addFunction(type: number, locals: ValType[], code: CodeWriter): number {
+    this.functions.push({ type, locals, code });
+    return this.importedFunctions.length + this.functions.length - 1;
+  }
+
+  exportFunction(name: string, functionIndex: number): void {
+    this.exports.push({ name, functionIndex });
+  }
+
+  /** Places functions in the imported table from `tableOffset` on, when the module is instantiated. */
+  setElements(tableOffset: number, functionIndices: number[]): void {
+    this.elements = { tableOffset, functionIndices };
+  }
+
+  build(): Uint8Array<ArrayBuffer> {
+    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    const section = (id: number, body: number[]) => {
+      out.push(id);
+      pushUnsigned(out, body.length);
+      for (const b of body) out.push(b);
+    };
+    const vector = (items: number[][]) => {
+      const body: number[] = [];
+      pushUnsigned(body, items.length);
+      for (const item of items) for (const b of item) body.push(b);
+      return body;
+    };
+    const name = (text: string) => {
+      const bytes = [...new TextEncoder().encode(text)];
+      const r: number[] = [];
+      pushUnsigned(r, bytes.length);
+      return r.concat(bytes);
+    };
+
+    section(1, vector(this.types.map((t) => {
+      const r = [0x60];
+      pushUnsigned(r, t.params.length);
+      r.push(...t.params);
+      pushUnsigned(r, t.results.length);
+      r.push(...t.results);
+      return r;
+    })));
+
+    const imports: number[][] = [];
+    if (this.memoryImport) {
+      const r = [...name(this.memoryImport.module), ...name(this.memoryImport.name), 0x02, 0x00];
+      pushUnsigned(r, this.memoryImport.pages);
+      imports.push(r);
+    }
+    if (this.tableImport) {
+      const r = [...name(this.tableImport.module), ...name(this.tableImport.name), 0x01, 0x70, 0x00];
+      pushUnsigned(r, this.tableImport.size);
+      imports.push(r);
+    }
+    for (const f of this.importedFunctions) {
+      const r = [...name(f.module), ...name(f.name), 0x00];
+      pushUnsigned(r, f.type);
+      imports.push(r);
+    }
+    if (imports.length > 0) section(2, vector(imports));
+
+    section(3, vector(this.functions.map((f) => {
+      const r: number[] = [];
+      pushUnsigned(r, f.type);
+      return r;
+    })));
+
+    if (this.exports.length > 0) {
+      section(7, vector(this.exports.map((e) => {
+        const r = [...name(e.name), 0x00];
+        pushUnsigned(r, e.functionIndex);
+        return r;
+      })));
+    }
+
+    if (this.elements) {
+      // Active segment for table 0: flags 0, offset expression, function indices.
+      const r = [0x00, Op.I32Const];
+      pushSigned32(r, this.elements.tableOffset);
+      r.push(Op.End);
+      pushUnsigned(r, this.elements.functionIndices.length);
+      for (const i of this.elements.functionIndices) pushUnsigned(r, i);
+      section(9, vector([r]));
+    }
+
+    section(10, vector(this.functions.map((f) => {
+      const body: number[] = [];
+      // Locals as runs of one type.
+      const runs: Array<[number, ValType]> = [];
+      for (const t of f.locals) {
+        const last = runs[runs.length - 1];
+        if (last && last[1] === t) last[0]++;
+        else runs.push([1, t]);
+      }
+      pushUnsigned(body, runs.length);
+      for (const [count, t] of runs) {
+        pushUnsigned(body, count);
+        body.push(t);
+      }
+      for (const b of f.code.bytes) body.push(b);
+      body.push(Op.End);
+      const r: number[] = [];
+      pushUnsigned(r, body.length);
+      return r.concat(body);
+    })));
+
+    return Uint8Array.from(out);
+  }
+}
