@@ -95,3 +95,16 @@ test('a reader that goes away (EPIPE) ends the output, not the process; a waitin
   console.flush();
   assert.ok(console.dropped >= 1);
 });
+
+test('a trickle of tiny writes into a stalled stdout is bounded too, by the number of queued writes', async () => {
+  const { stdout } = stalledStdout();
+  const console = new SerialConsole({ stdin: noInput(), stdout });
+  let turns = 0;
+  for (; turns < 10_000 && console.ready(); turns++) {
+    console.write(0x47);
+    console.flush(); // one host turn: one byte reaches stdout
+  }
+  assert.equal(console.ready(), false, 'not ready long before 64 KiB of single bytes');
+  assert.ok(turns <= 64, `${turns} single-byte writes queued`);
+  assert.equal(stdout.writableLength, turns);
+});

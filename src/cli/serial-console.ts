@@ -11,6 +11,8 @@ const CTRL_A = 0x01;
 const BUFFER_SIZE = 16 * 1024;
 /** Output held (here and in stdout's queue) before the console reports itself not ready. */
 const DEFAULT_MAX_PENDING = 64 * 1024;
+/** Writes queued in stdout at most: each costs memory beyond its bytes, so a trickle counts too. */
+const MAX_QUEUED_WRITES = 64;
 
 export interface ConsoleStreams {
   stdin: NodeJS.ReadStream;
@@ -35,6 +37,8 @@ export class SerialConsole implements ByteSink {
   /** A device saw the console not ready and waits to hear it is ready again. */
   private blocked = false;
   private droppedBytes = 0;
+  /** Writes handed to stdout whose callback has not run yet. */
+  private queuedWrites = 0;
   /** stdout failed (EPIPE: the reader went away); later output is dropped. */
   private closed = false;
   private readonly onDrain = () => this.checkReady();
@@ -64,7 +68,7 @@ export class SerialConsole implements ByteSink {
   ready(): boolean {
     // Output to a closed stdout is lost anyway; holding the guest back for it would hang it.
     if (this.isClosed()) return true;
-    if (this.pendingBytes < this.maxPending) return true;
+    if (this.pendingBytes < this.maxPending && this.queuedWrites < MAX_QUEUED_WRITES) return true;
     this.blocked = true;
     return false;
   }
@@ -96,11 +100,22 @@ export class SerialConsole implements ByteSink {
       this.used = 0;
       return;
     }
-    // write() may keep the buffer it is given, so hand over this one and start a new one.
-    // Its callback also covers streams that never emit 'drain' (a high-water mark above ours).
-    this.streams.stdout.write(this.buffer.subarray(0, this.used), () => this.checkReady());
-    this.buffer = Buffer.allocUnsafe(BUFFER_SIZE);
+    // write() may keep the buffer it is given: a full one is handed over and replaced, a
+    // partial one copied, so a queued write never pins more memory than its bytes.
+    let chunk: Buffer;
+    if (this.used === BUFFER_SIZE) {
+      chunk = this.buffer;
+      this.buffer = Buffer.allocUnsafe(BUFFER_SIZE);
+    } else {
+      chunk = Buffer.from(this.buffer.subarray(0, this.used));
+    }
     this.used = 0;
+    this.queuedWrites++;
+    // The callback also covers streams that never emit 'drain' (a high-water mark above ours).
+    this.streams.stdout.write(chunk, () => {
+      this.queuedWrites--;
+      this.checkReady();
+    });
   }
 
   private isClosed(): boolean {
