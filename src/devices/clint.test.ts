@@ -99,6 +99,28 @@ test('mtime is writable, in halves, and keeps counting from the written value', 
   assert.equal(last(mtip[0]!), true);
 });
 
+test('a guest that sets mtime beyond 2^53 still gets its next deadline (no oversleeping in WFI)', () => {
+  const { clint, write64 } = makeClint();
+  write64(0xbff8, 1n << 63n);
+  write64(0x4000, (1n << 63n) + 10_000n);
+  // Above 2^53 ticks are approximate (a double's step is 2048 ticks here), but the deadline is near.
+  const ticks = clint.nextDeadline() - clint.mtime();
+  assert.ok(ticks > 10_000 - 4096 && ticks < 10_000 + 4096, `deadline ${ticks} ticks away`);
+});
+
+test('mtime wraps to zero after 2^64 - 1, and MTIP follows (Priv. spec 3.2.1)', () => {
+  const { clint, advance, write64, read64, mtip, last } = makeClint();
+  write64(0x4000, 1_000_000n);
+  write64(0xbff8, (1n << 64n) - 16384n);
+  clint.update();
+  assert.equal(last(mtip[0]!), true);
+  advance(32768);
+  assert.ok(read64(0xbff8) < 1_000_000n, `mtime ${read64(0xbff8)} did not wrap`);
+  clint.update();
+  assert.equal(last(mtip[0]!), false);
+  assert.equal(clint.nextDeadline(), 1_000_000);
+});
+
 test('byte and halfword accesses see the right lanes', () => {
   const { clint, write64, read64 } = makeClint();
   write64(0x4000, 0x1122334455667788n);

@@ -9,6 +9,7 @@ const MSIP_BASE = 0x0000;
 const MTIMECMP_BASE = 0x4000;
 const MTIME = 0xbff8;
 const TWO_32 = 4294967296;
+const TWO_64 = TWO_32 * TWO_32;
 /** Largest hart count whose registers fit the map (mtimecmp would run into mtime). */
 const MAX_HARTS = 4095;
 
@@ -87,7 +88,9 @@ export class Clint implements MmioDevice {
 
   /** The current mtime in ticks (exact below 2^53, about 28 years at 10 MHz). */
   mtime(): number {
-    return this.clock.now() + this.timeOffset;
+    const t = this.clock.now() + this.timeOffset;
+    // Priv. spec 3.2.1: mtime is a 64-bit counter; one written near its top wraps to zero.
+    return t >= TWO_64 ? t % TWO_64 : t;
   }
 
   /** Re-evaluates MTIP for every hart against the advancing mtime; the board calls it between run slices. */
@@ -96,13 +99,17 @@ export class Clint implements MmioDevice {
     for (let h = 0; h < this.harts; h++) this.setMtip(h, now >= this.mtimecmp(h));
   }
 
-  /** The earliest mtimecmp still in the future, in mtime ticks, or Infinity when no timer is armed. */
+  /**
+   * The earliest mtimecmp still in the future, in mtime ticks, or Infinity when no timer is
+   * armed (none due within 2^53 ticks, as after reset).
+   */
   nextDeadline(): number {
     const now = this.mtime();
     let next = Infinity;
     for (let h = 0; h < this.harts; h++) {
       const cmp = this.mtimecmp(h);
-      if (cmp > now && cmp < next && cmp <= Number.MAX_SAFE_INTEGER) next = cmp;
+      // Measured from now: a guest that set mtime high arms timers beyond 2^53 that are due soon.
+      if (cmp > now && cmp < next && cmp - now <= Number.MAX_SAFE_INTEGER) next = cmp;
     }
     return next;
   }
