@@ -135,6 +135,36 @@ export function buildProgram(name: string, sourceDir = programsDir()): string {
   return out;
 }
 
+/** Freestanding C: no libc, code anywhere in RAM, and no loop turned into a call to memset. */
+const FREESTANDING_FLAGS = ['-O2', '-ffreestanding', '-fno-builtin', '-fno-tree-loop-distribute-patterns', '-mcmodel=medany', '-Wall', '-Werror'];
+
+/**
+ * Compiles every .c and .S file of `sourceDir` into one bare-metal ELF named `name`, linked with
+ * tests/programs/link.ld (the sources bring their own _start); returns its path. Cached like
+ * buildProgram, keyed by every file in the directory.
+ */
+export function buildFreestandingProgram(name: string, sourceDir: string): string {
+  requireToolchain();
+  const linkScript = join(programsDir(), 'link.ld');
+  const files = readdirSync(sourceDir).sort().map((f) => join(sourceDir, f));
+  const sources = files.filter((f) => f.endsWith('.c') || f.endsWith('.S'));
+  if (sources.length === 0) throw new ToolchainError('program-missing', `no .c or .S sources in ${sourceDir}`);
+  const hash = createHash('sha256');
+  hash.update([...GCC_FLAGS, ...FREESTANDING_FLAGS].join(' '));
+  for (const f of [linkScript, ...files]) hash.update(f.slice(sourceDir.length)).update(readFileSync(f));
+  const out = join(cacheDir(), `${name}-${hash.digest('hex').slice(0, 16)}.elf`);
+  if (existsSync(out)) return out;
+  mkdirSync(cacheDir(), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const r = spawnSync(GCC, [...GCC_FLAGS, ...FREESTANDING_FLAGS, '-T', linkScript, '-I', sourceDir, ...sources, '-o', tmp], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    rmSync(tmp, { force: true });
+    throw new ToolchainError('compile-failed', `${GCC} failed on ${sourceDir}:\n${r.stderr ?? ''}${r.error?.message ?? ''}`, { cause: r.error });
+  }
+  renameSync(tmp, out);
+  return out;
+}
+
 function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
