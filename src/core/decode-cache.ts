@@ -12,6 +12,7 @@ export const DECODE_PAGE_WORDS = 4096;
 export class DecodeCache {
   private pages: (Int32Array | undefined)[];
   private readonly writeTlbs: Tlb[] = [];
+  private readonly listeners: Array<(pageOffset: number) => void> = [];
 
   constructor(private readonly ramOffset: number, ramSize: number) {
     this.pages = new Array<Int32Array | undefined>(ramSize / 4096);
@@ -20,6 +21,14 @@ export class DecodeCache {
   /** Write TLBs that must never map a page holding decoded code. */
   register(writeTlb: Tlb): void {
     this.writeTlbs.push(writeTlb);
+  }
+
+  /**
+   * Calls `listener` with a page's guest-memory offset whenever code in it may have changed
+   * (a store or DMA into a page holding decoded code), and with -1 when everything is dropped.
+   */
+  onCodeChange(listener: (pageOffset: number) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Whether the page at this guest-memory byte offset holds decoded code. */
@@ -48,6 +57,7 @@ export class DecodeCache {
   written(offset: number, size: number): void {
     const page = this.pages[(offset - this.ramOffset) >>> 12];
     if (page === undefined) return;
+    for (const listener of this.listeners) listener(offset - (offset % 4096));
     const first = Math.max(0, (offset & 0xffe) - 2);
     const last = Math.min(0xffe, (offset + size - 1) & 0xfff);
     for (let slot = first; slot <= last; slot += 2) page[slot] = 0;
@@ -56,11 +66,15 @@ export class DecodeCache {
   /** Drops every decoded instruction of the pages in [offset, offset + length). */
   drop(offset: number, length: number): void {
     for (let page = offset - (offset % 4096); page < offset + length; page += 4096) {
-      this.pages[(page - this.ramOffset) >>> 12] = undefined;
+      const index = (page - this.ramOffset) >>> 12;
+      if (this.pages[index] === undefined) continue;
+      this.pages[index] = undefined;
+      for (const listener of this.listeners) listener(page);
     }
   }
 
   clear(): void {
     this.pages = new Array<Int32Array | undefined>(this.pages.length);
+    for (const listener of this.listeners) listener(-1);
   }
 }

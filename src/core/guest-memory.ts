@@ -1,10 +1,12 @@
 // One WebAssembly.Memory holds every hart's architectural state and the guest's RAM, so
 // that the interpreter and code translated to WebAssembly later share them without copies.
 
-import { HART_STATE_BYTES } from './hart-state.js';
+import { HART_BLOCK_BYTES } from './hart-state.js';
 import { DecodeCache } from './decode-cache.js';
 
 const WASM_PAGE = 65536;
+/** Room after the hart blocks for the translation tier's tables (they index RAM, so one per VM). */
+export const TRANSLATION_AREA_BYTES = 512 * 1024;
 
 export interface GuestMemoryOptions {
   /** Guest-physical address of the first byte of RAM (0x80000000 on the virt board). */
@@ -25,6 +27,8 @@ export class GuestMemory {
   readonly ramSize: number;
   /** Byte offset of RAM inside `memory`. */
   readonly ramOffset: number;
+  /** Byte offset of the translation tier's area (TRANSLATION_AREA_BYTES). */
+  readonly translationOffset: number;
   readonly harts: number;
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
@@ -40,7 +44,8 @@ export class GuestMemory {
       throw new GuestMemoryError(`RAM size ${ramSize} must be a positive multiple of 4 KiB`);
     }
     if (ramBase % 4096 !== 0) throw new GuestMemoryError(`RAM base 0x${ramBase.toString(16)} must be page aligned`);
-    const stateBytes = Math.ceil((harts * HART_STATE_BYTES) / WASM_PAGE) * WASM_PAGE;
+    const hartBytes = harts * HART_BLOCK_BYTES;
+    const stateBytes = Math.ceil((hartBytes + TRANSLATION_AREA_BYTES) / WASM_PAGE) * WASM_PAGE;
     const pages = (stateBytes + ramSize) / WASM_PAGE;
     if (!Number.isInteger(pages) || pages > 65536) {
       throw new GuestMemoryError(
@@ -51,6 +56,7 @@ export class GuestMemory {
     this.ramBase = ramBase;
     this.ramSize = ramSize;
     this.ramOffset = stateBytes;
+    this.translationOffset = hartBytes;
     this.harts = harts;
     const buffer = this.memory.buffer;
     this.u8 = new Uint8Array(buffer);
@@ -61,9 +67,9 @@ export class GuestMemory {
     this.decodeCache = new DecodeCache(stateBytes, ramSize);
   }
 
-  /** Byte offset inside `memory` of hart `id`'s state block. */
+  /** Byte offset inside `memory` of hart `id`'s block (state first, then its TLBs). */
   hartStateOffset(id: number): number {
-    return id * HART_STATE_BYTES;
+    return id * HART_BLOCK_BYTES;
   }
 
   /** True when [paddr, paddr+length) lies inside RAM. */

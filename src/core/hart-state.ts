@@ -4,6 +4,17 @@
 
 export const HART_STATE_BYTES = 4096;
 
+/**
+ * Each hart's block of guest memory: its architectural state (the first HART_STATE_BYTES,
+ * what a snapshot saves), then its software TLBs (a cache, rebuilt after a restore), which
+ * translated code probes in place.
+ */
+export const HART_BLOCK_BYTES = 16384;
+/** Byte offsets of the read, write and fetch TLBs inside a hart's block (TLB_BYTES each). */
+export const READ_TLB = 4096;
+export const WRITE_TLB = READ_TLB + 3072;
+export const FETCH_TLB = WRITE_TLB + 3072;
+
 /** x0..x31 at words 2i, 2i+1; index 32 is a sink that absorbs writes to x0. */
 export const X = 0;
 export const X_SINK = 32;

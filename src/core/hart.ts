@@ -10,6 +10,7 @@ import { Pmp, PmpAccess } from './pmp.js';
 import { Tlb } from './tlb.js';
 import { execute } from './interpreter.js';
 import { translate, Access } from './mmu.js';
+import type { TranslationTier } from './jit/translation-tier.js';
 
 /** Why `run` returned. */
 export const enum StopReason {
@@ -36,6 +37,8 @@ export interface HartOptions {
   hartId: number;
   bus: SystemBus;
   time: TimeSource;
+  /** Runs hot code translated to WebAssembly; without it every instruction is interpreted. */
+  tier?: TranslationTier | null;
 }
 
 /** Thrown (as this one object, never an Error) by slow paths to abandon the current instruction. */
@@ -55,9 +58,9 @@ export class Hart {
   readonly d: Float64Array;
   readonly pmp: Pmp;
   /** Data TLBs for loads and stores; instruction fetch has its own. */
-  readonly readTlb = new Tlb();
-  readonly writeTlb = new Tlb();
-  readonly fetchTlb = new Tlb();
+  readonly readTlb: Tlb;
+  readonly writeTlb: Tlb;
+  readonly fetchTlb: Tlb;
   /** Guest-physical RAM bounds and where RAM starts inside guest memory. */
   readonly ramBase: number;
   readonly ramEnd: number;
@@ -73,8 +76,11 @@ export class Hart {
   trapTvalHi = 0;
   /** Synchronous traps taken since construction: host bookkeeping, so limits can end trap loops. */
   trapsTaken = 0;
-  /** Called with a disassembled line per instruction when set (slow). */
+  /** Called with a disassembled line per instruction when set (slow; translation is off then). */
   trace: ((line: string) => void) | null = null;
+  /** The translation tier, shared by the VM's harts; null interprets everything. */
+  readonly tier: TranslationTier | null;
+  private readonly stateOffset: number;
 
   constructor(options: HartOptions) {
     this.hartId = options.hartId;
@@ -82,9 +88,15 @@ export class Hart {
     this.bus = options.bus;
     this.time = options.time;
     const offset = options.memory.hartStateOffset(options.hartId);
+    this.stateOffset = offset;
+    this.tier = options.tier ?? null;
     this.s = new Int32Array(options.memory.memory.buffer, offset, S.HART_STATE_BYTES / 4);
     this.d = new Float64Array(options.memory.memory.buffer, offset, S.HART_STATE_BYTES / 8);
     this.pmp = new Pmp(this.s);
+    const buffer = options.memory.memory.buffer;
+    this.readTlb = new Tlb(buffer, offset + S.READ_TLB);
+    this.writeTlb = new Tlb(buffer, offset + S.WRITE_TLB);
+    this.fetchTlb = new Tlb(buffer, offset + S.FETCH_TLB);
     this.ramBase = options.memory.ramBase;
     this.ramEnd = options.memory.ramBase + options.memory.ramSize;
     this.ramOffset = options.memory.ramOffset;
@@ -139,10 +151,37 @@ export class Hart {
       if (this.pendingInterrupts() === 0) return StopReason.WaitForInterrupt;
       this.s[S.WAITING] = 0;
     }
-    execute(this, budget);
+    let remaining = budget;
+    const tier = this.tier;
+    interpret: for (;;) {
+      remaining -= this.interpret(remaining);
+      // execute() returns early only to hand a jump to translated code over to the tier.
+      if (remaining <= 0 || tier === null || this.stopRequested || this.s[S.WAITING]) break;
+      for (;;) {
+        const retired = tier.run(this.stateOffset, remaining);
+        this.d[S.F64_INSTRET] += retired;
+        remaining -= retired;
+        if (remaining <= 0) break interpret;
+        // The tier stopped at an instruction it leaves to the interpreter, or at code not yet
+        // translated (which this counts toward translating): run that one instruction, and go
+        // back to translated code if the next one is.
+        tier.enter(this.fetchTlb, this.s[S.PC]!, this.s[S.PC + 1]!);
+        remaining -= this.interpret(1);
+        if (remaining <= 0 || this.stopRequested || this.s[S.WAITING] || this.exitLoop) break;
+        if (!tier.enter(this.fetchTlb, this.s[S.PC]!, this.s[S.PC + 1]!)) break;
+      }
+    }
+    tier?.flush();
     if (this.stopRequested) return StopReason.Stop;
     if (this.s[S.WAITING]) return StopReason.WaitForInterrupt;
     return StopReason.Budget;
+  }
+
+  /** Interprets up to `budget` instructions; returns the budget used (instructions and traps). */
+  private interpret(budget: number): number {
+    const before = this.d[S.F64_INSTRET]! + this.trapsTaken;
+    execute(this, budget);
+    return this.d[S.F64_INSTRET]! + this.trapsTaken - before;
   }
 
   requestStop(): void {

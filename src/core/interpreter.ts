@@ -65,7 +65,10 @@ function immediateOf(insn: number, op: Op): number {
   }
 }
 
-/** Runs up to `budget` instructions on `hart` (see Hart.run). */
+/**
+ * Runs up to `budget` instructions on `hart` (see Hart.run), or fewer when a jump lands on
+ * translated code: then it returns with the pc there for the tier to go on.
+ */
 export function execute(hart: Hart, budget: number): void {
   const s = hart.s;
   const mem = hart.memory;
@@ -78,6 +81,9 @@ export function execute(hart: Hart, budget: number): void {
   const wTagLo = hart.writeTlb.tagLo, wTagHi = hart.writeTlb.tagHi, wBase = hart.writeTlb.base;
   const fTagLo = hart.fetchTlb.tagLo, fTagHi = hart.fetchTlb.tagHi, fBase = hart.fetchTlb.base;
   const trace = hart.trace;
+  // Jumps to translated code hand over to the tier (never while tracing every instruction).
+  const tier = trace === null ? hart.tier : null;
+  const fetchTlb = hart.fetchTlb;
   const retiredBase = hart.d[F64_INSTRET]!;
 
   let pcLo = s[PC]!;
@@ -181,6 +187,7 @@ export function execute(hart: Hart, budget: number): void {
             const lo = (pcLo + imm) | 0;
             pcHi = highOfSum(pcHi, pcLo, imm, lo);
             pcLo = lo;
+            if (tier !== null && tier.enter(fetchTlb, pcLo, pcHi)) limit = budget = executed + 1;
             executed++;
             continue;
           }
@@ -192,6 +199,7 @@ export function execute(hart: Hart, budget: number): void {
             const lo = (bLo + imm) | 0;
             pcHi = highOfSum(bHi, bLo, imm, lo);
             pcLo = lo & ~1;
+            if (tier !== null && tier.enter(fetchTlb, pcLo, pcHi)) limit = budget = executed + 1;
             executed++;
             continue;
           }
@@ -505,6 +513,7 @@ export function execute(hart: Hart, budget: number): void {
         const lo = (pcLo + imm) | 0;
         pcHi = highOfSum(pcHi, pcLo, imm, lo);
         pcLo = lo;
+        if (tier !== null && tier.enter(fetchTlb, pcLo, pcHi)) limit = budget = executed + 1;
         executed++;
       }
     } catch (e) {

@@ -18,10 +18,24 @@ export function tagMask(size: 1 | 2 | 4 | 8): number {
   return (0xfffff000 | (size - 1)) | 0;
 }
 
+/** Bytes one TLB takes: tagLo, tagHi and base arrays of TLB_ENTRIES words, in that order. */
+export const TLB_BYTES = 3 * 4 * TLB_ENTRIES;
+/** Byte offsets of the arrays inside a TLB, for code that probes it in memory. */
+export const TLB_TAG_HI = 4 * TLB_ENTRIES;
+export const TLB_BASE = 8 * TLB_ENTRIES;
+
 export class Tlb {
-  readonly tagLo = new Int32Array(TLB_ENTRIES).fill(INVALID_TAG);
-  readonly tagHi = new Int32Array(TLB_ENTRIES);
-  readonly base = new Int32Array(TLB_ENTRIES);
+  readonly tagLo: Int32Array;
+  readonly tagHi: Int32Array;
+  readonly base: Int32Array;
+
+  /** A TLB in `buffer` at `byteOffset` (shared with translated code), or on its own. */
+  constructor(buffer: ArrayBufferLike = new ArrayBuffer(TLB_BYTES), byteOffset = 0) {
+    this.tagLo = new Int32Array(buffer, byteOffset, TLB_ENTRIES);
+    this.tagHi = new Int32Array(buffer, byteOffset + TLB_TAG_HI, TLB_ENTRIES);
+    this.base = new Int32Array(buffer, byteOffset + TLB_BASE, TLB_ENTRIES);
+    this.flush();
+  }
 
   flush(): void {
     this.tagLo.fill(INVALID_TAG);

@@ -4,6 +4,7 @@
 
 import { GuestMemory } from '../core/guest-memory.js';
 import { Hart, Mip, StopReason, type HartOptions } from '../core/hart.js';
+import { TranslationTier } from '../core/jit/translation-tier.js';
 import { Clint } from '../devices/clint.js';
 import type { ByteSink, IrqLine } from '../devices/mmio-device.js';
 import { TestFinisher, type FinisherEvent } from '../devices/test-finisher.js';
@@ -60,6 +61,8 @@ export interface MachineOptions {
   sliceInstructions?: number;
   /** A monotonic millisecond clock (default performance.now); tests substitute one. */
   hostClockMs?: () => number;
+  /** Translate hot guest code to WebAssembly (default true); false interprets everything. */
+  translation?: boolean;
   /** Builds the hart (default: the interpreter's Hart). */
   createHart?: (options: HartOptions) => BoardHart;
 }
@@ -143,7 +146,8 @@ export class Machine {
     this.clock = new VirtualClock(this.hostMs, options.timebaseHz);
     const createHart = options.createHart ?? ((o: HartOptions) => new Hart(o));
     // The time CSR reads mtime; the closure runs only once the hart executes.
-    this.hart = createHart({ memory: this.memory, hartId: 0, bus: this.bus, time: { now: () => this.clint.mtime() } });
+    const tier = options.translation === false ? null : new TranslationTier(this.memory);
+    this.hart = createHart({ memory: this.memory, hartId: 0, bus: this.bus, time: { now: () => this.clint.mtime() }, tier });
     this.hart.trace = options.trace ?? null;
 
     const hartLine = (bit: Mip): IrqLine => ({

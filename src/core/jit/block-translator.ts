@@ -1,0 +1,395 @@
+// Translates one guest basic block (straight-line code in one 4 KiB page, up to a control
+// transfer) into the body of a WebAssembly function `(state: i32) -> i32`.
+//
+// The code is position-independent: translations are keyed by where the code lies in guest
+// memory, so the same page mapped at two virtual addresses (shared libraries) shares them,
+// and pc-relative values are computed from the pc the block is entered at.
+//
+// Translated code never traps. Anything it cannot do inline (a TLB miss, a misaligned or
+// MMIO access, a CSR, an atomic, floating point) ends the block *before* that instruction,
+// with the pc pointing at it: the interpreter then executes it, exactly and precisely. The
+// function returns how many instructions it retired, with EXIT set when the interpreter
+// must take over.
+
+import { decodeOp, Op as Rv } from '../decode/instruction-table.js';
+import { PC, READ_TLB, WRITE_TLB } from '../hart-state.js';
+import { TLB_BASE, TLB_TAG_HI, tagMask } from '../tlb.js';
+import { CodeWriter, Op, ValType } from './wasm-module-builder.js';
+
+/** Set in a block's result when the interpreter must run the next instruction. */
+export const EXIT = 0x10000;
+/** Longest block, so that the dispatcher can stop within a budget. */
+export const MAX_BLOCK_INSTRUCTIONS = 64;
+
+const PC_BYTES = PC * 4;
+
+// Locals of a block function: the parameter, then scratch.
+const STATE = 0;
+const BASE_PC = 1; // i64: the pc the block was entered at
+const ADDR = 2; // i64: effective address
+const ADDR_LO = 3; // i32
+const SLOT = 4; // i32: TLB index * 4
+const A = 5; // i64 scratch
+const B = 6; // i64 scratch
+export const BLOCK_LOCALS: ValType[] = [ValType.I64, ValType.I64, ValType.I32, ValType.I32, ValType.I64, ValType.I64];
+
+export interface TranslatedBlock {
+  code: CodeWriter;
+  /** Instructions the block retires at most. */
+  length: number;
+  /** Bytes of guest code it covers, from its start. */
+  bytes: number;
+}
+
+interface Decoded {
+  op: Rv;
+  insn: number;
+  len: number;
+}
+
+/** The RV64G word at `offset` of guest memory (compressed ones expanded), or null if it leaves the page. */
+function fetch(u16: Uint16Array, compressed: Int32Array, pageBase: number, offset: number): Decoded | null {
+  const raw = u16[(pageBase + offset) >>> 1]!;
+  if ((raw & 3) !== 3) {
+    const insn = compressed[raw]!;
+    return { op: insn === 0 ? Rv.ILLEGAL : decodeOp(insn), insn, len: 2 };
+  }
+  if (offset + 4 > 4096) return null;
+  const insn = raw | (u16[((pageBase + offset) >>> 1) + 1]! << 16);
+  return { op: decodeOp(insn), insn, len: 4 };
+}
+
+const rdOf = (insn: number) => (insn >>> 7) & 31;
+const rs1Of = (insn: number) => (insn >>> 15) & 31;
+const rs2Of = (insn: number) => (insn >>> 20) & 31;
+const iImm = (insn: number) => insn >> 20;
+const sImm = (insn: number) => ((insn >> 20) & ~31) | ((insn >>> 7) & 31);
+const bImm = (insn: number) => ((insn >> 19) & 0xfffff000) | ((insn << 4) & 0x800) | ((insn >>> 20) & 0x7e0) | ((insn >>> 7) & 0x1e);
+const jImm = (insn: number) => ((insn >> 11) & 0xfff00000) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
+
+/** Whether the tier translates `op` inline; the rest end a block. */
+export function isTranslatable(op: Rv): boolean {
+  return (op >= Rv.LUI && op <= Rv.FENCE) || (op >= Rv.MUL && op <= Rv.REMUW);
+}
+
+function isControlTransfer(op: Rv): boolean {
+  return op >= Rv.JAL && op <= Rv.BGEU;
+}
+
+/**
+ * Translates the block at byte `start` of the RAM page at guest-memory offset `pageBase`,
+ * or returns null when its first instruction is not one the tier translates.
+ */
+export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number): TranslatedBlock | null {
+  const code = new CodeWriter();
+  const emit = new BlockEmitter(code);
+  code.local(Op.LocalGet, STATE).mem(Op.I64Load, PC_BYTES, 3).local(Op.LocalSet, BASE_PC);
+  let offset = start;
+  let count = 0;
+  for (;;) {
+    if (offset >= 4096 || count === MAX_BLOCK_INSTRUCTIONS) {
+      emit.exit(offset - start, count, 0); // the next block, in this page or the next
+      break;
+    }
+    const d = fetch(u16, compressed, pageBase, offset);
+    if (d === null || !isTranslatable(d.op)) {
+      if (count === 0) return null;
+      emit.exit(offset - start, count, EXIT);
+      break;
+    }
+    emit.instruction(d, offset - start, count);
+    count++;
+    offset += d.len;
+    if (isControlTransfer(d.op)) break;
+  }
+  return { code, length: count, bytes: offset - start };
+}
+
+class BlockEmitter {
+  constructor(private readonly c: CodeWriter) {}
+
+  /** Pushes x[r] (x0 reads zero). */
+  private get(r: number): void {
+    if (r === 0) this.c.i64(0);
+    else this.c.local(Op.LocalGet, STATE).mem(Op.I64Load, 8 * r, 3);
+  }
+
+  /** x[rd] = the i64 that `value` pushes; writes to x0 are dropped. */
+  private set(rd: number, value: () => void): void {
+    if (rd === 0) return;
+    this.c.local(Op.LocalGet, STATE);
+    value();
+    this.c.mem(Op.I64Store, 8 * rd, 3);
+  }
+
+  /** Pushes the entry pc plus `delta`. */
+  private pcPlus(delta: number): void {
+    this.c.local(Op.LocalGet, BASE_PC);
+    if (delta !== 0) this.c.i64(delta).op(Op.I64Add);
+  }
+
+  /** Sets pc = entry pc + delta and returns `retired | flags`. */
+  exit(delta: number, retired: number, flags: number): void {
+    this.c.local(Op.LocalGet, STATE);
+    this.pcPlus(delta);
+    this.c.mem(Op.I64Store, PC_BYTES, 3).i32(retired | flags).op(Op.Return);
+  }
+
+  /** Sets pc to the i64 in local `target` and returns `retired`. */
+  private exitTo(local: number, retired: number): void {
+    this.c.local(Op.LocalGet, STATE).local(Op.LocalGet, local).mem(Op.I64Store, PC_BYTES, 3).i32(retired).op(Op.Return);
+  }
+
+  /** Sign-extends the i32 on the stack to i64. */
+  private sext(): void {
+    this.c.op(Op.I64ExtendI32S);
+  }
+
+  instruction(d: Decoded, delta: number, index: number): void {
+    const c = this.c;
+    const { insn, op, len } = d;
+    const rd = rdOf(insn), rs1 = rs1Of(insn), rs2 = rs2Of(insn);
+    const binary = (wasmOp: Op) => this.set(rd, () => { this.get(rs1); this.get(rs2); c.op(wasmOp); });
+    const immediate = (wasmOp: Op) => this.set(rd, () => { this.get(rs1); c.i64(iImm(insn)).op(wasmOp); });
+    /** A 32-bit operation on the low words, sign-extended. */
+    const word = (wasmOp: Op, second: () => void) => this.set(rd, () => {
+      this.get(rs1);
+      c.op(Op.I32WrapI64);
+      second();
+      c.op(wasmOp);
+      this.sext();
+    });
+    const rs2Word = () => { this.get(rs2); c.op(Op.I32WrapI64); };
+    const compare = (wasmOp: Op, second: () => void) => this.set(rd, () => {
+      this.get(rs1);
+      second();
+      c.op(wasmOp).op(Op.I64ExtendI32U);
+    });
+
+    switch (op) {
+      case Rv.LUI: this.set(rd, () => c.i64(insn & 0xfffff000)); return;
+      case Rv.AUIPC: this.set(rd, () => this.pcPlus(delta + (insn & 0xfffff000))); return;
+      case Rv.JAL:
+        this.set(rd, () => this.pcPlus(delta + len));
+        this.exit(delta + jImm(insn), index + 1, 0);
+        return;
+      case Rv.JALR:
+        // The target first: rd may be rs1.
+        this.get(rs1);
+        c.i64(iImm(insn)).op(Op.I64Add).i64(-2).op(Op.I64And).local(Op.LocalSet, A);
+        this.set(rd, () => this.pcPlus(delta + len));
+        this.exitTo(A, index + 1);
+        return;
+      case Rv.BEQ: return this.branch(Op.I64Eq, insn, delta, len, index);
+      case Rv.BNE: return this.branch(Op.I64Ne, insn, delta, len, index);
+      case Rv.BLT: return this.branch(Op.I64LtS, insn, delta, len, index);
+      case Rv.BGE: return this.branch(Op.I64GeS, insn, delta, len, index);
+      case Rv.BLTU: return this.branch(Op.I64LtU, insn, delta, len, index);
+      case Rv.BGEU: return this.branch(Op.I64GeU, insn, delta, len, index);
+
+      case Rv.LB: return this.load(Op.I64Load8S, 1, insn, delta, index);
+      case Rv.LH: return this.load(Op.I64Load16S, 2, insn, delta, index);
+      case Rv.LW: return this.load(Op.I64Load32S, 4, insn, delta, index);
+      case Rv.LD: return this.load(Op.I64Load, 8, insn, delta, index);
+      case Rv.LBU: return this.load(Op.I64Load8U, 1, insn, delta, index);
+      case Rv.LHU: return this.load(Op.I64Load16U, 2, insn, delta, index);
+      case Rv.LWU: return this.load(Op.I64Load32U, 4, insn, delta, index);
+      case Rv.SB: return this.store(Op.I64Store8, 1, insn, delta, index);
+      case Rv.SH: return this.store(Op.I64Store16, 2, insn, delta, index);
+      case Rv.SW: return this.store(Op.I64Store32, 4, insn, delta, index);
+      case Rv.SD: return this.store(Op.I64Store, 8, insn, delta, index);
+
+      case Rv.ADDI: return immediate(Op.I64Add);
+      case Rv.XORI: return immediate(Op.I64Xor);
+      case Rv.ORI: return immediate(Op.I64Or);
+      case Rv.ANDI: return immediate(Op.I64And);
+      case Rv.SLTI: return compare(Op.I64LtS, () => c.i64(iImm(insn)));
+      case Rv.SLTIU: return compare(Op.I64LtU, () => c.i64(iImm(insn)));
+      case Rv.SLLI: return this.set(rd, () => { this.get(rs1); c.i64((insn >>> 20) & 63).op(Op.I64Shl); });
+      case Rv.SRLI: return this.set(rd, () => { this.get(rs1); c.i64((insn >>> 20) & 63).op(Op.I64ShrU); });
+      case Rv.SRAI: return this.set(rd, () => { this.get(rs1); c.i64((insn >>> 20) & 63).op(Op.I64ShrS); });
+
+      // Wasm shifts take the count modulo the width, as RISC-V does (Unpriv. 2.4.2).
+      case Rv.ADD: return binary(Op.I64Add);
+      case Rv.SUB: return binary(Op.I64Sub);
+      case Rv.SLL: return binary(Op.I64Shl);
+      case Rv.SRL: return binary(Op.I64ShrU);
+      case Rv.SRA: return binary(Op.I64ShrS);
+      case Rv.XOR: return binary(Op.I64Xor);
+      case Rv.OR: return binary(Op.I64Or);
+      case Rv.AND: return binary(Op.I64And);
+      case Rv.SLT: return compare(Op.I64LtS, () => this.get(rs2));
+      case Rv.SLTU: return compare(Op.I64LtU, () => this.get(rs2));
+
+      case Rv.ADDIW: return word(Op.I32Add, () => c.i32(iImm(insn)));
+      case Rv.SLLIW: return word(Op.I32Shl, () => c.i32((insn >>> 20) & 31));
+      case Rv.SRLIW: return word(Op.I32ShrU, () => c.i32((insn >>> 20) & 31));
+      case Rv.SRAIW: return word(Op.I32ShrS, () => c.i32((insn >>> 20) & 31));
+      case Rv.ADDW: return word(Op.I32Add, rs2Word);
+      case Rv.SUBW: return word(Op.I32Sub, rs2Word);
+      case Rv.SLLW: return word(Op.I32Shl, rs2Word);
+      case Rv.SRLW: return word(Op.I32ShrU, rs2Word);
+      case Rv.SRAW: return word(Op.I32ShrS, rs2Word);
+
+      case Rv.FENCE: return; // one hart: memory accesses already complete in order
+
+      case Rv.MUL: return binary(Op.I64Mul);
+      case Rv.MULW: return word(Op.I32Mul, rs2Word);
+      case Rv.MULH: case Rv.MULHU: case Rv.MULHSU: return this.mulHigh(op, rd, rs1, rs2);
+      case Rv.DIV: case Rv.DIVU: case Rv.REM: case Rv.REMU: return this.divide(op, rd, rs1, rs2);
+      case Rv.DIVW: case Rv.DIVUW: case Rv.REMW: case Rv.REMUW: return this.divideWord(op, rd, rs1, rs2);
+    }
+    throw new Error(`block-translator: no translation for op ${op}`);
+  }
+
+  private branch(cond: Op, insn: number, delta: number, len: number, index: number): void {
+    const c = this.c;
+    this.get(rs1Of(insn));
+    this.get(rs2Of(insn));
+    c.op(cond).open(Op.If);
+    this.exit(delta + bImm(insn), index + 1, 0);
+    c.end();
+    this.exit(delta + len, index + 1, 0);
+  }
+
+  /** ADDR = x[rs1] + imm; ADDR_LO its low word; SLOT its TLB index * 4. */
+  private address(rs1: number, imm: number): void {
+    const c = this.c;
+    this.get(rs1);
+    c.i64(imm).op(Op.I64Add).local(Op.LocalTee, ADDR).op(Op.I32WrapI64).local(Op.LocalTee, ADDR_LO);
+    c.i32(10).op(Op.I32ShrU).i32(255 << 2).op(Op.I32And).local(Op.LocalSet, SLOT);
+  }
+
+  /**
+   * Continues when the TLB at `tlb` maps the access (the key keeps the alignment bits, so a
+   * misaligned access misses, and an empty entry matches no key: see tlb.ts); otherwise
+   * leaves the block for the interpreter at this instruction.
+   */
+  private probe(tlb: number, size: 1 | 2 | 4 | 8, delta: number, index: number): void {
+    const c = this.c;
+    c.open(Op.Block);
+    c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb, 2);
+    c.local(Op.LocalGet, ADDR_LO).i32(tagMask(size)).op(Op.I32And).op(Op.I32Eq);
+    c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb + TLB_TAG_HI, 2);
+    c.local(Op.LocalGet, ADDR).i64(32).op(Op.I64ShrU).op(Op.I32WrapI64).op(Op.I32Eq);
+    c.op(Op.I32And).br(Op.BrIf, 0);
+    this.exit(delta, index, EXIT);
+    c.end();
+  }
+
+  /** Pushes the guest-memory address of the access: the entry's page base plus the page offset. */
+  private hostAddress(tlb: number): void {
+    const c = this.c;
+    c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb + TLB_BASE, 2);
+    c.local(Op.LocalGet, ADDR_LO).i32(0xfff).op(Op.I32And).op(Op.I32Add);
+  }
+
+  private load(wasmOp: Op, size: 1 | 2 | 4 | 8, insn: number, delta: number, index: number): void {
+    // TLB slots are relative to the hart's state block, whose offset is the STATE local.
+    this.address(rs1Of(insn), iImm(insn));
+    this.rebaseSlot();
+    this.probe(READ_TLB, size, delta, index);
+    this.set(rdOf(insn), () => {
+      this.hostAddress(READ_TLB);
+      this.c.mem(wasmOp, 0, Math.log2(size));
+    });
+  }
+
+  private store(wasmOp: Op, size: 1 | 2 | 4 | 8, insn: number, delta: number, index: number): void {
+    this.address(rs1Of(insn), sImm(insn));
+    this.rebaseSlot();
+    this.probe(WRITE_TLB, size, delta, index);
+    this.hostAddress(WRITE_TLB);
+    this.get(rs2Of(insn));
+    this.c.mem(wasmOp, 0, Math.log2(size));
+  }
+
+  /** SLOT += STATE, so TLB words are read at static offsets from the hart's block. */
+  private rebaseSlot(): void {
+    this.c.local(Op.LocalGet, SLOT).local(Op.LocalGet, STATE).op(Op.I32Add).local(Op.LocalSet, SLOT);
+  }
+
+  /** MULH, MULHU, MULHSU: the high 64 bits of the 128-bit product, from 32-bit halves. */
+  private mulHigh(op: Rv, rd: number, rs1: number, rs2: number): void {
+    if (rd === 0) return;
+    const c = this.c;
+    this.get(rs1);
+    c.local(Op.LocalSet, A);
+    this.get(rs2);
+    c.local(Op.LocalSet, B);
+    const lo = (l: number) => c.local(Op.LocalGet, l).i64(0xffffffff).op(Op.I64And);
+    const hi = (l: number) => c.local(Op.LocalGet, l).i64(32).op(Op.I64ShrU);
+    c.local(Op.LocalGet, STATE);
+    // Unsigned high product: hi*hi + (hi*lo >> 32) + (lo*hi >> 32) + carry of the middle sum.
+    hi(A); hi(B); c.op(Op.I64Mul);
+    hi(A); lo(B); c.op(Op.I64Mul).i64(32).op(Op.I64ShrU).op(Op.I64Add);
+    lo(A); hi(B); c.op(Op.I64Mul).i64(32).op(Op.I64ShrU).op(Op.I64Add);
+    // Middle carry: ((lo*lo >> 32) + lo32(hi*lo) + lo32(lo*hi)) >> 32.
+    lo(A); lo(B); c.op(Op.I64Mul).i64(32).op(Op.I64ShrU);
+    hi(A); lo(B); c.op(Op.I64Mul).i64(0xffffffff).op(Op.I64And).op(Op.I64Add);
+    lo(A); hi(B); c.op(Op.I64Mul).i64(0xffffffff).op(Op.I64And).op(Op.I64Add);
+    c.i64(32).op(Op.I64ShrU).op(Op.I64Add);
+    // Signed corrections: a negative operand contributes -(other << 64).
+    if (op === Rv.MULH || op === Rv.MULHSU) {
+      c.local(Op.LocalGet, B).local(Op.LocalGet, A).i64(63).op(Op.I64ShrS).op(Op.I64And).op(Op.I64Sub);
+    }
+    if (op === Rv.MULH) {
+      c.local(Op.LocalGet, A).local(Op.LocalGet, B).i64(63).op(Op.I64ShrS).op(Op.I64And).op(Op.I64Sub);
+    }
+    c.mem(Op.I64Store, 8 * rd, 3);
+  }
+
+  /** DIV, DIVU, REM, REMU with RISC-V's results for a zero divisor and overflow (Unpriv. 7.2). */
+  private divide(op: Rv, rd: number, rs1: number, rs2: number): void {
+    if (rd === 0) return;
+    const c = this.c;
+    const signed = op === Rv.DIV || op === Rv.REM;
+    const remainder = op === Rv.REM || op === Rv.REMU;
+    this.get(rs1);
+    c.local(Op.LocalSet, A);
+    this.get(rs2);
+    c.local(Op.LocalSet, B);
+    c.local(Op.LocalGet, STATE);
+    // Zero divisor: quotient all ones, remainder the dividend (already in A).
+    c.local(Op.LocalGet, B).op(Op.I64Eqz).open(Op.If);
+    if (!remainder) c.i64(-1).local(Op.LocalSet, A);
+    c.op(Op.Else);
+    if (signed) {
+      // MIN / -1 overflows: quotient MIN (already in A), remainder 0.
+      c.local(Op.LocalGet, A).i64(-(2n ** 63n)).op(Op.I64Eq).local(Op.LocalGet, B).i64(-1).op(Op.I64Eq).op(Op.I32And);
+      c.open(Op.If);
+      if (remainder) c.i64(0).local(Op.LocalSet, A);
+      c.op(Op.Else);
+      c.local(Op.LocalGet, A).local(Op.LocalGet, B).op(remainder ? Op.I64RemS : Op.I64DivS).local(Op.LocalSet, A);
+      c.end();
+    } else {
+      c.local(Op.LocalGet, A).local(Op.LocalGet, B).op(remainder ? Op.I64RemU : Op.I64DivU).local(Op.LocalSet, A);
+    }
+    c.end();
+    c.local(Op.LocalGet, A).mem(Op.I64Store, 8 * rd, 3);
+  }
+
+  /** DIVW, DIVUW, REMW, REMUW on the low words, results sign-extended. */
+  private divideWord(op: Rv, rd: number, rs1: number, rs2: number): void {
+    if (rd === 0) return;
+    const c = this.c;
+    const signed = op === Rv.DIVW || op === Rv.REMW;
+    const remainder = op === Rv.REMW || op === Rv.REMUW;
+    // Widen the 32-bit operands (sign- or zero-extended) and divide in 64 bits: no overflow
+    // is possible then, and a zero divisor is handled as for the 64-bit forms.
+    const widen = signed ? Op.I64ExtendI32S : Op.I64ExtendI32U;
+    this.get(rs1);
+    c.op(Op.I32WrapI64).op(widen).local(Op.LocalSet, A);
+    this.get(rs2);
+    c.op(Op.I32WrapI64).op(widen).local(Op.LocalSet, B);
+    c.local(Op.LocalGet, STATE);
+    c.local(Op.LocalGet, B).op(Op.I64Eqz).open(Op.If);
+    if (!remainder) c.i64(-1).local(Op.LocalSet, A);
+    c.op(Op.Else);
+    c.local(Op.LocalGet, A).local(Op.LocalGet, B).op(remainder ? (signed ? Op.I64RemS : Op.I64RemU) : (signed ? Op.I64DivS : Op.I64DivU)).local(Op.LocalSet, A);
+    c.end();
+    c.local(Op.LocalGet, A).op(Op.I32WrapI64);
+    this.sext();
+    c.mem(Op.I64Store, 8 * rd, 3);
+  }
+}

@@ -1,0 +1,165 @@
+// The translation tier: counts how often the interpreter jumps to each block, translates the
+// hot ones into WebAssembly many blocks per module, and runs them through the dispatcher.
+// Translations are a cache over guest memory, never VM state: keyed by where the code lies
+// in guest memory (so satp changes and SFENCE.VMA keep them; the fetch TLB decides what is
+// executable now) and dropped when their page is written, by a store or by DMA.
+
+import type { GuestMemory } from '../guest-memory.js';
+import { buildCompressedTable } from '../decode/compressed.js';
+import { translateBlock, BLOCK_LOCALS } from './block-translator.js';
+import { createDispatcher, type DispatchFunction } from './dispatcher.js';
+import { EntryTable } from './entry-table.js';
+import { ValType, WasmModuleBuilder } from './wasm-module-builder.js';
+import type { Tlb } from '../tlb.js';
+
+export interface TranslationTierOptions {
+  /** Jumps to a block before it is translated (default 32). */
+  hotThreshold?: number;
+  /** Hot blocks gathered before one module is compiled (default 48). */
+  batchSize?: number;
+}
+
+/** Counters for benchmarks and tests. */
+export interface TranslationStats {
+  blocks: number;
+  modules: number;
+  compileMs: number;
+  invalidations: number;
+  untranslatable: number;
+}
+
+const COMPRESSED = buildCompressedTable();
+const TABLE_START = 1024;
+/** The shared function table's bound; past it every translation is dropped and rebuilt. */
+const TABLE_LIMIT = 1 << 16;
+
+export class TranslationTier {
+  readonly stats: TranslationStats = { blocks: 0, modules: 0, compileMs: 0, invalidations: 0, untranslatable: 0 };
+  private readonly memory: GuestMemory;
+  private readonly entries: EntryTable;
+  private readonly table: WebAssembly.Table;
+  private readonly dispatch: DispatchFunction;
+  private readonly hotThreshold: number;
+  private readonly batchSize: number;
+  /** Jumps seen per entry slot, for blocks not yet translated. */
+  private readonly counters = new Uint8Array(1 << 16);
+  private pending: number[] = [];
+  private readonly pendingSet = new Set<number>();
+  /** Keys whose first instruction the tier does not translate. */
+  private readonly untranslatable = new Set<number>();
+  /** Block keys per RAM page index, to drop them when the page changes. */
+  private readonly blocksByPage = new Map<number, number[]>();
+  private nextFunction = 0;
+
+  constructor(memory: GuestMemory, options: TranslationTierOptions = {}) {
+    this.memory = memory;
+    this.hotThreshold = Math.min(255, options.hotThreshold ?? 32);
+    this.batchSize = options.batchSize ?? 48;
+    this.entries = new EntryTable(memory.memory.buffer, memory.translationOffset);
+    this.entries.clear();
+    this.table = new WebAssembly.Table({ initial: TABLE_START, element: 'anyfunc' });
+    this.dispatch = createDispatcher(memory.memory, this.table, this.entries);
+    memory.decodeCache.onCodeChange((pageOffset) => this.invalidatePage(pageOffset));
+  }
+
+  /**
+   * Called by the interpreter when it jumps to (pcLo, pcHi): true when a translation starts
+   * there (the interpreter then hands over); otherwise counts the jump toward translation.
+   */
+  enter(fetchTlb: Tlb, pcLo: number, pcHi: number): boolean {
+    const t = (pcLo >>> 12) & 255;
+    if (fetchTlb.tagLo[t] !== (pcLo & ~0xfff) || fetchTlb.tagHi[t] !== pcHi) return false;
+    const key = fetchTlb.base[t]! + (pcLo & 0xfff);
+    if (this.entries.has(key)) return true;
+    const slot = EntryTable.slot(key);
+    if (++this.counters[slot]! >= this.hotThreshold) {
+      this.counters[slot] = 0;
+      if (!this.untranslatable.has(key) && !this.pendingSet.has(key)) {
+        this.pending.push(key);
+        this.pendingSet.add(key);
+        if (this.pending.length >= this.batchSize) this.compilePending();
+      }
+    }
+    return false;
+  }
+
+  /** Runs translated blocks from the hart's pc; returns the instructions retired. */
+  run(stateOffset: number, budget: number): number {
+    return this.dispatch(stateOffset, budget);
+  }
+
+  /** Compiles what is waiting, so a short hot loop does not wait for a full batch. */
+  flush(): void {
+    if (this.pending.length > 0) this.compilePending();
+  }
+
+  /** Forgets every translation (a reset); the shared table is reused from the start. */
+  clear(): void {
+    this.entries.clear();
+    this.blocksByPage.clear();
+    this.untranslatable.clear();
+    this.pending = [];
+    this.pendingSet.clear();
+    this.counters.fill(0);
+    this.nextFunction = 0;
+  }
+
+  private invalidatePage(pageOffset: number): void {
+    if (pageOffset < 0) {
+      this.clear();
+      return;
+    }
+    const page = pageOffset >>> 12;
+    const keys = this.blocksByPage.get(page);
+    if (keys === undefined) return;
+    for (const key of keys) this.entries.delete(key);
+    this.blocksByPage.delete(page);
+    for (const key of this.untranslatable) if (key >>> 12 === page) this.untranslatable.delete(key);
+    this.stats.invalidations++;
+  }
+
+  private compilePending(): void {
+    const started = performance.now();
+    const keys = this.pending;
+    this.pending = [];
+    this.pendingSet.clear();
+    if (this.nextFunction + keys.length > TABLE_LIMIT) this.clear();
+    const b = new WasmModuleBuilder();
+    b.importMemory('env', 'memory', 1);
+    b.importTable('env', 'table', 1);
+    const type = b.type([ValType.I32], [ValType.I32]);
+    const placed: Array<{ key: number; length: number }> = [];
+    const functions: number[] = [];
+    const u16 = this.memory.u16;
+    for (const key of keys) {
+      const pageBase = key & ~0xfff;
+      const block = translateBlock(u16, COMPRESSED, pageBase, key & 0xfff);
+      if (block === null) {
+        this.untranslatable.add(key);
+        this.stats.untranslatable++;
+        continue;
+      }
+      functions.push(b.addFunction(type, BLOCK_LOCALS, block.code));
+      placed.push({ key, length: block.length });
+    }
+    if (placed.length === 0) return;
+    const first = this.nextFunction;
+    if (first + placed.length > this.table.length) this.table.grow(Math.max(first + placed.length, 2 * this.table.length) - this.table.length);
+    b.setElements(first, functions);
+    new WebAssembly.Instance(new WebAssembly.Module(b.build()), { env: { memory: this.memory.memory, table: this.table } });
+    this.nextFunction += placed.length;
+    placed.forEach(({ key, length }, i) => {
+      const pageBase = key & ~0xfff;
+      // Stores to a page holding translated code must take the slow path, which reports them.
+      this.memory.decodeCache.page(pageBase);
+      this.entries.set(key, first + i, length);
+      const page = key >>> 12;
+      const list = this.blocksByPage.get(page);
+      if (list) list.push(key);
+      else this.blocksByPage.set(page, [key]);
+    });
+    this.stats.blocks += placed.length;
+    this.stats.modules++;
+    this.stats.compileMs += performance.now() - started;
+  }
+}
