@@ -21,7 +21,14 @@ export class BlockContext {
     /** satp values S-mode code may switch between (each keeps the code mapped). */
     readonly satpChoices: readonly bigint[],
     private readonly labels: { next: number },
+    /** M-mode with MPRV set: loads and stores are translated, so they use virtual addresses. */
+    readonly mprv = false,
   ) {}
+
+  /** Whether data accesses use physical addresses (M-mode without MPRV). */
+  get physicalData(): boolean {
+    return this.mode === 'M' && !this.mprv;
+  }
 
   emit(...lines: string[]): void {
     for (const l of lines) this.lines.push(/^[.\w]+:/.test(l) ? l : `        ${l}`);

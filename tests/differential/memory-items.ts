@@ -3,15 +3,15 @@
 // sees it: physical in M, through the virtual windows of page-tables in S and U.
 //
 // Constraints that keep to behaviour both machines define the same way:
-// - misaligned LR/SC/AMO only in M-mode on the data area, so an alignment trap never competes
+// - misaligned LR/SC/AMO only in M-mode (without MPRV) on the data area, so an alignment trap never competes
 //   with a page or access fault (the order between them is implementation-defined);
 // - an SC runs only when the LR before it did not trap: a failing SC (no reservation) may or
 //   may not check its address (Vireo raises the store fault, QEMU 7.2 does no access at all);
-// - an SC to an address other than its LR's only in M-mode on the data area, for the same reason;
+// - an SC to an address other than its LR's only in M-mode (no MPRV) on the data area, likewise;
 // - nothing crosses from the last data page into the memory after it (not compared).
 
 import { type BlockContext, imm12 } from './block-context.js';
-import { BAD_PA, DATA_OFFSET, DATA_PA, DATA_PAGES, PAGE, RAM_BASE, WINDOW, CODE_OFFSET, hex } from './program-layout.js';
+import { BAD_PA, CODE_OFFSET, DATA_OFFSET, DATA_PA, DATA_PAGES, PAGE, PMP_READ_PAGE, RAM_BASE, WINDOW, hex } from './program-layout.js';
 
 type Alignment = 'aligned' | 'misaligned' | 'cross';
 
@@ -38,16 +38,19 @@ export function pickAddress(c: BlockContext, size: number, o: { misaligned: bool
   const r = c.rng;
   const alignment = pickAlignment(c, size, o.misaligned);
   // Pages from which a crossing access stays inside what is compared.
-  const dataPage = () => (alignment === 'cross' ? r.int(DATA_PAGES - 1) : r.int(DATA_PAGES));
+  // Translated accesses stay off PMP_READ_PAGE (a crossing one may reach its first bytes).
+  const pages = c.physicalData ? DATA_PAGES : PMP_READ_PAGE;
+  const dataPage = () => (alignment === 'cross' ? r.int(pages - 1) : r.int(pages));
   const off = BigInt(pickOffset(c, size, alignment));
   const dataAt = (base: bigint) => base + BigInt(DATA_OFFSET) + BigInt(PAGE * dataPage()) + off;
-  if (c.mode === 'M') {
+  if (c.physicalData) {
     const where = r.weighted({ data: 90, bad: 5, code: o.load ? 5 : 0 });
     if (where === 'bad') return r.pick(BAD_PA) + off;
     if (where === 'code') return RAM_BASE + BigInt(CODE_OFFSET + PAGE * r.int(16)) + off;
     return dataAt(RAM_BASE);
   }
-  const where = r.weighted({ low: 55, high: 12, giga: 10, identity: 10, bad: 8, code: o.load ? 5 : 0 });
+  // Not the code under MPRV: QEMU 7.2 would reuse the M-mode translation its fetches made.
+  const where = r.weighted({ low: 55, high: 12, giga: 10, identity: 10, bad: 8, code: o.load && !c.mprv ? 5 : 0 });
   switch (where) {
     case 'low':
       return WINDOW.low + BigInt(PAGE * r.int(WINDOW.lowPages)) + off;
@@ -127,7 +130,7 @@ const AMOS = ['amoswap', 'amoadd', 'amoxor', 'amoand', 'amoor', 'amomin', 'amoma
 const ORDERING = ['', '.aq', '.rl', '.aqrl'];
 
 function atomicAddress(c: BlockContext, size: number): bigint {
-  if (c.mode === 'M' && c.rng.chance(0.1)) {
+  if (c.physicalData && c.rng.chance(0.1)) {
     const aligned = DATA_PA + BigInt(c.rng.int(DATA_PAGES * PAGE - 16) & ~7);
     return aligned + BigInt(c.rng.range(1, size - 1));
   }
@@ -161,7 +164,7 @@ export function loadReservedStoreConditional(c: BlockContext): void {
   c.emit(`li ${base}, ${hex(addr)}`, `li ${rd}, ${sentinel}`, `lr.${w}${r.pick(ORDERING)} ${rd}, (${base})`);
   c.emit(`li ${check}, ${sentinel}`, `beq ${rd}, ${check}, ${skip}`);
   let scBase = base;
-  if (c.mode === 'M' && (addr - DATA_PA) >= 0n && addr - DATA_PA < BigInt(DATA_PAGES * PAGE - 64) && r.chance(0.15)) {
+  if (c.physicalData && (addr - DATA_PA) >= 0n && addr - DATA_PA < BigInt(DATA_PAGES * PAGE - 64) && r.chance(0.15)) {
     scBase = check;
     c.emit(`li ${scBase}, ${hex(addr + BigInt(size * r.range(1, 4)))}`);
   }

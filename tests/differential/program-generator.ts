@@ -10,7 +10,7 @@ import { amo, compressedLoadStore, floatLoadStore, integerLoadStore, loadReserve
 import { PTE, PageTablePool, PageTableTree, type PagingMode } from './page-tables.js';
 import { Prng } from './prng.js';
 import {
-  CODE_END_OFFSET, CODE_OFFSET, DATA_OFFSET, DATA_PA, DATA_PAGES, PAGE, RAM_BASE, SAVE, U_ALIAS_DELTA,
+  CODE_END_OFFSET, CODE_OFFSET, DATA_OFFSET, DATA_PA, DATA_PAGES, PAGE, PMP_READ_PAGE, RAM_BASE, SAVE, U_ALIAS_DELTA,
   WINDOW, hex,
 } from './program-layout.js';
 import { type DumpItem, runtimeAssembly } from './runtime-assembly.js';
@@ -54,6 +54,7 @@ const DELEGABLE = [[0], [1], [2], [3], [4, 6], [5, 7], [8], [12], [13, 15]];
 const MSTATUS_TVM = 1n << 20n;
 const MSTATUS_TW = 1n << 21n;
 const MSTATUS_TSR = 1n << 22n;
+const MSTATUS_MPRV = 1n << 17n;
 
 /** Random leaf permissions: half of them usual data pages, half anything. */
 function randomPermissions(r: Prng, superpage: boolean): bigint {
@@ -98,7 +99,7 @@ function buildPaging(r: Prng): Paging {
     }
     for (let i = 0; i < WINDOW.lowPages; i++) {
       if (r.chance(0.15)) continue;
-      const pa = DATA_PA + BigInt(PAGE * r.int(DATA_PAGES));
+      const pa = DATA_PA + BigInt(PAGE * r.int(PMP_READ_PAGE));
       leaves.push({ tag: `pte${n}.low${i}`, pa: t.map(WINDOW.low + BigInt(PAGE * i), pa, 0, randomPermissions(r, false)) });
     }
     // A misaligned superpage (low PPN bits set) must page-fault (Priv. spec 4.3.2 step 6).
@@ -109,6 +110,51 @@ function buildPaging(r: Prng): Paging {
     }
   }
   return { trees, pool, leaves };
+}
+
+/**
+ * PMP: up to four random entries over the data area (NA4, NAPOT or TOR; random R/W/X, some
+ * locked, which binds M-mode too), then entry 7 granting everything else. Constraints:
+ * - never W without R (reserved, Priv. spec 3.7.1); a locked entry keeps R (the dump reads);
+ * - regions stay 8 bytes away from page edges: which part of a page-crossing access reports
+ *   its fault first is implementation-defined (Vireo translates both pages first, QEMU checks
+ *   the first page fully), so PMP never decides a crossing access;
+ * - entries that deny reads only on PMP_READ_PAGE (see program-layout.ts).
+ */
+function pmpSetup(r: Prng): string[] {
+  const L: string[] = [];
+  let cfg = 0x1fn << 56n; // entry 7: NAPOT over everything, RWX
+  let previous: { raw: bigint; page: bigint } | undefined;
+  for (let i = 0; i < 4; i++) {
+    if (r.chance(0.5)) {
+      previous = undefined;
+      continue;
+    }
+    let bits = r.chance(0.6) ? 1n : 0n; // R
+    if (bits !== 0n && r.chance(0.5)) bits |= 2n; // W
+    if (r.chance(0.3)) bits |= 4n; // X
+    if (r.chance(0.15)) bits |= 0x80n | 1n; // L (keeps R)
+    const page = DATA_PA + BigInt(PAGE * ((bits & 1n) === 0n ? PMP_READ_PAGE : r.int(DATA_PAGES)));
+    let addr: bigint;
+    const top = previous ? previous.raw + BigInt(4 * r.range(1, 256)) : 0n;
+    if (previous && top <= previous.page + BigInt(PAGE - 8) && r.chance(0.4)) {
+      addr = top >> 2n; // TOR from the previous entry's address
+      bits |= 1n | (1n << 3n);
+    } else if (r.chance(0.4)) {
+      addr = (page + BigInt(8 + 4 * r.int((PAGE - 16) / 4))) >> 2n;
+      bits |= 2n << 3n; // NA4
+    } else {
+      const size = 1n << BigInt(r.range(3, 10));
+      const base = page + size * BigInt(r.range(1, Number(BigInt(PAGE) / size) - 2));
+      addr = (base >> 2n) | (size / 8n - 1n);
+      bits |= 3n << 3n; // NAPOT
+    }
+    previous = { raw: addr << 2n, page: ((addr << 2n) / BigInt(PAGE)) * BigInt(PAGE) };
+    cfg |= bits << BigInt(8 * i);
+    L.push(`li t0, ${hex(addr)}`, `csrw pmpaddr${i}, t0`);
+  }
+  L.push('li t0, -1', 'csrw pmpaddr7, t0', `li t0, ${hex(cfg)}`, 'csrw pmpcfg0, t0');
+  return L;
 }
 
 export function generateProgram(seed: number, options: GeneratorOptions = {}): GeneratedProgram {
@@ -122,7 +168,7 @@ export function generateProgram(seed: number, options: GeneratorOptions = {}): G
   ];
 
   const dump: DumpItem[] = [
-    ...['medeleg', 'mideleg', 'mscratch', 'sscratch', 'satp', 'mcounteren', 'scounteren', 'fcsr'].map((csr) => ({
+    ...['medeleg', 'mideleg', 'mscratch', 'sscratch', 'satp', 'mcounteren', 'scounteren', 'fcsr', 'pmpcfg0', 'pmpaddr0', 'pmpaddr1', 'pmpaddr2', 'pmpaddr3'].map((csr) => ({
       tag: csr,
       load: [`csrr a1, ${csr}`],
     })),
@@ -130,7 +176,8 @@ export function generateProgram(seed: number, options: GeneratorOptions = {}): G
   ];
 
   const out: string[] = [];
-  out.push(runtimeAssembly({ dataSeed: r.next64(), extraDump: dump, memoryChunk: options.trace ? 64 : 512 }));
+  const dataSeed = r.next64();
+  out.push(runtimeAssembly({ dataSeed, extraDump: dump, memoryChunk: options.trace ? 64 : 512, pmpSetup: pmpSetup(r) }));
   out.push('gen_main:');
   // Initial state: every FP register, fcsr, then every integer register.
   for (let f = 0; f < 32; f++) out.push(`        li t0, ${hex(interestingFloatBits(r))}`, `        fmv.d.x f${f}, t0`);
@@ -144,9 +191,17 @@ export function generateProgram(seed: number, options: GeneratorOptions = {}): G
   for (let b = 0; b < blocks; b++) {
     const mode = r.weighted({ M: 25, S: 40, U: 35 }) as Privilege;
     const trapBits = { tsr: r.chance(0.25), tvm: r.chance(0.25), tw: r.chance(0.25) };
-    out.push(`# ---- block ${b}: ${mode}-mode`, ...blockSetup(r, b, mode, trapBits, paging, setupState).map((l) => `        ${l}`));
+    // M-mode blocks sometimes load and store through translation as U (mstatus.MPRV, MPP = U).
+    // Not as S: a trap's MRET sets MPP = U, and QEMU 7.2 keeps using translations it made
+    // under the earlier MPP (it flushes them only on CSR writes), where Vireo uses U's.
+    const mprv = mode === 'M' && r.chance(0.3) ? 0n : undefined;
+    out.push(`# ---- block ${b}: ${mode}-mode${mprv === undefined ? '' : ', MPRV as U'}`);
+    out.push(...blockSetup(r, b, mode, trapBits, paging, setupState, mprv !== undefined).map((l) => `        ${l}`));
     out.push(`gen_block${b}:`);
-    const c = new BlockContext(r, mode, trapBits, satpChoices, labels);
+    if (mprv !== undefined) {
+      out.push(`        li t0, ${hex(3n << 11n)}`, '        csrc mstatus, t0', `        li t0, ${hex(MSTATUS_MPRV | (mprv << 11n))}`, '        csrs mstatus, t0');
+    }
+    const c = new BlockContext(r, mode, trapBits, satpChoices, labels, mprv !== undefined);
     const n = r.range(20, 60);
     for (let i = 0; i < n; i++) {
       ITEMS[r.weighted(WEIGHTS)]!(c);
@@ -173,9 +228,10 @@ function blockSetup(
   trapBits: { tsr: boolean; tvm: boolean; tw: boolean },
   paging: Paging,
   state: { medeleg: bigint },
+  translated: boolean,
 ): string[] {
   const L: string[] = [];
-  if (mode !== 'M' || r.chance(0.3)) {
+  if (mode !== 'M' || translated || r.chance(0.3)) {
     const tree = r.pick(paging.trees);
     L.push(`li t0, ${hex(tree.satp(r.int(0x10000)))}`, 'csrw satp, t0', 'sfence.vma');
   }
@@ -192,7 +248,8 @@ function blockSetup(
     L.push(`csrwi mcounteren, ${r.int(8)}`, `csrwi scounteren, ${r.int(8)}`);
   }
   let set = (trapBits.tsr ? MSTATUS_TSR : 0n) | (trapBits.tvm ? MSTATUS_TVM : 0n) | (trapBits.tw ? MSTATUS_TW : 0n);
-  let clear = MSTATUS_TSR | MSTATUS_TVM | MSTATUS_TW | (3n << 11n);
+  // MPRV is cleared before every MRET into a block (QEMU 7.2's MRET keeps it, Vireo's clears it).
+  let clear = MSTATUS_TSR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_MPRV | (3n << 11n);
   set |= BigInt(mode === 'M' ? 3 : mode === 'S' ? 1 : 0) << 11n;
   // Sometimes the FPU off (FP instructions and fcsr are then illegal), SUM or MXR toggled.
   if (r.chance(0.1)) clear |= 3n << 13n;

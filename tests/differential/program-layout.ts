@@ -24,6 +24,13 @@ export const CODE_OFFSET = 0xc000;
 export const CODE_END_OFFSET = 0x4_0000;
 export const DATA_OFFSET = 0x4_0000;
 export const DATA_PAGES = 8;
+/**
+ * The one data page where PMP may deny reads; only M-mode reaches it by its physical address
+ * (the virtual windows map the other pages). QEMU 7.2 performs an AMO as a load, then a store:
+ * on a page whose PTE denies the store, a PMP read denial would be seen first there (access
+ * fault) and the page fault in Vireo. Away from translation both report the access fault.
+ */
+export const PMP_READ_PAGE = DATA_PAGES - 1;
 export const PT_OFFSET = 0x5_0000;
 export const PT_PAGES = 32;
 

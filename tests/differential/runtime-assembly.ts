@@ -25,9 +25,12 @@ export interface RuntimeOptions {
   extraDump: DumpItem[];
   /** Bytes hashed per printed line of the data area. */
   memoryChunk: number;
+  /** M-mode code run after the data area is filled: PMP entries (may clobber t0, t1). */
+  pmpSetup: string[];
 }
 
 const MSTATUS_FS = 3n << 13n;
+const MSTATUS_MPRV = 1n << 17n;
 /** Traps the handlers cannot step over: instruction misaligned/access/page faults. */
 const FATAL_CAUSES = (1n << 0n) | (1n << 1n) | (1n << 12n);
 
@@ -46,11 +49,6 @@ export function runtimeAssembly(o: RuntimeOptions): string {
     '        csrw    mtvec, t0',
     '        la      t0, rt_strap',
     '        csrw    stvec, t0',
-    // PMP entry 0: NAPOT over everything, RWX, so S and U reach memory.
-    '        li      t0, -1',
-    '        csrw    pmpaddr0, t0',
-    '        li      t0, 0x1f',
-    '        csrw    pmpcfg0, t0',
     // Fill the data area from an xorshift64 sequence.
     `        li      t0, ${hex(DATA_PA)}`,
     `        li      t1, ${hex(DATA_PA + BigInt(DATA_BYTES))}`,
@@ -64,6 +62,7 @@ export function runtimeAssembly(o: RuntimeOptions): string {
     '        sd      t2, 0(t0)',
     '        addi    t0, t0, 8',
     '        bltu    t0, t1, 1b',
+    ...o.pmpSetup.map((l) => `        ${l}`),
     `        li      t0, ${hex(1n << 13n)}`,
     '        csrs    mstatus, t0',
     '        j       gen_main',
@@ -97,6 +96,9 @@ export function runtimeAssembly(o: RuntimeOptions): string {
     '        csrw    mepc, t1',
     `        li      t1, ${hex(3n << 11n)}`,
     '        csrs    mstatus, t1',
+    // MRET leaves MPP = U: with MPRV still set, the driver's own stores would be U's.
+    `        li      t1, ${hex(MSTATUS_MPRV)}`,
+    '        csrc    mstatus, t1',
     '        j       rt_mreturn',
     'rt_mlog:',
     ...logTrap('m', 0),
@@ -122,6 +124,9 @@ export function runtimeAssembly(o: RuntimeOptions): string {
     '        mret',
     'rt_mfatal:',
     `        sd      zero, ${SAVE.inMHandler}(gp)`,
+    // The dump's own loads and stores must not be translated (MPRV may be set with MPP = U).
+    `        li      t0, ${hex(MSTATUS_MPRV)}`,
+    '        csrc    mstatus, t0',
     `        ld      t0, ${SAVE.mScratch}(gp)`,
     `        ld      t1, ${SAVE.mScratch + 8}(gp)`,
     `        ld      t2, ${SAVE.mScratch + 16}(gp)`,

@@ -89,7 +89,7 @@ export function csrAccess(c: BlockContext): void {
       break;
     }
     case 8: {
-      const csr = r.pick(['misa', 'mhartid', 'medeleg', 'mideleg', 'mcounteren', 'scounteren', 'sstatus', 'mstatus', 'satp']);
+      const csr = r.pick(['misa', 'mhartid', 'medeleg', 'mideleg', 'mcounteren', 'scounteren', 'sstatus', 'mstatus', 'satp', 'pmpcfg0', 'pmpaddr1']);
       c.emit(`csrr ${rd}, ${csr}`);
       if (csr.endsWith('status')) hideFpDirty(c, rd);
       break;
