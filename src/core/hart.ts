@@ -11,6 +11,7 @@ import { Tlb } from './tlb.js';
 import { execute } from './interpreter.js';
 import { translate, Access } from './mmu.js';
 import type { TranslationTier } from './jit/translation-tier.js';
+import { runLockstep } from './jit/lockstep.js';
 
 /** Why `run` returned. */
 export const enum StopReason {
@@ -39,6 +40,8 @@ export interface HartOptions {
   time: TimeSource;
   /** Runs hot code translated to WebAssembly; without it every instruction is interpreted. */
   tier?: TranslationTier | null;
+  /** Check every translated block against the interpreter (slow; for testing the tier). */
+  lockstep?: boolean;
 }
 
 /** Thrown (as this one object, never an Error) by slow paths to abandon the current instruction. */
@@ -80,6 +83,9 @@ export class Hart {
   trace: ((line: string) => void) | null = null;
   /** The translation tier, shared by the VM's harts; null interprets everything. */
   readonly tier: TranslationTier | null;
+  /** The tier the interpreter hands jumps over to: `tier`, or null while it must not. */
+  handoffTier: TranslationTier | null;
+  private readonly lockstep: boolean;
   private readonly stateOffset: number;
 
   constructor(options: HartOptions) {
@@ -90,6 +96,8 @@ export class Hart {
     const offset = options.memory.hartStateOffset(options.hartId);
     this.stateOffset = offset;
     this.tier = options.tier ?? null;
+    this.handoffTier = this.tier;
+    this.lockstep = options.lockstep ?? false;
     this.s = new Int32Array(options.memory.memory.buffer, offset, S.HART_STATE_BYTES / 4);
     this.d = new Float64Array(options.memory.memory.buffer, offset, S.HART_STATE_BYTES / 8);
     this.pmp = new Pmp(this.s);
@@ -158,9 +166,13 @@ export class Hart {
       // execute() returns early only to hand a jump to translated code over to the tier.
       if (remaining <= 0 || tier === null || this.stopRequested || this.s[S.WAITING]) break;
       for (;;) {
-        const retired = tier.run(this.stateOffset, remaining);
-        this.d[S.F64_INSTRET] += retired;
-        remaining -= retired;
+        if (this.lockstep) {
+          remaining -= runLockstep(this, tier, this.stateOffset, remaining, (n) => this.interpretAlone(n));
+        } else {
+          const retired = tier.run(this.stateOffset, remaining);
+          this.d[S.F64_INSTRET] += retired;
+          remaining -= retired;
+        }
         if (remaining <= 0) break interpret;
         // The tier stopped at an instruction it leaves to the interpreter, or at code not yet
         // translated (which this counts toward translating): run that one instruction, and go
@@ -182,6 +194,16 @@ export class Hart {
     const before = this.d[S.F64_INSTRET]! + this.trapsTaken;
     execute(this, budget);
     return this.d[S.F64_INSTRET]! + this.trapsTaken - before;
+  }
+
+  /** Interprets exactly `n` instructions without handing over to the tier. */
+  private interpretAlone(n: number): void {
+    this.handoffTier = null;
+    try {
+      execute(this, n);
+    } finally {
+      this.handoffTier = this.tier;
+    }
   }
 
   requestStop(): void {

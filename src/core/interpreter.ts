@@ -82,7 +82,7 @@ export function execute(hart: Hart, budget: number): void {
   const fTagLo = hart.fetchTlb.tagLo, fTagHi = hart.fetchTlb.tagHi, fBase = hart.fetchTlb.base;
   const trace = hart.trace;
   // Jumps to translated code hand over to the tier (never while tracing every instruction).
-  const tier = trace === null ? hart.tier : null;
+  const tier = trace === null ? hart.handoffTier : null;
   const fetchTlb = hart.fetchTlb;
   const retiredBase = hart.d[F64_INSTRET]!;
 

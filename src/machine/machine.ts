@@ -5,6 +5,7 @@
 import { GuestMemory } from '../core/guest-memory.js';
 import { Hart, Mip, StopReason, type HartOptions } from '../core/hart.js';
 import { TranslationTier } from '../core/jit/translation-tier.js';
+import { LockstepDivergence } from '../core/jit/lockstep.js';
 import { Clint } from '../devices/clint.js';
 import type { ByteSink, IrqLine } from '../devices/mmio-device.js';
 import { TestFinisher, type FinisherEvent } from '../devices/test-finisher.js';
@@ -61,11 +62,18 @@ export interface MachineOptions {
   sliceInstructions?: number;
   /** A monotonic millisecond clock (default performance.now); tests substitute one. */
   hostClockMs?: () => number;
-  /** Translate hot guest code to WebAssembly (default true); false interprets everything. */
-  translation?: boolean;
+  /**
+   * Hot guest code runs translated to WebAssembly ('on', the default), everything is
+   * interpreted ('off'), or each translated block is checked against the interpreter ('lockstep').
+   */
+  translation?: TranslationMode;
+  /** Jumps to a block before it is translated (default: the tier's). */
+  hotThreshold?: number;
   /** Builds the hart (default: the interpreter's Hart). */
   createHart?: (options: HartOptions) => BoardHart;
 }
+
+export type TranslationMode = 'on' | 'off' | 'lockstep';
 
 export type ExitReason = 'pass' | 'fail' | 'instruction-limit' | 'timeout' | 'stopped';
 
@@ -146,8 +154,10 @@ export class Machine {
     this.clock = new VirtualClock(this.hostMs, options.timebaseHz);
     const createHart = options.createHart ?? ((o: HartOptions) => new Hart(o));
     // The time CSR reads mtime; the closure runs only once the hart executes.
-    const tier = options.translation === false ? null : new TranslationTier(this.memory);
-    this.hart = createHart({ memory: this.memory, hartId: 0, bus: this.bus, time: { now: () => this.clint.mtime() }, tier });
+    const mode = options.translation ?? 'on';
+    const tier = mode === 'off' ? null
+      : new TranslationTier(this.memory, { lockstep: mode === 'lockstep', ...(options.hotThreshold !== undefined ? { hotThreshold: options.hotThreshold } : {}) });
+    this.hart = createHart({ memory: this.memory, hartId: 0, bus: this.bus, time: { now: () => this.clint.mtime() }, tier, lockstep: mode === 'lockstep' });
     this.hart.trace = options.trace ?? null;
 
     const hartLine = (bit: Mip): IrqLine => ({
@@ -304,6 +314,7 @@ export class Machine {
     try {
       return this.hart.run(budget);
     } catch (e) {
+      if (e instanceof LockstepDivergence) throw new MachineError(`lockstep: ${e.message}; the translation tier is wrong here, please report it with the kernel file`, { cause: e });
       throw new MachineError(
         `the hart failed at pc 0x${this.hart.pc.toString(16)} with a host error (${(e as Error).message ?? String(e)}); this is a bug in Vireo, please report it with the kernel file`,
         { cause: e },

@@ -3,10 +3,11 @@
 
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_RAM_MIB, Machine, signatureOf, type RunResult } from '../../machine/machine.js';
+import { DEFAULT_RAM_MIB, Machine, MachineError, signatureOf, type RunResult, type TranslationMode } from '../../machine/machine.js';
 import type { DiskConfig, NicConfig } from '../../machine/virtio-devices.js';
 import { FileBlockBackend } from '../../storage/file-block-backend.js';
 import { BlockBackendError } from '../../storage/block-backend.js';
+import { LockstepDivergence } from '../../core/jit/lockstep.js';
 import { BOOT_FILE_LIMITS, BootFileError, readBootFile } from '../boot-file.js';
 import { VirtualSwitch } from '../../net/virtual-switch.js';
 import { IcmpResponder } from '../../net/icmp-responder.js';
@@ -45,7 +46,12 @@ Options:
                             hvc0 also attaches a virtio-console, for console=hvc0
   --net host                Attach a virtio-net NIC to a virtual switch where the host
                             answers ARP and ping at 10.0.2.2
-  --trace                   Print every instruction to stderr (slow)
+  --jit on|off|lockstep     Translate hot guest code to WebAssembly (on, the default),
+                            interpret everything (off), or check every translated block
+                            against the interpreter and stop at the first divergence
+  --jit-threshold N         Jumps to a block before it is translated (default 32); hot
+                            blocks are compiled in batches, or each at once with 1
+  --trace                   Print every instruction to stderr (slow; implies --jit off)
   --signature FILE          When the guest ends, write the memory between its
                             begin_signature and end_signature symbols to FILE,
                             one 32-bit little-endian word in hex per line
@@ -60,6 +66,7 @@ Exit status:
        modulo 256, and 1 when that is 0
   124  --max-instructions or --timeout was reached
   130  stopped by Ctrl-A x or a signal
+  3    --jit lockstep found translated code that disagrees with the interpreter
   1    a firmware, kernel, initrd or disk file could not be used (not a regular file
        or block device, too large, unreadable) or the kernel could not be loaded
   2    usage error
@@ -74,6 +81,7 @@ const GUEST_MAC = '52:54:00:12:34:56';
 export const EXIT_LIMIT = 124;
 export const EXIT_STOPPED = 130;
 export const EXIT_LOAD_FAILED = 1;
+export const EXIT_LOCKSTEP = 3;
 /** Largest RAM one WebAssembly memory holds after the hart state blocks. */
 const MAX_RAM_MIB = 4095;
 
@@ -94,6 +102,8 @@ export interface RunArguments {
   net: boolean;
   /** Which guest console the terminal's input goes to; hvc0 also attaches a virtio-console. */
   console: 'ttyS0' | 'hvc0';
+  jit: TranslationMode;
+  jitThreshold: number | undefined;
 }
 
 /** Parses `vireo run` arguments; returns null for --help. Throws UsageError. */
@@ -114,6 +124,8 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         disk: { type: 'string', multiple: true },
         net: { type: 'string' },
         console: { type: 'string' },
+        jit: { type: 'string' },
+        'jit-threshold': { type: 'string' },
         timeout: { type: 'string' },
         trace: { type: 'boolean' },
         signature: { type: 'string' },
@@ -143,6 +155,8 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     disks: (values.disk ?? []).map(parseDisk),
     net: values.net === undefined ? false : parseNet(values.net),
     console: values.console === undefined ? 'ttyS0' : parseConsole(values.console),
+    jit: values.jit === undefined ? 'on' : parseJit(values.jit),
+    jitThreshold: values['jit-threshold'] === undefined ? undefined : parseThreshold(values['jit-threshold']),
   };
 }
 
@@ -217,6 +231,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       ...(args.maxInstructions !== undefined ? { maxInstructions: args.maxInstructions } : {}),
       ...(args.timeoutSeconds !== undefined ? { timeoutMs: args.timeoutSeconds * 1000 } : {}),
       trace: trace ? (line) => trace.line(line) : null,
+      translation: trace ? 'off' : args.jit,
+      ...(args.jitThreshold !== undefined ? { hotThreshold: args.jitThreshold } : {}),
     });
   } catch (e) {
     if (isKnownError(e)) {
@@ -235,6 +251,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   let result: RunResult;
   try {
     result = await machine.run();
+  } catch (e) {
+    if (e instanceof MachineError && e.cause instanceof LockstepDivergence) {
+      process.stderr.write(`vireo: ${e.message}\n`);
+      return EXIT_LOCKSTEP;
+    }
+    throw e;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -331,6 +353,17 @@ function parseDisk(text: string): { path: string; readOnly: boolean } {
   const m = /^(.+?)(,ro)?$/.exec(text);
   if (!m || m[1] === '') throw new UsageError('run', `--disk takes FILE or FILE,ro, got '${text}'`);
   return { path: m[1]!, readOnly: m[2] !== undefined };
+}
+
+function parseJit(text: string): TranslationMode {
+  if (text !== 'on' && text !== 'off' && text !== 'lockstep') throw new UsageError('run', `--jit takes on, off or lockstep, got '${text}'`);
+  return text;
+}
+
+function parseThreshold(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 255) throw new UsageError('run', `--jit-threshold takes a whole number from 1 to 255, got '${text}'`);
+  return n;
 }
 
 function parseConsole(text: string): 'ttyS0' | 'hvc0' {

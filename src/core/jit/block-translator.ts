@@ -31,7 +31,20 @@ const ADDR_LO = 3; // i32
 const SLOT = 4; // i32: TLB index * 4
 const A = 5; // i64 scratch
 const B = 6; // i64 scratch
-export const BLOCK_LOCALS: ValType[] = [ValType.I64, ValType.I64, ValType.I32, ValType.I32, ValType.I64, ValType.I64];
+const HOST = 7; // i32: guest-memory address of a store
+export const BLOCK_LOCALS: ValType[] = [ValType.I64, ValType.I64, ValType.I32, ValType.I32, ValType.I64, ValType.I64, ValType.I32];
+
+/**
+ * For lockstep runs, blocks record each store in an undo log before making it: a count
+ * word, then per store its guest-memory address, size and the bytes it overwrites.
+ */
+export const UNDO_ENTRY_BYTES = 16;
+export const UNDO_LOG_BYTES = 8 + UNDO_ENTRY_BYTES * MAX_BLOCK_INSTRUCTIONS;
+
+export interface TranslateOptions {
+  /** Guest-memory offset of the undo log, when stores must be logged (lockstep). */
+  undoLog?: number;
+}
 
 export interface TranslatedBlock {
   code: CodeWriter;
@@ -80,9 +93,9 @@ function isControlTransfer(op: Rv): boolean {
  * Translates the block at byte `start` of the RAM page at guest-memory offset `pageBase`,
  * or returns null when its first instruction is not one the tier translates.
  */
-export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number): TranslatedBlock | null {
+export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number, options: TranslateOptions = {}): TranslatedBlock | null {
   const code = new CodeWriter();
-  const emit = new BlockEmitter(code);
+  const emit = new BlockEmitter(code, options.undoLog ?? -1);
   code.local(Op.LocalGet, STATE).mem(Op.I64Load, PC_BYTES, 3).local(Op.LocalSet, BASE_PC);
   let offset = start;
   let count = 0;
@@ -106,7 +119,7 @@ export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBas
 }
 
 class BlockEmitter {
-  constructor(private readonly c: CodeWriter) {}
+  constructor(private readonly c: CodeWriter, private readonly undoLog: number) {}
 
   /** Pushes x[r] (x0 reads zero). */
   private get(r: number): void {
@@ -300,8 +313,24 @@ class BlockEmitter {
     this.rebaseSlot();
     this.probe(WRITE_TLB, size, delta, index);
     this.hostAddress(WRITE_TLB);
+    this.c.local(Op.LocalSet, HOST);
+    if (this.undoLog >= 0) this.logStore(size);
+    this.c.local(Op.LocalGet, HOST);
     this.get(rs2Of(insn));
     this.c.mem(wasmOp, 0, Math.log2(size));
+  }
+
+  /** Appends (address, size, old bytes) of the store at HOST to the undo log. */
+  private logStore(size: 1 | 2 | 4 | 8): void {
+    const c = this.c;
+    const log = this.undoLog;
+    const load = [Op.I64Load8U, Op.I64Load16U, Op.I64Load32U, Op.I64Load][Math.log2(size)]!;
+    // ADDR_LO = entry address (log + 8 + count * 16); the count goes up by one.
+    c.i32(0).mem(Op.I32Load, log, 2).i32(4).op(Op.I32Shl).i32(log + 8).op(Op.I32Add).local(Op.LocalSet, ADDR_LO);
+    c.i32(0).i32(0).mem(Op.I32Load, log, 2).i32(1).op(Op.I32Add).mem(Op.I32Store, log, 2);
+    c.local(Op.LocalGet, ADDR_LO).local(Op.LocalGet, HOST).mem(Op.I32Store, 0, 2);
+    c.local(Op.LocalGet, ADDR_LO).i32(size).mem(Op.I32Store, 4, 2);
+    c.local(Op.LocalGet, ADDR_LO).local(Op.LocalGet, HOST).mem(load, 0, 0).mem(Op.I64Store, 8, 3);
   }
 
   /** SLOT += STATE, so TLB words are read at static offsets from the hart's block. */

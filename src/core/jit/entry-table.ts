@@ -39,6 +39,13 @@ export class EntryTable {
     c.local(Op.LocalGet, keyLocal).i32(GOLDEN).op(Op.I32Mul).i32(32 - ENTRY_BITS).op(Op.I32ShrU).i32(2).op(Op.I32Shl).local(Op.LocalSet, slotLocal);
   }
 
+  /** The function index and length of the block at `key`, or null. */
+  lookup(key: number): { functionIndex: number; length: number } | null {
+    const slot = EntryTable.slot(key);
+    if (this.keys[slot] !== key) return null;
+    return { functionIndex: this.functions[slot]!, length: this.lengths[slot]! };
+  }
+
   has(key: number): boolean {
     return this.keys[EntryTable.slot(key)] === key;
   }

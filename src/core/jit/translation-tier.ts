@@ -6,17 +6,19 @@
 
 import type { GuestMemory } from '../guest-memory.js';
 import { buildCompressedTable } from '../decode/compressed.js';
-import { translateBlock, BLOCK_LOCALS } from './block-translator.js';
+import { translateBlock, BLOCK_LOCALS, type TranslateOptions } from './block-translator.js';
 import { createDispatcher, type DispatchFunction } from './dispatcher.js';
-import { EntryTable } from './entry-table.js';
+import { ENTRY_TABLE_BYTES, EntryTable } from './entry-table.js';
 import { ValType, WasmModuleBuilder } from './wasm-module-builder.js';
 import type { Tlb } from '../tlb.js';
 
 export interface TranslationTierOptions {
-  /** Jumps to a block before it is translated (default 32). */
+  /** Jumps to a block before it is translated (default 32); 1 also compiles each at once, for tests. */
   hotThreshold?: number;
-  /** Hot blocks gathered before one module is compiled (default 48). */
+  /** Hot blocks gathered before one module is compiled (default 48, or 1 with threshold 1). */
   batchSize?: number;
+  /** Blocks log their stores so lockstep runs can undo them (see lockstep.ts). */
+  lockstep?: boolean;
 }
 
 /** Counters for benchmarks and tests. */
@@ -50,13 +52,18 @@ export class TranslationTier {
   /** Block keys per RAM page index, to drop them when the page changes. */
   private readonly blocksByPage = new Map<number, number[]>();
   private nextFunction = 0;
+  private readonly translateOptions: TranslateOptions;
+  /** Guest-memory offset of the lockstep undo log, or -1. */
+  readonly undoLog: number;
 
   constructor(memory: GuestMemory, options: TranslationTierOptions = {}) {
     this.memory = memory;
     this.hotThreshold = Math.min(255, options.hotThreshold ?? 32);
-    this.batchSize = options.batchSize ?? 48;
+    this.batchSize = options.batchSize ?? (this.hotThreshold === 1 ? 1 : 48);
     this.entries = new EntryTable(memory.memory.buffer, memory.translationOffset);
     this.entries.clear();
+    this.undoLog = options.lockstep ? memory.translationOffset + ENTRY_TABLE_BYTES : -1;
+    this.translateOptions = options.lockstep ? { undoLog: this.undoLog } : {};
     this.table = new WebAssembly.Table({ initial: TABLE_START, element: 'anyfunc' });
     this.dispatch = createDispatcher(memory.memory, this.table, this.entries);
     memory.decodeCache.onCodeChange((pageOffset) => this.invalidatePage(pageOffset));
@@ -81,6 +88,15 @@ export class TranslationTier {
       }
     }
     return false;
+  }
+
+  /** The translated block at (pcLo, pcHi), if the fetch TLB maps it and one exists, for lockstep runs. */
+  blockAt(fetchTlb: Tlb, pcLo: number, pcHi: number): { length: number; run: (stateOffset: number) => number } | null {
+    const t = (pcLo >>> 12) & 255;
+    if (fetchTlb.tagLo[t] !== (pcLo & ~0xfff) || fetchTlb.tagHi[t] !== pcHi) return null;
+    const entry = this.entries.lookup(fetchTlb.base[t]! + (pcLo & 0xfff));
+    if (entry === null) return null;
+    return { length: entry.length, run: this.table.get(entry.functionIndex) as (stateOffset: number) => number };
   }
 
   /** Runs translated blocks from the hart's pc; returns the instructions retired. */
@@ -133,7 +149,7 @@ export class TranslationTier {
     const u16 = this.memory.u16;
     for (const key of keys) {
       const pageBase = key & ~0xfff;
-      const block = translateBlock(u16, COMPRESSED, pageBase, key & 0xfff);
+      const block = translateBlock(u16, COMPRESSED, pageBase, key & 0xfff, this.translateOptions);
       if (block === null) {
         this.untranslatable.add(key);
         this.stats.untranslatable++;
