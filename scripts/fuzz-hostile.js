@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Long campaigns of the hostile guest (tests/hostile/device-attack/): runs it for seed after
-// seed against one read-only disk and stops at the first seed the host does not survive, with
-// the command that replays it. Runs over the compiled code: build first with `npx tsc -p .`.
+// seed against one read-only and one scratch disk, and stops at the first seed the host does not
+// survive, with the command that replays it. Runs over the compiled code: build first with
+// `npx tsc -p .`.
 // Usage: node scripts/fuzz-hostile.js [--seeds N] [--start S] [--rounds R] [--minutes M]
-//                                     [--rss-limit MIB] [--timeout SECONDS]
+//                                     [--rss-limit MIB] [--timeout SECONDS] [--jit on|off|lockstep]
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,7 +15,7 @@ import { parseArgs } from 'node:util';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runner = join(root, 'dist', 'tests', 'hostile', 'run-hostile-guest.js');
 
-const usage = 'usage: node scripts/fuzz-hostile.js [--seeds N] [--start S] [--rounds R] [--minutes M] [--rss-limit MIB] [--timeout SECONDS]';
+const usage = 'usage: node scripts/fuzz-hostile.js [--seeds N] [--start S] [--rounds R] [--minutes M] [--rss-limit MIB] [--timeout SECONDS] [--jit on|off|lockstep]';
 let values;
 try {
   ({ values } = parseArgs({
@@ -25,6 +26,7 @@ try {
       minutes: { type: 'string' },
       'rss-limit': { type: 'string', default: '300' },
       timeout: { type: 'string', default: '120' },
+      jit: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -50,6 +52,8 @@ const rounds = number('rounds');
 const timeoutSeconds = number('timeout');
 const rssLimitMiB = number('rss-limit');
 const minutes = values.minutes === undefined ? Infinity : number('minutes');
+// Passed to `vireo run` as is; it rejects a bad value with status 2, which stops the campaign.
+const extraArgs = values.jit === undefined ? [] : ['--jit', values.jit];
 
 if (!existsSync(runner)) {
   console.error('fuzz-hostile: the tests are not compiled; run `npx tsc -p .` first');
@@ -60,15 +64,17 @@ const { buildHostileGuest, createMarkedDisk, hostProblems, replayCommand, runHos
 const elf = buildHostileGuest();
 const dir = mkdtempSync(join(tmpdir(), 'vireo-fuzz-hostile-'));
 const disk = join(dir, 'disk.img');
+const scratchDisk = join(dir, 'scratch.img');
 const diskHash = createMarkedDisk(disk, 4096);
+createMarkedDisk(scratchDisk, 2048);
 const began = Date.now();
 const total = { runs: 0, instructions: 0, peakRssKiB: 0, limits: 0, guestCrashes: [], resets: 0, mmio: 0, notifies: 0 };
 const mib = (kib) => `${(kib / 1024).toFixed(0)} MiB`;
 const millions = (n) => `${(n / 1e6).toFixed(1)}M`;
 const count = (n) => n.toLocaleString('en-US');
 
-console.log(`fuzz-hostile: seeds ${start}..${start + seeds - 1}, ${rounds} rounds each, RSS limit ${rssLimitMiB} MiB${minutes === Infinity ? '' : `, at most ${minutes} min`}`);
-console.log(`guest ${elf}\ndisk ${disk} (read-only, sha256 ${diskHash.slice(0, 16)}...)`);
+console.log(`fuzz-hostile: seeds ${start}..${start + seeds - 1}, ${rounds} rounds each, RSS limit ${rssLimitMiB} MiB${minutes === Infinity ? '' : `, at most ${minutes} min`}${extraArgs.length ? `, ${extraArgs.join(' ')}` : ''}`);
+console.log(`guest ${elf}\ndisks ${disk} (read-only, sha256 ${diskHash.slice(0, 16)}...) and ${scratchDisk}`);
 
 let failed = false;
 for (let seed = start; seed < start + seeds; seed++) {
@@ -76,9 +82,10 @@ for (let seed = start; seed < start + seeds; seed++) {
     console.log(`fuzz-hostile: ${minutes} min are up`);
     break;
   }
-  const r = await runHostileGuest({ elf, disk, seed, rounds, timeoutSeconds });
+  const r = await runHostileGuest({ elf, disk, scratchDisk, seed, rounds, timeoutSeconds, extraArgs });
   const problems = hostProblems(r, { peakRssLimitKiB: rssLimitMiB * 1024 });
   if (sha256(disk) !== diskHash) problems.push('the read-only disk changed');
+  if (statSync(scratchDisk).size !== 2048 * 512) problems.push(`the scratch disk's size changed to ${statSync(scratchDisk).size} bytes`);
   if (r.report === null) problems.push('the guest printed no report: the attack may never have started');
 
   total.runs++;
@@ -100,7 +107,7 @@ for (let seed = start; seed < start + seeds; seed++) {
     console.log(`last report: ${JSON.stringify(r.report)}`);
     console.log(`replay: ${replayCommand(r)}`);
     console.log(`stderr (tail):\n${r.stderr.slice(-4000)}`);
-    console.log(`the disk is kept in ${dir}`);
+    console.log(`the disks are kept in ${dir}`);
     break;
   }
 }

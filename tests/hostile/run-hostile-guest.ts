@@ -1,6 +1,7 @@
 // Runs the hostile guest (tests/hostile/device-attack/) under `vireo run` with a read-only disk,
-// the host network and a virtio-console, watching the host process from outside: its exit, its
-// resident memory, its stderr, and the disk. Shared by the CI test and scripts/fuzz-hostile.js.
+// a scratch disk, the host network and a virtio-console, watching the host process from outside:
+// its exit, its resident memory, its stderr, and the disks. Shared by the CI test and
+// scripts/fuzz-hostile.js.
 
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -53,12 +54,16 @@ export interface HostileReport {
   firstBad: number;
   netRx: number;
   blkReadOnlyWrites: number;
+  blkScratchWrites: number;
   instret: number;
 }
 
 export interface HostileRunOptions {
   elf: string;
+  /** Attached read-only, first (vda). */
   disk: string;
+  /** Attached writable, second (vdb): the guest may write it, but not grow it. */
+  scratchDisk?: string;
   seed: number;
   rounds: number;
   ramMiB?: number;
@@ -66,6 +71,8 @@ export interface HostileRunOptions {
   timeoutSeconds?: number;
   /** How often to read the host's /proc/PID/status (default 50 ms). */
   sampleMs?: number;
+  /** More `vireo run` options, e.g. ['--jit', 'off']. */
+  extraArgs?: readonly string[];
 }
 
 export interface HostileRunResult {
@@ -95,11 +102,13 @@ export function runHostileGuest(options: HostileRunOptions): Promise<HostileRunR
   const timeoutSeconds = options.timeoutSeconds ?? 60;
   const args = [
     join(repoRoot(), 'bin', 'vireo.js'), 'run', '--bios', 'none', '--kernel', options.elf,
-    '--disk', `${options.disk},ro`, '--net', 'host', '--console', 'hvc0',
+    '--disk', `${options.disk},ro`, ...(options.scratchDisk ? ['--disk', options.scratchDisk] : []),
+    '--net', 'host', '--console', 'hvc0',
     '-m', String(options.ramMiB ?? 64),
     '--append', `seed=${options.seed} rounds=${options.rounds}`,
     '--max-instructions', String(options.maxInstructions ?? 4_000_000_000),
     '--timeout', String(timeoutSeconds),
+    ...(options.extraArgs ?? []),
   ];
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -180,7 +189,7 @@ export function replayCommand(r: HostileRunResult): string {
 const FIELDS: Record<string, keyof HostileReport> = {
   seed: 'seed', rounds: 'rounds', mmio_reads: 'mmioReads', mmio_writes: 'mmioWrites', notifies: 'notifies', used: 'used',
   access_faults: 'accessFaults', irqs: 'irqs', naps: 'naps', resets: 'resets', unexpected: 'unexpected', sane_ok: 'saneOk',
-  sane_bad: 'saneBad', first_bad: 'firstBad', net_rx: 'netRx', blk_ro_writes: 'blkReadOnlyWrites', instret: 'instret',
+  sane_bad: 'saneBad', first_bad: 'firstBad', net_rx: 'netRx', blk_ro_writes: 'blkReadOnlyWrites', blk_rw_writes: 'blkScratchWrites', instret: 'instret',
 };
 
 function parseReport(final: boolean, fields: string): HostileReport {

@@ -20,12 +20,14 @@
 #define VIRTIO_SLOTS   8
 #define RAM_BASE       0x80000000UL
 
-/* Devices as `vireo run --disk F,ro --net host --console hvc0` attaches them. */
-#define SLOT_BLK     0
-#define SLOT_NET     1
-#define SLOT_RNG     2
-#define SLOT_CONSOLE 3
-#define SLOTS_USED   4
+/* The virtio devices, found by probing the slots; -1 when absent. */
+struct devices {
+  int blk_ro;   /* a read-only disk: the attack must not change it */
+  int blk_rw;   /* a scratch disk: its size must not change */
+  int net, rng, console;
+  int slots;    /* slots in use: 0 .. slots - 1 */
+};
+extern struct devices dev;
 
 /* virtio-mmio registers (virtio 1.2 4.2.2). */
 #define VIRTIO_MAGIC             0x000
@@ -88,6 +90,7 @@ struct counters {
   uint64_t sane_first_bad; /* id of the first failed check, 0 if none */
   uint64_t net_rx;         /* frames a well-behaved driver received */
   uint64_t blk_ro_writes;  /* write requests sent to the read-only disk */
+  uint64_t blk_rw_writes;  /* write requests sent to the scratch disk */
   uint64_t naps;           /* WFIs with garbage timers around */
   uint64_t resets;         /* board resets through the test finisher */
   uint64_t checksum;       /* everything read back, folded together */
@@ -130,7 +133,9 @@ void attack_virtio_registers(unsigned accesses);
 uint64_t virtio_addr(int slot, uint32_t reg);
 int virtio_begin(int slot, uint64_t wanted, uint64_t *accepted);
 void virtio_queue(int slot, unsigned q, unsigned size, uint64_t desc, uint64_t avail, uint64_t used);
+void find_devices(void);
 void sane_checks(void);
+void quiet_devices(void);
 uint32_t build_arp(uint8_t *p, const uint8_t *mac, const uint8_t *target);
 extern const uint8_t host_ip[4], guest_ip[4];
 
@@ -149,6 +154,6 @@ struct buf {
   int writable;
 };
 #define MAX_BUFS 6
-unsigned payload(uint32_t device_id, unsigned queue, struct buf *bufs, uint64_t capacity, int flood);
+unsigned payload(uint32_t device_id, unsigned queue, struct buf *bufs, uint64_t capacity, int read_only, int flood);
 
 #endif

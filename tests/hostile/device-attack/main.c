@@ -34,6 +34,7 @@ static void report(const char *what) {
   field("first_bad", stats.sane_first_bad);
   field("net_rx", stats.net_rx);
   field("blk_ro_writes", stats.blk_ro_writes);
+  field("blk_rw_writes", stats.blk_rw_writes);
   field("instret", instret_before_reset + read_instret());
   puts_(" checksum=");
   puthex(stats.checksum);
@@ -59,13 +60,13 @@ struct resume {
 #define RESUME_MAGIC 0x726573756d656421ULL
 
 static struct resume *resume_block(void) {
-  return (struct resume *)(arena_start + 0x7f000);  /* in the sane area, clear of its buffers */
+  return (struct resume *)(arena_start + 0xff000);  /* the sane area's last page, clear of its buffers */
 }
 
 /* Resets the board through the test finisher with devices mid-flight; attack_main resumes. */
 static void reset_board(uint64_t next_round) {
   struct resume *rb = resume_block();
-  for (int slot = 0; slot < SLOTS_USED; slot++) w32(virtio_addr(slot, VIRTIO_STATUS), 0);
+  quiet_devices();
   stats.resets++;
   rb->stats = stats;
   rb->seed = seed;
@@ -84,11 +85,12 @@ void attack_main(const void *fdt) {
   ram_end = fdt_ram_end(fdt);
   arena_start = ((uint64_t)_end + 0xffff) & ~0xffffULL;
   uart_reset();
-  if (ram_end < arena_start + 0x200000) {
+  if (ram_end < arena_start + 0x200000 + ATTACK_WINDOW) {
     puts_("\nHOSTILE-FATAL too little RAM for the attack: give -m 16 or more\n");
     for (;;) {}
   }
 
+  find_devices();
   uint64_t first = 0, reset_round = ~0ULL;
   struct resume *rb = resume_block();
   if (rb->magic == RESUME_MAGIC && rb->seed == seed) {
@@ -115,7 +117,7 @@ void attack_main(const void *fdt) {
     if (chance(30)) interrupts_scramble();
     attack_windows(50 + (unsigned)below(200));
     attack_virtio_registers(20 + (unsigned)below(100));
-    for (unsigned k = 1 + (unsigned)below(4); k > 0; k--) attack_rings((int)(chance(95) ? below(SLOTS_USED) : below(VIRTIO_SLOTS)));
+    for (unsigned k = 1 + (unsigned)below(4); k > 0; k--) attack_rings((int)(chance(95) && dev.slots ? below(dev.slots) : below(VIRTIO_SLOTS)));
     interrupts_off();
     if (chance(10)) nap();
     stats.rounds++;

@@ -128,9 +128,9 @@ void attack_virtio_registers(unsigned accesses) {
     VIRTIO_QUEUE_DESC_HIGH, VIRTIO_QUEUE_DRIVER_LOW, VIRTIO_QUEUE_DRIVER_HIGH, VIRTIO_QUEUE_DEVICE_LOW,
     VIRTIO_QUEUE_DEVICE_HIGH, VIRTIO_MAGIC, VIRTIO_DEVICE_ID, VIRTIO_CONFIG_GENERATION,
   };
-  int slot = (int)below(SLOTS_USED);
+  int slot = (int)below(dev.slots ? dev.slots : VIRTIO_SLOTS);
   for (unsigned n = 0; n < accesses; n++) {
-    if (chance(10)) slot = (int)below(SLOTS_USED);
+    if (chance(10)) slot = (int)below(dev.slots ? dev.slots : VIRTIO_SLOTS);
     uint64_t base = VIRTIO_BASE + slot * VIRTIO_STRIDE;
     unsigned what = (unsigned)below(10);
     if (what < 3) {

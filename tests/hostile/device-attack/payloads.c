@@ -56,7 +56,7 @@ static uint64_t garbage_sector(uint64_t capacity) {
   }
 }
 
-static unsigned blk_payload(struct buf *b, uint64_t capacity) {
+static unsigned blk_payload(struct buf *b, uint64_t capacity, int read_only) {
   static const uint32_t types[] = {0, 0, 0, 1, 1, 1, 4, 8, 10, 11, 13, 14, 0xffffffff, 2};
   uint32_t type = chance(95) ? types[below(sizeof types / sizeof types[0])] : (uint32_t)rnd();
   unsigned n = 0;
@@ -65,7 +65,10 @@ static unsigned blk_payload(struct buf *b, uint64_t capacity) {
   *(volatile uint32_t *)(hdr + 4) = chance(90) ? 0 : (uint32_t)rnd();
   *(volatile uint64_t *)(hdr + 8) = garbage_sector(capacity);
   b[n++] = (struct buf){hdr, chance(90) ? 16 : garbage_length(16), 0};
-  if (type == 1 || type == 11 || type == 13) stats.blk_ro_writes++;
+  if (type == 1 || type == 11 || type == 13) {
+    if (read_only) stats.blk_ro_writes++;
+    else stats.blk_rw_writes++;
+  }
 
   uint32_t len = 512 * (1 + (uint32_t)below(chance(90) ? 8 : 256));
   if (chance(15)) len = garbage_length(len);
@@ -190,9 +193,9 @@ static unsigned console_tx_payload(struct buf *b) {
   return 1;
 }
 
-unsigned payload(uint32_t device_id, unsigned queue, struct buf *b, uint64_t capacity, int flood) {
+unsigned payload(uint32_t device_id, unsigned queue, struct buf *b, uint64_t capacity, int read_only, int flood) {
   switch (device_id) {
-    case ID_BLK: return blk_payload(b, capacity);
+    case ID_BLK: return blk_payload(b, capacity, read_only);
     case ID_NET: return queue == 1 ? net_tx_payload(b, flood) : writable_payload(b, 1526);
     case ID_CONSOLE: return queue == 1 ? console_tx_payload(b) : writable_payload(b, 64);
     case ID_RNG: return writable_payload(b, 64);

@@ -24,9 +24,9 @@ int ours(uint64_t addr, uint64_t len) {
   return addr >= arena_start && addr <= ram_end && len <= ram_end - addr;
 }
 
-/* This call's memory: a random stretch of the arena past the sane driver's area. */
+/* This call's memory: a random stretch of the arena past the sane driver's 1 MiB. */
 static void pick_window(void) {
-  uint64_t lo = arena_start + 0x80000;
+  uint64_t lo = arena_start + 0x100000;
   uint64_t pages = (ram_end - lo - ATTACK_WINDOW) / 4096;
   window_start = lo + below(pages) * 4096;
   window_end = window_start + ATTACK_WINDOW;
@@ -196,14 +196,14 @@ static uint64_t offered_features(int slot) {
 }
 
 /* Makes chains available on ring q (an ARP flood fills a whole transmit ring). */
-static void offer(uint32_t id, unsigned q, struct ring *r, uint64_t capacity, int indirect) {
+static void offer(uint32_t id, unsigned q, struct ring *r, uint64_t capacity, int read_only, int indirect) {
   uint32_t t = r->table;
   int flood = id == 1 && q == 1 && chance(30);
   uint32_t chains = flood ? t : 1 + (uint32_t)below(t < 8 ? t : 8);
   uint32_t head = (uint32_t)below(t);
   for (uint32_t c = 0; c < chains; c++) {
     struct buf b[MAX_BUFS];
-    unsigned n = payload(id, q, b, capacity, flood);
+    unsigned n = payload(id, q, b, capacity, read_only, flood);
     if (n == 0) b[n++] = (struct buf){alloc(64, 8), 64, 1};
     if (indirect && chance(15)) put_indirect(r, head, b, n);
     else put_chain(r, head, b, n);
@@ -270,7 +270,7 @@ void attack_rings(int slot) {
   unsigned batches = 1 + (unsigned)below(4);
   for (unsigned batch = 0; batch < batches; batch++) {
     for (unsigned q = 0; q < nrings; q++) {
-      offer(id, q, &rings[q], capacity, indirect);
+      offer(id, q, &rings[q], capacity, slot == dev.blk_ro, indirect);
       notify(slot, chance(95) ? q : (uint32_t)(chance(50) ? below(8) : rnd()));
       read_back(&rings[q]);
     }

@@ -48,8 +48,35 @@ void virtio_queue(int slot, unsigned q, unsigned size, uint64_t desc, uint64_t a
   w32(virtio_addr(slot, VIRTIO_QUEUE_READY), 1);
 }
 
-/* Queue q's rings in the sane area: 4 KiB each, after 64 KiB of buffers per device. */
+/* The sane area: 128 KiB per slot, buffers first, then queue q's rings at 64 KiB + 4 KiB * q. */
 static uint64_t sane_base(int slot) { return arena_start + (uint64_t)slot * 0x20000; }
+
+struct devices dev;
+
+void find_devices(void) {
+  dev = (struct devices){-1, -1, -1, -1, -1, 0};
+  for (int slot = 0; slot < VIRTIO_SLOTS; slot++) {
+    if (r32(virtio_addr(slot, VIRTIO_MAGIC)) != 0x74726976) continue;  /* "virt" */
+    dev.slots = slot + 1;
+    switch (r32(virtio_addr(slot, VIRTIO_DEVICE_ID))) {
+      case 1: dev.net = slot; break;
+      case 2:
+        w32(virtio_addr(slot, VIRTIO_DEVICE_FEAT_SEL), 0);
+        if (r32(virtio_addr(slot, VIRTIO_DEVICE_FEATURES)) & (1U << 5)) {  /* VIRTIO_BLK_F_RO */
+          if (dev.blk_ro < 0) dev.blk_ro = slot;
+        } else if (dev.blk_rw < 0) {
+          dev.blk_rw = slot;
+        }
+        break;
+      case 3: dev.console = slot; break;
+      case 4: dev.rng = slot; break;
+    }
+  }
+}
+
+void quiet_devices(void) {
+  for (int slot = 0; slot < dev.slots; slot++) w32(virtio_addr(slot, VIRTIO_STATUS), 0);
+}
 
 static void vq_init(struct vq *vq, int slot, unsigned q) {
   uint64_t at = sane_base(slot) + 0x10000 + q * 0x1000;
@@ -102,8 +129,8 @@ static void set_desc(struct vring_desc *d, uint64_t addr, uint32_t len, uint16_t
 #define BLK_FLUSH 4
 #define BLK_GET_ID 8
 
-static uint8_t blk_request(struct vq *vq, uint32_t type, uint64_t sector, uint32_t len, int device_writes, uint32_t *used_len) {
-  uint64_t base = sane_base(SLOT_BLK);
+static uint8_t blk_request(struct vq *vq, int slot, uint32_t type, uint64_t sector, uint32_t len, int device_writes, uint32_t *used_len) {
+  uint64_t base = sane_base(slot);
   volatile uint8_t *status = (volatile uint8_t *)(base + 0x20);
   *(volatile uint32_t *)base = type;
   *(volatile uint32_t *)(base + 4) = 0;
@@ -112,71 +139,97 @@ static uint8_t blk_request(struct vq *vq, uint32_t type, uint64_t sector, uint32
   set_desc(&vq->desc[0], base, 16, DESC_F_NEXT, len ? 1 : 2);
   set_desc(&vq->desc[1], base + 0x1000, len, DESC_F_NEXT | (device_writes ? DESC_F_WRITE : 0), 2);
   set_desc(&vq->desc[2], base + 0x20, 1, DESC_F_WRITE, 0);
-  vq_submit(vq, SLOT_BLK, 0, 0);
+  vq_submit(vq, slot, 0, 0);
   int64_t used = vq_take(vq);  /* the block device answers during the notify */
   *used_len = used < 0 ? 0xffffffff : (uint32_t)used;
   return used < 0 ? 0xff : *status;
 }
 
-static void sane_blk(void) {
+/* Brings the disk up with one request queue; returns its capacity in sectors. */
+static uint64_t blk_start(int slot, struct vq *vq, unsigned id) {
+  check(virtio_begin(slot, FEATURE_VERSION_1, 0), id);
+  vq_init(vq, slot, 0);
+  w32(virtio_addr(slot, VIRTIO_STATUS), STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+  uint64_t capacity = r32(virtio_addr(slot, VIRTIO_CONFIG)) | (uint64_t)r32(virtio_addr(slot, VIRTIO_CONFIG + 4)) << 32;
+  check(capacity > 8 && capacity < (1ULL << 32), id + 1);
+  return capacity > 8 ? capacity : 9;
+}
+
+/* The read-only disk: its serial, its contents, and refusals of writes and of sectors past the end. */
+static void sane_blk_ro(int slot) {
   struct vq vq;
-  check(virtio_begin(SLOT_BLK, FEATURE_VERSION_1, 0), 1);
-  vq_init(&vq, SLOT_BLK, 0);
-  w32(virtio_addr(SLOT_BLK, VIRTIO_STATUS), STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
-  uint64_t capacity = r32(virtio_addr(SLOT_BLK, VIRTIO_CONFIG)) | (uint64_t)r32(virtio_addr(SLOT_BLK, VIRTIO_CONFIG + 4)) << 32;
-  check(capacity > 8 && capacity < (1ULL << 32), 2);
-  if (capacity <= 8) capacity = 9;
-  uint8_t *data = (uint8_t *)(sane_base(SLOT_BLK) + 0x1000);
+  uint64_t capacity = blk_start(slot, &vq, 1);
+  uint8_t *data = (uint8_t *)(sane_base(slot) + 0x1000);
   uint32_t used;
 
   memset(data, 0, 32);
-  check(blk_request(&vq, BLK_GET_ID, 0, 20, 1, &used) == 0 && memcmp(data, "vireo-disk-0", 13) == 0, 3);
-  check((r32(virtio_addr(SLOT_BLK, VIRTIO_INTERRUPT_STATUS)) & 1) == 1, 4);
-  w32(virtio_addr(SLOT_BLK, VIRTIO_INTERRUPT_ACK), 1);
+  check(blk_request(&vq, slot, BLK_GET_ID, 0, 20, 1, &used) == 0 && memcmp(data, "vireo-disk-", 11) == 0, 3);
+  check((r32(virtio_addr(slot, VIRTIO_INTERRUPT_STATUS)) & 1) == 1, 4);
+  w32(virtio_addr(slot, VIRTIO_INTERRUPT_ACK), 1);
 
   uint64_t sector = below(capacity - 8);
   uint32_t count = 1 + (uint32_t)below(8);
   memset(data, 0xaa, 512 * count);
-  int ok = blk_request(&vq, BLK_IN, sector, 512 * count, 1, &used) == 0 && used == 512 * count + 1;
+  int ok = blk_request(&vq, slot, BLK_IN, sector, 512 * count, 1, &used) == 0 && used == 512 * count + 1;
   for (uint32_t i = 0; i < count && ok; i++) ok = *(uint64_t *)(data + 512 * i) == ((sector + i) ^ DISK_MAGIC);
   check(ok, 5);
 
   stats.blk_ro_writes++;
-  check(blk_request(&vq, BLK_OUT, sector, 512, 0, &used) == 1, 6);                /* IOERR: read-only */
-  check(blk_request(&vq, BLK_IN, capacity - 1, 1024, 1, &used) == 1, 7);          /* runs past the end */
-  check(blk_request(&vq, BLK_IN, capacity + below(1000), 512, 1, &used) == 1, 8);  /* beyond the end */
-  check(blk_request(&vq, BLK_FLUSH, 0, 0, 0, &used) == 0, 9);
-  w32(virtio_addr(SLOT_BLK, VIRTIO_STATUS), 0);
+  check(blk_request(&vq, slot, BLK_OUT, sector, 512, 0, &used) == 1, 6);                /* IOERR: read-only */
+  check(blk_request(&vq, slot, BLK_IN, capacity - 1, 1024, 1, &used) == 1, 7);          /* runs past the end */
+  check(blk_request(&vq, slot, BLK_IN, capacity + below(1000), 512, 1, &used) == 1, 8);  /* beyond the end */
+  check(blk_request(&vq, slot, BLK_FLUSH, 0, 0, 0, &used) == 0, 9);
+  w32(virtio_addr(slot, VIRTIO_STATUS), 0);
+}
+
+/* The scratch disk: what is written reads back; writes past the end are refused. */
+static void sane_blk_rw(int slot) {
+  struct vq vq;
+  uint64_t capacity = blk_start(slot, &vq, 20);
+  uint8_t *data = (uint8_t *)(sane_base(slot) + 0x1000);
+  uint32_t used;
+  uint64_t sector = below(capacity - 8);
+  uint32_t count = 1 + (uint32_t)below(8);
+  uint64_t tag = rnd();
+  for (uint32_t i = 0; i < 512 * count; i += 8) *(uint64_t *)(data + i) = tag ^ i;
+  check(blk_request(&vq, slot, BLK_OUT, sector, 512 * count, 0, &used) == 0, 22);
+  memset(data, 0, 512 * count);
+  int ok = blk_request(&vq, slot, BLK_IN, sector, 512 * count, 1, &used) == 0;
+  for (uint32_t i = 0; i < 512 * count && ok; i += 8) ok = *(uint64_t *)(data + i) == (tag ^ i);
+  check(ok, 23);
+  check(blk_request(&vq, slot, BLK_OUT, capacity - below(2), 1024, 0, &used) == 1, 24);  /* would grow the disk */
+  check(blk_request(&vq, slot, BLK_FLUSH, 0, 0, 0, &used) == 0, 25);
+  w32(virtio_addr(slot, VIRTIO_STATUS), 0);
 }
 
 /* ---- virtio-rng (5.4) ---- */
 
-static void sane_rng(void) {
+static void sane_rng(int slot) {
   struct vq vq;
-  check(virtio_begin(SLOT_RNG, FEATURE_VERSION_1, 0), 10);
-  vq_init(&vq, SLOT_RNG, 0);
-  w32(virtio_addr(SLOT_RNG, VIRTIO_STATUS), STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+  check(virtio_begin(slot, FEATURE_VERSION_1, 0), 10);
+  vq_init(&vq, slot, 0);
+  w32(virtio_addr(slot, VIRTIO_STATUS), STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
   uint32_t len = 1 + (uint32_t)below(4096);
-  set_desc(&vq.desc[3], sane_base(SLOT_RNG), len, DESC_F_WRITE, 0);
-  vq_submit(&vq, SLOT_RNG, 0, 3);
+  set_desc(&vq.desc[3], sane_base(slot), len, DESC_F_WRITE, 0);
+  vq_submit(&vq, slot, 0, 3);
   check(vq_take(&vq) == len, 11);
-  w32(virtio_addr(SLOT_RNG, VIRTIO_STATUS), 0);
+  w32(virtio_addr(slot, VIRTIO_STATUS), 0);
 }
 
 /* ---- virtio-console (5.3): output goes to the host's terminal ---- */
 
-static void sane_console(void) {
+static void sane_console(int slot) {
   struct vq rx, tx;
-  check(virtio_begin(SLOT_CONSOLE, FEATURE_VERSION_1, 0), 12);
-  vq_init(&rx, SLOT_CONSOLE, 0);
-  vq_init(&tx, SLOT_CONSOLE, 1);
-  w32(virtio_addr(SLOT_CONSOLE, VIRTIO_STATUS), STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+  check(virtio_begin(slot, FEATURE_VERSION_1, 0), 12);
+  vq_init(&rx, slot, 0);
+  vq_init(&tx, slot, 1);
+  w32(virtio_addr(slot, VIRTIO_STATUS), STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
   static const char line[] = "\nhostile guest: virtio-console works\n";
-  memcpy((void *)sane_base(SLOT_CONSOLE), line, sizeof line - 1);
-  set_desc(&tx.desc[0], sane_base(SLOT_CONSOLE), sizeof line - 1, 0, 0);
-  vq_submit(&tx, SLOT_CONSOLE, 1, 0);
+  memcpy((void *)sane_base(slot), line, sizeof line - 1);
+  set_desc(&tx.desc[0], sane_base(slot), sizeof line - 1, 0, 0);
+  vq_submit(&tx, slot, 1, 0);
   check(vq_take(&tx) == 0, 13);
-  w32(virtio_addr(SLOT_CONSOLE, VIRTIO_STATUS), 0);
+  w32(virtio_addr(slot, VIRTIO_STATUS), 0);
 }
 
 /* ---- virtio-net (5.1): ARP for the host at 10.0.2.2, which answers ---- */
@@ -203,22 +256,22 @@ static int is_arp_reply_from_host(const uint8_t *f, uint32_t len, const uint8_t 
          memcmp(f + 32, mac, 6) == 0;
 }
 
-static void sane_net(void) {
+static void sane_net(int slot) {
   struct vq rx, tx;
   uint8_t mac[6];
-  check(virtio_begin(SLOT_NET, FEATURE_VERSION_1 | (1ULL << 5), 0), 14);
-  for (int i = 0; i < 6; i++) mac[i] = (uint8_t)mmio_read(virtio_addr(SLOT_NET, VIRTIO_CONFIG + i), 1);
-  vq_init(&rx, SLOT_NET, 0);
-  vq_init(&tx, SLOT_NET, 1);
-  w32(virtio_addr(SLOT_NET, VIRTIO_STATUS), STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
-  uint64_t buffers = sane_base(SLOT_NET) + 0x1000;
+  check(virtio_begin(slot, FEATURE_VERSION_1 | (1ULL << 5), 0), 14);
+  for (int i = 0; i < 6; i++) mac[i] = (uint8_t)mmio_read(virtio_addr(slot, VIRTIO_CONFIG + i), 1);
+  vq_init(&rx, slot, 0);
+  vq_init(&tx, slot, 1);
+  w32(virtio_addr(slot, VIRTIO_STATUS), STATUS_ACK | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+  uint64_t buffers = sane_base(slot) + 0x1000;
   for (uint16_t i = 0; i < QSIZE; i++) {
     set_desc(&rx.desc[i], buffers + i * 2048, 2048, DESC_F_WRITE, 0);
-    vq_submit(&rx, SLOT_NET, 0, i);
+    vq_submit(&rx, slot, 0, i);
   }
-  uint8_t *frame = (uint8_t *)sane_base(SLOT_NET);
+  uint8_t *frame = (uint8_t *)sane_base(slot);
   set_desc(&tx.desc[0], (uint64_t)frame, build_arp(frame, mac, host_ip), 0, 0);
-  vq_submit(&tx, SLOT_NET, 1, 0);
+  vq_submit(&tx, slot, 1, 0);
   check(vq_take(&tx) == 0, 15);
 
   /* Frames arrive between the board's run slices; frames queued by earlier floods come first. */
@@ -231,17 +284,18 @@ static void sane_net(void) {
     uint32_t id = entry[0] % QSIZE;
     stats.net_rx++;
     if (len > 12) answered = is_arp_reply_from_host((const uint8_t *)(buffers + id * 2048 + 12), (uint32_t)len - 12, mac);
-    vq_submit(&rx, SLOT_NET, 0, (uint16_t)id);
+    vq_submit(&rx, slot, 0, (uint16_t)id);
   }
   check(answered, 16);
-  w32(virtio_addr(SLOT_NET, VIRTIO_STATUS), 0);
+  w32(virtio_addr(slot, VIRTIO_STATUS), 0);
 }
 
 void sane_checks(void) {
   /* Quiet every device first: a ring left running by the attack may point into the sane area. */
-  for (int slot = 0; slot < SLOTS_USED; slot++) w32(virtio_addr(slot, VIRTIO_STATUS), 0);
-  sane_blk();
-  sane_rng();
-  sane_console();
-  sane_net();
+  quiet_devices();
+  if (dev.blk_ro >= 0) sane_blk_ro(dev.blk_ro);
+  if (dev.blk_rw >= 0) sane_blk_rw(dev.blk_rw);
+  if (dev.rng >= 0) sane_rng(dev.rng);
+  if (dev.console >= 0) sane_console(dev.console);
+  if (dev.net >= 0) sane_net(dev.net);
 }
