@@ -53,6 +53,15 @@ test('FS = Dirty on Vireo where QEMU keeps Initial is accepted; the reverse and 
   assert.equal(compareOutputs('mstatus 0000000a00000000\n', 'mstatus 0000000a00006000\n').equal, false);
 });
 
+test("QEMU's extra A bit is accepted only on pages where an AMO faulted", () => {
+  const vireo = (mask: number) => `amofaults ${mask.toString(16).padStart(16, '0')}\npte39.low3 0000000020010083\n`;
+  const qemu = (mask: number) => `amofaults ${mask.toString(16).padStart(16, '0')}\npte39.low3 00000000200100c3\n`;
+  assert.equal(compareOutputs(vireo(1 << 3), qemu(1 << 3)).equal, true);
+  assert.equal(compareOutputs(vireo(1 << 4), qemu(1 << 4)).equal, false);
+  // Vireo setting A where QEMU does not is always a difference.
+  assert.equal(compareOutputs(qemu(1 << 3), vireo(1 << 3)).equal, false);
+});
+
 test('the comparison reports the first differing line with both values', () => {
   const vireo = 'x1 0000000000000001\nx2 0000000000000002\nx3 0000000000000003\n';
   const qemu = 'x1 0000000000000001\nx2 0000000000000022\nx3 0000000000000003\n';

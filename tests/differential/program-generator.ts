@@ -172,6 +172,7 @@ export function generateProgram(seed: number, options: GeneratorOptions = {}): G
       tag: csr,
       load: [`csrr a1, ${csr}`],
     })),
+    { tag: 'amofaults', load: [`ld a1, ${SAVE.amoFaultPages}(gp)`] },
     ...paging.leaves.map((l) => ({ tag: l.tag, load: [`li t0, ${hex(l.pa)}`, 'ld a1, 0(t0)'] })),
   ];
 
@@ -196,7 +197,12 @@ export function generateProgram(seed: number, options: GeneratorOptions = {}): G
     // under the earlier MPP (it flushes them only on CSR writes), where Vireo uses U's.
     const mprv = mode === 'M' && r.chance(0.3) ? 0n : undefined;
     out.push(`# ---- block ${b}: ${mode}-mode${mprv === undefined ? '' : ', MPRV as U'}`);
-    out.push(...blockSetup(r, b, mode, trapBits, paging, setupState, mprv !== undefined).map((l) => `        ${l}`));
+    // Some blocks run 40-80 times over, so that their branch targets get hot enough for the
+    // translation tier (the state they leave changes every time round).
+    const repeat = r.chance(0.3) ? r.range(40, 80) : 1;
+    const setup = blockSetup(r, b, mode, trapBits, paging, setupState, mprv !== undefined);
+    out.push(...setup.once.map((l) => `        ${l}`), `        li t0, ${repeat}`, `        sd t0, ${SAVE.repeat}(gp)`);
+    out.push(`gen_enter${b}:`, ...setup.entry.map((l) => `        ${l}`));
     out.push(`gen_block${b}:`);
     if (mprv !== undefined) {
       out.push(`        li t0, ${hex(3n << 11n)}`, '        csrc mstatus, t0', `        li t0, ${hex(MSTATUS_MPRV | (mprv << 11n))}`, '        csrs mstatus, t0');
@@ -213,6 +219,7 @@ export function generateProgram(seed: number, options: GeneratorOptions = {}): G
     if (options.trace) {
       out.push(`        sd ra, ${SAVE.ra}(gp)`, '        jal ra, rt_checkpoint', `        ld ra, ${SAVE.ra}(gp)`);
     }
+    out.push(`        ld t0, ${SAVE.repeat}(gp)`, '        addi t0, t0, -1', `        sd t0, ${SAVE.repeat}(gp)`, `        bnez t0, gen_enter${b}`);
   }
   out.push('        j rt_finish');
   out.push(`        .org ${hex(CODE_END_OFFSET)}`, `        .org ${hex(DATA_OFFSET)}`);
@@ -220,7 +227,10 @@ export function generateProgram(seed: number, options: GeneratorOptions = {}): G
   return { seed, source: out.join('\n') + '\n', blocks, items };
 }
 
-/** M-mode code that configures the hart for block `b` and enters it. Clobbers t0, t1. */
+/**
+ * M-mode code that configures the hart for block `b` (`once`) and enters it (`entry`, run
+ * again for each repetition). Clobbers t0, t1.
+ */
 function blockSetup(
   r: Prng,
   b: number,
@@ -229,7 +239,7 @@ function blockSetup(
   paging: Paging,
   state: { medeleg: bigint },
   translated: boolean,
-): string[] {
+): { once: string[]; entry: string[] } {
   const L: string[] = [];
   if (mode !== 'M' || translated || r.chance(0.3)) {
     const tree = r.pick(paging.trees);
@@ -248,17 +258,20 @@ function blockSetup(
     L.push(`csrwi mcounteren, ${r.int(8)}`, `csrwi scounteren, ${r.int(8)}`);
   }
   let set = (trapBits.tsr ? MSTATUS_TSR : 0n) | (trapBits.tvm ? MSTATUS_TVM : 0n) | (trapBits.tw ? MSTATUS_TW : 0n);
-  // MPRV is cleared before every MRET into a block (QEMU 7.2's MRET keeps it, Vireo's clears it).
-  let clear = MSTATUS_TSR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_MPRV | (3n << 11n);
-  set |= BigInt(mode === 'M' ? 3 : mode === 'S' ? 1 : 0) << 11n;
+  let clear = MSTATUS_TSR | MSTATUS_TVM | MSTATUS_TW;
   // Sometimes the FPU off (FP instructions and fcsr are then illegal), SUM or MXR toggled.
   if (r.chance(0.1)) clear |= 3n << 13n;
   else if (r.chance(0.3)) set |= 1n << 13n;
   if (r.chance(0.3)) (r.chance(0.5) ? (set |= 1n << 18n) : (clear |= 1n << 18n));
   if (r.chance(0.3)) (r.chance(0.5) ? (set |= 1n << 19n) : (clear |= 1n << 19n));
   L.push(`li t0, ${hex(clear)}`, 'csrc mstatus, t0', `li t0, ${hex(set)}`, 'csrs mstatus, t0');
-  L.push(`la t0, gen_back${b}`, `sd t0, ${SAVE.continuation}(gp)`, `la t0, gen_block${b}`);
-  if (mode === 'U') L.push(`li t1, ${hex(U_ALIAS_DELTA)}`, 'sub t0, t0, t1');
-  L.push('csrw mepc, t0', 'mret');
-  return L;
+  // MPRV is cleared before every MRET into a block (QEMU 7.2's MRET keeps it, Vireo's clears it).
+  const E = [
+    `li t0, ${hex(MSTATUS_MPRV | (3n << 11n))}`, 'csrc mstatus, t0',
+    `li t0, ${hex(BigInt(mode === 'M' ? 3 : mode === 'S' ? 1 : 0) << 11n)}`, 'csrs mstatus, t0',
+    `la t0, gen_back${b}`, `sd t0, ${SAVE.continuation}(gp)`, `la t0, gen_block${b}`,
+  ];
+  if (mode === 'U') E.push(`li t1, ${hex(U_ALIAS_DELTA)}`, 'sub t0, t0, t1');
+  E.push('csrw mepc, t0', 'mret');
+  return { once: L, entry: E };
 }

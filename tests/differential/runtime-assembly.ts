@@ -9,7 +9,7 @@
 
 import {
   CODE_OFFSET, DATA_BYTES, DATA_PA, LOG_ENTRY, LOG_MAX, RAM_BASE, SAVE, SAVE_PA, SAVE_OFFSET,
-  U_ALIAS_DELTA, hex,
+  U_ALIAS_DELTA, WINDOW, hex,
 } from './program-layout.js';
 
 export interface DumpItem {
@@ -413,6 +413,46 @@ function logTrap(x: 'm' | 's', who: number): string[] {
     `        ld      t1, ${SAVE.trapCount}(gp)`,
     '3:      addi    t1, t1, 1',
     `        sd      t1, ${SAVE.trapCount}(gp)`,
+    ...noteAmoFault(x),
+  ];
+}
+
+/**
+ * Sets the bit of the virtual window page where an AMO (or SC) faulted, logged or not: the
+ * comparison needs every such page (see output-compare.ts, QEMU's AMO A bit). Keeps t0, t2.
+ */
+function noteAmoFault(x: 'm' | 's'): string[] {
+  return [
+    '        andi    t1, t2, 0x7f',
+    '        li      t3, 0x2f',
+    '        bne     t1, t3, 9f',
+    `        li      t1, ${hex((1n << 5n) | (1n << 7n) | (1n << 13n) | (1n << 15n))}`,
+    '        srl     t1, t1, t0',
+    '        andi    t1, t1, 1',
+    '        beqz    t1, 9f',
+    `        csrr    t1, ${x}tval`,
+    `        li      t3, ${hex(WINDOW.low)}`,
+    '        sub     t1, t1, t3',
+    '        srli    t1, t1, 12',
+    `        li      t3, ${WINDOW.lowPages}`,
+    '        bltu    t1, t3, 8f',
+    `        csrr    t1, ${x}tval`,
+    `        li      t3, ${hex(WINDOW.high)}`,
+    '        bltu    t1, t3, 7f',
+    '        li      t1, 16',
+    '        j       8f',
+    '7:      srli    t3, t1, 30',
+    `        li      t1, ${hex(WINDOW.giga >> 30n)}`,
+    '        sub     t3, t3, t1',
+    '        li      t1, 18',
+    '        bnez    t3, 8f',
+    '        li      t1, 17',
+    '8:      li      t3, 1',
+    '        sll     t3, t3, t1',
+    `        ld      t1, ${SAVE.amoFaultPages}(gp)`,
+    '        or      t1, t1, t3',
+    `        sd      t1, ${SAVE.amoFaultPages}(gp)`,
+    '9:',
   ];
 }
 
