@@ -1,7 +1,8 @@
 /*
  * A hostile bare-metal guest for Vireo's "virt" board: seeded garbage at every MMIO window and
  * every virtqueue, with a well-behaved driver in between to check the devices still serve.
- * Shared declarations of its parts (runtime.c, mmio-attack.c, virtio-driver.c, ring-attack.c).
+ * Shared declarations of its parts: main.c, runtime.c, mmio-attack.c, ring-attack.c, payloads.c,
+ * virtio-driver.c.
  */
 #ifndef ATTACK_H
 #define ATTACK_H

@@ -129,7 +129,7 @@ static void set_desc(struct vring_desc *d, uint64_t addr, uint32_t len, uint16_t
 #define BLK_FLUSH 4
 #define BLK_GET_ID 8
 
-static uint8_t blk_request(struct vq *vq, int slot, uint32_t type, uint64_t sector, uint32_t len, int device_writes, uint32_t *used_len) {
+static uint8_t blk_request_at(struct vq *vq, int slot, uint32_t type, uint64_t sector, uint64_t data, uint32_t len, int device_writes, uint32_t *used_len) {
   uint64_t base = sane_base(slot);
   volatile uint8_t *status = (volatile uint8_t *)(base + 0x20);
   *(volatile uint32_t *)base = type;
@@ -137,12 +137,17 @@ static uint8_t blk_request(struct vq *vq, int slot, uint32_t type, uint64_t sect
   *(volatile uint64_t *)(base + 8) = sector;
   *status = 0xee;
   set_desc(&vq->desc[0], base, 16, DESC_F_NEXT, len ? 1 : 2);
-  set_desc(&vq->desc[1], base + 0x1000, len, DESC_F_NEXT | (device_writes ? DESC_F_WRITE : 0), 2);
+  set_desc(&vq->desc[1], data, len, DESC_F_NEXT | (device_writes ? DESC_F_WRITE : 0), 2);
   set_desc(&vq->desc[2], base + 0x20, 1, DESC_F_WRITE, 0);
   vq_submit(vq, slot, 0, 0);
   int64_t used = vq_take(vq);  /* the block device answers during the notify */
   *used_len = used < 0 ? 0xffffffff : (uint32_t)used;
   return used < 0 ? 0xff : *status;
+}
+
+/* A request with its data in the slot's buffer at +4 KiB. */
+static uint8_t blk_request(struct vq *vq, int slot, uint32_t type, uint64_t sector, uint32_t len, int device_writes, uint32_t *used_len) {
+  return blk_request_at(vq, slot, type, sector, sane_base(slot) + 0x1000, len, device_writes, used_len);
 }
 
 /* Brings the disk up with one request queue; returns its capacity in sectors. */
@@ -182,6 +187,37 @@ static void sane_blk_ro(int slot) {
   w32(virtio_addr(slot, VIRTIO_STATUS), 0);
 }
 
+/* `li a0, value; ret` (value < 2048), as two RV64I instructions. */
+static void put_routine(uint32_t *at, uint32_t value) {
+  at[0] = value << 20 | 10 << 7 | 0x13;  /* addi a0, zero, value */
+  at[1] = 0x00008067;                     /* jalr zero, 0(ra) */
+}
+
+static uint64_t call_routine(uint64_t at) {
+  return ((uint64_t (*)(void))at)();
+}
+
+/* A disk read over code the hart has run hot: the next call must run the new code (the board
+ * promises DMA drops the instructions decoded, or translated, from the pages it overwrites). */
+static void dma_over_code(struct vq *vq, int slot, uint64_t sector) {
+  uint64_t code = sane_base(slot) + 0x8000;
+  uint32_t before = 1 + (uint32_t)below(1000), after = 1000 + (uint32_t)below(1000);
+  uint32_t used;
+  put_routine((uint32_t *)code, before);
+  asm volatile("fence.i" ::: "memory");
+  int ok = 1;
+  for (int i = 0; i < 100; i++) ok &= call_routine(code) == before;
+  check(ok, 26);
+  uint8_t *image = (uint8_t *)(sane_base(slot) + 0x1000);
+  memset(image, 0, 512);
+  put_routine((uint32_t *)image, after);
+  check(blk_request(vq, slot, BLK_OUT, sector, 512, 0, &used) == 0, 27);
+  check(blk_request_at(vq, slot, BLK_IN, sector, code, 512, 1, &used) == 0, 28);  /* no fence.i */
+  ok = 1;
+  for (int i = 0; i < 100; i++) ok &= call_routine(code) == after;
+  check(ok, 29);
+}
+
 /* The scratch disk: what is written reads back; writes past the end are refused. */
 static void sane_blk_rw(int slot) {
   struct vq vq;
@@ -199,6 +235,7 @@ static void sane_blk_rw(int slot) {
   check(ok, 23);
   check(blk_request(&vq, slot, BLK_OUT, capacity - below(2), 1024, 0, &used) == 1, 24);  /* would grow the disk */
   check(blk_request(&vq, slot, BLK_FLUSH, 0, 0, 0, &used) == 0, 25);
+  dma_over_code(&vq, slot, sector);
   w32(virtio_addr(slot, VIRTIO_STATUS), 0);
 }
 
