@@ -5,7 +5,9 @@
 // Needs a build (`npx tsc -p .`), riscv64-unknown-elf-gcc and qemu-system-riscv64.
 //
 // Usage: node scripts/fuzz-differential.js [--seeds N] [--start S] [--minutes M] [--jobs J]
-//                                          [--keep] [--json FILE]
+//                                          [--keep] [--json FILE] [--vireo-arg ARG]...
+// --vireo-arg passes an argument to `vireo run`, e.g. `--vireo-arg=--jit-threshold=2` so that
+// most of each program runs translated.
 
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,11 +30,12 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
     json: { type: 'string' },
+    'vireo-arg': { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: node scripts/fuzz-differential.js [--seeds N] [--start S] [--minutes M] [--jobs J] [--keep] [--json FILE]');
+  console.log('Usage: node scripts/fuzz-differential.js [--seeds N] [--start S] [--minutes M] [--jobs J] [--keep] [--json FILE] [--vireo-arg ARG]...');
   process.exit(0);
 }
 const count = Number(values.seeds);
@@ -44,6 +47,7 @@ if (![count, start, jobs].every(Number.isSafeInteger)) {
   process.exit(2);
 }
 
+const vireoArgs = values['vireo-arg'];
 const began = Date.now();
 const totals = { programs: 0, instructions: 0, items: 0, matches: 0 };
 const mismatches = [];
@@ -53,7 +57,7 @@ let next = start;
 /** Re-runs a mismatching seed with a state line after every block to find where runs part. */
 async function locate(seed) {
   try {
-    const traced = await runSeed(seed, { trace: true, keep: true });
+    const traced = await runSeed(seed, { trace: true, keep: true, vireoArgs });
     const lines = traced.report.match(/first difference at state line (\d+)/);
     const vireoCheckpoints = traced.vireo.output.split('\n').filter((l) => l.startsWith('checkpoint'));
     const qemuCheckpoints = traced.qemu.output.split('\n').filter((l) => l.startsWith('checkpoint'));
@@ -75,7 +79,7 @@ async function worker() {
     const seed = next++;
     let r;
     try {
-      r = await runSeed(seed, { keep: values.keep });
+      r = await runSeed(seed, { keep: values.keep, vireoArgs });
     } catch (e) {
       errors.push({ seed, report: String(e?.message ?? e) });
       console.log(`seed ${seed}: error: ${String(e?.message ?? e).split('\n')[0]}`);
@@ -113,7 +117,7 @@ function progress() {
 await Promise.all(Array.from({ length: jobs }, () => worker()));
 
 const seconds = (Date.now() - began) / 1000;
-console.log('\n== differential campaign');
+console.log('\n== differential campaign' + (vireoArgs.length ? ` (vireo run ${vireoArgs.join(' ')})` : ''));
 console.log(`seeds ${start}..${next - 1}: ${totals.programs} programs, ${totals.items} random items, ` +
   `${totals.instructions} instructions retired on Vireo, ${seconds.toFixed(0)} s`);
 console.log(`matches ${totals.matches}, mismatches ${mismatches.length}, errors ${errors.length}`);

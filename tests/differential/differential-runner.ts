@@ -31,7 +31,7 @@ export function differentialCacheDir(): string {
 
 export async function runSeed(
   seed: number,
-  options: GeneratorOptions & { keep?: boolean; dir?: string } = {},
+  options: GeneratorOptions & { keep?: boolean; dir?: string; vireoArgs?: string[] } = {},
 ): Promise<SeedResult> {
   const dir = options.dir ?? differentialCacheDir();
   mkdirSync(dir, { recursive: true });
@@ -41,7 +41,7 @@ export async function runSeed(
   writeFileSync(sourcePath, program.source);
   const elf = buildProgram(name, dir);
   const [vireo, qemu] = await Promise.all([
-    runOnVireo(elf, { maxInstructions: 20_000_000, timeoutMs: 120_000 }),
+    runOnVireo(elf, { maxInstructions: 20_000_000, timeoutMs: 120_000, extraArgs: options.vireoArgs ?? [] }),
     runOnQemu(elf, { timeoutMs: 60_000 }),
   ]);
   const instructions = retiredInstructions(vireo.output);
