@@ -3,8 +3,8 @@
 // sees it: physical in M, through the virtual windows of page-tables in S and U.
 //
 // Constraints that keep to behaviour both machines define the same way:
-// - misaligned LR/SC/AMO only in M-mode (without MPRV) on the data area, so an alignment trap never competes
-//   with a page or access fault (the order between them is implementation-defined);
+// - misaligned LR/SC/AMO only in M-mode (without MPRV) on the data area, so an alignment trap
+//   never competes with a page or access fault (the order between them is implementation-defined);
 // - an SC runs only when the LR before it did not trap: a failing SC (no reservation) may or
 //   may not check its address (Vireo raises the store fault, QEMU 7.2 does no access at all);
 // - an SC to an address other than its LR's only in M-mode (no MPRV) on the data area, likewise;
@@ -31,14 +31,15 @@ function pickAlignment(c: BlockContext, size: number, allowMisaligned: boolean):
 }
 
 /**
- * An address for a `size`-byte access by the block's privilege. Atomics pass
- * allowMisaligned = false outside M-mode; `load` allows reading the code.
+ * An address for a `size`-byte access by the block's privilege: physical in M-mode (without
+ * MPRV), virtual otherwise. `misaligned` allows misaligned and page-crossing addresses;
+ * `load` allows the code as a target.
  */
 export function pickAddress(c: BlockContext, size: number, o: { misaligned: boolean; load: boolean }): bigint {
   const r = c.rng;
   const alignment = pickAlignment(c, size, o.misaligned);
-  // Pages from which a crossing access stays inside what is compared.
-  // Translated accesses stay off PMP_READ_PAGE (a crossing one may reach its first bytes).
+  // Crossing accesses start below the last page so they stay inside what is compared;
+  // translated ones stay off PMP_READ_PAGE altogether.
   const pages = c.physicalData ? DATA_PAGES : PMP_READ_PAGE;
   const dataPage = () => (alignment === 'cross' ? r.int(pages - 1) : r.int(pages));
   const off = BigInt(pickOffset(c, size, alignment));
