@@ -1,6 +1,7 @@
 // Time from start to the Debian guest's shell prompt, on Vireo and on qemu-system-riscv64
 // (-M virt -smp 1) with the same firmware, kernel, initrd, root disk, memory and command
-// line, measured in the same run. Usage: npm run bench:boot [-- --runs N]
+// line, measured in the same run; Vireo with its translation tier and interpreted only.
+// Usage: npm run bench:boot [-- --runs N]
 
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -71,15 +72,18 @@ async function main(): Promise<void> {
   const disk = join(dir, 'root.ext4');
   try {
     const vireo: BootMeasure[] = [];
+    const interpreted: BootMeasure[] = [];
     const qemu: BootMeasure[] = [];
     const hasQemu = qemuVersion() !== null;
     for (let i = 0; i < runs; i++) {
-      copyFileSync(image.rootDisk, disk);
-      vireo.push(await timeToPrompt(process.execPath, [
-        join(root, 'bin', 'vireo.js'), 'run', '--bios', image.firmware, '--kernel', image.kernel,
-        '--initrd', image.initrd, '--disk', disk, '-m', String(MEMORY_MIB), '--append', APPEND,
-      ]));
-      console.log(`vireo run ${i + 1}: ${describe(vireo[i]!)}`);
+      for (const [jit, into] of [['on', vireo], ['off', interpreted]] as const) {
+        copyFileSync(image.rootDisk, disk);
+        into.push(await timeToPrompt(process.execPath, [
+          join(root, 'bin', 'vireo.js'), 'run', '--bios', image.firmware, '--kernel', image.kernel,
+          '--initrd', image.initrd, '--disk', disk, '-m', String(MEMORY_MIB), '--append', APPEND, '--jit', jit,
+        ]));
+        console.log(`vireo --jit ${jit.padEnd(3)} run ${i + 1}: ${describe(into[i]!)}`);
+      }
       if (!hasQemu) continue;
       copyFileSync(image.rootDisk, disk);
       qemu.push(await timeToPrompt(QEMU, [
@@ -92,7 +96,7 @@ async function main(): Promise<void> {
     }
     const best = (xs: BootMeasure[]) => Math.min(...xs.map((x) => x.seconds));
     console.log(`\nDebian ${image.versions.kernelRelease}, ${MEMORY_MIB} MiB, one hart, root on virtio-blk`);
-    console.log(`vireo: ${best(vireo).toFixed(1)} s (best of ${runs})`);
+    console.log(`vireo: ${best(vireo).toFixed(1)} s (best of ${runs}); interpreted only: ${best(interpreted).toFixed(1)} s`);
     if (hasQemu) {
       console.log(`qemu:  ${best(qemu).toFixed(1)} s (best of ${runs}); vireo/qemu time ratio ${(best(vireo) / best(qemu)).toFixed(1)}`);
     } else {

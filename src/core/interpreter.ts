@@ -413,9 +413,9 @@ export function execute(hart: Hart, budget: number): void {
           case Op.XORI: { s[rd + 1] = s[r1 + 1]! ^ (imm >> 31); s[rd] = s[r1]! ^ imm; break; }
           case Op.ORI: { s[rd + 1] = s[r1 + 1]! | (imm >> 31); s[rd] = s[r1]! | imm; break; }
           case Op.ANDI: { s[rd + 1] = s[r1 + 1]! & (imm >> 31); s[rd] = s[r1]! & imm; break; }
-          case Op.SLLI: shiftLeft(rd, s[r1]!, s[r1 + 1]!, imm); break;
-          case Op.SRLI: shiftRight(rd, s[r1]!, s[r1 + 1]!, imm, false); break;
-          case Op.SRAI: shiftRight(rd, s[r1]!, s[r1 + 1]!, imm, true); break;
+          case Op.SLLI: shiftLeft(s, rd, s[r1]!, s[r1 + 1]!, imm); break;
+          case Op.SRLI: shiftRight(s, rd, s[r1]!, s[r1 + 1]!, imm, false); break;
+          case Op.SRAI: shiftRight(s, rd, s[r1]!, s[r1 + 1]!, imm, true); break;
 
           // ---- integer register-register ----
           case Op.ADD: {
@@ -431,9 +431,9 @@ export function execute(hart: Hart, budget: number): void {
             s[rd] = (aLo - bLo) | 0;
             break;
           }
-          case Op.SLL: shiftLeft(rd, s[r1]!, s[r1 + 1]!, s[r2]! & 63); break;
-          case Op.SRL: shiftRight(rd, s[r1]!, s[r1 + 1]!, s[r2]! & 63, false); break;
-          case Op.SRA: shiftRight(rd, s[r1]!, s[r1 + 1]!, s[r2]! & 63, true); break;
+          case Op.SLL: shiftLeft(s, rd, s[r1]!, s[r1 + 1]!, s[r2]! & 63); break;
+          case Op.SRL: shiftRight(s, rd, s[r1]!, s[r1 + 1]!, s[r2]! & 63, false); break;
+          case Op.SRA: shiftRight(s, rd, s[r1]!, s[r1 + 1]!, s[r2]! & 63, true); break;
           case Op.SLT: {
             const aHi = s[r1 + 1]!, bHi = s[r2 + 1]!;
             s[rd] = aHi < bHi || (aHi === bHi && (s[r1]! >>> 0) < (s[r2]! >>> 0)) ? 1 : 0;
@@ -534,22 +534,22 @@ export function execute(hart: Hart, budget: number): void {
   s[PC] = pcLo;
   s[PC + 1] = pcHi;
   hart.d[F64_INSTRET] = retiredBase + executed;
+}
 
-  function shiftLeft(rd: number, lo: number, hi: number, n: number): void {
-    if (n === 0) { s[rd] = lo; s[rd + 1] = hi; } else if (n < 32) { s[rd + 1] = (hi << n) | (lo >>> (32 - n)); s[rd] = lo << n; } else { s[rd + 1] = lo << (n - 32); s[rd] = 0; }
-  }
+function shiftLeft(s: Int32Array, rd: number, lo: number, hi: number, n: number): void {
+  if (n === 0) { s[rd] = lo; s[rd + 1] = hi; } else if (n < 32) { s[rd + 1] = (hi << n) | (lo >>> (32 - n)); s[rd] = lo << n; } else { s[rd + 1] = lo << (n - 32); s[rd] = 0; }
+}
 
-  function shiftRight(rd: number, lo: number, hi: number, n: number, arithmetic: boolean): void {
-    if (n === 0) {
-      s[rd] = lo;
-      s[rd + 1] = hi;
-    } else if (n < 32) {
-      s[rd] = (lo >>> n) | (hi << (32 - n));
-      s[rd + 1] = arithmetic ? hi >> n : (hi >>> n) | 0;
-    } else {
-      s[rd] = arithmetic ? hi >> (n - 32) : (hi >>> (n - 32)) | 0;
-      s[rd + 1] = arithmetic ? hi >> 31 : 0;
-    }
+function shiftRight(s: Int32Array, rd: number, lo: number, hi: number, n: number, arithmetic: boolean): void {
+  if (n === 0) {
+    s[rd] = lo;
+    s[rd + 1] = hi;
+  } else if (n < 32) {
+    s[rd] = (lo >>> n) | (hi << (32 - n));
+    s[rd + 1] = arithmetic ? hi >> n : (hi >>> n) | 0;
+  } else {
+    s[rd] = arithmetic ? hi >> (n - 32) : (hi >>> (n - 32)) | 0;
+    s[rd + 1] = arithmetic ? hi >> 31 : 0;
   }
 }
 

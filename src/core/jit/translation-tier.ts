@@ -34,6 +34,8 @@ const COMPRESSED = buildCompressedTable();
 const TABLE_START = 1024;
 /** The shared function table's bound; past it every translation is dropped and rebuilt. */
 const TABLE_LIMIT = 1 << 16;
+/** Longest a hot block waits for its batch to fill. */
+const MAX_PENDING_MS = 25;
 
 export class TranslationTier {
   readonly stats: TranslationStats = { blocks: 0, modules: 0, compileMs: 0, invalidations: 0, untranslatable: 0 };
@@ -52,6 +54,7 @@ export class TranslationTier {
   /** Block keys per RAM page index, to drop them when the page changes. */
   private readonly blocksByPage = new Map<number, number[]>();
   private nextFunction = 0;
+  private pendingSince = 0;
   private readonly translateOptions: TranslateOptions;
   /** Guest-memory offset of the lockstep undo log, or -1. */
   readonly undoLog: number;
@@ -82,6 +85,7 @@ export class TranslationTier {
     if (++this.counters[slot]! >= this.hotThreshold) {
       this.counters[slot] = 0;
       if (!this.untranslatable.has(key) && !this.pendingSet.has(key)) {
+        if (this.pending.length === 0) this.pendingSince = performance.now();
         this.pending.push(key);
         this.pendingSet.add(key);
         if (this.pending.length >= this.batchSize) this.compilePending();
@@ -104,9 +108,12 @@ export class TranslationTier {
     return this.dispatch(stateOffset, budget);
   }
 
-  /** Compiles what is waiting, so a short hot loop does not wait for a full batch. */
+  /**
+   * Compiles what has waited long enough, so a short hot loop does not wait for a full
+   * batch, while a burst of new code (a boot) still compiles in few, large modules.
+   */
   flush(): void {
-    if (this.pending.length > 0) this.compilePending();
+    if (this.pending.length > 0 && performance.now() - this.pendingSince >= MAX_PENDING_MS) this.compilePending();
   }
 
   /** Forgets every translation (a reset); the shared table is reused from the start. */
