@@ -161,6 +161,27 @@ test('enabling a queue with a bad size or a ring outside RAM sets DEVICE_NEEDS_R
   }
 });
 
+test('ring addresses are what the driver wrote, whatever high word they passed through', () => {
+  // With a high word of 0x6fd34f81 the address is above 2^62, where a number rounds the low word
+  // 0x7ffffff0 up to 0x80000000: that must not survive the high word returning to 0.
+  for (const [low, high] of [
+    [R.QUEUE_DESC_LOW, R.QUEUE_DESC_HIGH],
+    [R.QUEUE_DRIVER_LOW, R.QUEUE_DRIVER_HIGH],
+    [R.QUEUE_DEVICE_LOW, R.QUEUE_DEVICE_HIGH],
+  ] as const) {
+    const { driver } = setup();
+    driver.init({ driverOk: false });
+    driver.w(R.QUEUE_SEL, 0);
+    driver.w(R.QUEUE_READY, 0);
+    driver.w(high, 0x6fd3_4f81);
+    driver.w(low, 0x7fff_fff0);
+    driver.w(high, 0);
+    driver.w(R.QUEUE_READY, 1);
+    assert.equal(driver.r(R.QUEUE_READY), 0, `register 0x${low.toString(16)}: a ring at 0x7ffffff0 lies below RAM`);
+    assert.ok(driver.faultKinds().includes('virtqueue-ring-outside-ram'));
+  }
+});
+
 test('a malformed ring fails the device: NEEDS_RESET, config interrupt, no more processing', () => {
   const { driver, device } = setup();
   driver.init();

@@ -103,6 +103,7 @@ export interface VirtioMmioMetrics {
 }
 
 const MASK32 = 0xffff_ffffn;
+const TWO_32 = 0x1_0000_0000;
 /** Faults of one kind passed to onFault before it hears only of every power-of-two occurrence. */
 const FAULT_LOG_BURST = 16;
 
@@ -117,6 +118,12 @@ export class VirtioMmioTransport<S = unknown> implements MmioDevice {
   private readonly onFault: ((fault: VirtioFaultReport) => void) | undefined;
   private readonly offered: bigint;
   private readonly queues: Virtqueue[];
+  /**
+   * Per queue, the ring address registers as written: desc, driver, device, each low then high.
+   * A number holds 53 bits, so an address rebuilt from the number after a large high word would
+   * keep a rounded low word once the high word returns to 0.
+   */
+  private readonly addressWords: Uint32Array[];
   private status = 0;
   private driverFeatures = 0n;
   private deviceFeaturesSel = 0;
@@ -135,6 +142,7 @@ export class VirtioMmioTransport<S = unknown> implements MmioDevice {
     const ring = options.ringFeatures ?? VirtioFeature.INDIRECT_DESC | VirtioFeature.EVENT_IDX;
     this.offered = options.device.deviceFeatures | ring | VirtioFeature.VERSION_1;
     this.queues = options.device.queueMaxSizes.map((n) => new Virtqueue(n));
+    this.addressWords = this.queues.map(() => new Uint32Array(6));
   }
 
   read(offset: number, size: AccessSize): number {
@@ -180,12 +188,12 @@ export class VirtioMmioTransport<S = unknown> implements MmioDevice {
       case R.DRIVER_FEATURES: this.writeDriverFeatures(v); return;
       case R.QUEUE_SEL: this.queueSel = v; return;
       case R.QUEUE_NUM: this.writeQueueField((vq) => { vq.size = v; }); return;
-      case R.QUEUE_DESC_LOW: this.writeQueueField((vq) => { vq.descAddr = low(vq.descAddr, v); }); return;
-      case R.QUEUE_DESC_HIGH: this.writeQueueField((vq) => { vq.descAddr = high(vq.descAddr, v); }); return;
-      case R.QUEUE_DRIVER_LOW: this.writeQueueField((vq) => { vq.driverAddr = low(vq.driverAddr, v); }); return;
-      case R.QUEUE_DRIVER_HIGH: this.writeQueueField((vq) => { vq.driverAddr = high(vq.driverAddr, v); }); return;
-      case R.QUEUE_DEVICE_LOW: this.writeQueueField((vq) => { vq.deviceAddr = low(vq.deviceAddr, v); }); return;
-      case R.QUEUE_DEVICE_HIGH: this.writeQueueField((vq) => { vq.deviceAddr = high(vq.deviceAddr, v); }); return;
+      case R.QUEUE_DESC_LOW: this.writeQueueAddress(0, v); return;
+      case R.QUEUE_DESC_HIGH: this.writeQueueAddress(1, v); return;
+      case R.QUEUE_DRIVER_LOW: this.writeQueueAddress(2, v); return;
+      case R.QUEUE_DRIVER_HIGH: this.writeQueueAddress(3, v); return;
+      case R.QUEUE_DEVICE_LOW: this.writeQueueAddress(4, v); return;
+      case R.QUEUE_DEVICE_HIGH: this.writeQueueAddress(5, v); return;
       case R.QUEUE_READY: this.writeQueueReady(v); return;
       case R.QUEUE_NOTIFY: this.queueNotify(v); return;
       case R.INTERRUPT_ACK: this.interruptStatus &= ~v; this.updateIrq(); return;
@@ -205,6 +213,7 @@ export class VirtioMmioTransport<S = unknown> implements MmioDevice {
     this.deviceFeaturesSel = this.driverFeaturesSel = this.queueSel = 0;
     this.interruptStatus = 0;
     for (const vq of this.queues) vq.reset();
+    for (const words of this.addressWords) words.fill(0);
     this.updateIrq();
   }
 
@@ -246,6 +255,11 @@ export class VirtioMmioTransport<S = unknown> implements MmioDevice {
     this.configGeneration = state.configGeneration >>> 0;
     this.queues.forEach((q, i) => {
       q.restore(state.queues[i]!);
+      const words = this.addressWords[i]!;
+      [q.descAddr, q.driverAddr, q.deviceAddr].forEach((addr, n) => {
+        words[2 * n] = addr % TWO_32;
+        words[2 * n + 1] = Math.floor(addr / TWO_32);
+      });
       this.applyRingFeatures(q);
     });
     this.device.restore(state.device);
@@ -274,6 +288,19 @@ export class VirtioMmioTransport<S = unknown> implements MmioDevice {
       return;
     }
     apply(vq);
+  }
+
+  /** One half of a ring address: `word` indexes addressWords (desc, driver, device; low then high). */
+  private writeQueueAddress(word: number, v: number): void {
+    this.writeQueueField((vq) => {
+      const words = this.addressWords[this.queueSel]!;
+      words[word] = v;
+      const pair = word & ~1;
+      const addr = words[pair + 1]! * TWO_32 + words[pair]!;
+      if (pair === 0) vq.descAddr = addr;
+      else if (pair === 2) vq.driverAddr = addr;
+      else vq.deviceAddr = addr;
+    });
   }
 
   private writeQueueReady(v: number): void {
@@ -414,12 +441,4 @@ export class VirtioMmioTransport<S = unknown> implements MmioDevice {
       this.irq.set(level);
     }
   }
-}
-
-/** Replace the low or high 32 bits of a 64-bit address kept as a number. */
-function low(addr: number, v: number): number {
-  return Math.floor(addr / 0x1_0000_0000) * 0x1_0000_0000 + v;
-}
-function high(addr: number, v: number): number {
-  return v * 0x1_0000_0000 + (addr % 0x1_0000_0000);
 }
