@@ -68,7 +68,7 @@ const scratchDisk = join(dir, 'scratch.img');
 const diskHash = createMarkedDisk(disk, 4096);
 createMarkedDisk(scratchDisk, 2048);
 const began = Date.now();
-const total = { runs: 0, instructions: 0, peakRssKiB: 0, limits: 0, guestCrashes: [], resets: 0, mmio: 0, notifies: 0 };
+const total = { runs: 0, instructions: 0, peakRssKiB: 0, limits: 0, interrupted: 0, guestCrashes: [], resets: 0, mmio: 0, notifies: 0 };
 const mib = (kib) => `${(kib / 1024).toFixed(0)} MiB`;
 const millions = (n) => `${(n / 1e6).toFixed(1)}M`;
 const count = (n) => n.toLocaleString('en-US');
@@ -82,7 +82,13 @@ for (let seed = start; seed < start + seeds; seed++) {
     console.log(`fuzz-hostile: ${minutes} min are up`);
     break;
   }
-  const r = await runHostileGuest({ elf, disk, scratchDisk, seed, rounds, timeoutSeconds, extraArgs });
+  let r = await runHostileGuest({ elf, disk, scratchDisk, seed, rounds, timeoutSeconds, extraArgs });
+  // Status 130 is a stop by signal; on a shared machine that may come from outside: run it again.
+  if (r.status === 130) {
+    console.log(`seed ${seed}: stopped by a signal after ${(r.elapsedMs / 1000).toFixed(1)} s; running it again`);
+    total.interrupted++;
+    r = await runHostileGuest({ elf, disk, scratchDisk, seed, rounds, timeoutSeconds, extraArgs });
+  }
   const problems = hostProblems(r, { peakRssLimitKiB: rssLimitMiB * 1024 });
   if (sha256(disk) !== diskHash) problems.push('the read-only disk changed');
   if (statSync(scratchDisk).size !== 2048 * 512) problems.push(`the scratch disk's size changed to ${statSync(scratchDisk).size} bytes`);
@@ -117,6 +123,7 @@ console.log(
   `\n${total.runs} runs (seeds ${start}..${start + total.runs - 1}) in ${(elapsed / 60).toFixed(1)} min: ` +
     `${millions(total.instructions)} instructions, ${count(total.mmio)} MMIO accesses, ${count(total.notifies)} queue notifies, ` +
     `${total.resets} board resets; peak RSS ${mib(total.peakRssKiB)}; ${total.limits} runs ended at a limit; ` +
+    `${total.interrupted} stopped by a signal and run again; ` +
     `guest self-crashes: ${total.guestCrashes.length ? total.guestCrashes.join(', ') : 'none'}`,
 );
 if (!failed) rmSync(dir, { recursive: true, force: true });
