@@ -1,7 +1,8 @@
 // A hostile guest attacks every MMIO device and every virtqueue of the board with seeded garbage
 // (tests/hostile/device-attack/). The host must survive it: a clean exit, no exception, bounded
-// memory, the read-only disk untouched and the scratch disk no larger. Three fixed seeds, plus one that changes per run;
-// VIREO_HOSTILE_SEEDS=1,2,... replays chosen ones. Long campaigns: scripts/fuzz-hostile.js.
+// memory, the read-only disk untouched and the scratch disk no larger. Three fixed seeds, plus
+// one that changes per run; VIREO_HOSTILE_SEEDS=1,2,... replays chosen ones. Long campaigns:
+// scripts/fuzz-hostile.js.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { buildHostileGuest, createMarkedDisk, hostProblems, replayCommand, runHostileGuest, sha256 } from './run-hostile-guest.js';
 
 const ROUNDS = 1000;
-/** The host's peak resident memory with 64 MiB of guest RAM; a quiet run needs about 120 MiB. */
+/** The host's peak resident memory with 64 MiB of guest RAM; a run needs 130-160 MiB. */
 const PEAK_RSS_LIMIT_KIB = 300 * 1024;
 
 function seeds(): number[] {
