@@ -55,6 +55,7 @@ export const SAVE = {
   repeat: 0x70, // times the current block is still to run
   amoFaultPages: 0x78, // bit i: an AMO faulted on low-window page i; 16: high; 17: giga; 18: other
   dump: 0x80, // x1..x31, f0..f31, then CSRs: 0x80 + 8 * slot
+  print: 0x7e0, // two values being printed by the final dump (not the handlers' scratch)
   dumpSlots: 0xf0,
   log: 0x800, // trap log entries, LOG_ENTRY bytes each
 } as const;
