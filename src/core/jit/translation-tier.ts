@@ -147,9 +147,11 @@ export class TranslationTier {
     this.pending = [];
     this.pendingSet.clear();
     if (this.nextFunction + keys.length > TABLE_LIMIT) this.clear();
+    // Block modules export their functions rather than import the table: V8 keeps a dispatch
+    // table sized like the shared table in every instance that imports it, and updates all of
+    // them on every change, which grows with the number of modules.
     const b = new WasmModuleBuilder();
     b.importMemory('env', 'memory', 1);
-    b.importTable('env', 'table', 1);
     const type = b.type([ValType.I32], [ValType.I32]);
     const placed: Array<{ key: number; length: number }> = [];
     const functions: number[] = [];
@@ -162,14 +164,16 @@ export class TranslationTier {
         this.stats.untranslatable++;
         continue;
       }
-      functions.push(b.addFunction(type, BLOCK_LOCALS, block.code));
+      const index = b.addFunction(type, BLOCK_LOCALS, block.code);
+      b.exportFunction(`b${functions.length}`, index);
+      functions.push(index);
       placed.push({ key, length: block.length });
     }
     if (placed.length === 0) return;
     const first = this.nextFunction;
     if (first + placed.length > this.table.length) this.table.grow(Math.max(first + placed.length, 2 * this.table.length) - this.table.length);
-    b.setElements(first, functions);
-    new WebAssembly.Instance(new WebAssembly.Module(b.build()), { env: { memory: this.memory.memory, table: this.table } });
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(b.build()), { env: { memory: this.memory.memory } }).exports;
+    for (let i = 0; i < placed.length; i++) this.table.set(first + i, exports[`b${i}`] as () => number);
     this.nextFunction += placed.length;
     placed.forEach(({ key, length }, i) => {
       const pageBase = key & ~0xfff;
