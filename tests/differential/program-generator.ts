@@ -5,6 +5,7 @@
 
 import { BlockContext, GPRS, interestingInt, type Privilege } from './block-context.js';
 import { floatArithmetic, floatConvertCompare, floatSetup, interestingFloatBits } from './float-items.js';
+import { patchSite, patchStore } from './code-patch-items.js';
 import { compressedAlu, forwardJump, integerAlu, loadImmediate, mulDiv } from './integer-items.js';
 import { amo, compressedLoadStore, floatLoadStore, integerLoadStore, loadReservedStoreConditional } from './memory-items.js';
 import { PTE, PageTablePool, PageTableTree, type PagingMode } from './page-tables.js';
@@ -209,10 +210,18 @@ export function generateProgram(seed: number, options: GeneratorOptions = {}): G
     }
     const c = new BlockContext(r, mode, trapBits, satpChoices, labels, mprv !== undefined);
     const n = r.range(20, 60);
+    // Patch sites of this block, placed at random items; stores to them anywhere in it.
+    // (Not under MPRV: QEMU 7.2 would store through the M-mode translation of its fetches.)
+    const sites = mprv === undefined && r.chance(0.4) ? Array.from({ length: r.range(1, 2) }, () => c.label()) : [];
+    const siteAt = new Map(sites.map((label) => [r.int(n), label]));
     for (let i = 0; i < n; i++) {
-      ITEMS[r.weighted(WEIGHTS)]!(c);
+      const site = siteAt.get(i);
+      if (site !== undefined) patchSite(c, site);
+      else if (sites.length > 0 && r.chance(0.08)) patchStore(c, sites);
+      else ITEMS[r.weighted(WEIGHTS)]!(c);
       c.endItem();
     }
+    for (const label of sites) if (![...siteAt.values()].includes(label)) patchSite(c, label);
     c.flushLabels();
     items += n;
     out.push(...c.lines, '        li tp, 1', '        ecall', `gen_back${b}:`);
