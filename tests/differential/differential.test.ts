@@ -105,7 +105,7 @@ for (const seed of CI_SEEDS) {
 }
 
 test('trace mode (a state line after every block) matches too', async () => {
-  const r = await runSeed(CI_SEEDS[0]!, { trace: true });
+  const r = await runSeed(CI_SEEDS[0]!, { trace: true, blocks: 6 });
   assert.equal(r.verdict, 'match', `seed ${CI_SEEDS[0]} traced (source ${r.sourcePath}):\n${r.report}`);
   assert.ok(r.vireo.output.includes('checkpoint'));
 });
