@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +131,27 @@ test('vireo run boots the Debian guest on a terminal-less console and exits 0 on
     if (code === 'timeout') child.kill('SIGKILL');
     assert.equal(code, 0, output.slice(-3000));
     assert.match(output, /reboot: Power down/);
+  } finally {
+    disk.cleanup();
+  }
+});
+
+test('the first 500 million instructions of a Debian boot agree in lockstep: every translated block checked against the interpreter', { timeout: 900_000 }, async () => {
+  // A whole boot in lockstep takes over ten minutes here; these instructions run OpenSBI and
+  // the kernel through its early setup (earlycon prints it) to unpacking the initramfs.
+  const img = await debianImage();
+  const disk = scratchDisk(img.rootDisk);
+  try {
+    const r = spawnSync(process.execPath, [
+      join(repoRoot(), 'bin', 'vireo.js'), 'run', '--kernel', img.kernel, '--initrd', img.initrd,
+      '--disk', disk.path, '--append', 'console=ttyS0 earlycon=sbi root=/dev/vda rw', '--jit', 'lockstep',
+      '--max-instructions', '500000000',
+    ], { encoding: 'utf8', input: '', timeout: 800_000 });
+    const output = `${r.stdout}${r.stderr}`;
+    assert.equal(r.status, 124, `expected the instruction limit, not a divergence (status 3); output:\n${output.slice(-3000)}`);
+    assert.match(output, /Linux version/);
+    assert.match(output, /Trying to unpack rootfs image as initramfs/);
+    assert.doesNotMatch(output, /lockstep:/);
   } finally {
     disk.cleanup();
   }

@@ -4,7 +4,7 @@
 // divergence stops the VM naming the block, the pc and the register or address.
 
 import type { Hart } from '../hart.js';
-import { HART_STATE_BYTES, PC } from '../hart-state.js';
+import { PC } from '../hart-state.js';
 import type { TranslationTier } from './translation-tier.js';
 import { EXIT } from './block-translator.js';
 
@@ -26,17 +26,20 @@ export function runLockstep(hart: Hart, tier: TranslationTier, stateOffset: numb
   const s = hart.s;
   const view = hart.memory.view;
   const log = tier.undoLog;
-  const before = new Int32Array(HART_STATE_BYTES / 4);
-  const translated = new Int32Array(HART_STATE_BYTES / 4);
+  // Translated code writes only x1-x31 and the pc: those words are saved and restored.
+  const words = PC + 2;
+  const before = new Int32Array(words);
+  const translated = new Int32Array(words);
+  const live = s.subarray(0, words);
   let retired = 0;
   for (;;) {
     const block = tier.blockAt(hart.fetchTlb, s[PC]!, s[PC + 1]!);
     if (block === null || budget - retired < block.length) return retired;
-    before.set(s);
+    before.set(live);
     view.setInt32(log, 0, true);
     const result = block.run(stateOffset);
     const n = result & (EXIT - 1);
-    translated.set(s);
+    translated.set(live);
     // What the block stored, then memory as it was before it, newest store undone first.
     const stores: Array<{ address: number; size: number; value: bigint }> = [];
     const count = view.getInt32(log, true);
@@ -50,7 +53,7 @@ export function runLockstep(hart: Hart, tier: TranslationTier, stateOffset: numb
       const entry = log + 8 + 16 * i;
       writeBytes(view, stores[i]!.address, stores[i]!.size, view.getBigUint64(entry + 8, true));
     }
-    s.set(before);
+    live.set(before);
     interpret(n);
     // Registers x1-x31 and the pc must agree; instret moved by n in the interpreter only.
     for (let i = 2; i < 64; i++) {
