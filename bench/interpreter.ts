@@ -17,10 +17,13 @@ const USAGE = `usage: npm run bench -- [options]
   --program NAME   run only this program (repeatable): ${BENCHMARKS.map((b) => b.name).join(', ')}
   --runs N         timed runs per program and machine; the best counts (default 3)
   --no-qemu        skip the QEMU comparison
+  --jit on|off     Vireo with its translation tier (default) or interpreting only
   --help           this text`;
 
 /** Guards against a guest that never finishes (a broken interpreter can loop forever). */
 const RUN_LIMITS = { maxInstructions: 5_000_000_000, timeoutMs: 600_000 };
+/** Whether Vireo runs with its translation tier (--jit). */
+let translation: 'on' | 'off' = 'on';
 /** QEMU runs of the empty program used to measure its start-up. */
 const STARTUP_RUNS = 5;
 /** Instructions a QEMU run should execute (through REPEAT) to last well beyond its start-up. */
@@ -33,6 +36,7 @@ interface Options {
   programs: BenchmarkProgram[];
   runs: number;
   qemu: boolean;
+  translation: 'on' | 'off';
 }
 
 interface Result {
@@ -55,6 +59,7 @@ function parseOptions(argv: string[]): Options | null {
         program: { type: 'string', multiple: true },
         runs: { type: 'string', default: '3' },
         'no-qemu': { type: 'boolean', default: false },
+        jit: { type: 'string', default: 'on' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -73,7 +78,8 @@ function parseOptions(argv: string[]): Options | null {
     if (!program) throw new BenchError('usage', `no benchmark program "${name}"; choose from ${BENCHMARKS.map((b) => b.name).join(', ')}`);
     return program;
   });
-  return { quick: v.quick ?? false, programs, runs, qemu: !v['no-qemu'] };
+  if (v.jit !== 'on' && v.jit !== 'off') throw new BenchError('usage', `--jit takes on or off, got ${v.jit}`);
+  return { quick: v.quick ?? false, programs, runs, qemu: !v['no-qemu'], translation: v.jit };
 }
 
 function indentOutput(output: string): string {
@@ -109,7 +115,7 @@ async function measureQemuStartup(): Promise<number | null> {
 async function timeOnVireo(kernel: Uint8Array, runs: number, result: Result): Promise<VireoRun | null> {
   // A whole untimed run first: V8 optimises and re-optimises the interpreter loop (each time it
   // meets a new type or path) for the first tens of millions of instructions.
-  const warmup = await runOnVireo(kernel, RUN_LIMITS);
+  const warmup = await runOnVireo(kernel, { ...RUN_LIMITS, translation });
   if (warmup.reason !== 'pass') {
     result.problems.push(`Vireo: ${describeVireoRun(warmup)}`);
     console.log(`  vireo: FAILED: ${describeVireoRun(warmup)}; guest output:\n${indentOutput(warmup.output)}`);
@@ -118,7 +124,7 @@ async function timeOnVireo(kernel: Uint8Array, runs: number, result: Result): Pr
   console.log(indentOutput(warmup.output));
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = await runOnVireo(kernel, RUN_LIMITS);
+    const r = await runOnVireo(kernel, { ...RUN_LIMITS, translation });
     if (r.reason !== 'pass' || r.instructions !== warmup.instructions || r.output !== warmup.output) {
       const what = r.reason !== 'pass' ? describeVireoRun(r) : `${grouped(r.instructions)} instructions where the warm-up run took ${grouped(warmup.instructions)}`;
       result.problems.push(`Vireo: timed run ${i + 1} differs from the warm-up run: ${what}`);
@@ -251,7 +257,8 @@ async function main(): Promise<number> {
   const compiler = requireCompiler();
   const qemu = options.qemu ? qemuVersion() : null;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`Vireo interpreter benchmark (${options.quick ? 'quick' : 'full'}): best of ${options.runs} runs (Vireo after a warm-up run)`);
+  translation = options.translation;
+  console.log(`Vireo benchmark, translation tier ${translation} (${options.quick ? 'quick' : 'full'}): best of ${options.runs} runs (Vireo after a warm-up run)`);
   console.log(`host: ${cpu}, ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; Node ${process.version}`);
   console.log(`compiler: ${compiler}; programs cached in ${cacheDir()}`);
   if (options.qemu && qemu === null) {
