@@ -121,6 +121,29 @@ test('mtime wraps to zero after 2^64 - 1, and MTIP follows (Priv. spec 3.2.1)', 
   assert.equal(clint.nextDeadline(), 1_000_000);
 });
 
+test('a compare value just below 2^64 that mtime passes while wrapping still raises MTIP once', () => {
+  const { clint, advance, write64, mtip, last } = makeClint();
+  write64(0xbff8, (1n << 64n) - 65536n);
+  write64(0x4000, (1n << 64n) - 16384n);
+  clint.update();
+  assert.equal(last(mtip[0]!), false);
+  advance(131072); // past the compare value and past the wrap before the board looks again
+  clint.update();
+  assert.equal(last(mtip[0]!), true, 'the comparator fired on the way to the wrap');
+  clint.update();
+  assert.equal(last(mtip[0]!), false, 'after the wrap mtime is below the compare value again');
+});
+
+test('writing mtime backwards is not a wrap: no MTIP for a compare value it left behind', () => {
+  const { clint, write64, mtip, last } = makeClint();
+  write64(0x4000, 1n << 40n);
+  write64(0xbff8, (1n << 40n) - 10n);
+  clint.update();
+  write64(0xbff8, 5n);
+  clint.update();
+  assert.equal(last(mtip[0]!), false);
+});
+
 test('byte and halfword accesses see the right lanes', () => {
   const { clint, write64, read64 } = makeClint();
   write64(0x4000, 0x1122334455667788n);

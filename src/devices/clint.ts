@@ -50,6 +50,8 @@ export class Clint implements MmioDevice {
   private readonly mtipLevel: boolean[];
   /** mtime = clock + offset; software may write mtime (Priv. spec 3.2.1). */
   private timeOffset = 0;
+  /** mtime at the last update(), to see it wrap in between. */
+  private lastUpdate = 0;
 
   constructor(options: ClintOptions) {
     const { harts, clock, msip, mtip } = options;
@@ -76,6 +78,7 @@ export class Clint implements MmioDevice {
    */
   reset(): void {
     this.timeOffset = -this.clock.now();
+    this.lastUpdate = 0;
     this.msip.fill(0);
     this.cmpLo.fill(0xffffffff);
     this.cmpHi.fill(0xffffffff);
@@ -93,10 +96,19 @@ export class Clint implements MmioDevice {
     return t >= TWO_64 ? t % TWO_64 : t;
   }
 
-  /** Re-evaluates MTIP for every hart against the advancing mtime; the board calls it between run slices. */
+  /**
+   * Re-evaluates MTIP for every hart against the advancing mtime; the board calls it between run
+   * slices. When mtime wrapped since the last call, a compare value it passed on the way up is
+   * reported for this slice, as the comparator would have raised MTIP before the wrap.
+   */
   update(): void {
     const now = this.mtime();
-    for (let h = 0; h < this.harts; h++) this.setMtip(h, now >= this.mtimecmp(h));
+    const wrapped = now < this.lastUpdate;
+    for (let h = 0; h < this.harts; h++) {
+      const cmp = this.mtimecmp(h);
+      this.setMtip(h, now >= cmp || (wrapped && cmp >= this.lastUpdate));
+    }
+    this.lastUpdate = now;
   }
 
   /**
@@ -144,6 +156,7 @@ export class Clint implements MmioDevice {
       const now = this.mtime();
       const [lo, hi] = writeLane(now % TWO_32, Math.floor(now / TWO_32), byte, size, value);
       this.timeOffset = hi * TWO_32 + lo - this.clock.now();
+      this.lastUpdate = this.mtime(); // set, not wrapped
       this.update();
     }
   }
@@ -172,6 +185,7 @@ export class Clint implements MmioDevice {
       this.msipLines[h]!.set(this.msip[h] === 1);
     }
     this.timeOffset = Number(state.mtime) - this.clock.now();
+    this.lastUpdate = this.mtime();
     this.update();
   }
 
