@@ -50,8 +50,10 @@ export class GuestSession {
     this.type(`${command}; echo "==[done-""${tag}]=="`);
     const marker = new RegExp(`==\\[done-${tag}\\]==`);
     await this.waitFor(marker, timeoutMs, from);
-    const text = this.output.slice(from);
-    const start = text.indexOf('\n') + 1; // skip the echoed command line
+    // The previous command's marker line may end only now, and the shell's prompt may land
+    // inside the echo of this command: skip leading line ends, then the echoed line.
+    const text = this.output.slice(from).replace(/^[\r\n]+/, '');
+    const start = text.indexOf('\n') + 1;
     const end = text.search(marker);
     return text.slice(start, end).replace(/\r/g, '');
   }
