@@ -117,8 +117,8 @@ const SD = 1n << 63n;
 /**
  * mstatus/sstatus from QEMU vs Vireo: an FP instruction that writes fcsr (flags) or an FP
  * register without changing it may or may not set FS = Dirty (Priv. spec 3.1.6.6: it is
- * implementation-defined). Vireo sets Dirty, QEMU 7.2 does not (not even when such an
- * instruction does change fflags). QEMU's value is taken as Vireo's when they differ only by
+ * implementation-defined). Vireo sets Dirty, QEMU 7.2 does not (seen for feq.d with fflags
+ * unchanged). QEMU's value is taken as Vireo's when they differ only by
  * Vireo's FS being Dirty where QEMU's is Initial or Clean.
  */
 export function normaliseQemuStatus(qemu: bigint, vireo: bigint): bigint {
