@@ -295,3 +295,48 @@ test('on the real hart, a trap loop that retires nothing still ends at the instr
   assert.equal(r.instructions, 0);
   assert.equal(r.traps, 50_000);
 });
+
+test('on the real hart, a timer deadline that passes during a slice wakes WFI at once, not after the longest sleep', async () => {
+  // 30 times: arm mtimecmp 10 us ahead, spin long enough that it passes before WFI (with no
+  // device access in between), then wait. A lost deadline sleeps the 1 s cap each time.
+  const kernel = compile(`
+    .globl _start
+    _start:
+      la t0, trap
+      csrw mtvec, t0
+      li s0, 30
+      li s1, ${MTIME}
+      li s2, ${MTIMECMP}
+      csrsi mstatus, 8       # mstatus.MIE
+    again:
+      ld t1, 0(s1)
+      addi t1, t1, 100
+      sd t1, 0(s2)
+      li t0, 0x80
+      csrw mie, t0
+      li t2, 20000
+    spin:
+      addi t2, t2, -1
+      bnez t2, spin
+      wfi
+      j again
+    .align 2
+    trap:
+      li t1, -1
+      sd t1, 0(s2)           # disarm
+      addi s0, s0, -1
+      beqz s0, done
+      la t0, again
+      csrw mepc, t0
+      mret
+    done:
+      li t2, ${FINISHER}
+      li t1, 0x5555
+      sw t1, 0(t2)
+    1: j 1b
+  `);
+  const machine = new Machine({ kernel, ramMiB: 16, serial: { write() {} }, timeoutMs: 20_000 });
+  const r = await machine.run();
+  assert.equal(r.reason, 'pass', `guest reported ${r.reason} ${r.code}`);
+  assert.ok(r.elapsedMs < 5_000, `30 waits took ${r.elapsedMs.toFixed(0)} ms: deadlines were lost until the 1 s sleep cap`);
+});

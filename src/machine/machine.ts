@@ -276,7 +276,7 @@ export class Machine {
         if (instructions + traps >= this.maxInstructions) return result('instruction-limit');
         const now = this.hostMs();
         if (now >= deadline) return result('timeout');
-        if (stop === StopReason.WaitForInterrupt) {
+        if (stop === StopReason.WaitForInterrupt && this.nothingDue()) {
           await this.sleep(Math.min(this.msUntilNextTimer(), deadline - now));
           lastYield = this.hostMs();
         } else if (now - lastYield >= YIELD_EVERY_MS) {
@@ -326,6 +326,18 @@ export class Machine {
     if (this.input.length === 0) return;
     const taken = this.uart.receive(this.input);
     this.input.splice(0, taken);
+  }
+
+  /**
+   * Whether the hart, waiting in WFI, still has nothing to take once the timers are brought
+   * up to now: a deadline that passed during the slice, after the devices were last updated,
+   * must wake it at once rather than be taken for one already handled.
+   */
+  private nothingDue(): boolean {
+    this.clint.update();
+    this.rtc.update();
+    // A zero budget only refreshes the hart's view (Sstc) and checks what is pending.
+    return this.hart.run(0) === StopReason.WaitForInterrupt;
   }
 
   /** Host milliseconds until the next armed timer (CLINT mtimecmp or Sstc stimecmp), capped. */

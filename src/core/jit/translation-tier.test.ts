@@ -84,3 +84,23 @@ test('a store by the guest into its own translated loop takes effect at once', (
   assert.equal(hart.getRegister(2), 500n + 7n * 500n);
   assert.ok(tier.stats.invalidations >= 1, 'the store dropped the translation');
 });
+
+test('a page whose code keeps being rewritten is left to the interpreter instead of compiled again and again', () => {
+  // Every pass stores into a word of the loop's own page (past the code), which drops the
+  // page's translations each time.
+  const program = [
+    auipc(5, 0), // 0: x5 = RAM
+    addi(1, 0, 0), // 4
+    addi(4, 0, 2000), // 8
+    addi(1, 1, 1), // 12: the loop
+    sw(1, 5, 64), // 16: a store into this page
+    bne(1, 4, -8), // 20
+    LOOP, // 24
+  ];
+  const { hart, tier, memory } = boot(program);
+  hart.run(20_000);
+  assert.equal(hart.getRegister(1), 2000n);
+  assert.equal(memory.readRam(RAM + 64, 4)[0], 2000 & 0xff);
+  assert.ok(tier.stats.invalidations <= 8, `${tier.stats.invalidations} drops: the page was given up after a few`);
+  assert.ok(tier.stats.blocks <= 16, `${tier.stats.blocks} blocks compiled for one loop`);
+});

@@ -34,6 +34,12 @@ const COMPRESSED = buildCompressedTable();
 const TABLE_START = 1024;
 /** The shared function table's bound; past it every translation is dropped and rebuilt. */
 const TABLE_LIMIT = 1 << 16;
+/**
+ * Drops of a page's translations after which it is interpreted only: code that keeps
+ * rewriting itself would otherwise be compiled again and again (a reset forgets this).
+ */
+const UNSTABLE_PAGE_INVALIDATIONS = 8;
+const UNSTABLE_WINDOW_MS = 1000;
 /** Longest a hot block waits for its batch to fill. */
 const MAX_PENDING_MS = 25;
 
@@ -51,6 +57,9 @@ export class TranslationTier {
   private readonly pendingSet = new Set<number>();
   /** Keys whose first instruction the tier does not translate. */
   private readonly untranslatable = new Set<number>();
+  /** How often each page's translations were dropped soon after being made, and when they were made. */
+  private readonly invalidationsByPage = new Map<number, number>();
+  private readonly compiledAt = new Map<number, number>();
   /** Block keys per RAM page index, to drop them when the page changes. */
   private readonly blocksByPage = new Map<number, number[]>();
   private nextFunction = 0;
@@ -84,7 +93,7 @@ export class TranslationTier {
     const slot = EntryTable.slot(key);
     if (++this.counters[slot]! >= this.hotThreshold) {
       this.counters[slot] = 0;
-      if (!this.untranslatable.has(key) && !this.pendingSet.has(key)) {
+      if (!this.untranslatable.has(key) && !this.pendingSet.has(key) && !this.isUnstable(key)) {
         if (this.pending.length === 0) this.pendingSince = performance.now();
         this.pending.push(key);
         this.pendingSet.add(key);
@@ -120,11 +129,18 @@ export class TranslationTier {
   clear(): void {
     this.entries.clear();
     this.blocksByPage.clear();
+    this.invalidationsByPage.clear();
+    this.compiledAt.clear();
     this.untranslatable.clear();
     this.pending = [];
     this.pendingSet.clear();
     this.counters.fill(0);
     this.nextFunction = 0;
+  }
+
+  /** A page whose translations were dropped this often is left to the interpreter. */
+  private isUnstable(key: number): boolean {
+    return (this.invalidationsByPage.get(key >>> 12) ?? 0) >= UNSTABLE_PAGE_INVALIDATIONS;
   }
 
   private invalidatePage(pageOffset: number): void {
@@ -137,6 +153,9 @@ export class TranslationTier {
     if (keys === undefined) return;
     for (const key of keys) this.entries.delete(key);
     this.blocksByPage.delete(page);
+    // Only drops soon after a compilation count: a page reused for other code later is fine.
+    const recent = performance.now() - (this.compiledAt.get(page) ?? 0) < UNSTABLE_WINDOW_MS;
+    this.invalidationsByPage.set(page, recent ? (this.invalidationsByPage.get(page) ?? 0) + 1 : 0);
     for (const key of this.untranslatable) if (key >>> 12 === page) this.untranslatable.delete(key);
     this.stats.invalidations++;
   }
@@ -181,6 +200,7 @@ export class TranslationTier {
       this.memory.decodeCache.page(pageBase);
       this.entries.set(key, first + i, length);
       const page = key >>> 12;
+      this.compiledAt.set(page, started);
       const list = this.blocksByPage.get(page);
       if (list) list.push(key);
       else this.blocksByPage.set(page, [key]);
