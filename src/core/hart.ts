@@ -38,10 +38,8 @@ export interface HartOptions {
   hartId: number;
   bus: SystemBus;
   time: TimeSource;
-  /** Runs hot code translated to WebAssembly; without it every instruction is interpreted. */
+  /** Runs hot code translated to WebAssembly (checked block by block if made for lockstep); without it every instruction is interpreted. */
   tier?: TranslationTier | null;
-  /** Check every translated block against the interpreter (slow; for testing the tier). */
-  lockstep?: boolean;
 }
 
 /** Thrown (as this one object, never an Error) by slow paths to abandon the current instruction. */
@@ -85,7 +83,6 @@ export class Hart {
   readonly tier: TranslationTier | null;
   /** The tier the interpreter hands jumps over to: `tier`, or null while it must not. */
   handoffTier: TranslationTier | null;
-  private readonly lockstep: boolean;
   private readonly stateOffset: number;
 
   constructor(options: HartOptions) {
@@ -97,7 +94,6 @@ export class Hart {
     this.stateOffset = offset;
     this.tier = options.tier ?? null;
     this.handoffTier = this.tier;
-    this.lockstep = options.lockstep ?? false;
     this.s = new Int32Array(options.memory.memory.buffer, offset, S.HART_STATE_BYTES / 4);
     this.d = new Float64Array(options.memory.memory.buffer, offset, S.HART_STATE_BYTES / 8);
     this.pmp = new Pmp(this.s);
@@ -166,7 +162,7 @@ export class Hart {
       // execute() returns early only to hand a jump to translated code over to the tier.
       if (remaining <= 0 || tier === null || this.stopRequested || this.s[S.WAITING]) break;
       for (;;) {
-        if (this.lockstep) {
+        if (tier.lockstep) {
           remaining -= runLockstep(this, tier, this.stateOffset, remaining, (n) => this.interpretAlone(n));
         } else {
           const retired = tier.run(this.stateOffset, remaining);

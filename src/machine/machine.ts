@@ -157,7 +157,7 @@ export class Machine {
     const mode = options.translation ?? 'on';
     const tier = mode === 'off' ? null
       : new TranslationTier(this.memory, { lockstep: mode === 'lockstep', ...(options.hotThreshold !== undefined ? { hotThreshold: options.hotThreshold } : {}) });
-    this.hart = createHart({ memory: this.memory, hartId: 0, bus: this.bus, time: { now: () => this.clint.mtime() }, tier, lockstep: mode === 'lockstep' });
+    this.hart = createHart({ memory: this.memory, hartId: 0, bus: this.bus, time: { now: () => this.clint.mtime() }, tier });
     this.hart.trace = options.trace ?? null;
 
     const hartLine = (bit: Mip): IrqLine => ({

@@ -55,8 +55,8 @@ export class TranslationTier {
   private readonly counters = new Uint8Array(1 << 16);
   private pending: number[] = [];
   private readonly pendingSet = new Set<number>();
-  /** Keys whose first instruction the tier does not translate. */
-  private readonly untranslatable = new Set<number>();
+  /** Keys whose first instruction the tier does not translate, per RAM page index. */
+  private readonly untranslatable = new Map<number, Set<number>>();
   /** How often each page's translations were dropped soon after being made, and when they were made. */
   private readonly invalidationsByPage = new Map<number, number>();
   private readonly compiledAt = new Map<number, number>();
@@ -65,6 +65,8 @@ export class TranslationTier {
   private nextFunction = 0;
   private pendingSince = 0;
   private readonly translateOptions: TranslateOptions;
+  /** Whether each block is to be checked against the interpreter (blocks then keep an undo log). */
+  readonly lockstep: boolean;
   /** Guest-memory offset of the lockstep undo log, or -1. */
   readonly undoLog: number;
 
@@ -74,7 +76,8 @@ export class TranslationTier {
     this.batchSize = options.batchSize ?? (this.hotThreshold === 1 ? 1 : 48);
     this.entries = new EntryTable(memory.memory.buffer, memory.translationOffset);
     this.entries.clear();
-    this.undoLog = options.lockstep ? memory.translationOffset + ENTRY_TABLE_BYTES : -1;
+    this.lockstep = options.lockstep ?? false;
+    this.undoLog = this.lockstep ? memory.translationOffset + ENTRY_TABLE_BYTES : -1;
     this.translateOptions = options.lockstep ? { undoLog: this.undoLog } : {};
     this.table = new WebAssembly.Table({ initial: TABLE_START, element: 'anyfunc' });
     this.dispatch = createDispatcher(memory.memory, this.table, this.entries);
@@ -86,14 +89,13 @@ export class TranslationTier {
    * there (the interpreter then hands over); otherwise counts the jump toward translation.
    */
   enter(fetchTlb: Tlb, pcLo: number, pcHi: number): boolean {
-    const t = (pcLo >>> 12) & 255;
-    if (fetchTlb.tagLo[t] !== (pcLo & ~0xfff) || fetchTlb.tagHi[t] !== pcHi) return false;
-    const key = fetchTlb.base[t]! + (pcLo & 0xfff);
+    const key = keyAt(fetchTlb, pcLo, pcHi);
+    if (key < 0) return false;
     if (this.entries.has(key)) return true;
     const slot = EntryTable.slot(key);
     if (++this.counters[slot]! >= this.hotThreshold) {
       this.counters[slot] = 0;
-      if (!this.untranslatable.has(key) && !this.pendingSet.has(key) && !this.isUnstable(key)) {
+      if (!this.untranslatable.get(key >>> 12)?.has(key) && !this.pendingSet.has(key) && !this.isUnstable(key)) {
         if (this.pending.length === 0) this.pendingSince = performance.now();
         this.pending.push(key);
         this.pendingSet.add(key);
@@ -105,9 +107,8 @@ export class TranslationTier {
 
   /** The translated block at (pcLo, pcHi), if the fetch TLB maps it and one exists, for lockstep runs. */
   blockAt(fetchTlb: Tlb, pcLo: number, pcHi: number): { length: number; run: (stateOffset: number) => number } | null {
-    const t = (pcLo >>> 12) & 255;
-    if (fetchTlb.tagLo[t] !== (pcLo & ~0xfff) || fetchTlb.tagHi[t] !== pcHi) return null;
-    const entry = this.entries.lookup(fetchTlb.base[t]! + (pcLo & 0xfff));
+    const key = keyAt(fetchTlb, pcLo, pcHi);
+    const entry = key < 0 ? null : this.entries.lookup(key);
     if (entry === null) return null;
     return { length: entry.length, run: this.table.get(entry.functionIndex) as (stateOffset: number) => number };
   }
@@ -149,6 +150,7 @@ export class TranslationTier {
       return;
     }
     const page = pageOffset >>> 12;
+    this.untranslatable.delete(page);
     const keys = this.blocksByPage.get(page);
     if (keys === undefined) return;
     for (const key of keys) this.entries.delete(key);
@@ -156,7 +158,6 @@ export class TranslationTier {
     // Only drops soon after a compilation count: a page reused for other code later is fine.
     const recent = performance.now() - (this.compiledAt.get(page) ?? 0) < UNSTABLE_WINDOW_MS;
     this.invalidationsByPage.set(page, recent ? (this.invalidationsByPage.get(page) ?? 0) + 1 : 0);
-    for (const key of this.untranslatable) if (key >>> 12 === page) this.untranslatable.delete(key);
     this.stats.invalidations++;
   }
 
@@ -179,7 +180,10 @@ export class TranslationTier {
       const pageBase = key & ~0xfff;
       const block = translateBlock(u16, COMPRESSED, pageBase, key & 0xfff, this.translateOptions);
       if (block === null) {
-        this.untranslatable.add(key);
+        const page = key >>> 12;
+        const set = this.untranslatable.get(page);
+        if (set) set.add(key);
+        else this.untranslatable.set(page, new Set([key]));
         this.stats.untranslatable++;
         continue;
       }
@@ -209,4 +213,11 @@ export class TranslationTier {
     this.stats.modules++;
     this.stats.compileMs += performance.now() - started;
   }
+}
+
+/** The key (guest-memory offset) of the code at (pcLo, pcHi) when the fetch TLB maps it, else -1. */
+function keyAt(fetchTlb: Tlb, pcLo: number, pcHi: number): number {
+  const t = (pcLo >>> 12) & 255;
+  if (fetchTlb.tagLo[t] !== (pcLo & ~0xfff) || fetchTlb.tagHi[t] !== pcHi) return -1;
+  return fetchTlb.base[t]! + (pcLo & 0xfff);
 }
