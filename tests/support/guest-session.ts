@@ -41,21 +41,22 @@ export class GuestSession {
   }
 
   /**
-   * Runs a shell command and returns what it printed. A marker echoed afterwards, built so
-   * that the typed command line itself never contains it, shows where the output ends.
+   * Runs a shell command and returns what it printed. Markers echoed before and after it,
+   * built so that the typed command line itself never contains them, bound the output: the
+   * prompt and the terminal's echo of the line may interleave in any order before it.
    */
   async run(command: string, timeoutMs = 60_000): Promise<string> {
     const from = this.output.length;
     const tag = `${Date.now() % 100000}`;
-    this.type(`${command}; echo "==[done-""${tag}]=="`);
-    const marker = new RegExp(`==\\[done-${tag}\\]==`);
-    await this.waitFor(marker, timeoutMs, from);
-    // The previous command's marker line may end only now, and the shell's prompt may land
-    // inside the echo of this command: skip leading line ends, then the echoed line.
-    const text = this.output.slice(from).replace(/^[\r\n]+/, '');
-    const start = text.indexOf('\n') + 1;
-    const end = text.search(marker);
-    return text.slice(start, end).replace(/\r/g, '');
+    this.type(`echo "==[start-""${tag}]=="; ${command}; echo "==[done-""${tag}]=="`);
+    const start = new RegExp(`==\\[start-${tag}\\]==\r?\n`);
+    const done = new RegExp(`==\\[done-${tag}\\]==`);
+    await this.waitFor(done, timeoutMs, from);
+    const text = this.output.slice(from);
+    const begin = start.exec(text);
+    if (!begin) throw new GuestSessionError(`the start marker of ${JSON.stringify(command)} is missing; output:\n${this.tail()}`);
+    const body = text.slice(begin.index + begin[0].length);
+    return body.slice(0, body.search(done)).replace(/\r/g, '');
   }
 
   /** Waits for the guest to end by itself (poweroff, failure, limits). */
