@@ -2,6 +2,8 @@
 // int32 word indices from the block start; a 64-bit value is two words, low then high.
 // Keeping it all in guest memory lets translated code share it and makes save/restore a copy.
 
+import { TLB_BYTES } from './tlb.js';
+
 export const HART_STATE_BYTES = 4096;
 
 /**
@@ -9,11 +11,11 @@ export const HART_STATE_BYTES = 4096;
  * what a snapshot saves), then its software TLBs (a cache, rebuilt after a restore), which
  * translated code probes in place.
  */
-export const HART_BLOCK_BYTES = 16384;
+export const HART_BLOCK_BYTES = HART_STATE_BYTES + 3 * TLB_BYTES;
 /** Byte offsets of the read, write and fetch TLBs inside a hart's block (TLB_BYTES each). */
 export const READ_TLB = 4096;
-export const WRITE_TLB = READ_TLB + 3072;
-export const FETCH_TLB = WRITE_TLB + 3072;
+export const WRITE_TLB = READ_TLB + TLB_BYTES;
+export const FETCH_TLB = WRITE_TLB + TLB_BYTES;
 
 /** x0..x31 at words 2i, 2i+1; index 32 is a sink that absorbs writes to x0. */
 export const X = 0;

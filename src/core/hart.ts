@@ -12,6 +12,7 @@ import { execute } from './interpreter.js';
 import { translate, Access } from './mmu.js';
 import type { TranslationTier } from './jit/translation-tier.js';
 import { runLockstep } from './jit/lockstep.js';
+import { StepStatus } from './jit/block-translator.js';
 
 /** Why `run` returned. */
 export const enum StopReason {
@@ -94,6 +95,7 @@ export class Hart {
     this.stateOffset = offset;
     this.tier = options.tier ?? null;
     this.handoffTier = this.tier;
+    this.tier?.attach(offset, (retired, length) => this.stepForTier(retired, length));
     this.s = new Int32Array(options.memory.memory.buffer, offset, S.HART_STATE_BYTES / 4);
     this.d = new Float64Array(options.memory.memory.buffer, offset, S.HART_STATE_BYTES / 8);
     this.pmp = new Pmp(this.s);
@@ -200,6 +202,31 @@ export class Hart {
     } finally {
       this.handoffTier = this.tier;
     }
+  }
+
+  /**
+   * Interprets the one instruction at the pc for translated code that cannot do it inline
+   * (see StepStatus in block-translator.ts). `retired` instructions ran before it in this
+   * dispatcher call but are not yet in instret, which counters must see meanwhile; the
+   * tier adds them, and this one, when the call returns.
+   */
+  private stepForTier(retired: number, length: number): number {
+    const s = this.s;
+    const d = this.d;
+    const base = d[S.F64_INSTRET]!;
+    const pcLo = s[S.PC]!;
+    const pcHi = s[S.PC + 1]!;
+    const traps = this.trapsTaken;
+    const generation = this.tier!.generation;
+    d[S.F64_INSTRET] = base + retired;
+    this.interpretAlone(1);
+    const done = d[S.F64_INSTRET]! - base - retired;
+    d[S.F64_INSTRET] = base;
+    const nextLo = (pcLo + length) | 0;
+    const nextHi = (nextLo >>> 0) < length ? (pcHi + 1) | 0 : pcHi;
+    if (this.stopRequested || this.exitLoop || s[S.WAITING] !== 0 || this.tier!.generation !== generation) return StepStatus.Leave | done;
+    if (done === 1 && this.trapsTaken === traps && s[S.PC] === nextLo && s[S.PC + 1] === nextHi) return StepStatus.Continue;
+    return StepStatus.Dispatch | done;
   }
 
   requestStop(): void {

@@ -15,7 +15,7 @@ import { highOfSum } from './int64.js';
 import { executeSystem } from './system-instructions.js';
 import { executeAtomic } from './atomic-instructions.js';
 import { executeFloat } from './float-instructions.js';
-import { INVALID_TAG } from './tlb.js';
+import { INVALID_TAG, TLB_INDEX_MASK } from './tlb.js';
 
 const DISPATCH = buildDispatchTable();
 const COMPRESSED = buildCompressedTable();
@@ -114,7 +114,7 @@ export function execute(hart: Hart, budget: number): void {
       while (executed < limit) {
         // ---- fetch and decode, through the page's decode cache when it has one ----
         if ((pcLo & ~0xfff) !== pageTagLo || pcHi !== pageTagHi) {
-          const t = (pcLo >>> 12) & 255;
+          const t = (pcLo >>> 12) & TLB_INDEX_MASK;
           if (fTagLo[t] === (pcLo & ~0xfff) && fTagHi[t] === pcHi) {
             pageBase = fBase[t]!;
           } else {
@@ -237,7 +237,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (rTagLo[t] === (aLo & 0xfffff000) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               const v = (u8[off]! << 24) >> 24; s[rd] = v; s[rd + 1] = v >> 31;
@@ -251,7 +251,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (rTagLo[t] === (aLo & 0xfffff000) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               s[rd] = u8[off]!; s[rd + 1] = 0;
@@ -265,7 +265,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (rTagLo[t] === (aLo & 0xfffff001) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               const v = (u16[off >>> 1]! << 16) >> 16; s[rd] = v; s[rd + 1] = v >> 31;
@@ -279,7 +279,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (rTagLo[t] === (aLo & 0xfffff001) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               s[rd] = u16[off >>> 1]!; s[rd + 1] = 0;
@@ -293,7 +293,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (rTagLo[t] === (aLo & 0xfffff003) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               const v = i32[off >>> 2]!; s[rd] = v; s[rd + 1] = v >> 31;
@@ -307,7 +307,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (rTagLo[t] === (aLo & 0xfffff003) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               s[rd] = i32[off >>> 2]!; s[rd + 1] = 0;
@@ -321,7 +321,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (rTagLo[t] === (aLo & 0xfffff007) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               s[rd] = i32[off >>> 2]!; s[rd + 1] = i32[(off >>> 2) + 1]!;
@@ -337,7 +337,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (wTagLo[t] === (aLo & 0xfffff000) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
               u8[off] = s[r2]!;
@@ -351,7 +351,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (wTagLo[t] === (aLo & 0xfffff001) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
               u16[off >>> 1] = s[r2]!;
@@ -365,7 +365,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (wTagLo[t] === (aLo & 0xfffff003) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
               i32[off >>> 2] = s[r2]!;
@@ -379,7 +379,7 @@ export function execute(hart: Hart, budget: number): void {
             const bLo = s[r1]!;
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
-            const t = (aLo >>> 12) & 255;
+            const t = (aLo >>> 12) & TLB_INDEX_MASK;
             if (wTagLo[t] === (aLo & 0xfffff007) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
               i32[off >>> 2] = s[r2]!; i32[(off >>> 2) + 1] = s[r2 + 1]!;

@@ -2,7 +2,9 @@
 // page's RAM inside guest memory. Only RAM pages whose every access of the kind is allowed
 // (paging permissions, A/D already set, PMP) are cached; everything else takes the slow path.
 
-export const TLB_ENTRIES = 256;
+export const TLB_ENTRIES = 1024;
+/** A virtual page number's entry: (address >>> 12) & TLB_INDEX_MASK. */
+export const TLB_INDEX_MASK = TLB_ENTRIES - 1;
 
 /**
  * The tag of an empty entry. Lookups compare the tag with the address masked to its page
@@ -47,7 +49,7 @@ export class Tlb {
   }
 
   fill(vLo: number, vHi: number, pageOffset: number): void {
-    const i = (vLo >>> 12) & (TLB_ENTRIES - 1);
+    const i = (vLo >>> 12) & TLB_INDEX_MASK;
     this.tagLo[i] = vLo & ~0xfff;
     this.tagHi[i] = vHi;
     this.base[i] = pageOffset;
@@ -55,7 +57,7 @@ export class Tlb {
 
   /** Whether an access of `size` bytes at (vLo, vHi) hits, as the fast paths test it. */
   hits(vLo: number, vHi: number, size: 1 | 2 | 4 | 8): boolean {
-    const i = (vLo >>> 12) & (TLB_ENTRIES - 1);
+    const i = (vLo >>> 12) & TLB_INDEX_MASK;
     return this.tagLo[i] === (vLo & tagMask(size)) && this.tagHi[i] === vHi;
   }
 }

@@ -1,38 +1,68 @@
 // Translates one guest basic block (straight-line code in one 4 KiB page, up to a control
-// transfer) into the body of a WebAssembly function `(state: i32) -> i32`.
+// transfer) into the body of a WebAssembly function
+// `(state: i32, pc: i64, retired: i32, budget: i32) -> i32`.
 //
 // The code is position-independent: translations are keyed by where the code lies in guest
 // memory, so the same page mapped at two virtual addresses (shared libraries) shares them,
 // and pc-relative values are computed from the pc the block is entered at.
 //
 // Translated code never traps. Anything it cannot do inline (a TLB miss, a misaligned or
-// MMIO access, a CSR, an atomic, floating point) ends the block *before* that instruction,
-// with the pc pointing at it: the interpreter then executes it, exactly and precisely. The
-// function returns how many instructions it retired, with EXIT set when the interpreter
-// must take over.
+// MMIO access, a CSR, an atomic, floating point) is handed to the interpreter with the pc
+// pointing at it, so it runs exactly and precisely: through the imported `step` function,
+// after which the block goes on when nothing it relies on changed (StepStatus), or, for
+// lockstep runs, by ending the block before it. The function returns `retired` plus the
+// instructions it retired, with EXIT set when JavaScript must look before going on.
+//
+// A block whose successor starts in the same page, and was compiled into the same module,
+// tail-calls it directly while the budget has room for a whole block: loops inside a page
+// run without going back to the dispatcher. The successor needs no fetch-TLB check (same
+// virtual page as the block, which was checked on entry) and cannot be stale (a write to the
+// page drops both).
 
 import { decodeOp, Op as Rv } from '../decode/instruction-table.js';
 import { PC, READ_TLB, WRITE_TLB } from '../hart-state.js';
-import { TLB_BASE, TLB_TAG_HI, tagMask } from '../tlb.js';
+import { TLB_BASE, TLB_INDEX_MASK, TLB_TAG_HI, tagMask } from '../tlb.js';
 import { CodeWriter, Op, ValType } from './wasm-module-builder.js';
 
 /** Set in a block's result when the interpreter must run the next instruction. */
-export const EXIT = 0x10000;
+export const EXIT = 1 << 30;
+/** Most instructions one dispatcher call may retire, so the count never reaches EXIT. */
+export const MAX_RUN_BUDGET = 1 << 29;
+
+/**
+ * What `step(state, retired, length)` answers after interpreting one instruction: the low
+ * bit says it retired; Continue means the pc moved past it and nothing the block relies on
+ * changed (translation, privilege, interrupts, this code); Dispatch leaves the block, the pc
+ * already set; Leave also returns to JavaScript (EXIT).
+ */
+export const enum StepStatus {
+  Continue = 0,
+  Retired = 1,
+  Dispatch = 2,
+  Leave = 4,
+}
+/** The module's function index of the imported `step`. */
+export const STEP_FUNCTION = 0;
+export const STEP_PARAMS: ValType[] = [ValType.I32, ValType.I32, ValType.I32];
 /** Longest block, so that the dispatcher can stop within a budget. */
 export const MAX_BLOCK_INSTRUCTIONS = 64;
 
 const PC_BYTES = PC * 4;
 
-// Locals of a block function: the parameter, then scratch.
-const STATE = 0;
+// Locals of a block function: the parameters, then scratch.
+const STATE = 0; // i32: guest-memory offset of the hart's state block
 const BASE_PC = 1; // i64: the pc the block was entered at
-const ADDR = 2; // i64: effective address
-const ADDR_LO = 3; // i32
-const SLOT = 4; // i32: TLB index * 4
-const A = 5; // i64 scratch
-const B = 6; // i64 scratch
-const HOST = 7; // i32: guest-memory address of a store
-export const BLOCK_LOCALS: ValType[] = [ValType.I64, ValType.I64, ValType.I32, ValType.I32, ValType.I64, ValType.I64, ValType.I32];
+const RETIRED = 2; // i32: instructions retired in this dispatcher call before the block
+const BUDGET = 3; // i32: instructions this dispatcher call may retire
+const ADDR = 4; // i64: effective address
+const ADDR_LO = 5; // i32
+const SLOT = 6; // i32: TLB index * 4
+const A = 7; // i64 scratch
+const B = 8; // i64 scratch
+const HOST = 9; // i32: guest-memory address of a store
+const STATUS = 10; // i32: what step answered
+export const BLOCK_PARAMS: ValType[] = [ValType.I32, ValType.I64, ValType.I32, ValType.I32];
+export const BLOCK_LOCALS: ValType[] = [ValType.I64, ValType.I32, ValType.I32, ValType.I64, ValType.I64, ValType.I32, ValType.I32];
 
 /**
  * For lockstep runs, blocks record each store in an undo log before making it: a count
@@ -44,6 +74,10 @@ export const UNDO_LOG_BYTES = 8 + UNDO_ENTRY_BYTES * MAX_BLOCK_INSTRUCTIONS;
 export interface TranslateOptions {
   /** Guest-memory offset of the undo log, when stores must be logged (lockstep). */
   undoLog?: number;
+  /** The function index, in the module being built, of the block at a key, or -1: successors found there are tail-called. */
+  chainTo?: (key: number) => number;
+  /** The module imports `step` (STEP_FUNCTION): what is not translated inline calls it instead of ending the block. */
+  step?: boolean;
 }
 
 export interface TranslatedBlock {
@@ -52,6 +86,8 @@ export interface TranslatedBlock {
   length: number;
   /** Bytes of guest code it covers, from its start. */
   bytes: number;
+  /** Instructions in it left to the interpreter through `step`. */
+  stepped: number;
 }
 
 interface Decoded {
@@ -80,6 +116,12 @@ const sImm = (insn: number) => ((insn >> 20) & ~31) | ((insn >>> 7) & 31);
 const bImm = (insn: number) => ((insn >> 19) & 0xfffff000) | ((insn << 4) & 0x800) | ((insn >>> 20) & 0x7e0) | ((insn >>> 7) & 0x1e);
 const jImm = (insn: number) => ((insn >> 11) & 0xfff00000) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
 
+/** Whether translateBlock makes a block at byte `start` of the page at `pageBase` (with `step` or not). */
+export function startsTranslatable(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number, step: boolean): boolean {
+  const d = fetch(u16, compressed, pageBase, start);
+  return d !== null && (step || isTranslatable(d.op));
+}
+
 /** Whether the tier translates `op` inline; the rest end a block. */
 export function isTranslatable(op: Rv): boolean {
   return (op >= Rv.LUI && op <= Rv.FENCE) || (op >= Rv.MUL && op <= Rv.REMUW);
@@ -91,35 +133,53 @@ function isControlTransfer(op: Rv): boolean {
 
 /**
  * Translates the block at byte `start` of the RAM page at guest-memory offset `pageBase`,
- * or returns null when its first instruction is not one the tier translates.
+ * or returns null when its first instruction is not one the tier translates (without `step`).
  */
 export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number, options: TranslateOptions = {}): TranslatedBlock | null {
   const code = new CodeWriter();
-  const emit = new BlockEmitter(code, options.undoLog ?? -1);
-  code.local(Op.LocalGet, STATE).mem(Op.I64Load, PC_BYTES, 3).local(Op.LocalSet, BASE_PC);
+  const chainTo = options.chainTo;
+  const successor = chainTo === undefined ? undefined : (delta: number) => {
+    const target = start + delta;
+    return target >= 0 && target < 4096 ? chainTo(pageBase + target) : -1;
+  };
+  const step = options.step ?? false;
+  const emit = new BlockEmitter(code, options.undoLog ?? -1, step, successor);
   let offset = start;
   let count = 0;
+  let stepped = 0;
   for (;;) {
     if (offset >= 4096 || count === MAX_BLOCK_INSTRUCTIONS) {
       emit.exit(offset - start, count, 0); // the next block, in this page or the next
       break;
     }
     const d = fetch(u16, compressed, pageBase, offset);
-    if (d === null || !isTranslatable(d.op)) {
+    if (d === null || (!step && !isTranslatable(d.op))) {
       if (count === 0) return null;
       emit.exit(offset - start, count, EXIT);
       break;
     }
-    emit.instruction(d, offset - start, count);
+    if (isTranslatable(d.op)) {
+      emit.instruction(d, offset - start, count);
+    } else {
+      emit.step(offset - start, count, d.len);
+      stepped++;
+    }
     count++;
     offset += d.len;
     if (isControlTransfer(d.op)) break;
   }
-  return { code, length: count, bytes: offset - start };
+  return { code, length: count, bytes: offset - start, stepped };
 }
 
 class BlockEmitter {
-  constructor(private readonly c: CodeWriter, private readonly undoLog: number) {}
+  constructor(
+    private readonly c: CodeWriter,
+    private readonly undoLog: number,
+    /** Whether `step` is imported, for what is not translated inline. */
+    private readonly canStep: boolean,
+    /** The function index of the translated block at entry pc + delta in this module, or -1. */
+    private readonly successor?: (delta: number) => number,
+  ) {}
 
   /** Pushes x[r] (x0 reads zero). */
   private get(r: number): void {
@@ -141,16 +201,60 @@ class BlockEmitter {
     if (delta !== 0) this.c.i64(delta).op(Op.I64Add);
   }
 
-  /** Sets pc = entry pc + delta and returns `retired | flags`. */
+  /**
+   * Goes on at entry pc + delta after `retired` instructions: tail-calls the block there when
+   * it is in this module and the budget has room for it; otherwise sets the pc and returns
+   * the count, with `flags`.
+   */
   exit(delta: number, retired: number, flags: number): void {
-    this.c.local(Op.LocalGet, STATE);
+    const c = this.c;
+    const next = flags === 0 && this.successor !== undefined ? this.successor(delta) : -1;
+    if (next >= 0) {
+      c.local(Op.LocalGet, BUDGET).local(Op.LocalGet, RETIRED).op(Op.I32Sub).i32(retired + MAX_BLOCK_INSTRUCTIONS).op(Op.I32GeS).open(Op.If);
+      c.local(Op.LocalGet, STATE);
+      this.pcPlus(delta);
+      this.retiredPlus(retired);
+      c.local(Op.LocalGet, BUDGET).op(Op.ReturnCall).unsigned(next);
+      c.end();
+    }
+    c.local(Op.LocalGet, STATE);
     this.pcPlus(delta);
-    this.c.mem(Op.I64Store, PC_BYTES, 3).i32(retired | flags).op(Op.Return);
+    c.mem(Op.I64Store, PC_BYTES, 3);
+    this.retiredPlus(retired);
+    if (flags !== 0) c.i32(flags).op(Op.I32Or);
+    c.op(Op.Return);
   }
 
-  /** Sets pc to the i64 in local `target` and returns `retired`. */
+  /** Sets pc to the i64 in local `target` and returns the count after `retired` more. */
   private exitTo(local: number, retired: number): void {
-    this.c.local(Op.LocalGet, STATE).local(Op.LocalGet, local).mem(Op.I64Store, PC_BYTES, 3).i32(retired).op(Op.Return);
+    this.c.local(Op.LocalGet, STATE).local(Op.LocalGet, local).mem(Op.I64Store, PC_BYTES, 3);
+    this.retiredPlus(retired);
+    this.c.op(Op.Return);
+  }
+
+  /**
+   * Interprets the instruction at entry pc + delta through `step`, then goes on to the next
+   * one, or leaves as StepStatus says (its pc already set).
+   */
+  step(delta: number, index: number, length: number): void {
+    const c = this.c;
+    c.local(Op.LocalGet, STATE);
+    this.pcPlus(delta);
+    c.mem(Op.I64Store, PC_BYTES, 3);
+    c.local(Op.LocalGet, STATE);
+    this.retiredPlus(index);
+    c.i32(length).call(STEP_FUNCTION).local(Op.LocalTee, STATUS).open(Op.If);
+    // RETIRED + index + (status & Retired), with EXIT when status has Leave (4 << 28).
+    this.retiredPlus(index);
+    c.local(Op.LocalGet, STATUS).i32(StepStatus.Retired).op(Op.I32And).op(Op.I32Add);
+    c.local(Op.LocalGet, STATUS).i32(StepStatus.Leave).op(Op.I32And).i32(28).op(Op.I32Shl).op(Op.I32Or).op(Op.Return);
+    c.end();
+  }
+
+  /** Pushes RETIRED + n. */
+  private retiredPlus(n: number): void {
+    this.c.local(Op.LocalGet, RETIRED);
+    if (n !== 0) this.c.i32(n).op(Op.I32Add);
   }
 
   /** Sign-extends the i32 on the stack to i64. */
@@ -200,17 +304,17 @@ class BlockEmitter {
       case Rv.BLTU: return this.branch(Op.I64LtU, insn, delta, len, index);
       case Rv.BGEU: return this.branch(Op.I64GeU, insn, delta, len, index);
 
-      case Rv.LB: return this.load(Op.I64Load8S, 1, insn, delta, index);
-      case Rv.LH: return this.load(Op.I64Load16S, 2, insn, delta, index);
-      case Rv.LW: return this.load(Op.I64Load32S, 4, insn, delta, index);
-      case Rv.LD: return this.load(Op.I64Load, 8, insn, delta, index);
-      case Rv.LBU: return this.load(Op.I64Load8U, 1, insn, delta, index);
-      case Rv.LHU: return this.load(Op.I64Load16U, 2, insn, delta, index);
-      case Rv.LWU: return this.load(Op.I64Load32U, 4, insn, delta, index);
-      case Rv.SB: return this.store(Op.I64Store8, 1, insn, delta, index);
-      case Rv.SH: return this.store(Op.I64Store16, 2, insn, delta, index);
-      case Rv.SW: return this.store(Op.I64Store32, 4, insn, delta, index);
-      case Rv.SD: return this.store(Op.I64Store, 8, insn, delta, index);
+      case Rv.LB: return this.load(Op.I64Load8S, 1, insn, delta, index, len);
+      case Rv.LH: return this.load(Op.I64Load16S, 2, insn, delta, index, len);
+      case Rv.LW: return this.load(Op.I64Load32S, 4, insn, delta, index, len);
+      case Rv.LD: return this.load(Op.I64Load, 8, insn, delta, index, len);
+      case Rv.LBU: return this.load(Op.I64Load8U, 1, insn, delta, index, len);
+      case Rv.LHU: return this.load(Op.I64Load16U, 2, insn, delta, index, len);
+      case Rv.LWU: return this.load(Op.I64Load32U, 4, insn, delta, index, len);
+      case Rv.SB: return this.store(Op.I64Store8, 1, insn, delta, index, len);
+      case Rv.SH: return this.store(Op.I64Store16, 2, insn, delta, index, len);
+      case Rv.SW: return this.store(Op.I64Store32, 4, insn, delta, index, len);
+      case Rv.SD: return this.store(Op.I64Store, 8, insn, delta, index, len);
 
       case Rv.ADDI: return immediate(Op.I64Add);
       case Rv.XORI: return immediate(Op.I64Xor);
@@ -270,23 +374,30 @@ class BlockEmitter {
     const c = this.c;
     this.get(rs1);
     c.i64(imm).op(Op.I64Add).local(Op.LocalTee, ADDR).op(Op.I32WrapI64).local(Op.LocalTee, ADDR_LO);
-    c.i32(10).op(Op.I32ShrU).i32(255 << 2).op(Op.I32And).local(Op.LocalSet, SLOT);
+    c.i32(10).op(Op.I32ShrU).i32(TLB_INDEX_MASK << 2).op(Op.I32And).local(Op.LocalSet, SLOT);
   }
 
   /**
-   * Continues when the TLB at `tlb` maps the access (the key keeps the alignment bits, so a
-   * misaligned access misses, and an empty entry matches no key: see tlb.ts); otherwise
-   * leaves the block for the interpreter at this instruction.
+   * Emits `access` for when the TLB at `tlb` maps the access (the key keeps the alignment
+   * bits, so a misaligned access misses, and an empty entry matches no key: see tlb.ts);
+   * otherwise the interpreter does this instruction (`step`), or the block ends before it.
    */
-  private probe(tlb: number, size: 1 | 2 | 4 | 8, delta: number, index: number): void {
+  private probe(tlb: number, size: 1 | 2 | 4 | 8, delta: number, index: number, length: number, access: () => void): void {
     const c = this.c;
-    c.open(Op.Block);
+    c.open(Op.Block).open(Op.Block);
     c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb, 2);
     c.local(Op.LocalGet, ADDR_LO).i32(tagMask(size)).op(Op.I32And).op(Op.I32Eq);
     c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb + TLB_TAG_HI, 2);
     c.local(Op.LocalGet, ADDR).i64(32).op(Op.I64ShrU).op(Op.I32WrapI64).op(Op.I32Eq);
     c.op(Op.I32And).br(Op.BrIf, 0);
-    this.exit(delta, index, EXIT);
+    if (this.canStep) {
+      this.step(delta, index, length);
+      c.br(Op.Br, 1);
+    } else {
+      this.exit(delta, index, EXIT);
+    }
+    c.end();
+    access();
     c.end();
   }
 
@@ -297,27 +408,27 @@ class BlockEmitter {
     c.local(Op.LocalGet, ADDR_LO).i32(0xfff).op(Op.I32And).op(Op.I32Add);
   }
 
-  private load(wasmOp: Op, size: 1 | 2 | 4 | 8, insn: number, delta: number, index: number): void {
+  private load(wasmOp: Op, size: 1 | 2 | 4 | 8, insn: number, delta: number, index: number, length: number): void {
     // TLB slots are relative to the hart's state block, whose offset is the STATE local.
     this.address(rs1Of(insn), iImm(insn));
     this.rebaseSlot();
-    this.probe(READ_TLB, size, delta, index);
-    this.set(rdOf(insn), () => {
+    this.probe(READ_TLB, size, delta, index, length, () => this.set(rdOf(insn), () => {
       this.hostAddress(READ_TLB);
       this.c.mem(wasmOp, 0, Math.log2(size));
-    });
+    }));
   }
 
-  private store(wasmOp: Op, size: 1 | 2 | 4 | 8, insn: number, delta: number, index: number): void {
+  private store(wasmOp: Op, size: 1 | 2 | 4 | 8, insn: number, delta: number, index: number, length: number): void {
     this.address(rs1Of(insn), sImm(insn));
     this.rebaseSlot();
-    this.probe(WRITE_TLB, size, delta, index);
-    this.hostAddress(WRITE_TLB);
-    this.c.local(Op.LocalSet, HOST);
-    if (this.undoLog >= 0) this.logStore(size);
-    this.c.local(Op.LocalGet, HOST);
-    this.get(rs2Of(insn));
-    this.c.mem(wasmOp, 0, Math.log2(size));
+    this.probe(WRITE_TLB, size, delta, index, length, () => {
+      this.hostAddress(WRITE_TLB);
+      this.c.local(Op.LocalSet, HOST);
+      if (this.undoLog >= 0) this.logStore(size);
+      this.c.local(Op.LocalGet, HOST);
+      this.get(rs2Of(insn));
+      this.c.mem(wasmOp, 0, Math.log2(size));
+    });
   }
 
   /** Appends (address, size, old bytes) of the store at HOST to the undo log. */

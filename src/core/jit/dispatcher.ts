@@ -4,8 +4,8 @@
 // block asks for the interpreter.
 
 import { FETCH_TLB, PC } from '../hart-state.js';
-import { TLB_BASE, TLB_TAG_HI } from '../tlb.js';
-import { EXIT } from './block-translator.js';
+import { TLB_BASE, TLB_INDEX_MASK, TLB_TAG_HI } from '../tlb.js';
+import { BLOCK_PARAMS, EXIT } from './block-translator.js';
 import { CodeWriter, Op, ValType, WasmModuleBuilder } from './wasm-module-builder.js';
 import type { EntryTable } from './entry-table.js';
 
@@ -16,7 +16,7 @@ export function createDispatcher(memory: WebAssembly.Memory, table: WebAssembly.
   const b = new WasmModuleBuilder();
   b.importMemory('env', 'memory', 1);
   b.importTable('env', 'table', 1);
-  const blockType = b.type([ValType.I32], [ValType.I32]);
+  const blockType = b.type(BLOCK_PARAMS, [ValType.I32]);
   const runType = b.type([ValType.I32, ValType.I32], [ValType.I32]);
   const STATE = 0, BUDGET = 1, RETIRED = 2, PC_LO = 3, SLOT = 4, KEY = 5, ENTRY = 6, RESULT = 7;
   const pc = PC * 4;
@@ -24,7 +24,7 @@ export function createDispatcher(memory: WebAssembly.Memory, table: WebAssembly.
   c.open(Op.Block).open(Op.Loop);
   // The pc's page must be in the fetch TLB (so it is executable RAM for this privilege).
   c.local(Op.LocalGet, STATE).mem(Op.I32Load, pc, 2).local(Op.LocalSet, PC_LO);
-  c.local(Op.LocalGet, PC_LO).i32(10).op(Op.I32ShrU).i32(255 << 2).op(Op.I32And).local(Op.LocalGet, STATE).op(Op.I32Add).local(Op.LocalSet, SLOT);
+  c.local(Op.LocalGet, PC_LO).i32(10).op(Op.I32ShrU).i32(TLB_INDEX_MASK << 2).op(Op.I32And).local(Op.LocalGet, STATE).op(Op.I32Add).local(Op.LocalSet, SLOT);
   c.local(Op.LocalGet, SLOT).mem(Op.I32Load, FETCH_TLB, 2).local(Op.LocalGet, PC_LO).i32(0xfffff000 | 0).op(Op.I32And).op(Op.I32Ne).br(Op.BrIf, 1);
   c.local(Op.LocalGet, SLOT).mem(Op.I32Load, FETCH_TLB + TLB_TAG_HI, 2).local(Op.LocalGet, STATE).mem(Op.I32Load, pc + 4, 2).op(Op.I32Ne).br(Op.BrIf, 1);
   // key = the code's guest-memory offset; its entry must hold it.
@@ -34,8 +34,9 @@ export function createDispatcher(memory: WebAssembly.Memory, table: WebAssembly.
   // Stop where the block might overrun the budget; the interpreter finishes exactly.
   c.local(Op.LocalGet, BUDGET).local(Op.LocalGet, RETIRED).op(Op.I32Sub);
   c.local(Op.LocalGet, ENTRY).mem(Op.I32Load, entries.lengthsOffset, 2).op(Op.I32LtS).br(Op.BrIf, 1);
-  c.local(Op.LocalGet, STATE).local(Op.LocalGet, ENTRY).mem(Op.I32Load, entries.functionsOffset, 2).callIndirect(blockType).local(Op.LocalSet, RESULT);
-  c.local(Op.LocalGet, RETIRED).local(Op.LocalGet, RESULT).i32(EXIT - 1).op(Op.I32And).op(Op.I32Add).local(Op.LocalSet, RETIRED);
+  c.local(Op.LocalGet, STATE).local(Op.LocalGet, STATE).mem(Op.I64Load, pc, 3).local(Op.LocalGet, RETIRED).local(Op.LocalGet, BUDGET);
+  c.local(Op.LocalGet, ENTRY).mem(Op.I32Load, entries.functionsOffset, 2).callIndirect(blockType).local(Op.LocalSet, RESULT);
+  c.local(Op.LocalGet, RESULT).i32(~EXIT).op(Op.I32And).local(Op.LocalSet, RETIRED);
   c.local(Op.LocalGet, RESULT).i32(EXIT).op(Op.I32And).br(Op.BrIf, 1);
   c.br(Op.Br, 0);
   c.end().end();

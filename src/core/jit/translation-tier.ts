@@ -6,11 +6,11 @@
 
 import type { GuestMemory } from '../guest-memory.js';
 import { buildCompressedTable } from '../decode/compressed.js';
-import { translateBlock, BLOCK_LOCALS, type TranslateOptions } from './block-translator.js';
+import { BLOCK_LOCALS, BLOCK_PARAMS, MAX_RUN_BUDGET, STEP_PARAMS, startsTranslatable, translateBlock, type TranslateOptions } from './block-translator.js';
 import { createDispatcher, type DispatchFunction } from './dispatcher.js';
 import { ENTRY_TABLE_BYTES, EntryTable } from './entry-table.js';
 import { ValType, WasmModuleBuilder } from './wasm-module-builder.js';
-import type { Tlb } from '../tlb.js';
+import { TLB_INDEX_MASK, type Tlb } from '../tlb.js';
 
 export interface TranslationTierOptions {
   /** Jumps to a block before it is translated (default 32); 1 also compiles each at once, for tests. */
@@ -28,7 +28,12 @@ export interface TranslationStats {
   compileMs: number;
   invalidations: number;
   untranslatable: number;
+  /** Instructions inside translated blocks that call the interpreter (`step`). */
+  stepped: number;
 }
+
+/** Interprets the instruction at a hart's pc for translated code: see StepStatus. */
+export type StepFunction = (retired: number, length: number) => number;
 
 const COMPRESSED = buildCompressedTable();
 const TABLE_START = 1024;
@@ -44,7 +49,9 @@ const UNSTABLE_WINDOW_MS = 1000;
 const MAX_PENDING_MS = 25;
 
 export class TranslationTier {
-  readonly stats: TranslationStats = { blocks: 0, modules: 0, compileMs: 0, invalidations: 0, untranslatable: 0 };
+  readonly stats: TranslationStats = { blocks: 0, modules: 0, compileMs: 0, invalidations: 0, untranslatable: 0, stepped: 0 };
+  /** Goes up whenever translations are dropped, so `step` can tell the running block went stale. */
+  generation = 0;
   private readonly memory: GuestMemory;
   private readonly entries: EntryTable;
   private readonly table: WebAssembly.Table;
@@ -69,6 +76,9 @@ export class TranslationTier {
   readonly lockstep: boolean;
   /** Guest-memory offset of the lockstep undo log, or -1. */
   readonly undoLog: number;
+  /** Each hart's `step`, by the offset of its state block. */
+  private readonly steps = new Map<number, StepFunction>();
+  private readonly step = (state: number, retired: number, length: number) => this.steps.get(state)!(retired, length);
 
   constructor(memory: GuestMemory, options: TranslationTierOptions = {}) {
     this.memory = memory;
@@ -82,6 +92,11 @@ export class TranslationTier {
     this.table = new WebAssembly.Table({ initial: TABLE_START, element: 'anyfunc' });
     this.dispatch = createDispatcher(memory.memory, this.table, this.entries);
     memory.decodeCache.onCodeChange((pageOffset) => this.invalidatePage(pageOffset));
+  }
+
+  /** Registers a hart: translated code running on its state calls `step` for what it leaves to the interpreter. */
+  attach(stateOffset: number, step: StepFunction): void {
+    this.steps.set(stateOffset, step);
   }
 
   /**
@@ -105,17 +120,22 @@ export class TranslationTier {
     return false;
   }
 
-  /** The translated block at (pcLo, pcHi), if the fetch TLB maps it and one exists, for lockstep runs. */
+  /**
+   * The translated block at (pcLo, pcHi), if the fetch TLB maps it and one exists, for
+   * lockstep runs: `run` executes that block alone (no chaining) and returns its result.
+   */
   blockAt(fetchTlb: Tlb, pcLo: number, pcHi: number): { length: number; run: (stateOffset: number) => number } | null {
     const key = keyAt(fetchTlb, pcLo, pcHi);
     const entry = key < 0 ? null : this.entries.lookup(key);
     if (entry === null) return null;
-    return { length: entry.length, run: this.table.get(entry.functionIndex) as (stateOffset: number) => number };
+    const block = this.table.get(entry.functionIndex) as (state: number, pc: bigint, retired: number, budget: number) => number;
+    const pc = (BigInt(pcHi) << 32n) | BigInt(pcLo >>> 0);
+    return { length: entry.length, run: (stateOffset) => block(stateOffset, pc, 0, 0) };
   }
 
   /** Runs translated blocks from the hart's pc; returns the instructions retired. */
   run(stateOffset: number, budget: number): number {
-    return this.dispatch(stateOffset, budget);
+    return this.dispatch(stateOffset, Math.min(budget, MAX_RUN_BUDGET));
   }
 
   /**
@@ -128,6 +148,7 @@ export class TranslationTier {
 
   /** Forgets every translation (a reset); the shared table is reused from the start. */
   clear(): void {
+    this.generation++;
     this.entries.clear();
     this.blocksByPage.clear();
     this.invalidationsByPage.clear();
@@ -155,6 +176,7 @@ export class TranslationTier {
     if (keys === undefined) return;
     for (const key of keys) this.entries.delete(key);
     this.blocksByPage.delete(page);
+    this.generation++;
     // Only drops soon after a compilation count: a page reused for other code later is fine.
     const recent = performance.now() - (this.compiledAt.get(page) ?? 0) < UNSTABLE_WINDOW_MS;
     this.invalidationsByPage.set(page, recent ? (this.invalidationsByPage.get(page) ?? 0) + 1 : 0);
@@ -172,30 +194,37 @@ export class TranslationTier {
     // them on every change, which grows with the number of modules.
     const b = new WasmModuleBuilder();
     b.importMemory('env', 'memory', 1);
-    const type = b.type([ValType.I32], [ValType.I32]);
-    const placed: Array<{ key: number; length: number }> = [];
-    const functions: number[] = [];
+    const type = b.type(BLOCK_PARAMS, [ValType.I32]);
+    // Lockstep checks blocks alone, each ending before what it leaves to the interpreter.
+    const step = !this.lockstep;
+    if (step) b.importFunction('env', 'step', b.type(STEP_PARAMS, [ValType.I32]));
     const u16 = this.memory.u16;
+    // Function indices first (after the import), so blocks can tail-call the others of this module.
+    const indexOf = new Map<number, number>();
     for (const key of keys) {
-      const pageBase = key & ~0xfff;
-      const block = translateBlock(u16, COMPRESSED, pageBase, key & 0xfff, this.translateOptions);
-      if (block === null) {
+      if (startsTranslatable(u16, COMPRESSED, key & ~0xfff, key & 0xfff, step)) {
+        indexOf.set(key, indexOf.size + (step ? 1 : 0));
+      } else {
         const page = key >>> 12;
         const set = this.untranslatable.get(page);
         if (set) set.add(key);
         else this.untranslatable.set(page, new Set([key]));
         this.stats.untranslatable++;
-        continue;
       }
+    }
+    const options: TranslateOptions = step ? { ...this.translateOptions, step, chainTo: (key) => indexOf.get(key) ?? -1 } : this.translateOptions;
+    const placed: Array<{ key: number; length: number }> = [];
+    for (const key of indexOf.keys()) {
+      const block = translateBlock(u16, COMPRESSED, key & ~0xfff, key & 0xfff, options)!;
+      this.stats.stepped += block.stepped;
       const index = b.addFunction(type, BLOCK_LOCALS, block.code);
-      b.exportFunction(`b${functions.length}`, index);
-      functions.push(index);
+      b.exportFunction(`b${placed.length}`, index);
       placed.push({ key, length: block.length });
     }
     if (placed.length === 0) return;
     const first = this.nextFunction;
     if (first + placed.length > this.table.length) this.table.grow(Math.max(first + placed.length, 2 * this.table.length) - this.table.length);
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(b.build()), { env: { memory: this.memory.memory } }).exports;
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(b.build()), { env: { memory: this.memory.memory, step: this.step } }).exports;
     for (let i = 0; i < placed.length; i++) this.table.set(first + i, exports[`b${i}`] as () => number);
     this.nextFunction += placed.length;
     placed.forEach(({ key, length }, i) => {
@@ -217,7 +246,7 @@ export class TranslationTier {
 
 /** The key (guest-memory offset) of the code at (pcLo, pcHi) when the fetch TLB maps it, else -1. */
 function keyAt(fetchTlb: Tlb, pcLo: number, pcHi: number): number {
-  const t = (pcLo >>> 12) & 255;
+  const t = (pcLo >>> 12) & TLB_INDEX_MASK;
   if (fetchTlb.tagLo[t] !== (pcLo & ~0xfff) || fetchTlb.tagHi[t] !== pcHi) return -1;
   return fetchTlb.base[t]! + (pcLo & 0xfff);
 }

@@ -1,20 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodeWriter, Op, ValType, WasmModuleBuilder, pushSigned32, pushSigned64, pushUnsigned } from './wasm-module-builder.js';
+import { ByteWriter, CodeWriter, Op, ValType, WasmModuleBuilder } from './wasm-module-builder.js';
 
 test('LEB128 encodings match the specification examples', () => {
-  const u: number[] = [];
-  pushUnsigned(u, 624485);
-  assert.deepEqual(u, [0xe5, 0x8e, 0x26]);
-  const s: number[] = [];
-  pushSigned32(s, -123456);
-  assert.deepEqual(s, [0xc0, 0xbb, 0x78]);
-  const big: number[] = [];
-  pushSigned64(big, -(1n << 63n));
-  assert.equal(big.length, 10);
-  const edge: number[] = [];
-  pushSigned32(edge, 64);
-  assert.deepEqual(edge, [0xc0, 0x00], '64 needs a second byte so its sign bit reads 0');
+  assert.deepEqual([...new ByteWriter().unsigned(624485).bytes], [0xe5, 0x8e, 0x26]);
+  assert.deepEqual([...new ByteWriter().signed(-123456).bytes], [0xc0, 0xbb, 0x78]);
+  assert.equal(new ByteWriter().signed64(-(1n << 63n)).length, 10);
+  assert.deepEqual([...new ByteWriter().signed(64).bytes], [0xc0, 0x00], '64 needs a second byte so its sign bit reads 0');
+  assert.deepEqual([...new ByteWriter().signed(0xffffffff).bytes], [...new ByteWriter().signed64(0xffffffffn).bytes], 'numbers past 32 bits encode as their BigInt does');
+  assert.deepEqual([...new ByteWriter().signed(-(2 ** 40) - 3).bytes], [...new ByteWriter().signed64(-(2n ** 40n) - 3n).bytes]);
+  const padded = new ByteWriter().unsignedPadded(0);
+  padded.patchPadded(0, 624485);
+  assert.deepEqual([...padded.bytes], [0xe5, 0x8e, 0xa6, 0x80, 0x00], 'a padded LEB128 keeps five bytes');
 });
 
 test('a module over imported memory and table runs, calls imports and fills the table', () => {

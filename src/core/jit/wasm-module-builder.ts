@@ -22,6 +22,7 @@ export const enum Op {
   Return = 0x0f,
   Call = 0x10,
   CallIndirect = 0x11,
+  ReturnCall = 0x12,
   Drop = 0x1a,
   Select = 0x1b,
   LocalGet = 0x20,
@@ -108,108 +109,140 @@ export const enum Op {
 /** The block type of a block, loop or if with no result. */
 export const VOID = 0x40;
 
-/** Unsigned LEB128 (section 5.2.2). */
-export function pushUnsigned(out: number[], value: number): void {
-  let v = value >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-}
+/** A growable byte buffer with the encodings of section 5.2. */
+export class ByteWriter {
+  private buffer: Uint8Array<ArrayBuffer> = new Uint8Array(256);
+  length = 0;
 
-/** Signed LEB128 of a 32-bit value. */
-export function pushSigned32(out: number[], value: number): void {
-  let v = value | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return;
-    }
-    out.push(byte | 0x80);
+  /** The bytes written so far (a view, valid until the next write). */
+  get bytes(): Uint8Array<ArrayBuffer> {
+    return this.buffer.subarray(0, this.length);
   }
-}
 
-/** Signed LEB128 of a 64-bit value. */
-export function pushSigned64(out: number[], value: bigint): void {
-  let v = BigInt.asIntN(64, value);
-  for (;;) {
-    const byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if ((v === 0n && (byte & 0x40) === 0) || (v === -1n && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return;
+  byte(b: number): this {
+    if (this.length === this.buffer.length) this.grow(1);
+    this.buffer[this.length++] = b;
+    return this;
+  }
+
+  append(bytes: Uint8Array): this {
+    if (this.length + bytes.length > this.buffer.length) this.grow(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+    return this;
+  }
+
+  /** Unsigned LEB128 (section 5.2.2). */
+  unsigned(value: number): this {
+    let v = value >>> 0;
+    do {
+      let byte = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) byte |= 0x80;
+      this.byte(byte);
+    } while (v !== 0);
+    return this;
+  }
+
+  /** Unsigned LEB128 padded to five bytes, so it can be patched in place later (section 5.2.2 allows padding). */
+  unsignedPadded(value: number): this {
+    for (let i = 0; i < 4; i++) this.byte(((value >>> (7 * i)) & 0x7f) | 0x80);
+    return this.byte((value >>> 28) & 0x0f);
+  }
+
+  /** Rewrites a padded LEB128 written at `at`. */
+  patchPadded(at: number, value: number): void {
+    for (let i = 0; i < 4; i++) this.buffer[at + i] = ((value >>> (7 * i)) & 0x7f) | 0x80;
+    this.buffer[at + 4] = (value >>> 28) & 0x0f;
+  }
+
+  /** Signed LEB128 of an integer: 32-bit values, or any exactly representable one for i64. */
+  signed(value: number): this {
+    let v = value;
+    if (v === (v | 0)) {
+      for (;;) {
+        const byte = v & 0x7f;
+        v >>= 7;
+        if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) return this.byte(byte);
+        this.byte(byte | 0x80);
+      }
     }
-    out.push(byte | 0x80);
+    for (;;) {
+      const byte = ((v % 128) + 128) % 128;
+      v = Math.floor(v / 128);
+      if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) return this.byte(byte);
+      this.byte(byte | 0x80);
+    }
+  }
+
+  /** Signed LEB128 of a 64-bit value. */
+  signed64(value: bigint): this {
+    let v = BigInt.asIntN(64, value);
+    if (v >= -(2n ** 53n) && v <= 2n ** 53n) return this.signed(Number(v));
+    for (;;) {
+      const byte = Number(v & 0x7fn);
+      v >>= 7n;
+      if ((v === 0n && (byte & 0x40) === 0) || (v === -1n && (byte & 0x40) !== 0)) return this.byte(byte);
+      this.byte(byte | 0x80);
+    }
+  }
+
+  /** A name: its UTF-8 length, then the bytes. */
+  name(text: string): this {
+    const bytes = new TextEncoder().encode(text);
+    return this.unsigned(bytes.length).append(bytes);
+  }
+
+  private grow(needed: number): void {
+    const bigger = new Uint8Array(Math.max(2 * this.buffer.length, this.length + needed));
+    bigger.set(this.bytes);
+    this.buffer = bigger;
   }
 }
 
 /** The instructions of one function body. */
-export class CodeWriter {
-  readonly bytes: number[] = [];
-
+export class CodeWriter extends ByteWriter {
   op(code: Op): this {
-    this.bytes.push(code);
-    return this;
+    return this.byte(code);
   }
 
   /** A block, loop or if with no result. */
   open(code: Op.Block | Op.Loop | Op.If): this {
-    this.bytes.push(code, VOID);
-    return this;
+    return this.byte(code).byte(VOID);
   }
 
   end(): this {
-    this.bytes.push(Op.End);
-    return this;
+    return this.byte(Op.End);
   }
 
   br(code: Op.Br | Op.BrIf, depth: number): this {
-    this.bytes.push(code);
-    pushUnsigned(this.bytes, depth);
-    return this;
+    return this.byte(code).unsigned(depth);
   }
 
   local(code: Op.LocalGet | Op.LocalSet | Op.LocalTee, index: number): this {
-    this.bytes.push(code);
-    pushUnsigned(this.bytes, index);
-    return this;
+    return this.byte(code).unsigned(index);
   }
 
   i32(value: number): this {
-    this.bytes.push(Op.I32Const);
-    pushSigned32(this.bytes, value);
-    return this;
+    return this.byte(Op.I32Const).signed(value | 0);
   }
 
   i64(value: bigint | number): this {
-    this.bytes.push(Op.I64Const);
-    pushSigned64(this.bytes, BigInt(value));
-    return this;
+    this.byte(Op.I64Const);
+    return typeof value === 'number' && Number.isSafeInteger(value) ? this.signed(value) : this.signed64(BigInt(value));
   }
 
   /** A load or store with a static byte offset; alignment hint log2(align). */
   mem(code: Op, offset: number, alignLog2: number): this {
-    this.bytes.push(code);
-    pushUnsigned(this.bytes, alignLog2);
-    pushUnsigned(this.bytes, offset);
-    return this;
+    return this.byte(code).unsigned(alignLog2).unsigned(offset);
   }
 
   call(functionIndex: number): this {
-    this.bytes.push(Op.Call);
-    pushUnsigned(this.bytes, functionIndex);
-    return this;
+    return this.byte(Op.Call).unsigned(functionIndex);
   }
 
   callIndirect(typeIndex: number, tableIndex = 0): this {
-    this.bytes.push(Op.CallIndirect);
-    pushUnsigned(this.bytes, typeIndex);
-    pushUnsigned(this.bytes, tableIndex);
-    return this;
+    return this.byte(Op.CallIndirect).unsigned(typeIndex).unsigned(tableIndex);
   }
 }
 
@@ -277,97 +310,68 @@ export class WasmModuleBuilder {
   }
 
   build(): Uint8Array<ArrayBuffer> {
-    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const section = (id: number, body: number[]) => {
-      out.push(id);
-      pushUnsigned(out, body.length);
-      for (const b of body) out.push(b);
-    };
-    const vector = (items: number[][]) => {
-      const body: number[] = [];
-      pushUnsigned(body, items.length);
-      for (const item of items) for (const b of item) body.push(b);
-      return body;
-    };
-    const name = (text: string) => {
-      const bytes = [...new TextEncoder().encode(text)];
-      const r: number[] = [];
-      pushUnsigned(r, bytes.length);
-      return r.concat(bytes);
+    const out = new ByteWriter().append(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+    const section = (id: number, count: number, write: (body: ByteWriter) => void) => {
+      const body = new ByteWriter().unsigned(count);
+      write(body);
+      out.byte(id).unsigned(body.length).append(body.bytes);
     };
 
-    section(1, vector(this.types.map((t) => {
-      const r = [0x60];
-      pushUnsigned(r, t.params.length);
-      r.push(...t.params);
-      pushUnsigned(r, t.results.length);
-      r.push(...t.results);
-      return r;
-    })));
+    section(1, this.types.length, (w) => {
+      for (const t of this.types) {
+        w.byte(0x60).unsigned(t.params.length);
+        for (const p of t.params) w.byte(p);
+        w.unsigned(t.results.length);
+        for (const r of t.results) w.byte(r);
+      }
+    });
 
-    const imports: number[][] = [];
-    if (this.memoryImport) {
-      const r = [...name(this.memoryImport.module), ...name(this.memoryImport.name), 0x02, 0x00];
-      pushUnsigned(r, this.memoryImport.pages);
-      imports.push(r);
+    const importCount = (this.memoryImport ? 1 : 0) + (this.tableImport ? 1 : 0) + this.importedFunctions.length;
+    if (importCount > 0) {
+      section(2, importCount, (w) => {
+        if (this.memoryImport) w.name(this.memoryImport.module).name(this.memoryImport.name).byte(0x02).byte(0x00).unsigned(this.memoryImport.pages);
+        if (this.tableImport) w.name(this.tableImport.module).name(this.tableImport.name).byte(0x01).byte(0x70).byte(0x00).unsigned(this.tableImport.size);
+        for (const f of this.importedFunctions) w.name(f.module).name(f.name).byte(0x00).unsigned(f.type);
+      });
     }
-    if (this.tableImport) {
-      const r = [...name(this.tableImport.module), ...name(this.tableImport.name), 0x01, 0x70, 0x00];
-      pushUnsigned(r, this.tableImport.size);
-      imports.push(r);
-    }
-    for (const f of this.importedFunctions) {
-      const r = [...name(f.module), ...name(f.name), 0x00];
-      pushUnsigned(r, f.type);
-      imports.push(r);
-    }
-    if (imports.length > 0) section(2, vector(imports));
 
-    section(3, vector(this.functions.map((f) => {
-      const r: number[] = [];
-      pushUnsigned(r, f.type);
-      return r;
-    })));
+    section(3, this.functions.length, (w) => {
+      for (const f of this.functions) w.unsigned(f.type);
+    });
 
     if (this.exports.length > 0) {
-      section(7, vector(this.exports.map((e) => {
-        const r = [...name(e.name), 0x00];
-        pushUnsigned(r, e.functionIndex);
-        return r;
-      })));
+      section(7, this.exports.length, (w) => {
+        for (const e of this.exports) w.name(e.name).byte(0x00).unsigned(e.functionIndex);
+      });
     }
 
-    if (this.elements) {
+    const elements = this.elements;
+    if (elements) {
       // Active segment for table 0: flags 0, offset expression, function indices.
-      const r = [0x00, Op.I32Const];
-      pushSigned32(r, this.elements.tableOffset);
-      r.push(Op.End);
-      pushUnsigned(r, this.elements.functionIndices.length);
-      for (const i of this.elements.functionIndices) pushUnsigned(r, i);
-      section(9, vector([r]));
+      section(9, 1, (w) => {
+        w.byte(0x00).byte(Op.I32Const).signed(elements.tableOffset).byte(Op.End).unsigned(elements.functionIndices.length);
+        for (const i of elements.functionIndices) w.unsigned(i);
+      });
     }
 
-    section(10, vector(this.functions.map((f) => {
-      const body: number[] = [];
-      // Locals as runs of one type.
-      const runs: Array<[number, ValType]> = [];
-      for (const t of f.locals) {
-        const last = runs[runs.length - 1];
-        if (last && last[1] === t) last[0]++;
-        else runs.push([1, t]);
+    section(10, this.functions.length, (w) => {
+      const body = new ByteWriter();
+      for (const f of this.functions) {
+        body.length = 0;
+        // Locals as runs of one type.
+        const runs: Array<[number, ValType]> = [];
+        for (const t of f.locals) {
+          const last = runs[runs.length - 1];
+          if (last && last[1] === t) last[0]++;
+          else runs.push([1, t]);
+        }
+        body.unsigned(runs.length);
+        for (const [count, t] of runs) body.unsigned(count).byte(t);
+        body.append(f.code.bytes).byte(Op.End);
+        w.unsigned(body.length).append(body.bytes);
       }
-      pushUnsigned(body, runs.length);
-      for (const [count, t] of runs) {
-        pushUnsigned(body, count);
-        body.push(t);
-      }
-      for (const b of f.code.bytes) body.push(b);
-      body.push(Op.End);
-      const r: number[] = [];
-      pushUnsigned(r, body.length);
-      return r.concat(body);
-    })));
+    });
 
-    return Uint8Array.from(out);
+    return out.bytes.slice();
   }
 }
