@@ -68,6 +68,8 @@ export class Hart {
   readonly ramEnd: number;
   readonly ramOffset: number;
 
+  /** log2 of the 4 KiB pages mapped by the leaf PTE of the last translation (see mmu.translate). */
+  leafShift = 0;
   /** Set when the interpreter must leave its inner loop after the current instruction. */
   exitLoop = false;
   /** Set by requestStop(); run() returns StopReason.Stop. */
@@ -251,6 +253,14 @@ export class Hart {
   timerDeadline(): number {
     if ((this.s[S.MENVCFG + 1]! & 0x80000000) === 0) return Infinity;
     return this.d[S.F64_STIMECMP]!;
+  }
+
+  /** Forgets the cached translations of one virtual page (SFENCE.VMA with an address). */
+  flushTlbPage(vLo: number, vHi: number): void {
+    this.readTlb.flushPage(vLo, vHi);
+    this.writeTlb.flushPage(vLo, vHi);
+    this.fetchTlb.flushPage(vLo, vHi);
+    this.exitLoop = true;
   }
 
   /** Forgets every cached translation, including the interpreter's current fetch page. */
@@ -495,7 +505,7 @@ export class Hart {
     const offset = this.cacheablePage(paddr, access === Access.Store ? PmpAccess.Write : PmpAccess.Read, this.dataPriv());
     if (offset < 0) return;
     if (access === Access.Store && this.memory.decodeCache.holds(offset)) return;
-    tlb.fill(vLo, vHi, offset);
+    tlb.fill(vLo, vHi, offset, this.leafShift);
   }
 
   /**
@@ -530,8 +540,10 @@ export class Hart {
   }
 
   /**
-   * The guest-memory byte offset of an atomic access (LR, SC, AMO): it must be aligned
-   * (else a misaligned trap), in RAM and allowed by PMP (else an access fault).
+   * The guest-memory byte offset of an atomic access (LR, SC, AMO) that missed the TLBs: it
+   * must be aligned (else a misaligned trap), in RAM and allowed by PMP (else an access
+   * fault). Caches the page for the fast path (atomic-instructions.ts): LR in the read TLB;
+   * SC and AMOs in both, since a store translation (W, A, D set) also allows loads.
    */
   atomicOffset(vLo: number, vHi: number, size: number, isLoadReserved: boolean): number {
     if ((vLo & (size - 1)) !== 0) {
@@ -544,6 +556,8 @@ export class Hart {
     // An AMO needs both read and write permission.
     if (!this.pmp.check(paddr, size, PmpAccess.Read, priv)) this.raise(fault, vLo, vHi);
     if (!isLoadReserved && !this.pmp.check(paddr, size, PmpAccess.Write, priv)) this.raise(fault, vLo, vHi);
+    this.fillTlb(this.readTlb, vLo, vHi, paddr, Access.Load);
+    if (!isLoadReserved) this.fillTlb(this.writeTlb, vLo, vHi, paddr, Access.Store);
     return paddr - this.ramBase + this.ramOffset;
   }
 

@@ -30,11 +30,15 @@ const PTE_D = 128;
 const PAGE_FAULT = [Cause.InstructionPageFault, Cause.LoadPageFault, Cause.StorePageFault];
 const ACCESS_FAULT = [Cause.InstructionAccessFault, Cause.LoadAccessFault, Cause.StoreAccessFault];
 
-/** The physical address for virtual (vLo, vHi), or a trap through hart.raise. */
+/**
+ * The physical address for virtual (vLo, vHi), or a trap through hart.raise. Sets
+ * hart.leafShift to log2 of the pages the leaf PTE maps (0 without paging).
+ */
 export function translate(hart: Hart, vLo: number, vHi: number, access: Access): number {
   const s = hart.s;
   const priv = access === Access.Fetch ? (s[PRIV]! as Priv) : hart.dataPriv();
   const mode = s[SATP + 1]! >>> 28;
+  hart.leafShift = 0;
   if (priv === Priv.Machine || mode === SatpMode.Bare) {
     // Physical addresses are 56 bits; anything above cannot exist.
     if ((vHi >>> 24) !== 0) hart.raise(ACCESS_FAULT[access]!, vLo, vHi);
@@ -78,6 +82,7 @@ export function translate(hart: Hart, vLo: number, vHi: number, access: Access):
       hart.noteWrite(word * 4, 4);
     }
     const pageInSpan = level === 0 ? 0 : vpnLow(vLo, vHi, level);
+    hart.leafShift = 9 * level;
     return (ppn + pageInSpan) * 4096 + (vLo & 0xfff);
   }
   return hart.raise(PAGE_FAULT[access]!, vLo, vHi);

@@ -58,8 +58,14 @@ export function executeSystem(hart: Hart, insn: number, op: Op, raw: number): bo
       return false;
     case Op.SFENCE_VMA:
       if (priv === Priv.User || (priv === Priv.Supervisor && (s[S.MSTATUS]! & Mstatus.TVM) !== 0)) return illegal(hart, raw);
-      hart.flushTlb();
-      hart.exitLoop = true;
+      // Only the TLBs cache translations (translated code is keyed by guest memory, not by
+      // virtual address). An address in rs1 flushes its page alone; ASIDs are not cached.
+      if (((raw >>> 15) & 31) === 0) {
+        hart.flushTlb();
+      } else {
+        const r = (raw >>> 15) & 31;
+        hart.flushTlbPage(s[2 * r]!, s[2 * r + 1]!);
+      }
       return false;
     case Op.FENCE_I:
       // Nothing is cached from instruction memory, so stores are already visible to fetch.

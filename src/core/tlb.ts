@@ -26,10 +26,18 @@ export const TLB_BYTES = 3 * 4 * TLB_ENTRIES;
 export const TLB_TAG_HI = 4 * TLB_ENTRIES;
 export const TLB_BASE = 8 * TLB_ENTRIES;
 
+const TWO20 = 1 << 20;
+
 export class Tlb {
   readonly tagLo: Int32Array;
   readonly tagHi: Int32Array;
   readonly base: Int32Array;
+  /**
+   * Per entry, log2 of the pages its superpage maps (0: a 4 KiB page), and the entries that
+   * may have one, so an address-specific flush also drops the other pages cached from it.
+   */
+  private readonly superpageShift = new Uint8Array(TLB_ENTRIES);
+  private superpages: number[] = [];
 
   /** A TLB in `buffer` at `byteOffset` (shared with translated code), or on its own. */
   constructor(buffer: ArrayBufferLike = new ArrayBuffer(TLB_BYTES), byteOffset = 0) {
@@ -41,6 +49,25 @@ export class Tlb {
 
   flush(): void {
     this.tagLo.fill(INVALID_TAG);
+    for (const i of this.superpages) this.superpageShift[i] = 0;
+    this.superpages = [];
+  }
+
+  /**
+   * Drops what translates the virtual page of (vLo, vHi): its entry, and entries cached from
+   * a superpage that covers it (SFENCE.VMA with an address, Priv. spec 4.2.1).
+   */
+  flushPage(vLo: number, vHi: number): void {
+    const i = (vLo >>> 12) & TLB_INDEX_MASK;
+    if (this.tagLo[i] === (vLo & ~0xfff) && this.tagHi[i] === vHi) this.tagLo[i] = INVALID_TAG;
+    const page = (vHi >>> 0) * TWO20 + (vLo >>> 12);
+    for (const slot of this.superpages) {
+      const tag = this.tagLo[slot]!;
+      const shift = this.superpageShift[slot]!;
+      if (tag === INVALID_TAG || shift === 0) continue;
+      const span = 2 ** shift;
+      if (Math.floor(((this.tagHi[slot]! >>> 0) * TWO20 + (tag >>> 12)) / span) === Math.floor(page / span)) this.tagLo[slot] = INVALID_TAG;
+    }
   }
 
   /** Empties the entry at `index`. */
@@ -48,8 +75,15 @@ export class Tlb {
     this.tagLo[index] = INVALID_TAG;
   }
 
-  fill(vLo: number, vHi: number, pageOffset: number): void {
+  /** Caches a page; `superpageShift` is log2 of the pages its leaf PTE maps (0 for a 4 KiB page or no paging). */
+  fill(vLo: number, vHi: number, pageOffset: number, superpageShift = 0): void {
     const i = (vLo >>> 12) & TLB_INDEX_MASK;
+    if (superpageShift !== 0 && this.superpageShift[i] === 0) {
+      // An entry can join the list again after holding a 4 KiB page: keep the list short.
+      if (this.superpages.length >= TLB_ENTRIES) this.superpages = [...new Set(this.superpages)].filter((j) => this.superpageShift[j] !== 0);
+      this.superpages.push(i);
+    }
+    this.superpageShift[i] = superpageShift;
     this.tagLo[i] = vLo & ~0xfff;
     this.tagHi[i] = vHi;
     this.base[i] = pageOffset;
