@@ -3,18 +3,17 @@
 // line, measured in the same run; Vireo with its translation tier and interpreted only.
 // Usage: npm run bench:boot [-- --runs N]
 
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ensureDebianImage } from '../src/images/debian-image.js';
 import { QEMU, qemuVersion } from './qemu-runner.js';
+import { VmProcess } from './vm-process.js';
+import type { GuestBoot, VmKind } from './vm-process.js';
 
 const PROMPT = /root@vireo:[^\n]*# $/;
 const APPEND = 'console=ttyS0 root=/dev/vda rw';
 const MEMORY_MIB = 512;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 interface BootMeasure {
   seconds: number;
@@ -22,42 +21,15 @@ interface BootMeasure {
   peakRssMiB: number | null;
 }
 
-function peakRss(pid: number | undefined): number | null {
+/** Boots a VM, measures the time until the prompt appears and its peak RSS, then kills it. */
+async function timeToPrompt(kind: VmKind, boot: GuestBoot): Promise<BootMeasure> {
+  const vm = new VmProcess(kind, boot);
   try {
-    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kib === undefined ? null : Number(kib) / 1024;
-  } catch {
-    return null;
+    const seconds = await vm.waitFor(PROMPT, 600_000);
+    return { seconds, peakRssMiB: vm.peakRssMiB() };
+  } finally {
+    await vm.kill();
   }
-}
-
-/** Starts a VM, measures the time until the prompt appears and its peak RSS, then kills it. */
-function timeToPrompt(command: string, args: string[], timeoutMs = 600_000): Promise<BootMeasure> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command}: no shell prompt within ${timeoutMs / 1000} s; output:\n${output.slice(-2000)}`));
-    }, timeoutMs);
-    const onData = (d: string) => {
-      output += d;
-      if (PROMPT.test(output)) {
-        clearTimeout(timer);
-        const seconds = (performance.now() - started) / 1000;
-        const peakRssMiB = peakRss(child.pid);
-        child.kill('SIGKILL');
-        resolve({ seconds, peakRssMiB });
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
 }
 
 function describe(m: BootMeasure): string {
@@ -70,29 +42,22 @@ async function main(): Promise<void> {
   const image = await ensureDebianImage({ onProgress: (step, detail) => step !== 'check' && step !== 'done' && console.error(`${step}: ${detail}`) });
   const dir = mkdtempSync(join(tmpdir(), 'vireo-bench-boot-'));
   const disk = join(dir, 'root.ext4');
+  const boot: GuestBoot = { firmware: image.firmware, kernel: image.kernel, initrd: image.initrd, disk, memoryMiB: MEMORY_MIB, append: APPEND };
   try {
     const vireo: BootMeasure[] = [];
     const interpreted: BootMeasure[] = [];
     const qemu: BootMeasure[] = [];
     const hasQemu = qemuVersion() !== null;
     for (let i = 0; i < runs; i++) {
-      for (const [jit, into] of [['on', vireo], ['off', interpreted]] as const) {
+      for (const [kind, into] of [['vireo', vireo], ['vireo --jit off', interpreted]] as const) {
         copyFileSync(image.rootDisk, disk);
-        into.push(await timeToPrompt(process.execPath, [
-          join(root, 'bin', 'vireo.js'), 'run', '--bios', image.firmware, '--kernel', image.kernel,
-          '--initrd', image.initrd, '--disk', disk, '-m', String(MEMORY_MIB), '--append', APPEND, '--jit', jit,
-        ]));
-        console.log(`vireo --jit ${jit.padEnd(3)} run ${i + 1}: ${describe(into[i]!)}`);
+        into.push(await timeToPrompt(kind, boot));
+        console.log(`${kind.padEnd(15)} run ${i + 1}: ${describe(into[i]!)}`);
       }
       if (!hasQemu) continue;
       copyFileSync(image.rootDisk, disk);
-      qemu.push(await timeToPrompt(QEMU, [
-        '-M', 'virt', '-smp', '1', '-m', String(MEMORY_MIB), '-nographic',
-        '-cpu', 'rv64,h=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=true',
-        '-bios', image.firmware, '-kernel', image.kernel, '-initrd', image.initrd, '-append', APPEND,
-        '-drive', `file=${disk},format=raw,if=none,id=root`, '-device', 'virtio-blk-device,drive=root',
-      ]));
-      console.log(`qemu  run ${i + 1}: ${describe(qemu[i]!)}`);
+      qemu.push(await timeToPrompt('qemu', boot));
+      console.log(`${'qemu'.padEnd(15)} run ${i + 1}: ${describe(qemu[i]!)}`);
     }
     const best = (xs: BootMeasure[]) => Math.min(...xs.map((x) => x.seconds));
     console.log(`\nDebian ${image.versions.kernelRelease}, ${MEMORY_MIB} MiB, one hart, root on virtio-blk`);

@@ -25,6 +25,12 @@ export function ratio(r: number): string {
   return r >= 1 ? r.toFixed(2) : r.toPrecision(2);
 }
 
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export function geometricMean(values: number[]): number {
   if (values.length === 0) return NaN;
   return Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
