@@ -204,7 +204,7 @@ for (const mode of MODES) {
   });
 }
 
-test('flushPage drops its page and the entries cached from a superpage covering it, and keeps the rest', () => {
+test('flushPage drops its page and every page cached from a superpage covering it, and keeps the rest', () => {
   const tlb = new Tlb();
   const MiB2 = 0x200000;
   // Two 4 KiB pages, and two pages of one 2 MiB superpage (shift 9), all in different entries.
@@ -212,14 +212,15 @@ test('flushPage drops its page and the entries cached from a superpage covering 
   tlb.fill(0x2000, 0, 0x20000);
   tlb.fill(0x40000000 + 0x3000, -1, 0x30000, 9);
   tlb.fill(0x40000000 + 0x5000, -1, 0x50000, 9);
-  tlb.fill(0x40000000 + MiB2 + 0x6000, -1, 0x60000, 9);
   tlb.flushPage(0x1000, 0);
   assert.equal(tlb.hits(0x1000, 0, 8), false, 'the flushed page misses');
   assert.equal(tlb.hits(0x2000, 0, 8), true, 'another 4 KiB page stays');
+  assert.equal(tlb.hits(0x40003000, -1, 4), true, 'so do superpage entries elsewhere');
+  tlb.flushPage(0x40000000 + MiB2 + 0x7000, -1);
+  assert.equal(tlb.hits(0x40003000, -1, 4), true, 'an address in the next 2 MiB is another superpage');
+  tlb.flushPage(0x40000000 + MiB2 + 0x7000, 0);
+  assert.equal(tlb.hits(0x40003000, -1, 4), true, 'an address with other high bits is another page');
   tlb.flushPage(0x40000000 + 0x7000, -1);
   assert.equal(tlb.hits(0x40003000, -1, 4), false, 'a page of the superpage holding the address is dropped');
   assert.equal(tlb.hits(0x40005000, -1, 4), false, 'so is every other one cached from it');
-  assert.equal(tlb.hits(0x40000000 + MiB2 + 0x6000, -1, 4), true, 'the next superpage stays');
-  tlb.flushPage(0x40000000 + MiB2, 0);
-  assert.equal(tlb.hits(0x40000000 + MiB2 + 0x6000, -1, 4), true, 'an address with other high bits is another page');
 });

@@ -27,17 +27,24 @@ export const TLB_TAG_HI = 4 * TLB_ENTRIES;
 export const TLB_BASE = 8 * TLB_ENTRIES;
 
 const TWO20 = 1 << 20;
+/** Superpage sizes in Sv39/Sv48, as log2 of 4 KiB pages: 2 MiB, 1 GiB, 512 GiB. */
+const SUPERPAGE_SHIFTS = [9, 18, 27];
+
+function regionKey(page: number, shift: number): number {
+  return Math.floor(page / 2 ** shift) * 32 + shift;
+}
 
 export class Tlb {
   readonly tagLo: Int32Array;
   readonly tagHi: Int32Array;
   readonly base: Int32Array;
   /**
-   * Per entry, log2 of the pages its superpage maps (0: a 4 KiB page), and the entries that
-   * may have one, so an address-specific flush also drops the other pages cached from it.
+   * The superpages entries were cached from since the last flush, as region * 32 + log2 of
+   * the pages they map, with the sizes seen: an address-specific flush that falls in one of
+   * them drops everything (the kernel rarely remaps its linear map; user pages are small).
    */
-  private readonly superpageShift = new Uint8Array(TLB_ENTRIES);
-  private superpages: number[] = [];
+  private readonly superpages = new Set<number>();
+  private superpageShifts = 0;
 
   /** A TLB in `buffer` at `byteOffset` (shared with translated code), or on its own. */
   constructor(buffer: ArrayBufferLike = new ArrayBuffer(TLB_BYTES), byteOffset = 0) {
@@ -49,8 +56,8 @@ export class Tlb {
 
   flush(): void {
     this.tagLo.fill(INVALID_TAG);
-    for (const i of this.superpages) this.superpageShift[i] = 0;
-    this.superpages = [];
+    this.superpages.clear();
+    this.superpageShifts = 0;
   }
 
   /**
@@ -60,13 +67,13 @@ export class Tlb {
   flushPage(vLo: number, vHi: number): void {
     const i = (vLo >>> 12) & TLB_INDEX_MASK;
     if (this.tagLo[i] === (vLo & ~0xfff) && this.tagHi[i] === vHi) this.tagLo[i] = INVALID_TAG;
+    if (this.superpageShifts === 0) return;
     const page = (vHi >>> 0) * TWO20 + (vLo >>> 12);
-    for (const slot of this.superpages) {
-      const tag = this.tagLo[slot]!;
-      const shift = this.superpageShift[slot]!;
-      if (tag === INVALID_TAG || shift === 0) continue;
-      const span = 2 ** shift;
-      if (Math.floor(((this.tagHi[slot]! >>> 0) * TWO20 + (tag >>> 12)) / span) === Math.floor(page / span)) this.tagLo[slot] = INVALID_TAG;
+    for (const shift of SUPERPAGE_SHIFTS) {
+      if ((this.superpageShifts & (1 << shift)) !== 0 && this.superpages.has(regionKey(page, shift))) {
+        this.flush();
+        return;
+      }
     }
   }
 
@@ -78,12 +85,12 @@ export class Tlb {
   /** Caches a page; `superpageShift` is log2 of the pages its leaf PTE maps (0 for a 4 KiB page or no paging). */
   fill(vLo: number, vHi: number, pageOffset: number, superpageShift = 0): void {
     const i = (vLo >>> 12) & TLB_INDEX_MASK;
-    if (superpageShift !== 0 && this.superpageShift[i] === 0) {
-      // An entry can join the list again after holding a 4 KiB page: keep the list short.
-      if (this.superpages.length >= TLB_ENTRIES) this.superpages = [...new Set(this.superpages)].filter((j) => this.superpageShift[j] !== 0);
-      this.superpages.push(i);
+    if (superpageShift !== 0) {
+      // Regions whose entries were all replaced stay listed until a flush: bound them.
+      if (this.superpages.size >= 4 * TLB_ENTRIES) this.flush();
+      this.superpages.add(regionKey((vHi >>> 0) * TWO20 + (vLo >>> 12), superpageShift));
+      this.superpageShifts |= 1 << superpageShift;
     }
-    this.superpageShift[i] = superpageShift;
     this.tagLo[i] = vLo & ~0xfff;
     this.tagHi[i] = vHi;
     this.base[i] = pageOffset;
