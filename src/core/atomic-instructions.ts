@@ -1,9 +1,10 @@
 // The A extension: LR/SC with a reservation and the AMOs (Unprivileged ISA chapter 8).
-// Atomic accesses must be naturally aligned and in RAM.
+// Atomic accesses must be naturally aligned and in RAM; they probe the data TLBs first.
 
 import type { Hart } from './hart.js';
 import { F64_RESERVATION_ADDRESS, RESERVATION_VALID } from './hart-state.js';
 import { Op } from './decode/instruction-table.js';
+import { TLB_INDEX_MASK, tagMask } from './tlb.js';
 
 export function executeAtomic(hart: Hart, insn: number, op: Op): void {
   const s = hart.s;
@@ -20,7 +21,7 @@ export function executeAtomic(hart: Hart, insn: number, op: Op): void {
 
   if (kind === Op.LR_W) {
     if (((insn >>> 20) & 31) !== 0) hart.raise(2, insn, 0);
-    const off = hart.atomicOffset(aLo, aHi, size, true);
+    const off = atomicOffset(hart, aLo, aHi, size, true);
     const lo = i32[off >>> 2]!;
     s[rd] = lo;
     s[rd + 1] = wide ? i32[(off >>> 2) + 1]! : lo >> 31;
@@ -30,7 +31,7 @@ export function executeAtomic(hart: Hart, insn: number, op: Op): void {
   }
   const bLo = s[r2]!;
   const bHi = s[r2 + 1]!;
-  const off = hart.atomicOffset(aLo, aHi, size, false);
+  const off = atomicOffset(hart, aLo, aHi, size, false);
   const w = off >>> 2;
   if (kind === Op.SC_W) {
     const ok = s[RESERVATION_VALID] === 1 && hart.d[F64_RESERVATION_ADDRESS] === hart.physicalOf(off);
@@ -73,4 +74,27 @@ export function executeAtomic(hart: Hart, insn: number, op: Op): void {
   hart.noteWrite(off, size);
   s[rd] = oldLo;
   s[rd + 1] = oldHi;
+}
+
+/**
+ * The guest-memory byte offset of an atomic access: from the TLBs when they prove it allowed,
+ * else through hart.atomicOffset (alignment, translation, RAM and PMP checks, traps, fills).
+ * LR needs a read-TLB hit. SC and AMOs need a write-TLB hit (store permission, A and D set,
+ * no decoded code in the page) and also a read-TLB hit on the same physical page: the page
+ * tables cannot make W without R, but PMP state might, and a stale read entry for another
+ * page proves nothing. The keys keep the alignment bits, so a misaligned access misses and
+ * traps in the slow path.
+ */
+function atomicOffset(hart: Hart, aLo: number, aHi: number, size: 4 | 8, isLoadReserved: boolean): number {
+  const key = aLo & tagMask(size);
+  const t = (aLo >>> 12) & TLB_INDEX_MASK;
+  const read = hart.readTlb;
+  if (read.tagLo[t] === key && read.tagHi[t] === aHi) {
+    const page = read.base[t]!;
+    const write = hart.writeTlb;
+    if (isLoadReserved || (write.tagLo[t] === key && write.tagHi[t] === aHi && write.base[t] === page)) {
+      return (page + (aLo & 0xfff)) >>> 0;
+    }
+  }
+  return hart.atomicOffset(aLo, aHi, size, isLoadReserved);
 }
