@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { GuestMemory } from '../guest-memory.js';
 import { Hart } from '../hart.js';
 import type { SystemBus } from '../system-bus.js';
-import { TranslationTier } from './translation-tier.js';
+import { TranslationTier, type TranslationTierOptions } from './translation-tier.js';
 
 // Hand-encoded RV64I (Unprivileged ISA chapter 24).
 const addi = (rd: number, rs1: number, imm: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13;
@@ -19,9 +19,9 @@ const LOOP = 0x0000006f;
 const RAM = 0x80000000;
 const noDevices: SystemBus = { read: () => -1, write: () => false };
 
-function boot(program: number[]): { hart: Hart; tier: TranslationTier; memory: GuestMemory } {
+function boot(program: number[], options: TranslationTierOptions = { hotThreshold: 1 }): { hart: Hart; tier: TranslationTier; memory: GuestMemory } {
   const memory = new GuestMemory({ ramBase: RAM, ramSize: 1 << 20, harts: 1 });
-  const tier = new TranslationTier(memory, { hotThreshold: 1 });
+  const tier = new TranslationTier(memory, options);
   memory.writeRam(RAM, new Uint8Array(new Int32Array(program).buffer));
   const hart = new Hart({ memory, hartId: 0, bus: noDevices, time: { now: () => 0 }, tier });
   return { hart, tier, memory };
@@ -103,4 +103,39 @@ test('a page whose code keeps being rewritten is left to the interpreter instead
   assert.equal(memory.readRam(RAM + 64, 4)[0], 2000 & 0xff);
   assert.ok(tier.stats.invalidations <= 8, `${tier.stats.invalidations} drops: the page was given up after a few`);
   assert.ok(tier.stats.blocks <= 16, `${tier.stats.blocks} blocks compiled for one loop`);
+});
+
+/** Lets the event loop run until `done` holds (modules compiled in the background get installed). */
+async function settle(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(done(), 'the background compilation finished');
+}
+
+const BACKGROUND: TranslationTierOptions = { hotThreshold: 2, batchSize: 1, compileInBackground: true };
+
+test('modules compiled in the background are installed when the event loop runs, and give the same result', async () => {
+  const { hart, tier } = boot(COUNTING_LOOP, BACKGROUND);
+  hart.run(100);
+  assert.equal(tier.stats.blocks, 0, 'nothing is installed while the guest runs');
+  await settle(() => tier.stats.blocks > 0);
+  const entered = tier.stats.blocks;
+  hart.run(10_000);
+  assert.equal(hart.getRegister(1), 1000n);
+  assert.equal(hart.getRegister(2), 1000n);
+  assert.equal(hart.instret, 10_100);
+  assert.ok(entered >= 1);
+});
+
+test('a module whose code was written while it compiled is not installed', async () => {
+  const { hart, tier, memory } = boot(COUNTING_LOOP, BACKGROUND);
+  hart.run(100);
+  // The body becomes x2 += 100 before the compiled loop arrives.
+  memory.writeRam(RAM + 8, new Uint8Array(new Int32Array([addi(2, 2, 100)]).buffer));
+  await settle(() => tier.stats.modules > 0);
+  const passesBefore = hart.getRegister(1);
+  const before = hart.getRegister(2);
+  hart.run(300);
+  const passes = hart.getRegister(1) - passesBefore;
+  assert.ok(passes > 0n);
+  assert.equal(hart.getRegister(2) - before, 100n * passes, 'every later pass ran the new instruction');
 });

@@ -19,6 +19,12 @@ export interface TranslationTierOptions {
   batchSize?: number;
   /** Blocks log their stores so lockstep runs can undo them (see lockstep.ts). */
   lockstep?: boolean;
+  /**
+   * Compiles modules on V8's background threads while the interpreter goes on, installing
+   * them when the event loop next runs (default; off for lockstep and threshold 1, which
+   * want each block at once).
+   */
+  compileInBackground?: boolean;
 }
 
 /** Counters for benchmarks and tests. */
@@ -71,6 +77,12 @@ export class TranslationTier {
   private readonly blocksByPage = new Map<number, number[]>();
   private nextFunction = 0;
   private pendingSince = 0;
+  private readonly background: boolean;
+  /** Keys in modules being compiled in the background. */
+  private readonly compiling = new Set<number>();
+  /** Writes seen per RAM page index that holds code, and full clears: a module compiled before one is stale. */
+  private readonly pageWrites = new Map<number, number>();
+  private clears = 0;
   private readonly translateOptions: TranslateOptions;
   /** Whether each block is to be checked against the interpreter (blocks then keep an undo log). */
   readonly lockstep: boolean;
@@ -87,6 +99,7 @@ export class TranslationTier {
     this.entries = new EntryTable(memory.memory.buffer, memory.translationOffset);
     this.entries.clear();
     this.lockstep = options.lockstep ?? false;
+    this.background = options.compileInBackground ?? (!this.lockstep && this.hotThreshold > 1);
     this.undoLog = this.lockstep ? memory.translationOffset + ENTRY_TABLE_BYTES : -1;
     this.translateOptions = options.lockstep ? { undoLog: this.undoLog } : {};
     this.table = new WebAssembly.Table({ initial: TABLE_START, element: 'anyfunc' });
@@ -110,7 +123,7 @@ export class TranslationTier {
     const slot = EntryTable.slot(key);
     if (++this.counters[slot]! >= this.hotThreshold) {
       this.counters[slot] = 0;
-      if (!this.untranslatable.get(key >>> 12)?.has(key) && !this.pendingSet.has(key) && !this.isUnstable(key)) {
+      if (!this.untranslatable.get(key >>> 12)?.has(key) && !this.pendingSet.has(key) && !this.compiling.has(key) && !this.isUnstable(key)) {
         if (this.pending.length === 0) this.pendingSince = performance.now();
         this.pending.push(key);
         this.pendingSet.add(key);
@@ -149,6 +162,9 @@ export class TranslationTier {
   /** Forgets every translation (a reset); the shared table is reused from the start. */
   clear(): void {
     this.generation++;
+    this.clears++;
+    this.compiling.clear();
+    this.pageWrites.clear();
     this.entries.clear();
     this.blocksByPage.clear();
     this.invalidationsByPage.clear();
@@ -172,6 +188,7 @@ export class TranslationTier {
     }
     const page = pageOffset >>> 12;
     this.untranslatable.delete(page);
+    this.pageWrites.set(page, (this.pageWrites.get(page) ?? 0) + 1);
     const keys = this.blocksByPage.get(page);
     if (keys === undefined) return;
     for (const key of keys) this.entries.delete(key);
@@ -188,7 +205,33 @@ export class TranslationTier {
     const keys = this.pending;
     this.pending = [];
     this.pendingSet.clear();
-    if (this.nextFunction + keys.length > TABLE_LIMIT) this.clear();
+    const module = this.buildModule(keys);
+    if (module === null) return;
+    if (!this.background) {
+      this.install(new WebAssembly.Module(module.bytes), module.placed, this.clears, started);
+      this.stats.compileMs += performance.now() - started;
+      return;
+    }
+    // Code written while the module compiles makes it stale: note what the pages had seen.
+    const clears = this.clears;
+    for (const { key } of module.placed) {
+      this.compiling.add(key);
+      this.memory.decodeCache.page(key & ~0xfff);
+    }
+    const writes = module.placed.map(({ key }) => this.pageWrites.get(key >>> 12) ?? 0);
+    this.stats.compileMs += performance.now() - started;
+    void WebAssembly.compile(module.bytes).then((compiled) => {
+      const installing = performance.now();
+      for (const { key } of module.placed) this.compiling.delete(key);
+      const fresh = module.placed.filter(({ key }, i) => (this.pageWrites.get(key >>> 12) ?? 0) === writes[i]);
+      // Blocks of a stale page stay in the module (others may tail-call them) but get no entry.
+      this.install(compiled, module.placed, clears, installing, new Set(fresh.map(({ key }) => key)));
+      this.stats.compileMs += performance.now() - installing;
+    });
+  }
+
+  /** Translates the blocks at `keys` into one module's bytes; null when none translates. */
+  private buildModule(keys: number[]): { bytes: Uint8Array<ArrayBuffer>; placed: Array<{ key: number; length: number }> } | null {
     // Block modules export their functions rather than import the table: V8 keeps a dispatch
     // table sized like the shared table in every instance that imports it, and updates all of
     // them on every change, which grows with the number of modules.
@@ -221,13 +264,20 @@ export class TranslationTier {
       b.exportFunction(`b${placed.length}`, index);
       placed.push({ key, length: block.length });
     }
-    if (placed.length === 0) return;
+    return placed.length === 0 ? null : { bytes: b.build(), placed };
+  }
+
+  /** Instantiates a compiled module and gives its blocks (those in `only`, if given) entries. */
+  private install(module: WebAssembly.Module, placed: Array<{ key: number; length: number }>, clears: number, started: number, only?: Set<number>): void {
+    if (clears !== this.clears) return; // everything was dropped meanwhile
+    if (this.nextFunction + placed.length > TABLE_LIMIT) this.clear();
     const first = this.nextFunction;
     if (first + placed.length > this.table.length) this.table.grow(Math.max(first + placed.length, 2 * this.table.length) - this.table.length);
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(b.build()), { env: { memory: this.memory.memory, step: this.step } }).exports;
+    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory.memory, step: this.step } }).exports;
     for (let i = 0; i < placed.length; i++) this.table.set(first + i, exports[`b${i}`] as () => number);
     this.nextFunction += placed.length;
     placed.forEach(({ key, length }, i) => {
+      if (only !== undefined && !only.has(key)) return;
       const pageBase = key & ~0xfff;
       // Stores to a page holding translated code must take the slow path, which reports them.
       this.memory.decodeCache.page(pageBase);
@@ -240,7 +290,6 @@ export class TranslationTier {
     });
     this.stats.blocks += placed.length;
     this.stats.modules++;
-    this.stats.compileMs += performance.now() - started;
   }
 }
 
