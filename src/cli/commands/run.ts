@@ -49,8 +49,9 @@ Options:
   --jit on|off|lockstep     Translate hot guest code to WebAssembly (on, the default),
                             interpret everything (off), or check every translated block
                             against the interpreter and stop at the first divergence
-  --jit-threshold N         Jumps to a block before it is translated (default 32); hot
-                            blocks are compiled in batches, or each at once with 1
+  --jit-threshold N         Jumps to a block before it is translated (default 256, at
+                            most 65535); hot blocks are compiled in batches in the
+                            background, or each at once with 1
   --trace                   Print every instruction to stderr (slow; implies --jit off)
   --signature FILE          When the guest ends, write the memory between its
                             begin_signature and end_signature symbols to FILE,
@@ -362,7 +363,7 @@ function parseJit(text: string): TranslationMode {
 
 function parseThreshold(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 255) throw new UsageError('run', `--jit-threshold takes a whole number from 1 to 255, got '${text}'`);
+  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new UsageError('run', `--jit-threshold takes a whole number from 1 to 65535, got '${text}'`);
   return n;
 }
 

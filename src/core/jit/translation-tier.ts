@@ -13,7 +13,7 @@ import { ValType, WasmModuleBuilder } from './wasm-module-builder.js';
 import { TLB_INDEX_MASK, type Tlb } from '../tlb.js';
 
 export interface TranslationTierOptions {
-  /** Jumps to a block before it is translated (default 32); 1 also compiles each at once, for tests. */
+  /** Jumps to a block before it is translated (default 256: boot code that runs a few hundred times costs more to compile than to interpret); 1 also compiles each at once, for tests. */
   hotThreshold?: number;
   /** Hot blocks gathered before one module is compiled (default 48, or 1 with threshold 1). */
   batchSize?: number;
@@ -65,7 +65,7 @@ export class TranslationTier {
   private readonly hotThreshold: number;
   private readonly batchSize: number;
   /** Jumps seen per entry slot, for blocks not yet translated. */
-  private readonly counters = new Uint8Array(1 << 16);
+  private readonly counters = new Uint16Array(1 << 16);
   private pending: number[] = [];
   private readonly pendingSet = new Set<number>();
   /** Keys whose first instruction the tier does not translate, per RAM page index. */
@@ -94,7 +94,7 @@ export class TranslationTier {
 
   constructor(memory: GuestMemory, options: TranslationTierOptions = {}) {
     this.memory = memory;
-    this.hotThreshold = Math.min(255, options.hotThreshold ?? 32);
+    this.hotThreshold = Math.min(65535, options.hotThreshold ?? 256);
     this.batchSize = options.batchSize ?? (this.hotThreshold === 1 ? 1 : 48);
     this.entries = new EntryTable(memory.memory.buffer, memory.translationOffset);
     this.entries.clear();
