@@ -166,21 +166,22 @@ export class Hart {
       // execute() returns early only to hand a jump to translated code over to the tier.
       if (remaining <= 0 || tier === null || this.stopRequested || this.s[S.WAITING]) break;
       for (;;) {
+        let retired: number;
         if (tier.lockstep) {
-          remaining -= runLockstep(this, tier, this.stateOffset, remaining, (n) => this.interpretAlone(n));
+          retired = runLockstep(this, tier, this.stateOffset, remaining, (n) => this.interpretAlone(n));
         } else {
-          const retired = tier.run(this.stateOffset, remaining);
+          retired = tier.run(this.stateOffset, remaining);
           this.d[S.F64_INSTRET] += retired;
-          remaining -= retired;
         }
+        remaining -= retired;
         if (remaining <= 0) break interpret;
-        // The tier stopped at an instruction it leaves to the interpreter, or at code not yet
-        // translated (which this counts toward translating): run that one instruction, and go
-        // back to translated code if the next one is.
-        tier.enter(this.fetchTlb, this.s[S.PC]!, this.s[S.PC + 1]!);
-        remaining -= this.interpret(1);
-        if (remaining <= 0 || this.stopRequested || this.s[S.WAITING] || this.exitLoop) break;
-        if (!tier.enter(this.fetchTlb, this.s[S.PC]!, this.s[S.PC + 1]!)) break;
+        // Nothing ran (the next block does not fit the budget): the interpreter finishes exactly.
+        if (retired === 0) break;
+        // The interpreter looks first when an interrupt may be pending or the hart waits.
+        if (this.stopRequested || this.s[S.WAITING] || this.exitLoop) break;
+        // The tier stopped at code not translated yet (counted toward translating it), or at
+        // a page not in the fetch TLB: go on translated once that page is filled, if it is.
+        if (!tier.resume(this.fetchTlb, this.s[S.PC]!, this.s[S.PC + 1]!, this.fillFetchTlb)) break;
       }
     }
     tier?.flush();
@@ -188,6 +189,21 @@ export class Hart {
     if (this.s[S.WAITING]) return StopReason.WaitForInterrupt;
     return StopReason.Budget;
   }
+
+  /** Fills the fetch TLB for the pc's page when it is executable RAM; false otherwise, or when fetching there would trap (the interpreter then raises it). */
+  private readonly fillFetchTlb = (): boolean => {
+    const pcLo = this.s[S.PC]!;
+    const pcHi = this.s[S.PC + 1]!;
+    try {
+      const base = this.fetchPage(pcLo, pcHi);
+      if (base < 0) return false;
+      this.fetchTlb.fill(pcLo, pcHi, base, this.leafShift);
+      return true;
+    } catch (e) {
+      if (e === TRAP) return false;
+      throw e;
+    }
+  };
 
   /** Interprets up to `budget` instructions; returns the budget used (instructions and traps). */
   private interpret(budget: number): number {

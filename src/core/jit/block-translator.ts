@@ -62,7 +62,9 @@ const B = 8; // i64 scratch
 const HOST = 9; // i32: guest-memory address of a store
 const STATUS = 10; // i32: what step answered
 export const BLOCK_PARAMS: ValType[] = [ValType.I32, ValType.I64, ValType.I32, ValType.I32];
-export const BLOCK_LOCALS: ValType[] = [ValType.I64, ValType.I32, ValType.I32, ValType.I64, ValType.I64, ValType.I32, ValType.I32];
+const SCRATCH_LOCALS: ValType[] = [ValType.I64, ValType.I32, ValType.I32, ValType.I64, ValType.I64, ValType.I32, ValType.I32];
+/** The first local free for caching guest registers. */
+const FIRST_REGISTER_LOCAL = BLOCK_PARAMS.length + SCRATCH_LOCALS.length;
 
 /**
  * For lockstep runs, blocks record each store in an undo log before making it: a count
@@ -82,6 +84,8 @@ export interface TranslateOptions {
 
 export interface TranslatedBlock {
   code: CodeWriter;
+  /** The function's locals after its parameters: scratch, then the guest registers it caches. */
+  locals: ValType[];
   /** Instructions the block retires at most. */
   length: number;
   /** Bytes of guest code it covers, from its start. */
@@ -168,10 +172,23 @@ export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBas
     offset += d.len;
     if (isControlTransfer(d.op)) break;
   }
-  return { code, length: count, bytes: offset - start, stepped };
+  return { code, length: count, bytes: offset - start, stepped, locals: [...SCRATCH_LOCALS, ...emit.registerLocals] };
 }
 
+/**
+ * Emits a block's code. Guest registers live in locals while the block runs: each is loaded
+ * from the state block on first use, and those written are stored back before anything that
+ * reads them from memory (leaving the block, a tail call, `step`), so the block's loads and
+ * stores of the state block happen once per register, not once per use.
+ */
 class BlockEmitter {
+  /** One i64 local per guest register the block uses. */
+  readonly registerLocals: ValType[] = [];
+  private readonly localOf = new Int32Array(32).fill(-1);
+  /** Per register: its local holds the value (here, in emission order) / differs from memory. */
+  private readonly loaded = new Uint8Array(32);
+  private readonly dirty = new Uint8Array(32);
+
   constructor(
     private readonly c: CodeWriter,
     private readonly undoLog: number,
@@ -181,18 +198,60 @@ class BlockEmitter {
     private readonly successor?: (delta: number) => number,
   ) {}
 
+  private registerLocal(r: number): number {
+    if (this.localOf[r]! < 0) {
+      this.localOf[r] = FIRST_REGISTER_LOCAL + this.registerLocals.length;
+      this.registerLocals.push(ValType.I64);
+    }
+    return this.localOf[r]!;
+  }
+
   /** Pushes x[r] (x0 reads zero). */
   private get(r: number): void {
-    if (r === 0) this.c.i64(0);
-    else this.c.local(Op.LocalGet, STATE).mem(Op.I64Load, 8 * r, 3);
+    if (r === 0) {
+      this.c.i64(0);
+    } else if (this.loaded[r]) {
+      this.c.local(Op.LocalGet, this.registerLocal(r));
+    } else {
+      this.c.local(Op.LocalGet, STATE).mem(Op.I64Load, 8 * r, 3).local(Op.LocalTee, this.registerLocal(r));
+      this.loaded[r] = 1;
+    }
+  }
+
+  /** Loads x[r] into its local now, so code on every path after this point finds it there. */
+  private preload(r: number): void {
+    if (r !== 0 && !this.loaded[r]) {
+      this.get(r);
+      this.c.op(Op.Drop);
+    }
   }
 
   /** x[rd] = the i64 that `value` pushes; writes to x0 are dropped. */
   private set(rd: number, value: () => void): void {
     if (rd === 0) return;
-    this.c.local(Op.LocalGet, STATE);
     value();
-    this.c.mem(Op.I64Store, 8 * rd, 3);
+    this.setTop(rd);
+  }
+
+  /** x[rd] = the i64 on the stack (rd is not x0). */
+  private setTop(rd: number): void {
+    this.c.local(Op.LocalSet, this.registerLocal(rd));
+    this.loaded[rd] = 1;
+    this.dirty[rd] = 1;
+  }
+
+  /** Stores the registers written so far back to the state block. */
+  private flush(): void {
+    for (let r = 1; r < 32; r++) {
+      if (this.dirty[r]) this.c.local(Op.LocalGet, STATE).local(Op.LocalGet, this.localOf[r]!).mem(Op.I64Store, 8 * r, 3);
+    }
+  }
+
+  /** Reloads the cached registers from the state block (after `step`, which may change any). */
+  private reload(): void {
+    for (let r = 1; r < 32; r++) {
+      if (this.loaded[r]) this.c.local(Op.LocalGet, STATE).mem(Op.I64Load, 8 * r, 3).local(Op.LocalSet, this.localOf[r]!);
+    }
   }
 
   /** Pushes the entry pc plus `delta`. */
@@ -208,6 +267,7 @@ class BlockEmitter {
    */
   exit(delta: number, retired: number, flags: number): void {
     const c = this.c;
+    this.flush();
     const next = flags === 0 && this.successor !== undefined ? this.successor(delta) : -1;
     if (next >= 0) {
       c.local(Op.LocalGet, BUDGET).local(Op.LocalGet, RETIRED).op(Op.I32Sub).i32(retired + MAX_BLOCK_INSTRUCTIONS).op(Op.I32GeS).open(Op.If);
@@ -227,6 +287,7 @@ class BlockEmitter {
 
   /** Sets pc to the i64 in local `target` and returns the count after `retired` more. */
   private exitTo(local: number, retired: number): void {
+    this.flush();
     this.c.local(Op.LocalGet, STATE).local(Op.LocalGet, local).mem(Op.I64Store, PC_BYTES, 3);
     this.retiredPlus(retired);
     this.c.op(Op.Return);
@@ -238,6 +299,7 @@ class BlockEmitter {
    */
   step(delta: number, index: number, length: number): void {
     const c = this.c;
+    this.flush();
     c.local(Op.LocalGet, STATE);
     this.pcPlus(delta);
     c.mem(Op.I64Store, PC_BYTES, 3);
@@ -249,6 +311,8 @@ class BlockEmitter {
     c.local(Op.LocalGet, STATUS).i32(StepStatus.Retired).op(Op.I32And).op(Op.I32Add);
     c.local(Op.LocalGet, STATUS).i32(StepStatus.Leave).op(Op.I32And).i32(28).op(Op.I32Shl).op(Op.I32Or).op(Op.Return);
     c.end();
+    this.reload();
+    this.dirty.fill(0);
   }
 
   /** Pushes RETIRED + n. */
@@ -382,7 +446,7 @@ class BlockEmitter {
    * bits, so a misaligned access misses, and an empty entry matches no key: see tlb.ts);
    * otherwise the interpreter does this instruction (`step`), or the block ends before it.
    */
-  private probe(tlb: number, size: 1 | 2 | 4 | 8, delta: number, index: number, length: number, access: () => void): void {
+  private probe(tlb: number, size: 1 | 2 | 4 | 8, delta: number, index: number, length: number, access: () => void, loadsInto = 0): void {
     const c = this.c;
     c.open(Op.Block).open(Op.Block);
     c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb, 2);
@@ -391,7 +455,15 @@ class BlockEmitter {
     c.local(Op.LocalGet, ADDR).i64(32).op(Op.I64ShrU).op(Op.I32WrapI64).op(Op.I32Eq);
     c.op(Op.I32And).br(Op.BrIf, 0);
     if (this.canStep) {
+      // The interpreter does the access; the registers then come back from memory, the
+      // load's destination too, so both paths leave the same registers in locals. Which
+      // are dirty is the fast path's business (storing a clean one again is harmless).
+      const dirty = this.dirty.slice();
       this.step(delta, index, length);
+      if (loadsInto !== 0) {
+        c.local(Op.LocalGet, STATE).mem(Op.I64Load, 8 * loadsInto, 3).local(Op.LocalSet, this.registerLocal(loadsInto));
+      }
+      this.dirty.set(dirty);
       c.br(Op.Br, 1);
     } else {
       this.exit(delta, index, EXIT);
@@ -415,10 +487,11 @@ class BlockEmitter {
     this.probe(READ_TLB, size, delta, index, length, () => this.set(rdOf(insn), () => {
       this.hostAddress(READ_TLB);
       this.c.mem(wasmOp, 0, Math.log2(size));
-    }));
+    }), rdOf(insn));
   }
 
   private store(wasmOp: Op, size: 1 | 2 | 4 | 8, insn: number, delta: number, index: number, length: number): void {
+    this.preload(rs2Of(insn));
     this.address(rs1Of(insn), sImm(insn));
     this.rebaseSlot();
     this.probe(WRITE_TLB, size, delta, index, length, () => {
@@ -459,7 +532,6 @@ class BlockEmitter {
     c.local(Op.LocalSet, B);
     const lo = (l: number) => c.local(Op.LocalGet, l).i64(0xffffffff).op(Op.I64And);
     const hi = (l: number) => c.local(Op.LocalGet, l).i64(32).op(Op.I64ShrU);
-    c.local(Op.LocalGet, STATE);
     // Unsigned high product: hi*hi + (hi*lo >> 32) + (lo*hi >> 32) + carry of the middle sum.
     hi(A); hi(B); c.op(Op.I64Mul);
     hi(A); lo(B); c.op(Op.I64Mul).i64(32).op(Op.I64ShrU).op(Op.I64Add);
@@ -476,7 +548,7 @@ class BlockEmitter {
     if (op === Rv.MULH) {
       c.local(Op.LocalGet, A).local(Op.LocalGet, B).i64(63).op(Op.I64ShrS).op(Op.I64And).op(Op.I64Sub);
     }
-    c.mem(Op.I64Store, 8 * rd, 3);
+    this.setTop(rd);
   }
 
   /** DIV, DIVU, REM, REMU with RISC-V's results for a zero divisor and overflow (Unpriv. 7.2). */
@@ -489,7 +561,6 @@ class BlockEmitter {
     c.local(Op.LocalSet, A);
     this.get(rs2);
     c.local(Op.LocalSet, B);
-    c.local(Op.LocalGet, STATE);
     // Zero divisor: quotient all ones, remainder the dividend (already in A).
     c.local(Op.LocalGet, B).op(Op.I64Eqz).open(Op.If);
     if (!remainder) c.i64(-1).local(Op.LocalSet, A);
@@ -506,7 +577,8 @@ class BlockEmitter {
       c.local(Op.LocalGet, A).local(Op.LocalGet, B).op(remainder ? Op.I64RemU : Op.I64DivU).local(Op.LocalSet, A);
     }
     c.end();
-    c.local(Op.LocalGet, A).mem(Op.I64Store, 8 * rd, 3);
+    c.local(Op.LocalGet, A);
+    this.setTop(rd);
   }
 
   /** DIVW, DIVUW, REMW, REMUW on the low words, results sign-extended. */
@@ -522,7 +594,6 @@ class BlockEmitter {
     c.op(Op.I32WrapI64).op(widen).local(Op.LocalSet, A);
     this.get(rs2);
     c.op(Op.I32WrapI64).op(widen).local(Op.LocalSet, B);
-    c.local(Op.LocalGet, STATE);
     c.local(Op.LocalGet, B).op(Op.I64Eqz).open(Op.If);
     if (!remainder) c.i64(-1).local(Op.LocalSet, A);
     c.op(Op.Else);
@@ -530,6 +601,6 @@ class BlockEmitter {
     c.end();
     c.local(Op.LocalGet, A).op(Op.I32WrapI64);
     this.sext();
-    c.mem(Op.I64Store, 8 * rd, 3);
+    this.setTop(rd);
   }
 }

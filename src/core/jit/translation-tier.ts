@@ -6,7 +6,7 @@
 
 import type { GuestMemory } from '../guest-memory.js';
 import { buildCompressedTable } from '../decode/compressed.js';
-import { BLOCK_LOCALS, BLOCK_PARAMS, MAX_RUN_BUDGET, STEP_PARAMS, startsTranslatable, translateBlock, type TranslateOptions } from './block-translator.js';
+import { BLOCK_PARAMS, MAX_RUN_BUDGET, STEP_PARAMS, startsTranslatable, translateBlock, type TranslateOptions } from './block-translator.js';
 import { createDispatcher, type DispatchFunction } from './dispatcher.js';
 import { ENTRY_TABLE_BYTES, EntryTable } from './entry-table.js';
 import { ValType, WasmModuleBuilder } from './wasm-module-builder.js';
@@ -131,6 +131,16 @@ export class TranslationTier {
       }
     }
     return false;
+  }
+
+  /**
+   * Called when the dispatcher stopped at (pcLo, pcHi): true when a translation starts there,
+   * once `fillFetchTlb` has mapped the page if the fetch TLB did not; otherwise counts the
+   * stop toward translating the block there.
+   */
+  resume(fetchTlb: Tlb, pcLo: number, pcHi: number, fillFetchTlb: () => boolean): boolean {
+    if (keyAt(fetchTlb, pcLo, pcHi) < 0 && !fillFetchTlb()) return false;
+    return this.enter(fetchTlb, pcLo, pcHi);
   }
 
   /**
@@ -260,7 +270,7 @@ export class TranslationTier {
     for (const key of indexOf.keys()) {
       const block = translateBlock(u16, COMPRESSED, key & ~0xfff, key & 0xfff, options)!;
       this.stats.stepped += block.stepped;
-      const index = b.addFunction(type, BLOCK_LOCALS, block.code);
+      const index = b.addFunction(type, block.locals, block.code);
       b.exportFunction(`b${placed.length}`, index);
       placed.push({ key, length: block.length });
     }
