@@ -51,6 +51,9 @@ const TABLE_LIMIT = 1 << 16;
  */
 const UNSTABLE_PAGE_INVALIDATIONS = 8;
 const UNSTABLE_WINDOW_MS = 1000;
+/** Blocks of a page translated again with a new hot one, at most, and how often per page (see withPageMates). */
+const MAX_RECOMPILED_PER_PAGE = 32;
+const MAX_RECOMPILES_PER_PAGE = 2;
 /** Longest a hot block waits for its batch to fill. */
 const MAX_PENDING_MS = 25;
 
@@ -73,6 +76,8 @@ export class TranslationTier {
   /** How often each page's translations were dropped soon after being made, and when they were made. */
   private readonly invalidationsByPage = new Map<number, number>();
   private readonly compiledAt = new Map<number, number>();
+  /** Times each page's blocks were translated again with new ones. */
+  private readonly recompiles = new Map<number, number>();
   /** Block keys per RAM page index, to drop them when the page changes. */
   private readonly blocksByPage = new Map<number, number[]>();
   private nextFunction = 0;
@@ -179,6 +184,7 @@ export class TranslationTier {
     this.blocksByPage.clear();
     this.invalidationsByPage.clear();
     this.compiledAt.clear();
+    this.recompiles.clear();
     this.untranslatable.clear();
     this.pending = [];
     this.pendingSet.clear();
@@ -212,7 +218,7 @@ export class TranslationTier {
 
   private compilePending(): void {
     const started = performance.now();
-    const keys = this.pending;
+    const keys = this.withPageMates(this.pending);
     this.pending = [];
     this.pendingSet.clear();
     const module = this.buildModule(keys);
@@ -238,6 +244,27 @@ export class TranslationTier {
       this.install(compiled, module.placed, clears, installing, new Set(fresh.map(({ key }) => key)));
       this.stats.compileMs += performance.now() - installing;
     });
+  }
+
+  /**
+   * `keys` plus the blocks already translated in their pages (up to a bound), so that the new
+   * module holds every hot block of those pages and they all tail-call one another: blocks
+   * become hot at different times and would otherwise sit in modules that cannot chain.
+   */
+  private withPageMates(keys: number[]): number[] {
+    const all = new Set(keys);
+    const pages = new Set<number>();
+    for (const key of keys) {
+      const page = key >>> 12;
+      const mates = this.blocksByPage.get(page);
+      if (mates === undefined || mates.length > MAX_RECOMPILED_PER_PAGE || pages.has(page)) continue;
+      const times = this.recompiles.get(page) ?? 0;
+      if (times >= MAX_RECOMPILES_PER_PAGE) continue;
+      this.recompiles.set(page, times + 1);
+      pages.add(page);
+      for (const mate of mates) all.add(mate);
+    }
+    return [...all];
   }
 
   /** Translates the blocks at `keys` into one module's bytes; null when none translates. */
@@ -295,8 +322,8 @@ export class TranslationTier {
       const page = key >>> 12;
       this.compiledAt.set(page, started);
       const list = this.blocksByPage.get(page);
-      if (list) list.push(key);
-      else this.blocksByPage.set(page, [key]);
+      if (list === undefined) this.blocksByPage.set(page, [key]);
+      else if (!list.includes(key)) list.push(key);
     });
     this.stats.blocks += placed.length;
     this.stats.modules++;
