@@ -47,12 +47,13 @@ test_main:
         call    log_reset
         li      t0, MIP_MTIP
         csrw    mie, t0
-        /* 10 ms ahead: far enough that the WFI is reached first even when time is
+        /* 200 ms ahead: far enough that the WFI is reached first even when time is
          * wall-clock based and the hart is slow (an earlier interrupt would return to the
-         * WFI, which could then wait forever) */
+         * WFI, which could then wait forever); blocks compiled one by one (lockstep,
+         * threshold 1) on a loaded host took more than 10 ms to get there */
         li      t1, CLINT_MTIME
         ld      t1, 0(t1)
-        li      t2, 100000
+        li      t2, 2000000
         add     t1, t1, t2
         sd      t1, 0(s0)
         csrsi   mstatus, MSTATUS_MIE
