@@ -5,6 +5,7 @@
 import { GuestMemory } from '../core/guest-memory.js';
 import { Hart, Mip, StopReason, type HartOptions } from '../core/hart.js';
 import { TranslationTier } from '../core/jit/translation-tier.js';
+import { warmUpInterpreter } from '../core/interpreter-warm-up.js';
 import { LockstepDivergence } from '../core/jit/lockstep.js';
 import { Clint } from '../devices/clint.js';
 import type { ByteSink, IrqLine } from '../devices/mmio-device.js';
@@ -152,6 +153,7 @@ export class Machine {
       throw new MachineError(`cannot allocate ${ramMiB} MiB of guest RAM: ${(e as Error).message}; choose a smaller -m`, { cause: e });
     }
     this.clock = new VirtualClock(this.hostMs, options.timebaseHz);
+    warmUpInterpreter();
     const createHart = options.createHart ?? ((o: HartOptions) => new Hart(o));
     // The time CSR reads mtime; the closure runs only once the hart executes.
     const mode = options.translation ?? 'on';
