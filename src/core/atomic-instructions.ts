@@ -4,7 +4,6 @@
 import type { Hart } from './hart.js';
 import { F64_RESERVATION_ADDRESS, RESERVATION_VALID } from './hart-state.js';
 import { Op } from './decode/instruction-table.js';
-import { TLB_INDEX_MASK, tagMask } from './tlb.js';
 
 export function executeAtomic(hart: Hart, insn: number, op: Op): void {
   const s = hart.s;
@@ -86,15 +85,7 @@ export function executeAtomic(hart: Hart, insn: number, op: Op): void {
  * traps in the slow path.
  */
 function atomicOffset(hart: Hart, aLo: number, aHi: number, size: 4 | 8, isLoadReserved: boolean): number {
-  const key = aLo & tagMask(size);
-  const t = (aLo >>> 12) & TLB_INDEX_MASK;
-  const read = hart.readTlb;
-  if (read.tagLo[t] === key && read.tagHi[t] === aHi) {
-    const page = read.base[t]!;
-    const write = hart.writeTlb;
-    if (isLoadReserved || (write.tagLo[t] === key && write.tagHi[t] === aHi && write.base[t] === page)) {
-      return (page + (aLo & 0xfff)) >>> 0;
-    }
-  }
+  const read = hart.readTlb.offsetOf(aLo, aHi, size);
+  if (read >= 0 && (isLoadReserved || hart.writeTlb.offsetOf(aLo, aHi, size) === read)) return read;
   return hart.atomicOffset(aLo, aHi, size, isLoadReserved);
 }

@@ -7,7 +7,6 @@ import { F, FCSR, MSTATUS } from './hart-state.js';
 import { Op } from './decode/instruction-table.js';
 import { Cause, Mstatus } from './privilege.js';
 import { highOfSum } from './int64.js';
-import { TLB_INDEX_MASK } from './tlb.js';
 import {
   add32, add64, classify32, classify64, div32, div64, eq32, eq64, f32ToF64, f32ToI32, f32ToI64, f32ToU32,
   f32ToU64, f64ToF32, f64ToI32, f64ToI64, f64ToU32, f64ToU64, fma32, fma64, i32ToF32, i32ToF64, i64ToF32,
@@ -34,10 +33,9 @@ export function executeFloat(hart: Hart, insn: number, op: Op, raw: number): voi
     case Op.FLW: case Op.FLD: {
       const wide = op === Op.FLD;
       address(s, r1, insn >> 20);
-      const tlb = hart.readTlb;
-      const t = (addrLo >>> 12) & TLB_INDEX_MASK;
-      if (tlb.tagLo[t] === (addrLo & (wide ? 0xfffff007 : 0xfffff003)) && tlb.tagHi[t] === addrHi) {
-        const w = (tlb.base[t]! + (addrLo & 0xfff)) >>> 2;
+      const offset = hart.readTlb.offsetOf(addrLo, addrHi, wide ? 8 : 4);
+      if (offset >= 0) {
+        const w = offset >>> 2;
         const i32 = hart.memory.i32;
         s[F + 2 * rd] = i32[w]!;
         s[F + 2 * rd + 1] = wide ? i32[w + 1]! : -1;
@@ -52,10 +50,9 @@ export function executeFloat(hart: Hart, insn: number, op: Op, raw: number): voi
     case Op.FSW: case Op.FSD: {
       const wide = op === Op.FSD;
       address(s, r1, ((insn >> 20) & ~31) | ((insn >>> 7) & 31));
-      const tlb = hart.writeTlb;
-      const t = (addrLo >>> 12) & TLB_INDEX_MASK;
-      if (tlb.tagLo[t] === (addrLo & (wide ? 0xfffff007 : 0xfffff003)) && tlb.tagHi[t] === addrHi) {
-        const w = (tlb.base[t]! + (addrLo & 0xfff)) >>> 2;
+      const offset = hart.writeTlb.offsetOf(addrLo, addrHi, wide ? 8 : 4);
+      if (offset >= 0) {
+        const w = offset >>> 2;
         const i32 = hart.memory.i32;
         i32[w] = s[F + 2 * r2]!;
         if (wide) i32[w + 1] = s[F + 2 * r2 + 1]!;

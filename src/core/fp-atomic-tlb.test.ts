@@ -4,14 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GuestMemory } from './guest-memory.js';
 import { Hart } from './hart.js';
+import { RAM, scratchHart } from './testing/scratch-hart.js';
 import * as S from './hart-state.js';
 import { PmpAccess } from './pmp.js';
 import { Cause, Mstatus, Priv } from './privilege.js';
 import type { SystemBus } from './system-bus.js';
 
-const RAM = 0x80000000;
 const HANDLER = RAM + 0x1000;
 const DATA = RAM + 0x2000;
 /** Where supervisor code starts in the tests that MRET from M-mode. */
@@ -22,7 +21,6 @@ const ROOT = RAM + 0x10000;
 const L1 = RAM + 0x11000;
 const L0 = RAM + 0x12000;
 const DEVICE = 0x10000000;
-const noDevices: SystemBus = { read: () => -1, write: () => false };
 
 // Hand-encoded instructions (Unprivileged ISA chapter 24).
 const addi = (rd: number, rs1: number, imm: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13;
@@ -61,17 +59,8 @@ interface Setup {
 
 /** A hart about to run `program` at RAM; every trap goes to a spinning M-mode handler. */
 function boot(setup: Setup, program: number[]): Hart {
-  const memory = new GuestMemory({ ramBase: RAM, ramSize: 1 << 20, harts: 1 });
-  const hart = new Hart({ memory, hartId: 0, bus: setup.bus ?? noDevices, time: { now: () => 0 } });
-  memory.writeRam(RAM, words(program));
-  memory.writeRam(HANDLER, words([LOOP]));
+  const hart = scratchHart(program, HANDLER, setup.bus);
   const s = hart.s;
-  s[S.MTVEC] = HANDLER | 0;
-  s[S.PMPCFG] = 0x1f; // entry 0: NAPOT over everything, RWX
-  s[S.PMPADDR] = -1;
-  s[S.PMPADDR + 1] = 0x3fffff;
-  hart.pmp.refresh();
-  s[S.MSTATUS] |= Mstatus.FS;
   if (setup.paged) {
     writeWords(hart, ROOT + 2 * 8, [((L1 >>> 12) << 10) | V, 0]);
     writeWords(hart, L1, [((L0 >>> 12) << 10) | V, 0]);

@@ -195,10 +195,7 @@ export class Hart {
     const pcLo = this.s[S.PC]!;
     const pcHi = this.s[S.PC + 1]!;
     try {
-      const base = this.fetchPage(pcLo, pcHi);
-      if (base < 0) return false;
-      this.fetchTlb.fill(pcLo, pcHi, base, this.leafShift);
-      return true;
+      return this.fetchPage(pcLo, pcHi) >= 0;
     } catch (e) {
       if (e === TRAP) return false;
       throw e;
@@ -536,11 +533,14 @@ export class Hart {
   }
 
   /**
-   * Translates the fetch address and returns the byte offset in guest memory of its page, or
-   * -1 when that page is not cacheable RAM (then `fetchHalfSlow` reads the halfword).
+   * Translates the fetch address and returns the byte offset in guest memory of its page,
+   * cached in the fetch TLB, or -1 when that page is not cacheable RAM (then `fetchHalfSlow`
+   * reads the halfword).
    */
   fetchPage(vLo: number, vHi: number): number {
-    return this.cacheablePage(translate(this, vLo, vHi, Access.Fetch), PmpAccess.Execute, this.priv);
+    const page = this.cacheablePage(translate(this, vLo, vHi, Access.Fetch), PmpAccess.Execute, this.priv);
+    if (page >= 0) this.fetchTlb.fill(vLo, vHi, page, this.leafShift);
+    return page;
   }
 
   /** Fetches a halfword from a page that is not cacheable RAM: a device, or partial PMP. */

@@ -119,7 +119,6 @@ export function execute(hart: Hart, budget: number): void {
             pageBase = fBase[t]!;
           } else {
             pageBase = hart.fetchPage(pcLo, pcHi);
-            if (pageBase >= 0) hart.fetchTlb.fill(pcLo, pcHi, pageBase, hart.leafShift);
           }
           pageTagLo = pcLo & ~0xfff;
           pageTagHi = pcHi;

@@ -4,18 +4,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GuestMemory } from './guest-memory.js';
 import { Hart } from './hart.js';
+import { RAM, scratchHart } from './testing/scratch-hart.js';
 import * as S from './hart-state.js';
 import { Cause, Mstatus, Priv } from './privilege.js';
-import type { SystemBus } from './system-bus.js';
 import { Tlb, TLB_ENTRIES } from './tlb.js';
 
-const RAM = 0x80000000;
 const HANDLER = RAM + 0x1000;
 const DATA = RAM + 0x2000;
 const ROOT_TABLE = RAM + 0x10000;
-const noDevices: SystemBus = { read: () => -1, write: () => false };
 
 // Hand-encoded instructions (Unprivileged ISA chapter 24).
 const addi = (rd: number, rs1: number, imm: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13;
@@ -52,17 +49,9 @@ function li(rd: number, value: number): number[] {
  * nothing maps the low addresses.
  */
 function hartIn(mode: Mode, program: number[]): Hart {
-  const memory = new GuestMemory({ ramBase: RAM, ramSize: 1 << 20, harts: 1 });
-  const hart = new Hart({ memory, hartId: 0, bus: noDevices, time: { now: () => 0 } });
-  memory.writeRam(RAM, new Uint8Array(new Int32Array(program).buffer));
-  memory.writeRam(HANDLER, new Uint8Array(new Int32Array([LOOP]).buffer));
+  const hart = scratchHart(program, HANDLER);
+  const memory = hart.memory;
   const s = hart.s;
-  s[S.MTVEC] = HANDLER | 0;
-  s[S.PMPCFG] = 0x1f; // entry 0: NAPOT over everything, RWX
-  s[S.PMPADDR] = -1;
-  s[S.PMPADDR + 1] = 0x3fffff;
-  hart.pmp.refresh();
-  s[S.MSTATUS] |= Mstatus.FS; // so FP loads and stores reach memory
   if (mode.paged) {
     // VPN[2] = 2 covers 0x80000000-0xbfffffff: V R W X A D, and U for user mode.
     const pte = ((RAM >>> 12) << 10) | 0xcf | (mode.priv === Priv.User ? 0x10 : 0);
@@ -223,4 +212,16 @@ test('flushPage drops its page and every page cached from a superpage covering i
   tlb.flushPage(0x40000000 + 0x7000, -1);
   assert.equal(tlb.hits(0x40003000, -1, 4), false, 'a page of the superpage holding the address is dropped');
   assert.equal(tlb.hits(0x40005000, -1, 4), false, 'so is every other one cached from it');
+});
+
+test('the superpage regions a TLB remembers stay bounded: past 4 per entry it starts over', () => {
+  const tlb = new Tlb();
+  const page = (n: number) => (n * 4096) | 0;
+  tlb.fill(page(1), 0, 0x10000, 9); // region 0, alone in entry 1
+  // Other regions' first pages, all in entries 0 and 512.
+  const fillRegion = (region: number) => tlb.fill(page(region * 512), region >>> 11, 0x20000, 9);
+  for (let region = 1; region < 4 * TLB_ENTRIES; region++) fillRegion(region);
+  assert.equal(tlb.hits(page(1), 0, 8), true, 'up to the bound, the first entry stays');
+  fillRegion(4 * TLB_ENTRIES);
+  assert.equal(tlb.hits(page(1), 0, 8), false, 'one region more flushes the TLB instead of growing the list');
 });

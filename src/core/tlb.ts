@@ -96,6 +96,13 @@ export class Tlb {
     this.base[i] = pageOffset;
   }
 
+  /** The guest-memory byte offset of an access of `size` bytes at (vLo, vHi) when it hits, else -1. */
+  offsetOf(vLo: number, vHi: number, size: 1 | 2 | 4 | 8): number {
+    const i = (vLo >>> 12) & TLB_INDEX_MASK;
+    if (this.tagLo[i] !== (vLo & tagMask(size)) || this.tagHi[i] !== vHi) return -1;
+    return (this.base[i]! + (vLo & 0xfff)) >>> 0;
+  }
+
   /** Whether an access of `size` bytes at (vLo, vHi) hits, as the fast paths test it. */
   hits(vLo: number, vHi: number, size: 1 | 2 | 4 | 8): boolean {
     const i = (vLo >>> 12) & TLB_INDEX_MASK;

@@ -41,6 +41,8 @@ export const enum StepStatus {
   Dispatch = 2,
   Leave = 4,
 }
+/** Shifts StepStatus.Leave onto EXIT. */
+const LEAVE_TO_EXIT = Math.log2(EXIT) - Math.log2(StepStatus.Leave);
 /** The module's function index of the imported `step`. */
 export const STEP_FUNCTION = 0;
 export const STEP_PARAMS: ValType[] = [ValType.I32, ValType.I32, ValType.I32];
@@ -88,8 +90,6 @@ export interface TranslatedBlock {
   locals: ValType[];
   /** Instructions the block retires at most. */
   length: number;
-  /** Bytes of guest code it covers, from its start. */
-  bytes: number;
   /** Instructions in it left to the interpreter through `step`. */
   stepped: number;
 }
@@ -172,7 +172,7 @@ export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBas
     offset += d.len;
     if (isControlTransfer(d.op)) break;
   }
-  return { code, length: count, bytes: offset - start, stepped, locals: [...SCRATCH_LOCALS, ...emit.registerLocals] };
+  return { code, length: count, stepped, locals: [...SCRATCH_LOCALS, ...emit.registerLocals] };
 }
 
 /**
@@ -306,10 +306,10 @@ class BlockEmitter {
     c.local(Op.LocalGet, STATE);
     this.retiredPlus(index);
     c.i32(length).call(STEP_FUNCTION).local(Op.LocalTee, STATUS).open(Op.If);
-    // RETIRED + index + (status & Retired), with EXIT when status has Leave (4 << 28).
+    // RETIRED + index + (status & Retired), with EXIT when status has Leave.
     this.retiredPlus(index);
     c.local(Op.LocalGet, STATUS).i32(StepStatus.Retired).op(Op.I32And).op(Op.I32Add);
-    c.local(Op.LocalGet, STATUS).i32(StepStatus.Leave).op(Op.I32And).i32(28).op(Op.I32Shl).op(Op.I32Or).op(Op.Return);
+    c.local(Op.LocalGet, STATUS).i32(StepStatus.Leave).op(Op.I32And).i32(LEAVE_TO_EXIT).op(Op.I32Shl).op(Op.I32Or).op(Op.Return);
     c.end();
     this.reload();
     this.dirty.fill(0);
