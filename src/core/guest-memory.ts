@@ -6,7 +6,7 @@ import { DecodeCache } from './decode-cache.js';
 
 const WASM_PAGE = 65536;
 /** Room after the hart blocks for the translation tier's tables (they index RAM, so one per VM). */
-export const TRANSLATION_AREA_BYTES = 512 * 1024;
+export const TRANSLATION_AREA_BYTES = 1280 * 1024;
 
 export interface GuestMemoryOptions {
   /** Guest-physical address of the first byte of RAM (0x80000000 on the virt board). */

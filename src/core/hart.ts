@@ -7,7 +7,7 @@ import type { SystemBus, TimeSource } from './system-bus.js';
 import * as S from './hart-state.js';
 import { Cause, Mstatus, MSTATUS_HIGH, Priv } from './privilege.js';
 import { Pmp, PmpAccess } from './pmp.js';
-import { Tlb } from './tlb.js';
+import { Tlb, TLB_INDEX_MASK } from './tlb.js';
 import { execute } from './interpreter.js';
 import { translate, Access } from './mmu.js';
 import type { TranslationTier } from './jit/translation-tier.js';
@@ -177,8 +177,10 @@ export class Hart {
         if (remaining <= 0) break interpret;
         // Nothing ran (the next block does not fit the budget): the interpreter finishes exactly.
         if (retired === 0) break;
-        // The interpreter looks first when an interrupt may be pending or the hart waits.
-        if (this.stopRequested || this.s[S.WAITING] || this.exitLoop) break;
+        if (this.stopRequested || this.s[S.WAITING]) break;
+        // An interrupt may be pending (a CSR write, an SRET...): take it here, as the
+        // interpreter would before its next instruction, and go on translated if the code there is.
+        if (this.exitLoop) this.takePendingInterrupt();
         // The tier stopped at code not translated yet (counted toward translating it), or at
         // a page not in the fetch TLB: go on translated once that page is filled, if it is.
         if (!tier.resume(this.fetchTlb, this.s[S.PC]!, this.s[S.PC + 1]!, this.fillFetchTlb)) break;
@@ -188,6 +190,12 @@ export class Hart {
     if (this.stopRequested) return StopReason.Stop;
     if (this.s[S.WAITING]) return StopReason.WaitForInterrupt;
     return StopReason.Budget;
+  }
+
+  private takePendingInterrupt(): void {
+    this.exitLoop = false;
+    const irq = this.interruptToTake();
+    if (irq >= 0) this.enterTrap(irq, true, 0, 0, this.s[S.PC]!, this.s[S.PC + 1]!);
   }
 
   /** Fills the fetch TLB for the pc's page when it is executable RAM; false otherwise, or when fetching there would trap (the interpreter then raises it). */
@@ -233,13 +241,23 @@ export class Hart {
     const pcHi = s[S.PC + 1]!;
     const traps = this.trapsTaken;
     const generation = this.tier!.generation;
+    const fetchSlot = (pcLo >>> 12) & TLB_INDEX_MASK;
+    const fetchBase = this.fetchTlb.base[fetchSlot];
     d[S.F64_INSTRET] = base + retired;
     this.interpretAlone(1);
     const done = d[S.F64_INSTRET]! - base - retired;
     d[S.F64_INSTRET] = base;
     const nextLo = (pcLo + length) | 0;
     const nextHi = (nextLo >>> 0) < length ? (pcHi + 1) | 0 : pcHi;
-    if (this.stopRequested || this.exitLoop || s[S.WAITING] !== 0 || this.tier!.generation !== generation) return StepStatus.Leave | done;
+    if (this.stopRequested || s[S.WAITING] !== 0 || this.tier!.generation !== generation) return StepStatus.Leave | done;
+    // A CSR write that may let an interrupt in (sstatus.SIE, sie...) need not stop the block
+    // when none is to be taken and the block's page is still fetched from the same place.
+    if (this.exitLoop) {
+      if (this.interruptToTake() >= 0 || this.fetchTlb.tagLo[fetchSlot] !== (pcLo & ~0xfff) || this.fetchTlb.tagHi[fetchSlot] !== pcHi || this.fetchTlb.base[fetchSlot] !== fetchBase) {
+        return StepStatus.Leave | done;
+      }
+      this.exitLoop = false;
+    }
     if (done === 1 && this.trapsTaken === traps && s[S.PC] === nextLo && s[S.PC + 1] === nextHi) return StepStatus.Continue;
     return StepStatus.Dispatch | done;
   }

@@ -123,7 +123,7 @@ const jImm = (insn: number) => ((insn >> 11) & 0xfff00000) | (insn & 0xff000) | 
 /** Whether translateBlock makes a block at byte `start` of the page at `pageBase` (with `step` or not). */
 export function startsTranslatable(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number, step: boolean): boolean {
   const d = fetch(u16, compressed, pageBase, start);
-  return d !== null && (step || isTranslatable(d.op));
+  return step || (d !== null && isTranslatable(d.op));
 }
 
 /** Whether the tier translates `op` inline; the rest end a block. */
@@ -157,6 +157,14 @@ export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBas
       break;
     }
     const d = fetch(u16, compressed, pageBase, offset);
+    if (d === null && step) {
+      // An instruction that runs into the next page: the interpreter fetches it across.
+      emit.step(offset - start, count, 4);
+      stepped++;
+      emit.exit(offset + 4 - start, count + 1, 0);
+      count++;
+      break;
+    }
     if (d === null || (!step && !isTranslatable(d.op))) {
       if (count === 0) return null;
       emit.exit(offset - start, count, EXIT);

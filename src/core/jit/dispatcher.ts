@@ -7,7 +7,7 @@ import { FETCH_TLB, PC } from '../hart-state.js';
 import { TLB_BASE, TLB_INDEX_MASK, TLB_TAG_HI } from '../tlb.js';
 import { BLOCK_PARAMS, EXIT } from './block-translator.js';
 import { CodeWriter, Op, ValType, WasmModuleBuilder } from './wasm-module-builder.js';
-import type { EntryTable } from './entry-table.js';
+import { ENTRY_BYTES, FUNCTION_FIELD, KEY_FIELD, LENGTH_FIELD, WAYS, type EntryTable } from './entry-table.js';
 
 export type DispatchFunction = (state: number, budget: number) => number;
 
@@ -27,15 +27,21 @@ export function createDispatcher(memory: WebAssembly.Memory, table: WebAssembly.
   c.local(Op.LocalGet, PC_LO).i32(10).op(Op.I32ShrU).i32(TLB_INDEX_MASK << 2).op(Op.I32And).local(Op.LocalGet, STATE).op(Op.I32Add).local(Op.LocalSet, SLOT);
   c.local(Op.LocalGet, SLOT).mem(Op.I32Load, FETCH_TLB, 2).local(Op.LocalGet, PC_LO).i32(0xfffff000 | 0).op(Op.I32And).op(Op.I32Ne).br(Op.BrIf, 1);
   c.local(Op.LocalGet, SLOT).mem(Op.I32Load, FETCH_TLB + TLB_TAG_HI, 2).local(Op.LocalGet, STATE).mem(Op.I32Load, pc + 4, 2).op(Op.I32Ne).br(Op.BrIf, 1);
-  // key = the code's guest-memory offset; its entry must hold it.
+  // key = the code's guest-memory offset; one of its bucket's entries must hold it.
   c.local(Op.LocalGet, SLOT).mem(Op.I32Load, FETCH_TLB + TLB_BASE, 2).local(Op.LocalGet, PC_LO).i32(0xfff).op(Op.I32And).op(Op.I32Add).local(Op.LocalSet, KEY);
-  entries.emitSlot(c, KEY, ENTRY);
-  c.local(Op.LocalGet, ENTRY).mem(Op.I32Load, entries.keysOffset, 2).local(Op.LocalGet, KEY).op(Op.I32Ne).br(Op.BrIf, 1);
+  entries.emitBucket(c, KEY, ENTRY);
+  c.open(Op.Block);
+  for (let way = 0; way < WAYS; way++) {
+    if (way > 0) c.local(Op.LocalGet, ENTRY).i32(ENTRY_BYTES).op(Op.I32Add).local(Op.LocalSet, ENTRY);
+    c.local(Op.LocalGet, ENTRY).mem(Op.I32Load, entries.offset + KEY_FIELD, 2).local(Op.LocalGet, KEY).op(Op.I32Eq).br(Op.BrIf, 0);
+  }
+  c.br(Op.Br, 2);
+  c.end();
   // Stop where the block might overrun the budget; the interpreter finishes exactly.
   c.local(Op.LocalGet, BUDGET).local(Op.LocalGet, RETIRED).op(Op.I32Sub);
-  c.local(Op.LocalGet, ENTRY).mem(Op.I32Load, entries.lengthsOffset, 2).op(Op.I32LtS).br(Op.BrIf, 1);
+  c.local(Op.LocalGet, ENTRY).mem(Op.I32Load, entries.offset + LENGTH_FIELD, 2).op(Op.I32LtS).br(Op.BrIf, 1);
   c.local(Op.LocalGet, STATE).local(Op.LocalGet, STATE).mem(Op.I64Load, pc, 3).local(Op.LocalGet, RETIRED).local(Op.LocalGet, BUDGET);
-  c.local(Op.LocalGet, ENTRY).mem(Op.I32Load, entries.functionsOffset, 2).callIndirect(blockType).local(Op.LocalSet, RESULT);
+  c.local(Op.LocalGet, ENTRY).mem(Op.I32Load, entries.offset + FUNCTION_FIELD, 2).callIndirect(blockType).local(Op.LocalSet, RESULT);
   c.local(Op.LocalGet, RESULT).i32(~EXIT).op(Op.I32And).local(Op.LocalSet, RETIRED);
   c.local(Op.LocalGet, RESULT).i32(EXIT).op(Op.I32And).br(Op.BrIf, 1);
   c.br(Op.Br, 0);

@@ -139,3 +139,19 @@ test('a module whose code was written while it compiled is not installed', async
   assert.ok(passes > 0n);
   assert.equal(hart.getRegister(2) - before, 100n * passes, 'every later pass ran the new instruction');
 });
+
+test('an instruction that runs into the next page is interpreted inside its block, not left out of translation', () => {
+  const jal = (rd: number, offset: number) =>
+    (((offset >> 20) & 1) << 31) | (((offset >> 1) & 0x3ff) << 21) | (((offset >> 11) & 1) << 20) | (((offset >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
+  const { hart, tier, memory } = boot([addi(1, 0, 0), addi(4, 0, 1000), jal(0, 0xff2)]);
+  // The loop, from 0xffa: x2 += 1; x1 += 1 (at 0xffe, its upper half in the next page); bne.
+  const loop = new DataView(new ArrayBuffer(16));
+  [addi(2, 2, 1), addi(1, 1, 1), bne(1, 4, -8), LOOP].forEach((word, i) => loop.setInt32(4 * i, word, true));
+  memory.writeRam(RAM + 0xffa, new Uint8Array(loop.buffer));
+  hart.run(5000);
+  assert.equal(hart.getRegister(1), 1000n);
+  assert.equal(hart.getRegister(2), 1000n);
+  assert.equal(hart.instret, 5000);
+  assert.equal(tier.stats.untranslatable, 0, 'every hot block was translated');
+  assert.ok(tier.stats.stepped >= 1, 'the crossing instruction is stepped from translated code');
+});

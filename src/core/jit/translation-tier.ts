@@ -67,7 +67,7 @@ export class TranslationTier {
   private readonly dispatch: DispatchFunction;
   private readonly hotThreshold: number;
   private readonly batchSize: number;
-  /** Jumps seen per entry slot, for blocks not yet translated. */
+  /** Jumps seen per counter slot (counterSlot), for blocks not yet translated. */
   private readonly counters = new Uint16Array(1 << 16);
   private pending: number[] = [];
   private readonly pendingSet = new Set<number>();
@@ -84,7 +84,7 @@ export class TranslationTier {
   private pendingSince = 0;
   private readonly background: boolean;
   /** Keys in modules being compiled in the background. */
-  private readonly compiling = new Set<number>();
+  private readonly compilingKeys = new Set<number>();
   /** Writes seen per RAM page index that holds code, and full clears: a module compiled before one is stale. */
   private readonly pageWrites = new Map<number, number>();
   private clears = 0;
@@ -125,10 +125,12 @@ export class TranslationTier {
     const key = keyAt(fetchTlb, pcLo, pcHi);
     if (key < 0) return false;
     if (this.entries.has(key)) return true;
-    const slot = EntryTable.slot(key);
+    const slot = counterSlot(key);
     if (++this.counters[slot]! >= this.hotThreshold) {
       this.counters[slot] = 0;
-      if (!this.untranslatable.get(key >>> 12)?.has(key) && !this.pendingSet.has(key) && !this.compiling.has(key) && !this.isUnstable(key)) {
+      // As hot again while it waits for its batch: a loop the interpreter is stuck in.
+      if (this.pendingSet.has(key)) this.compilePending();
+      else if (!this.untranslatable.get(key >>> 12)?.has(key) && !this.compilingKeys.has(key) && !this.isUnstable(key)) {
         if (this.pending.length === 0) this.pendingSince = performance.now();
         this.pending.push(key);
         this.pendingSet.add(key);
@@ -161,6 +163,11 @@ export class TranslationTier {
     return { length: entry.length, run: (stateOffset) => block(stateOffset, pc, 0, 0) };
   }
 
+  /** Modules compiling in the background: they are installed when the event loop next runs, so the run loop yields to it more often meanwhile. */
+  get compiling(): boolean {
+    return this.compilingKeys.size > 0;
+  }
+
   /** Runs translated blocks from the hart's pc; returns the instructions retired. */
   run(stateOffset: number, budget: number): number {
     return this.dispatch(stateOffset, Math.min(budget, MAX_RUN_BUDGET));
@@ -178,7 +185,7 @@ export class TranslationTier {
   clear(): void {
     this.generation++;
     this.clears++;
-    this.compiling.clear();
+    this.compilingKeys.clear();
     this.pageWrites.clear();
     this.entries.clear();
     this.blocksByPage.clear();
@@ -231,14 +238,14 @@ export class TranslationTier {
     // Code written while the module compiles makes it stale: note what the pages had seen.
     const clears = this.clears;
     for (const { key } of module.placed) {
-      this.compiling.add(key);
+      this.compilingKeys.add(key);
       this.memory.decodeCache.page(key & ~0xfff);
     }
     const writes = module.placed.map(({ key }) => this.pageWrites.get(key >>> 12) ?? 0);
     this.stats.compileMs += performance.now() - started;
     void WebAssembly.compile(module.bytes).then((compiled) => {
       const installing = performance.now();
-      for (const { key } of module.placed) this.compiling.delete(key);
+      for (const { key } of module.placed) this.compilingKeys.delete(key);
       const fresh = module.placed.filter(({ key }, i) => (this.pageWrites.get(key >>> 12) ?? 0) === writes[i]);
       // Blocks of a stale page stay in the module (others may tail-call them) but get no entry.
       this.install(compiled, module.placed, clears, installing, new Set(fresh.map(({ key }) => key)));
@@ -328,6 +335,11 @@ export class TranslationTier {
     this.stats.blocks += placed.length;
     this.stats.modules++;
   }
+}
+
+/** Where a key's jumps are counted: keys sharing a counter only become hot sooner. */
+function counterSlot(key: number): number {
+  return Math.imul(key, 0x9e3779b1 | 0) >>> 16;
 }
 
 /** The key (guest-memory offset) of the code at (pcLo, pcHi) when the fetch TLB maps it, else -1. */
