@@ -199,6 +199,17 @@ export class TranslationTier {
     this.nextFunction = 0;
   }
 
+  /**
+   * Forgets the block at `key` and lets go of its function, so that a module whose blocks
+   * were all dropped or compiled again elsewhere can be freed with its machine code.
+   */
+  private release(key: number): void {
+    const entry = this.entries.lookup(key);
+    if (entry === null) return;
+    this.table.set(entry.functionIndex, null);
+    this.entries.delete(key);
+  }
+
   /** A page whose translations were dropped this often is left to the interpreter. */
   private isUnstable(key: number): boolean {
     return (this.invalidationsByPage.get(key >>> 12) ?? 0) >= UNSTABLE_PAGE_INVALIDATIONS;
@@ -214,7 +225,7 @@ export class TranslationTier {
     this.pageWrites.set(page, (this.pageWrites.get(page) ?? 0) + 1);
     const keys = this.blocksByPage.get(page);
     if (keys === undefined) return;
-    for (const key of keys) this.entries.delete(key);
+    for (const key of keys) this.release(key);
     this.blocksByPage.delete(page);
     this.generation++;
     // Only drops soon after a compilation count: a page reused for other code later is fine.
@@ -325,6 +336,7 @@ export class TranslationTier {
       const pageBase = key & ~0xfff;
       // Stores to a page holding translated code must take the slow path, which reports them.
       this.memory.decodeCache.page(pageBase);
+      this.release(key);
       this.entries.set(key, first + i, length);
       const page = key >>> 12;
       this.compiledAt.set(page, started);
