@@ -20,7 +20,7 @@
 // page drops both).
 
 import { decodeOp, Op as Rv } from '../decode/instruction-table.js';
-import { PC, READ_TLB, WRITE_TLB } from '../hart-state.js';
+import { F64_RESERVATION_ADDRESS, PC, READ_TLB, RESERVATION_VALID, WRITE_TLB } from '../hart-state.js';
 import { TLB_BASE, TLB_INDEX_MASK, TLB_TAG_HI, tagMask } from '../tlb.js';
 import { CodeWriter, Op, ValType } from './wasm-module-builder.js';
 
@@ -82,6 +82,8 @@ export interface TranslateOptions {
   chainTo?: (key: number) => number;
   /** The module imports `step` (STEP_FUNCTION): what is not translated inline calls it instead of ending the block. */
   step?: boolean;
+  /** Physical address minus guest-memory offset of RAM, for the LR/SC reservation (kept as a physical address). */
+  physicalOffset: number;
 }
 
 export interface TranslatedBlock {
@@ -128,7 +130,7 @@ export function startsTranslatable(u16: Uint16Array, compressed: Int32Array, pag
 
 /** Whether the tier translates `op` inline; the rest end a block. */
 export function isTranslatable(op: Rv): boolean {
-  return (op >= Rv.LUI && op <= Rv.FENCE) || (op >= Rv.MUL && op <= Rv.REMUW);
+  return (op >= Rv.LUI && op <= Rv.FENCE) || (op >= Rv.MUL && op <= Rv.REMUW) || (op >= Rv.LR_W && op <= Rv.AMOMAXU_D);
 }
 
 function isControlTransfer(op: Rv): boolean {
@@ -139,7 +141,7 @@ function isControlTransfer(op: Rv): boolean {
  * Translates the block at byte `start` of the RAM page at guest-memory offset `pageBase`,
  * or returns null when its first instruction is not one the tier translates (without `step`).
  */
-export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number, options: TranslateOptions = {}): TranslatedBlock | null {
+export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number, options: TranslateOptions): TranslatedBlock | null {
   const code = new CodeWriter();
   const chainTo = options.chainTo;
   const successor = chainTo === undefined ? undefined : (delta: number) => {
@@ -147,7 +149,7 @@ export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBas
     return target >= 0 && target < 4096 ? chainTo(pageBase + target) : -1;
   };
   const step = options.step ?? false;
-  const emit = new BlockEmitter(code, options.undoLog ?? -1, step, successor);
+  const emit = new BlockEmitter(code, options.undoLog ?? -1, step, options.physicalOffset, successor);
   let offset = start;
   let count = 0;
   let stepped = 0;
@@ -202,6 +204,7 @@ class BlockEmitter {
     private readonly undoLog: number,
     /** Whether `step` is imported, for what is not translated inline. */
     private readonly canStep: boolean,
+    private readonly physicalOffset: number,
     /** The function index of the translated block at entry pc + delta in this module, or -1. */
     private readonly successor?: (delta: number) => number,
   ) {}
@@ -428,6 +431,7 @@ class BlockEmitter {
       case Rv.DIV: case Rv.DIVU: case Rv.REM: case Rv.REMU: return this.divide(op, rd, rs1, rs2);
       case Rv.DIVW: case Rv.DIVUW: case Rv.REMW: case Rv.REMUW: return this.divideWord(op, rd, rs1, rs2);
     }
+    if (op >= Rv.LR_W && op <= Rv.AMOMAXU_D) return this.atomic(op, insn, delta, index, len);
     throw new Error(`block-translator: no translation for op ${op}`);
   }
 
@@ -454,14 +458,18 @@ class BlockEmitter {
    * bits, so a misaligned access misses, and an empty entry matches no key: see tlb.ts);
    * otherwise the interpreter does this instruction (`step`), or the block ends before it.
    */
-  private probe(tlb: number, size: 1 | 2 | 4 | 8, delta: number, index: number, length: number, access: () => void, loadsInto = 0): void {
+  private probe(tlb: number, size: 1 | 2 | 4 | 8, delta: number, index: number, length: number, access: () => void, loadsInto = 0, alsoTlb = -1): void {
     const c = this.c;
     c.open(Op.Block).open(Op.Block);
-    c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb, 2);
-    c.local(Op.LocalGet, ADDR_LO).i32(tagMask(size)).op(Op.I32And).op(Op.I32Eq);
-    c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb + TLB_TAG_HI, 2);
-    c.local(Op.LocalGet, ADDR).i64(32).op(Op.I64ShrU).op(Op.I32WrapI64).op(Op.I32Eq);
-    c.op(Op.I32And).br(Op.BrIf, 0);
+    this.hit(tlb, size);
+    if (alsoTlb >= 0) {
+      // Both TLBs map the access, onto the same page (see atomicOffset in atomic-instructions.ts).
+      this.hit(alsoTlb, size);
+      c.op(Op.I32And);
+      c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb + TLB_BASE, 2).local(Op.LocalGet, SLOT).mem(Op.I32Load, alsoTlb + TLB_BASE, 2).op(Op.I32Eq);
+      c.op(Op.I32And);
+    }
+    c.br(Op.BrIf, 0);
     if (this.canStep) {
       // The interpreter does the access; the registers then come back from memory, the
       // load's destination too, so both paths leave the same registers in locals. Which
@@ -479,6 +487,109 @@ class BlockEmitter {
     c.end();
     access();
     c.end();
+  }
+
+  /** Pushes whether the TLB at `tlb` maps an access of `size` bytes at ADDR. */
+  private hit(tlb: number, size: 1 | 2 | 4 | 8): void {
+    const c = this.c;
+    c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb, 2);
+    c.local(Op.LocalGet, ADDR_LO).i32(tagMask(size)).op(Op.I32And).op(Op.I32Eq);
+    c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb + TLB_TAG_HI, 2);
+    c.local(Op.LocalGet, ADDR).i64(32).op(Op.I64ShrU).op(Op.I32WrapI64).op(Op.I32Eq);
+    c.op(Op.I32And);
+  }
+
+  /**
+   * LR, SC and the AMOs (Unprivileged ISA chapter 8), as atomic-instructions.ts does them:
+   * LR needs a read-TLB hit; SC and AMOs a read and a write hit on the same page (the write
+   * TLB never maps a page holding code, so no translation goes stale). The reservation is
+   * the physical address, as the interpreter keeps it. One hart: plain loads and stores.
+   */
+  private atomic(op: Rv, insn: number, delta: number, index: number, length: number): void {
+    const c = this.c;
+    const wide = op >= Rv.LR_D;
+    const size = wide ? 8 : 4;
+    const align = wide ? 3 : 2;
+    const kind = op - (wide ? Rv.LR_D : Rv.LR_W) + Rv.LR_W;
+    const rd = rdOf(insn), rs2 = rs2Of(insn);
+    const load = wide ? Op.I64Load : Op.I64Load32S;
+    if (kind !== Rv.LR_W) this.preload(rs2);
+    this.address(rs1Of(insn), 0);
+    this.rebaseSlot();
+    if (kind === Rv.LR_W) {
+      this.probe(READ_TLB, size, delta, index, length, () => {
+        this.hostAddress(READ_TLB);
+        c.local(Op.LocalSet, HOST);
+        c.local(Op.LocalGet, STATE).i32(1).mem(Op.I32Store, 4 * RESERVATION_VALID, 2);
+        c.local(Op.LocalGet, STATE);
+        this.physicalOfHost();
+        c.mem(Op.F64Store, 8 * F64_RESERVATION_ADDRESS, 3);
+        this.set(rd, () => c.local(Op.LocalGet, HOST).mem(load, 0, align));
+      }, rd);
+      return;
+    }
+    this.probe(READ_TLB, size, delta, index, length, () => {
+      this.hostAddress(WRITE_TLB);
+      c.local(Op.LocalSet, HOST);
+      if (kind === Rv.SC_W) {
+        // STATUS = the reservation holds this address; it is gone either way.
+        c.local(Op.LocalGet, STATE).mem(Op.I32Load, 4 * RESERVATION_VALID, 2).i32(1).op(Op.I32Eq);
+        c.local(Op.LocalGet, STATE).mem(Op.F64Load, 8 * F64_RESERVATION_ADDRESS, 3);
+        this.physicalOfHost();
+        c.op(Op.F64Eq).op(Op.I32And).local(Op.LocalSet, STATUS);
+        c.local(Op.LocalGet, STATE).i32(0).mem(Op.I32Store, 4 * RESERVATION_VALID, 2);
+        c.local(Op.LocalGet, STATUS).open(Op.If);
+        if (this.undoLog >= 0) this.logStore(size);
+        c.local(Op.LocalGet, HOST);
+        this.get(rs2);
+        c.mem(wide ? Op.I64Store : Op.I64Store32, 0, align);
+        c.end();
+        this.set(rd, () => c.local(Op.LocalGet, STATUS).op(Op.I32Eqz).op(Op.I64ExtendI32U));
+        return;
+      }
+      c.local(Op.LocalGet, HOST).mem(load, 0, align).local(Op.LocalSet, A);
+      this.get(rs2);
+      c.local(Op.LocalSet, B);
+      if (this.undoLog >= 0) this.logStore(size);
+      c.local(Op.LocalGet, HOST);
+      this.amoValue(kind, wide);
+      c.mem(wide ? Op.I64Store : Op.I64Store32, 0, align);
+      this.set(rd, () => c.local(Op.LocalGet, A));
+    }, rd, WRITE_TLB);
+  }
+
+  /** Pushes what an AMO of `kind` stores, from the old value A and x[rs2] in B (only the low word counts for .W). */
+  private amoValue(kind: Rv, wide: boolean): void {
+    const c = this.c;
+    const pair = (op: Op) => c.local(Op.LocalGet, A).local(Op.LocalGet, B).op(op);
+    // Pushes whether A < B, as 32-bit values for .W.
+    const less = (signed: boolean) => {
+      if (wide) return pair(signed ? Op.I64LtS : Op.I64LtU);
+      c.local(Op.LocalGet, A).op(Op.I32WrapI64).local(Op.LocalGet, B).op(Op.I32WrapI64).op(signed ? Op.I32LtS : Op.I32LtU);
+    };
+    // The smaller (or larger) of A and B.
+    const pick = (smaller: boolean, signed: boolean) => {
+      c.local(Op.LocalGet, smaller ? A : B).local(Op.LocalGet, smaller ? B : A);
+      less(signed);
+      c.op(Op.Select);
+    };
+    switch (kind) {
+      case Rv.AMOSWAP_W: c.local(Op.LocalGet, B); return;
+      case Rv.AMOADD_W: pair(Op.I64Add); return;
+      case Rv.AMOXOR_W: pair(Op.I64Xor); return;
+      case Rv.AMOAND_W: pair(Op.I64And); return;
+      case Rv.AMOOR_W: pair(Op.I64Or); return;
+      case Rv.AMOMIN_W: pick(true, true); return;
+      case Rv.AMOMAX_W: pick(false, true); return;
+      case Rv.AMOMINU_W: pick(true, false); return;
+      case Rv.AMOMAXU_W: pick(false, false); return;
+    }
+    throw new Error(`block-translator: no AMO ${kind}`);
+  }
+
+  /** Pushes the physical address (an f64, as the interpreter keeps the reservation) of the guest-memory offset in HOST. */
+  private physicalOfHost(): void {
+    this.c.local(Op.LocalGet, HOST).op(Op.I64ExtendI32U).i64(this.physicalOffset).op(Op.I64Add).op(Op.F64ConvertI64U);
   }
 
   /** Pushes the guest-memory address of the access: the entry's page base plus the page offset. */

@@ -4,7 +4,7 @@
 // divergence stops the VM naming the block, the pc and the register or address.
 
 import type { Hart } from '../hart.js';
-import { PC } from '../hart-state.js';
+import { F64_RESERVATION_ADDRESS, PC, RESERVATION_VALID } from '../hart-state.js';
 import type { TranslationTier } from './translation-tier.js';
 import { EXIT } from './block-translator.js';
 
@@ -26,8 +26,9 @@ export function runLockstep(hart: Hart, tier: TranslationTier, stateOffset: numb
   const s = hart.s;
   const view = hart.memory.view;
   const log = tier.undoLog;
-  // Translated code writes only x1-x31 and the pc: those words are saved and restored.
+  // Translated code writes only x1-x31, the pc and the LR reservation: those are saved and restored.
   const words = PC + 2;
+  const d = hart.d;
   const before = new Int32Array(words);
   const translated = new Int32Array(words);
   const live = s.subarray(0, words);
@@ -36,10 +37,12 @@ export function runLockstep(hart: Hart, tier: TranslationTier, stateOffset: numb
     const block = tier.blockAt(hart.fetchTlb, s[PC]!, s[PC + 1]!);
     if (block === null || budget - retired < block.length) return retired;
     before.set(live);
+    const reservationBefore = [s[RESERVATION_VALID]!, d[F64_RESERVATION_ADDRESS]!] as const;
     view.setInt32(log, 0, true);
     const result = block.run(stateOffset);
     const n = result & (EXIT - 1);
     translated.set(live);
+    const reservation = [s[RESERVATION_VALID]!, d[F64_RESERVATION_ADDRESS]!] as const;
     // What the block stored, then memory as it was before it, newest store undone first.
     const stores: Array<{ address: number; size: number; value: bigint }> = [];
     const count = view.getInt32(log, true);
@@ -54,6 +57,8 @@ export function runLockstep(hart: Hart, tier: TranslationTier, stateOffset: numb
       writeBytes(view, stores[i]!.address, stores[i]!.size, view.getBigUint64(entry + 8, true));
     }
     live.set(before);
+    s[RESERVATION_VALID] = reservationBefore[0];
+    d[F64_RESERVATION_ADDRESS] = reservationBefore[1];
     interpret(n);
     // Registers x1-x31 and the pc must agree; instret moved by n in the interpreter only.
     for (let i = 2; i < 64; i++) {
@@ -67,6 +72,12 @@ export function runLockstep(hart: Hart, tier: TranslationTier, stateOffset: numb
     if (s[PC] !== translated[PC] || s[PC + 1] !== translated[PC + 1]) {
       throw new LockstepDivergence(
         `translated block at pc ${hex(before[PC]!, before[PC + 1]!)} (${n} instructions) went to ${hex(translated[PC]!, translated[PC + 1]!)}, the interpreter to ${hex(s[PC]!, s[PC + 1]!)}`,
+      );
+    }
+    // A reservation counts only while valid: its address is then compared too.
+    if (s[RESERVATION_VALID] !== reservation[0] || (reservation[0] === 1 && d[F64_RESERVATION_ADDRESS] !== reservation[1])) {
+      throw new LockstepDivergence(
+        `translated block at pc ${hex(before[PC]!, before[PC + 1]!)} (${n} instructions) left the LR reservation ${reservation[0] ? `at 0x${reservation[1].toString(16)}` : 'invalid'}, the interpreter ${s[RESERVATION_VALID] ? `at 0x${d[F64_RESERVATION_ADDRESS]!.toString(16)}` : 'invalid'}`,
       );
     }
     for (const store of stores) {

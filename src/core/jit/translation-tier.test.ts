@@ -155,3 +155,54 @@ test('an instruction that runs into the next page is interpreted inside its bloc
   assert.equal(tier.stats.untranslatable, 0, 'every hot block was translated');
   assert.ok(tier.stats.stepped >= 1, 'the crossing instruction is stepped from translated code');
 });
+
+/** LR, SC and every AMO, .W and .D, over values that change sign, in a hot loop; data in the page after the code's. */
+function atomicsProgram(): number[] {
+  const amo = (funct5: number, wide: boolean, rd: number, rs1: number, rs2: number) =>
+    (funct5 << 27) | (rs2 << 20) | (rs1 << 15) | ((wide ? 3 : 2) << 12) | (rd << 7) | 0x2f;
+  const add = (rd: number, rs1: number, rs2: number) => (rs2 << 20) | (rs1 << 15) | (rd << 7) | 0x33;
+  const body: number[] = [];
+  // x6 = (x1 - 100) * 0x01000001: both words change sign over the passes.
+  body.push(addi(6, 1, -100), add(7, 6, 6), add(6, 7, 6));
+  const [LR, SC] = [0x02, 0x03];
+  const AMOS = [0x01, 0x00, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c]; // swap add xor and or min max minu maxu
+  let rd = 10;
+  AMOS.forEach((funct5, i) => {
+    for (const wide of [false, true]) {
+      body.push(addi(9, 5, 16 * i + (wide ? 8 : 0)), amo(funct5, wide, rd, 9, 6));
+      rd = rd === 27 ? 10 : rd + 1;
+    }
+  });
+  // A reserved update that succeeds (x28 = 0), then an SC with no reservation that fails (x29 = 1).
+  body.push(addi(9, 5, 512), amo(LR, true, 30, 9, 0), add(30, 30, 1), amo(SC, true, 28, 9, 30));
+  body.push(amo(SC, false, 29, 9, 6));
+  // An LR then an SC to another address: it fails, and the reservation is gone.
+  body.push(amo(LR, false, 31, 9, 0), addi(8, 9, 8), amo(SC, false, 29, 8, 6));
+  const program = [auipc(5, 2), addi(1, 0, 0), addi(4, 0, 300), ...body, addi(1, 1, 1)];
+  program.push(bne(1, 4, -4 * (body.length + 1)), LOOP);
+  return program;
+}
+
+test('LR, SC and the AMOs give the same registers and memory translated, interpreted and in lockstep', () => {
+  const runs = [
+    { hotThreshold: 1 },
+    { hotThreshold: 1, lockstep: true },
+    null,
+  ].map((options) => {
+    const memory = new GuestMemory({ ramBase: RAM, ramSize: 1 << 20, harts: 1 });
+    const tier = options === null ? null : new TranslationTier(memory, options);
+    memory.writeRam(RAM, new Uint8Array(new Int32Array(atomicsProgram()).buffer));
+    const hart = new Hart({ memory, hartId: 0, bus: noDevices, time: { now: () => 0 }, tier });
+    hart.run(30_000);
+    return { registers: Array.from({ length: 32 }, (_, i) => hart.getRegister(i)), data: memory.readRam(RAM + 0x2000, 1024), tier };
+  });
+  const [translated, lockstep, interpreted] = runs as [typeof runs[0], typeof runs[0], typeof runs[0]];
+  assert.equal(interpreted.registers[1], 300n, 'the loop ran to the end');
+  assert.equal(interpreted.registers[28], 0n, 'the reserved update succeeded');
+  assert.equal(interpreted.registers[29], 1n, 'the SC without reservation failed');
+  assert.deepEqual(translated.registers, interpreted.registers);
+  assert.deepEqual(translated.data, interpreted.data);
+  assert.deepEqual(lockstep.registers, interpreted.registers);
+  assert.deepEqual(lockstep.data, interpreted.data);
+  assert.ok(translated.tier!.stats.blocks >= 1 && translated.tier!.stats.stepped < 10, `atomics ran inline (${translated.tier!.stats.stepped} stepped)`);
+});

@@ -106,7 +106,8 @@ export class TranslationTier {
     this.lockstep = options.lockstep ?? false;
     this.background = options.compileInBackground ?? (!this.lockstep && this.hotThreshold > 1);
     this.undoLog = this.lockstep ? memory.translationOffset + ENTRY_TABLE_BYTES : -1;
-    this.translateOptions = options.lockstep ? { undoLog: this.undoLog } : {};
+    const physicalOffset = memory.ramBase - memory.ramOffset;
+    this.translateOptions = options.lockstep ? { undoLog: this.undoLog, physicalOffset } : { physicalOffset };
     this.table = new WebAssembly.Table({ initial: TABLE_START, element: 'anyfunc' });
     this.dispatch = createDispatcher(memory.memory, this.table, this.entries);
     memory.decodeCache.onCodeChange((pageOffset) => this.invalidatePage(pageOffset));

@@ -104,6 +104,8 @@ export const enum Op {
   I64ExtendI32S = 0xac,
   I64ExtendI32U = 0xad,
   F64ConvertI32S = 0xb7,
+  F64Eq = 0x61,
+  F64ConvertI64U = 0xba,
 }
 
 /** The block type of a block, loop or if with no result. */
