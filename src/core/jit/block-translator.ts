@@ -7,7 +7,7 @@
 // and pc-relative values are computed from the pc the block is entered at.
 //
 // Translated code never traps. Anything it cannot do inline (a TLB miss, a misaligned or
-// MMIO access, a CSR, an atomic, floating point) is handed to the interpreter with the pc
+// MMIO access, a CSR, floating point) is handed to the interpreter with the pc
 // pointing at it, so it runs exactly and precisely: through the imported `step` function,
 // after which the block goes on when nothing it relies on changed (StepStatus), or, for
 // lockstep runs, by ending the block before it. The function returns `retired` plus the
