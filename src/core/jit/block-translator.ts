@@ -138,6 +138,26 @@ function isControlTransfer(op: Rv): boolean {
 }
 
 /**
+ * The page offsets where the block at byte `start` of the page at `pageBase` may go next
+ * within its page (branch and JAL targets, the fall-through), as translateBlock cuts it.
+ */
+export function blockSuccessors(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number): number[] {
+  let offset = start;
+  for (let count = 0; offset < 4096 && count < MAX_BLOCK_INSTRUCTIONS; count++) {
+    const d = fetch(u16, compressed, pageBase, offset);
+    if (d === null) return [];
+    const next = offset + d.len;
+    if (d.op === Rv.JAL) return inPage([offset + jImm(d.insn)]);
+    if (d.op === Rv.JALR) return [];
+    if (isControlTransfer(d.op)) return inPage([offset + bImm(d.insn), next]);
+    offset = next;
+  }
+  return inPage([offset]);
+}
+
+const inPage = (offsets: number[]) => offsets.filter((offset) => offset >= 0 && offset < 4096);
+
+/**
  * Translates the block at byte `start` of the RAM page at guest-memory offset `pageBase`,
  * or returns null when its first instruction is not one the tier translates (without `step`).
  */

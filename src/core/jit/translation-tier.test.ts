@@ -206,3 +206,46 @@ test('LR, SC and the AMOs give the same registers and memory translated, interpr
   assert.deepEqual(lockstep.data, interpreted.data);
   assert.ok(translated.tier!.stats.blocks >= 1 && translated.tier!.stats.stepped < 10, `atomics ran inline (${translated.tier!.stats.stepped} stepped)`);
 });
+
+const jal = (rd: number, offset: number) =>
+  (((offset >> 20) & 1) << 31) | (((offset >> 1) & 0x3ff) << 21) | (((offset >> 11) & 1) << 20) | (((offset >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
+const jalr = (rd: number, rs1: number, imm: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x67;
+
+/** Writes `words` at byte `offset` of RAM. */
+function place(memory: GuestMemory, offset: number, words: number[]): void {
+  memory.writeRam(RAM + offset, new Uint8Array(new Int32Array(words).buffer));
+}
+
+test('the blocks a hot block leads to in its page are compiled with it, before they are hot', () => {
+  // A loop whose exit path (0x18) and whose far branch target (0x20) never run while it loops.
+  const { hart, tier } = boot([
+    addi(1, 0, 0), addi(4, 0, 1000), // 0, 4
+    addi(1, 1, 1), // 8: the loop
+    bne(1, 4, -4), // 12
+    bne(0, 0, 12), // 16: falls through to 0x14 (never taken)
+    LOOP, // 20
+    LOOP, // 24
+    addi(9, 0, 1), // 28: reached by nothing
+  ], { hotThreshold: 1, compileInBackground: false });
+  hart.run(5000);
+  assert.equal(hart.getRegister(1), 1000n);
+  assert.ok(tier.stats.blocks >= 3, `${tier.stats.blocks} blocks: the loop, its exit and what the exit leads to`);
+});
+
+test('a block compiled later tail-calls the blocks of its page compiled before it, and they run exactly', () => {
+  const { hart, tier, memory } = boot([], { hotThreshold: 1, compileInBackground: false });
+  // O counts passes in x1 and calls N1, N2 and N3 in turn through registers, so each becomes
+  // hot on its own, after the page's blocks were compiled again with the first two; N3 jumps
+  // straight back to O.
+  place(memory, 0, [auipc(5, 0), addi(6, 5, 0x100), addi(7, 5, 0x200), addi(8, 5, 0x300), addi(1, 0, 0), addi(4, 0, 1000), jal(0, 8)]);
+  place(memory, 0x20, [addi(1, 1, 1), bne(1, 4, 8), LOOP, jalr(0, 6, 0)]);
+  place(memory, 0x100, [addi(2, 2, 3), jalr(0, 7, 0)]);
+  place(memory, 0x200, [addi(3, 3, 5), jalr(0, 8, 0)]);
+  place(memory, 0x300, [addi(9, 9, 7), jal(0, 0x20 - 0x304)]);
+  hart.run(777);
+  assert.ok(tier.stats.imported >= 1, 'N3 imported O from a module compiled before');
+  hart.run(50_000 - 777);
+  assert.equal(hart.getRegister(1), 1000n);
+  assert.deepEqual([hart.getRegister(2), hart.getRegister(3), hart.getRegister(9)], [3n * 999n, 5n * 999n, 7n * 999n]);
+  assert.equal(hart.instret, 50_000, 'budgets are kept exactly across imported tail calls');
+});

@@ -6,7 +6,7 @@
 
 import type { GuestMemory } from '../guest-memory.js';
 import { buildCompressedTable } from '../decode/compressed.js';
-import { BLOCK_PARAMS, MAX_RUN_BUDGET, STEP_PARAMS, startsTranslatable, translateBlock, type TranslateOptions } from './block-translator.js';
+import { BLOCK_PARAMS, blockSuccessors, MAX_RUN_BUDGET, STEP_PARAMS, startsTranslatable, translateBlock, type TranslateOptions } from './block-translator.js';
 import { createDispatcher, type DispatchFunction } from './dispatcher.js';
 import { ENTRY_TABLE_BYTES, EntryTable } from './entry-table.js';
 import { ValType, WasmModuleBuilder } from './wasm-module-builder.js';
@@ -36,6 +36,8 @@ export interface TranslationStats {
   untranslatable: number;
   /** Instructions inside translated blocks that call the interpreter (`step`). */
   stepped: number;
+  /** Blocks of earlier modules that later ones imported, to tail-call them. */
+  imported: number;
 }
 
 /** Interprets the instruction at a hart's pc for translated code: see StepStatus. */
@@ -44,7 +46,7 @@ export type StepFunction = (retired: number, length: number) => number;
 const COMPRESSED = buildCompressedTable();
 const TABLE_START = 1024;
 /** The shared function table's bound; past it every translation is dropped and rebuilt. */
-const TABLE_LIMIT = 1 << 16;
+const TABLE_LIMIT = 1 << 18;
 /**
  * Drops of a page's translations after which it is interpreted only: code that keeps
  * rewriting itself would otherwise be compiled again and again (a reset forgets this).
@@ -54,11 +56,24 @@ const UNSTABLE_WINDOW_MS = 1000;
 /** Blocks of a page translated again with a new hot one, at most, and how often per page (see withPageMates). */
 const MAX_RECOMPILED_PER_PAGE = 32;
 const MAX_RECOMPILES_PER_PAGE = 2;
+/** Blocks not yet hot compiled with a module because hot ones lead to them, at most (see withSuccessors). */
+const MAX_SUCCESSORS_PER_MODULE = 128;
+/** Blocks of other modules one module imports at most (see buildModule). */
+const MAX_IMPORTED_BLOCKS = 512;
 /** Longest a hot block waits for its batch to fill. */
 const MAX_PENDING_MS = 25;
 
+type BlockFunction = (state: number, pc: bigint, retired: number, budget: number) => number;
+
+interface BuiltModule {
+  bytes: Uint8Array<ArrayBuffer>;
+  placed: Array<{ key: number; length: number }>;
+  /** Blocks of earlier modules this one imports, in import order. */
+  imports: BlockFunction[];
+}
+
 export class TranslationTier {
-  readonly stats: TranslationStats = { blocks: 0, modules: 0, compileMs: 0, invalidations: 0, untranslatable: 0, stepped: 0 };
+  readonly stats: TranslationStats = { blocks: 0, modules: 0, compileMs: 0, invalidations: 0, untranslatable: 0, stepped: 0, imported: 0 };
   /** Goes up whenever translations are dropped, so `step` can tell the running block went stale. */
   generation = 0;
   private readonly memory: GuestMemory;
@@ -237,13 +252,13 @@ export class TranslationTier {
 
   private compilePending(): void {
     const started = performance.now();
-    const keys = this.withPageMates(this.pending);
+    const keys = this.withSuccessors(this.withPageMates(this.pending));
     this.pending = [];
     this.pendingSet.clear();
     const module = this.buildModule(keys);
     if (module === null) return;
     if (!this.background) {
-      this.install(new WebAssembly.Module(module.bytes), module.placed, this.clears, started);
+      this.install(new WebAssembly.Module(module.bytes), module, this.clears, started);
       this.stats.compileMs += performance.now() - started;
       return;
     }
@@ -260,7 +275,7 @@ export class TranslationTier {
       for (const { key } of module.placed) this.compilingKeys.delete(key);
       const fresh = module.placed.filter(({ key }, i) => (this.pageWrites.get(key >>> 12) ?? 0) === writes[i]);
       // Blocks of a stale page stay in the module (others may tail-call them) but get no entry.
-      this.install(compiled, module.placed, clears, installing, new Set(fresh.map(({ key }) => key)));
+      this.install(compiled, module, clears, installing, new Set(fresh.map(({ key }) => key)));
       this.stats.compileMs += performance.now() - installing;
     });
   }
@@ -286,8 +301,35 @@ export class TranslationTier {
     return [...all];
   }
 
-  /** Translates the blocks at `keys` into one module's bytes; null when none translates. */
-  private buildModule(keys: number[]): { bytes: Uint8Array<ArrayBuffer>; placed: Array<{ key: number; length: number }> } | null {
+  /**
+   * `keys` plus the untranslated blocks they lead to in their pages, transitively (up to a
+   * bound): the other paths of a hot loop or function are compiled with it, so they tail-call
+   * one another instead of going through the dispatcher, even before they are hot themselves.
+   */
+  private withSuccessors(keys: number[]): number[] {
+    if (this.lockstep) return keys;
+    const all = new Set(keys);
+    const queue = [...keys];
+    const limit = keys.length + MAX_SUCCESSORS_PER_MODULE;
+    while (queue.length > 0 && all.size < limit) {
+      const key = queue.shift()!;
+      const pageBase = key & ~0xfff;
+      for (const offset of blockSuccessors(this.memory.u16, COMPRESSED, pageBase, key & 0xfff)) {
+        const next = pageBase + offset;
+        if (all.has(next) || this.entries.has(next) || this.compilingKeys.has(next) || all.size >= limit) continue;
+        all.add(next);
+        queue.push(next);
+      }
+    }
+    return [...all];
+  }
+
+  /**
+   * Translates the blocks at `keys` into one module's bytes; null when none translates.
+   * Blocks already translated in the same pages are imported from their modules, so the new
+   * blocks tail-call them too (`imports`, in import order).
+   */
+  private buildModule(keys: number[]): BuiltModule | null {
     // Block modules export their functions rather than import the table: V8 keeps a dispatch
     // table sized like the shared table in every instance that imports it, and updates all of
     // them on every change, which grows with the number of modules.
@@ -298,12 +340,27 @@ export class TranslationTier {
     const step = !this.lockstep;
     if (step) b.importFunction('env', 'step', b.type(STEP_PARAMS, [ValType.I32]));
     const u16 = this.memory.u16;
-    // Function indices first (after the import), so blocks can tail-call the others of this module.
+    const translatable = keys.filter((key) => startsTranslatable(u16, COMPRESSED, key & ~0xfff, key & 0xfff, step));
+    // A block reaches another in its page by a tail call, wherever it was compiled: a write
+    // to the page drops both, so the callee can never be stale for the caller.
     const indexOf = new Map<number, number>();
+    const imports: BlockFunction[] = [];
+    if (step) {
+      const ours = new Set(translatable);
+      for (const page of new Set(translatable.map((key) => key >>> 12))) {
+        for (const mate of this.blocksByPage.get(page) ?? []) {
+          const entry = ours.has(mate) || imports.length >= MAX_IMPORTED_BLOCKS ? null : this.entries.lookup(mate);
+          if (entry === null) continue;
+          indexOf.set(mate, b.importFunction('blocks', `i${imports.length}`, type));
+          imports.push(this.table.get(entry.functionIndex) as BlockFunction);
+        }
+      }
+    }
+    // Function indices first (after the imports), so blocks can tail-call the others of this module.
+    const firstDefined = imports.length + (step ? 1 : 0);
+    for (const key of translatable) indexOf.set(key, firstDefined + indexOf.size - imports.length);
     for (const key of keys) {
-      if (startsTranslatable(u16, COMPRESSED, key & ~0xfff, key & 0xfff, step)) {
-        indexOf.set(key, indexOf.size + (step ? 1 : 0));
-      } else {
+      if (!indexOf.has(key)) {
         const page = key >>> 12;
         const set = this.untranslatable.get(page);
         if (set) set.add(key);
@@ -313,23 +370,25 @@ export class TranslationTier {
     }
     const options: TranslateOptions = step ? { ...this.translateOptions, step, chainTo: (key) => indexOf.get(key) ?? -1 } : this.translateOptions;
     const placed: Array<{ key: number; length: number }> = [];
-    for (const key of indexOf.keys()) {
+    for (const key of translatable) {
       const block = translateBlock(u16, COMPRESSED, key & ~0xfff, key & 0xfff, options)!;
       this.stats.stepped += block.stepped;
       const index = b.addFunction(type, block.locals, block.code);
       b.exportFunction(`b${placed.length}`, index);
       placed.push({ key, length: block.length });
     }
-    return placed.length === 0 ? null : { bytes: b.build(), placed };
+    this.stats.imported += imports.length;
+    return placed.length === 0 ? null : { bytes: b.build(), placed, imports };
   }
 
   /** Instantiates a compiled module and gives its blocks (those in `only`, if given) entries. */
-  private install(module: WebAssembly.Module, placed: Array<{ key: number; length: number }>, clears: number, started: number, only?: Set<number>): void {
+  private install(module: WebAssembly.Module, { placed, imports }: Omit<BuiltModule, 'bytes'>, clears: number, started: number, only?: Set<number>): void {
     if (clears !== this.clears) return; // everything was dropped meanwhile
     if (this.nextFunction + placed.length > TABLE_LIMIT) this.clear();
     const first = this.nextFunction;
     if (first + placed.length > this.table.length) this.table.grow(Math.max(first + placed.length, 2 * this.table.length) - this.table.length);
-    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory.memory, step: this.step } }).exports;
+    const blocks = Object.fromEntries(imports.map((f, i) => [`i${i}`, f]));
+    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory.memory, step: this.step }, blocks }).exports;
     for (let i = 0; i < placed.length; i++) this.table.set(first + i, exports[`b${i}`] as () => number);
     this.nextFunction += placed.length;
     placed.forEach(({ key, length }, i) => {
