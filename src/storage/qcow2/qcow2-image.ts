@@ -1,0 +1,796 @@
+// A qcow2 disk image (versions 2 and 3): thin allocation, copy-on-write from a backing file and
+// between internal snapshots, compressed and zero clusters, discard with cluster reuse.
+//
+// Every request runs through one queue, so metadata updates never interleave.
+//
+// Write ordering (what makes a SIGKILL or power loss at any moment leave at most leaked
+// clusters, never a reference to a cluster whose refcount is 0 or whose data was not written):
+//   1. A new cluster's refcount is written (refcount-table.ts syncs a new refcount block before
+//      the table entry that points to it), then the cluster's data (or a new table) is written.
+//   2. fdatasync (barrier()).
+//   3. Only then the L2 (or L1) entry that points at the cluster is written.
+//   4. A cluster that is no longer referenced (copy-on-write, discard, replaced table) is queued
+//      and its refcount is decremented only after the next fdatasync, when the write that
+//      dropped the reference is durable.
+// Structures replaced as a whole (L1 table on resize or revert, snapshot table, refcount table)
+// are written to new clusters, synced, and then switched by one header write of at most 24
+// bytes within the first sector; the old clusters are freed after the header is synced.
+// The copied flag (bit 63) is kept equal to "refcount is 1" for QEMU's benefit, but Vireo never
+// trusts it: whether a cluster may be written in place is decided by its refcount.
+
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { type BackingImage, RawBackingImage } from './backing-image.js';
+import { ImageFile } from './image-file.js';
+import { compressedClusters, readL1Entry, readL2Entry, setCopiedFlag, writeEntry, type L2Entry } from './l2-entry.js';
+import { type Qcow2CheckResult, checkQcow2 } from './qcow2-check.js';
+import { Qcow2Error, corrupt } from './qcow2-error.js';
+import {
+  HEADER_AUTOCLEAR_FIELD, HEADER_SIZE_FIELD, HEADER_SNAPSHOTS_FIELD, INCOMPAT_CORRUPT, INCOMPAT_DIRTY, MAX_CLUSTER_BITS, MIN_CLUSTER_BITS,
+  MAX_SNAPSHOTS, QCOW2_MAGIC, buildQcow2Header, checkDisjoint, l1EntriesFor, maxVirtualSize, parseQcow2Header,
+} from './qcow2-header.js';
+import { RefcountTable } from './refcount-table.js';
+import { SerialQueue } from './serial-queue.js';
+import { type SnapshotEntry, encodeSnapshotTable, readSnapshotTable } from './snapshot-table.js';
+import { TableCache } from './table-cache.js';
+
+export interface Qcow2CreateOptions {
+  /** Virtual size in bytes, a multiple of 512; defaults to the backing file's size. */
+  size?: number;
+  /** log2 of the cluster size, 9..21; 16 (64 KiB) by default. */
+  clusterBits?: number;
+  /** Backing file name as stored in the image; a relative name is relative to the image's directory. */
+  backingFile?: string;
+  backingFormat?: 'raw' | 'qcow2';
+}
+
+export interface Qcow2OpenOptions {
+  readOnly?: boolean;
+  /** L2 tables kept in memory (default 64: 32 GiB of disk with 64 KiB clusters). */
+  l2CacheTables?: number;
+}
+
+export interface Qcow2SnapshotInfo {
+  id: string;
+  name: string;
+  /** The virtual size when it was taken. */
+  size: number;
+  date: Date;
+}
+
+/** Backing chains deeper than this are refused (they are almost always a mistake or an attack). */
+export const MAX_BACKING_DEPTH = 16;
+const QCOW2_MAGIC_BYTES = [0x51, 0x46, 0x49, 0xfb];
+
+export class Qcow2Image implements BackingImage {
+  readonly path: string;
+  readonly readOnly: boolean;
+  readonly version: 2 | 3;
+  readonly clusterBits: number;
+  readonly clusterSize: number;
+  /** The backing file name as stored in the header, or null. */
+  readonly backingFile: string | null;
+  private virtualSize: number;
+  private readonly file: ImageFile;
+  private readonly refcounts: RefcountTable;
+  private readonly l2Cache: TableCache;
+  private readonly backing: BackingImage | null;
+  private readonly queue = new SerialQueue();
+  private readonly l2Entries: number;
+  private l1Table: Uint8Array;
+  private l1Offset: number;
+  private l1Size: number;
+  private snapshots: SnapshotEntry[];
+  private snapshotsOffset: number;
+  private snapshotsBytes: number;
+  /** Clusters whose last reference is gone but not yet durably; freed after the next sync. */
+  private pendingFrees: number[] = [];
+  private closed = false;
+
+  private constructor(init: {
+    path: string; readOnly: boolean; version: 2 | 3; clusterBits: number; size: number; file: ImageFile; refcounts: RefcountTable;
+    l2CacheTables: number; backing: BackingImage | null; backingFile: string | null; l1Table: Uint8Array; l1Offset: number; l1Size: number;
+    snapshots: SnapshotEntry[]; snapshotsOffset: number; snapshotsBytes: number;
+  }) {
+    this.path = init.path;
+    this.readOnly = init.readOnly;
+    this.version = init.version;
+    this.clusterBits = init.clusterBits;
+    this.clusterSize = 2 ** init.clusterBits;
+    this.l2Entries = this.clusterSize / 8;
+    this.virtualSize = init.size;
+    this.file = init.file;
+    this.refcounts = init.refcounts;
+    this.l2Cache = new TableCache(init.l2CacheTables);
+    this.backing = init.backing;
+    this.backingFile = init.backingFile;
+    this.l1Table = init.l1Table;
+    this.l1Offset = init.l1Offset;
+    this.l1Size = init.l1Size;
+    this.snapshots = init.snapshots;
+    this.snapshotsOffset = init.snapshotsOffset;
+    this.snapshotsBytes = init.snapshotsBytes;
+  }
+
+  /** The virtual disk size in bytes. */
+  get size(): number {
+    return this.virtualSize;
+  }
+
+  /** Writes a new, empty version 3 image (16-bit refcounts) at `path` and opens it read-write. */
+  static async create(path: string, options: Qcow2CreateOptions): Promise<Qcow2Image> {
+    const clusterBits = options.clusterBits ?? 16;
+    const ctx = { path, op: 'create' };
+    if (!Number.isInteger(clusterBits) || clusterBits < MIN_CLUSTER_BITS || clusterBits > MAX_CLUSTER_BITS) {
+      throw new Qcow2Error('invalid-argument', `cannot create ${path}: clusterBits ${clusterBits} is outside ${MIN_CLUSTER_BITS}..${MAX_CLUSTER_BITS}`, ctx);
+    }
+    let size = options.size;
+    if (size === undefined) {
+      if (options.backingFile === undefined) throw new Qcow2Error('invalid-argument', `cannot create ${path}: give a size (or a backing file to take it from)`, ctx);
+      const backing = await openBacking(path, options.backingFile, options.backingFormat ?? null, []);
+      size = Math.ceil(backing.size / 512) * 512;
+      await backing.close();
+    }
+    if (!Number.isSafeInteger(size) || size < 0 || size % 512 !== 0 || size > maxVirtualSize(clusterBits)) {
+      throw new Qcow2Error('invalid-argument', `cannot create ${path}: size ${size} must be a multiple of 512 between 0 and ${maxVirtualSize(clusterBits)} (with ${2 ** clusterBits}-byte clusters)`, ctx);
+    }
+    const cs = 2 ** clusterBits;
+    const l1Size = l1EntriesFor(size, clusterBits);
+    const l1Clusters = Math.max(1, Math.ceil((l1Size * 8) / cs));
+    const perBlock = (cs * 8) / 16;
+    let blocks = 1;
+    let tableClusters = 1;
+    for (;;) {
+      const total = 1 + tableClusters + blocks + l1Clusters;
+      const nextBlocks = Math.ceil(total / perBlock);
+      const nextTable = Math.ceil((nextBlocks * 8) / cs);
+      if (nextBlocks === blocks && nextTable === tableClusters) break;
+      blocks = nextBlocks;
+      tableClusters = nextTable;
+    }
+    const total = 1 + tableClusters + blocks + l1Clusters;
+    const header = buildQcow2Header({
+      clusterBits, size, l1Size, l1TableOffset: (1 + tableClusters + blocks) * cs, refcountTableOffset: cs, refcountTableClusters: tableClusters,
+      backingFile: options.backingFile, backingFormat: options.backingFile === undefined ? undefined : options.backingFormat,
+    });
+    const table = new Uint8Array(tableClusters * cs);
+    for (let b = 0; b < blocks; b++) new DataView(table.buffer).setBigUint64(b * 8, BigInt((1 + tableClusters + b) * cs));
+    const refcountBlocks = new Uint8Array(blocks * cs);
+    for (let c = 0; c < total; c++) new DataView(refcountBlocks.buffer).setUint16(c * 2, 1);
+    const file = await ImageFile.open(path, false, true);
+    try {
+      await file.writeAt(0, header);
+      await file.writeAt(cs, table);
+      await file.writeAt((1 + tableClusters) * cs, refcountBlocks);
+      await file.writeAt((1 + tableClusters + blocks) * cs, new Uint8Array(l1Clusters * cs));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    return Qcow2Image.open(path);
+  }
+
+  /** Opens a version 2 or 3 image and its backing chain (always read-only). */
+  static open(path: string, options: Qcow2OpenOptions = {}): Promise<Qcow2Image> {
+    return openImage(path, options, []);
+  }
+
+  /** @internal Used by openImage: everything read and checked. */
+  static async fromFile(file: ImageFile, options: Qcow2OpenOptions, chain: string[]): Promise<Qcow2Image> {
+    const path = file.path;
+    const readOnly = options.readOnly ?? false;
+    const first = new Uint8Array(Math.min(file.size, 104));
+    await file.readExact(0, first, 'header');
+    const probe = parseFirstBits(first);
+    const headerBytes = new Uint8Array(Math.min(file.size, 2 ** probe));
+    await file.readExact(0, headerBytes, 'header');
+    const header = parseQcow2Header(headerBytes, file.size, path);
+    if (!readOnly && header.incompatibleFeatures & INCOMPAT_CORRUPT) {
+      throw corrupt(path, 'QEMU marked it corrupt (incompatible feature bit 1); it can be opened read-only', { op: 'open' });
+    }
+    if (!readOnly && header.incompatibleFeatures & INCOMPAT_DIRTY) {
+      throw new Qcow2Error('unsupported-feature', `cannot open qcow2 image ${path} for writing: it is marked dirty (lazy refcounts not yet written back); repair it with qemu-img check -r all, or open it read-only`, { path, op: 'open' });
+    }
+    const cs = 2 ** header.clusterBits;
+    const l1Table = new Uint8Array(Math.ceil((header.l1Size * 8) / cs) * cs || cs);
+    await file.readExact(header.l1TableOffset, l1Table.subarray(0, header.l1Size * 8), 'L1 table');
+    let snapshots: SnapshotEntry[] = [];
+    let snapshotsBytes = 0;
+    if (header.nbSnapshots > 0) {
+      const table = await readSnapshotTable(file, header.snapshotsOffset, header.nbSnapshots, header.clusterBits);
+      snapshots = table.entries;
+      snapshotsBytes = table.bytes;
+      checkDisjoint(path, [
+        ['header', 0, cs], ['refcount table', header.refcountTableOffset, header.refcountTableClusters * cs],
+        ['L1 table', header.l1TableOffset, header.l1Size * 8], ['snapshot table', header.snapshotsOffset, snapshotsBytes],
+      ]);
+    }
+    const refcounts = await RefcountTable.load(file, header.clusterBits, header.refcountOrder, header.refcountTableOffset, header.refcountTableClusters);
+    let backing: BackingImage | null = null;
+    if (header.backingFile !== null) backing = await openBacking(path, header.backingFile, header.backingFormat, chain);
+    const image = new Qcow2Image({
+      path, readOnly, version: header.version, clusterBits: header.clusterBits, size: header.size, file, refcounts,
+      l2CacheTables: options.l2CacheTables ?? 64, backing, backingFile: header.backingFile, l1Table, l1Offset: header.l1TableOffset,
+      l1Size: header.l1Size, snapshots, snapshotsOffset: header.snapshotsOffset, snapshotsBytes,
+    });
+    if (!readOnly && header.autoclearFeatures !== 0n) {
+      // Spec: a writer that does not maintain what an autoclear bit promises (e.g. bitmaps) clears it.
+      await file.writeAt(HEADER_AUTOCLEAR_FIELD, new Uint8Array(8));
+      await file.sync();
+    }
+    return image;
+  }
+
+  // ---- data path -------------------------------------------------------------------------
+
+  /** Fills `into` with the guest bytes at [offset, offset + into.length). */
+  read(offset: number, into: Uint8Array): Promise<void> {
+    this.checkAccess('read', offset, into.length);
+    return this.queue.run(() => this.readLocked(offset, into));
+  }
+
+  /** Stores `data` at `offset`, allocating clusters on first write. */
+  write(offset: number, data: Uint8Array): Promise<void> {
+    this.checkAccess('write', offset, data.length);
+    return this.queue.run(async () => {
+      for (let done = 0; done < data.length; ) {
+        const at = offset + done;
+        const inCluster = at % this.clusterSize;
+        const n = Math.min(this.clusterSize - inCluster, data.length - done);
+        await this.writeCluster(Math.floor(at / this.clusterSize), inCluster, data.subarray(done, done + n));
+        done += n;
+      }
+    });
+  }
+
+  /** Makes [offset, offset + length) read as zeros; whole clusters become zero clusters and give their space back. */
+  writeZeroes(offset: number, length: number): Promise<void> {
+    this.checkAccess('writeZeroes', offset, length);
+    return this.queue.run(() => this.zeroLocked(offset, length));
+  }
+
+  /** Deallocates [offset, offset + length): it reads as zeros, and freed clusters are reused. */
+  discard(offset: number, length: number): Promise<void> {
+    this.checkAccess('discard', offset, length);
+    return this.queue.run(() => this.zeroLocked(offset, length));
+  }
+
+  /** Makes every completed write durable, then releases clusters freed since the last flush. */
+  flush(): Promise<void> {
+    this.live('flush');
+    if (this.readOnly) return Promise.resolve();
+    return this.queue.run(async () => {
+      await this.barrier();
+      await this.file.sync();
+    });
+  }
+
+  /** Grows the virtual disk to `newSize` bytes; shrinking is refused. */
+  resize(newSize: number): Promise<void> {
+    this.live('resize');
+    this.checkWritable('resize');
+    return this.queue.run(async () => {
+      if (!Number.isSafeInteger(newSize) || newSize % 512 !== 0 || newSize > maxVirtualSize(this.clusterBits)) {
+        throw new Qcow2Error('invalid-argument', `cannot resize ${this.path} to ${newSize} bytes: the size must be a multiple of 512 up to ${maxVirtualSize(this.clusterBits)}`, { path: this.path, op: 'resize' });
+      }
+      if (newSize < this.virtualSize) {
+        throw new Qcow2Error('invalid-argument', `cannot shrink ${this.path} from ${this.virtualSize} to ${newSize} bytes: shrinking would lose data and is not supported; copy the data to a smaller image instead`, { path: this.path, op: 'resize' });
+      }
+      await this.barrier();
+      const needed = l1EntriesFor(newSize, this.clusterBits);
+      if (needed <= this.l1Size) {
+        const field = new Uint8Array(8);
+        new DataView(field.buffer).setBigUint64(0, BigInt(newSize));
+        await this.file.writeAt(HEADER_SIZE_FIELD, field);
+        await this.file.sync();
+        this.virtualSize = newSize;
+        return;
+      }
+      const table = new Uint8Array(Math.ceil((needed * 8) / this.clusterSize) * this.clusterSize);
+      table.set(this.l1Table.subarray(0, this.l1Size * 8));
+      await this.replaceL1(table, needed, newSize);
+    });
+  }
+
+  /** Syncs, releases freed clusters and closes the image and its backing chain. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue.run(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      try {
+        if (!this.readOnly) {
+          await this.barrier();
+          await this.file.sync();
+        }
+      } finally {
+        await this.file.close();
+        await this.backing?.close();
+      }
+    });
+  }
+
+  // ---- snapshots ---------------------------------------------------------------------------
+
+  listSnapshots(): Qcow2SnapshotInfo[] {
+    return this.snapshots.map((s) => ({ id: s.id, name: s.name, size: s.diskSize ?? this.virtualSize, date: new Date(s.dateSec * 1000 + Math.floor(s.dateNsec / 1e6)) }));
+  }
+
+  /** Records the current disk contents as internal snapshot `name`. */
+  createSnapshot(name: string): Promise<void> {
+    this.live('createSnapshot');
+    this.checkWritable('createSnapshot');
+    return this.queue.run(async () => {
+      const bytes = new TextEncoder().encode(name);
+      if (bytes.length === 0 || bytes.length > 0xffff) throw new Qcow2Error('invalid-argument', `cannot create a snapshot of ${this.path} named "${name}": a name has 1..65535 bytes`, { path: this.path, op: 'createSnapshot' });
+      if (this.snapshots.some((s) => s.name === name)) throw new Qcow2Error('invalid-argument', `cannot create snapshot "${name}" of ${this.path}: one with that name exists; delete it first or choose another name`, { path: this.path, op: 'createSnapshot' });
+      if (this.snapshots.length >= MAX_SNAPSHOTS) throw new Qcow2Error('too-large', `cannot create snapshot "${name}" of ${this.path}: it already has ${MAX_SNAPSHOTS} snapshots`, { path: this.path, op: 'createSnapshot' });
+      await this.barrier();
+      // 1. The snapshot's tree now has one more reference per path; no cluster of it is exclusive any more.
+      await this.adjustTree(this.l1Table, this.l1Size, +1);
+      await this.clearCopiedFlags();
+      // 2. A copy of the L1 table, then the new snapshot table, both in new clusters.
+      const l1Bytes = Math.max(1, Math.ceil((this.l1Size * 8) / this.clusterSize)) * this.clusterSize;
+      const l1Offset = await this.refcounts.allocate(l1Bytes / this.clusterSize);
+      await this.file.writeAt(l1Offset, this.l1Table.subarray(0, l1Bytes));
+      const now = Date.now();
+      const maxId = this.snapshots.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
+      const entry: SnapshotEntry = {
+        id: String(maxId + 1), name, l1TableOffset: l1Offset, l1Size: this.l1Size, dateSec: Math.floor(now / 1000), dateNsec: (now % 1000) * 1e6,
+        vmClockNsec: 0n, vmStateSize: 0, diskSize: this.virtualSize, extra: new Uint8Array(16),
+      };
+      await this.replaceSnapshotTable([...this.snapshots, entry]);
+    });
+  }
+
+  /** Makes the disk read as it did when snapshot `name` (a name or id) was taken. */
+  revertSnapshot(name: string): Promise<void> {
+    this.live('revertSnapshot');
+    this.checkWritable('revertSnapshot');
+    return this.queue.run(async () => {
+      const snapshot = this.findSnapshot(name, 'revertSnapshot');
+      await this.barrier();
+      const snapL1 = new Uint8Array(snapshot.l1Size * 8);
+      await this.file.readExact(snapshot.l1TableOffset, snapL1, `L1 table of snapshot ${snapshot.name}`);
+      const size = snapshot.diskSize ?? this.virtualSize;
+      const l1Size = Math.max(snapshot.l1Size, l1EntriesFor(size, this.clusterBits));
+      await this.adjustTree(snapL1, snapshot.l1Size, +1);
+      const table = new Uint8Array(Math.max(1, Math.ceil((l1Size * 8) / this.clusterSize)) * this.clusterSize);
+      table.set(snapL1);
+      for (let i = 0; i < snapshot.l1Size; i++) setCopiedFlag(table, i, false);
+      const old = { table: this.l1Table, size: this.l1Size };
+      await this.replaceL1(table, l1Size, size, async () => {
+        await this.adjustTree(old.table, old.size, -1);
+      });
+      await this.refreshCopiedFlags();
+    });
+  }
+
+  /** Deletes snapshot `name` (a name or id) and frees the clusters only it used. */
+  deleteSnapshot(name: string): Promise<void> {
+    this.live('deleteSnapshot');
+    this.checkWritable('deleteSnapshot');
+    return this.queue.run(async () => {
+      const snapshot = this.findSnapshot(name, 'deleteSnapshot');
+      await this.barrier();
+      const snapL1 = new Uint8Array(snapshot.l1Size * 8);
+      await this.file.readExact(snapshot.l1TableOffset, snapL1, `L1 table of snapshot ${snapshot.name}`);
+      await this.replaceSnapshotTable(this.snapshots.filter((s) => s !== snapshot));
+      // The header no longer names the snapshot: its references can go.
+      await this.adjustTree(snapL1, snapshot.l1Size, -1);
+      const l1Clusters = Math.max(1, Math.ceil((snapshot.l1Size * 8) / this.clusterSize));
+      for (let c = 0; c < l1Clusters; c++) await this.refcounts.add(snapshot.l1TableOffset / this.clusterSize + c, -1);
+      await this.refreshCopiedFlags();
+      await this.file.sync();
+    });
+  }
+
+  // ---- check ---------------------------------------------------------------------------------
+
+  /** Walks all metadata like `qemu-img check`; with repair, leaked clusters get their refcounts corrected. */
+  check(options: { repair?: boolean } = {}): Promise<Qcow2CheckResult> {
+    this.live('check');
+    if (options.repair) this.checkWritable('check');
+    return this.queue.run(async () => {
+      if (!this.readOnly) await this.barrier();
+      const result = await checkQcow2({
+        file: this.file, path: this.path, clusterBits: this.clusterBits, version: this.version, refcounts: this.refcounts,
+        l1Table: this.l1Table, l1Offset: this.l1Offset, l1Size: this.l1Size, snapshots: this.snapshots,
+        snapshotsOffset: this.snapshotsOffset, snapshotsBytes: this.snapshotsBytes,
+      }, options.repair === true);
+      if (options.repair) await this.file.sync();
+      return result;
+    });
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private async readLocked(offset: number, into: Uint8Array): Promise<void> {
+    for (let done = 0; done < into.length; ) {
+      const at = offset + done;
+      const inCluster = at % this.clusterSize;
+      const n = Math.min(this.clusterSize - inCluster, into.length - done);
+      const part = into.subarray(done, done + n);
+      const cluster = Math.floor(at / this.clusterSize);
+      const entry = await this.lookup(cluster);
+      await this.readEntry(cluster, entry, inCluster, part);
+      done += n;
+    }
+  }
+
+  /** Reads guest bytes of `cluster` (described by `entry`) at `inCluster` into `part`. */
+  private async readEntry(cluster: number, entry: L2Entry, inCluster: number, part: Uint8Array): Promise<void> {
+    switch (entry.type) {
+      case 'unallocated':
+        await this.readBacking(cluster * this.clusterSize + inCluster, part);
+        return;
+      case 'zero':
+        part.fill(0);
+        return;
+      case 'normal': {
+        this.checkDataCluster(entry, cluster);
+        const n = await this.file.readAt(entry.offset + inCluster, part);
+        part.fill(0, n);
+        return;
+      }
+      case 'compressed':
+        part.set((await this.decompress(entry, cluster)).subarray(inCluster, inCluster + part.length));
+    }
+  }
+
+  private checkDataCluster(entry: { offset: number; reserved: boolean }, cluster: number): void {
+    if (entry.offset % this.clusterSize !== 0 || entry.offset >= this.file.size || entry.reserved) {
+      throw corrupt(this.path, `guest cluster ${cluster} maps to host offset ${entry.offset}, which is misaligned, has reserved bits set or lies past the end of the file`, { op: 'read', offset: cluster * this.clusterSize });
+    }
+  }
+
+  private async decompress(entry: { offset: number; sectors: number }, cluster: number): Promise<Uint8Array> {
+    const length = entry.sectors * 512 - (entry.offset % 512);
+    if (entry.offset + length > this.file.size + 512 || entry.offset < this.clusterSize) {
+      throw corrupt(this.path, `compressed guest cluster ${cluster} at host offset ${entry.offset} lies outside the file`, { op: 'read', offset: cluster * this.clusterSize });
+    }
+    const compressed = new Uint8Array(length);
+    await this.file.readAt(entry.offset, compressed);
+    let out: Buffer;
+    try {
+      out = inflateRawSync(compressed, { maxOutputLength: this.clusterSize, finishFlush: 2 /* Z_SYNC_FLUSH: trailing bytes of the last sector are ignored */ });
+    } catch (cause) {
+      throw new Qcow2Error('corrupt', `qcow2 image ${this.path} is corrupt: compressed guest cluster ${cluster} does not inflate: ${(cause as Error).message}`, { path: this.path, op: 'read', offset: cluster * this.clusterSize }, { cause });
+    }
+    if (out.length !== this.clusterSize) throw corrupt(this.path, `compressed guest cluster ${cluster} inflates to ${out.length} bytes instead of ${this.clusterSize}`, { op: 'read', offset: cluster * this.clusterSize });
+    return out;
+  }
+
+  private async readBacking(offset: number, into: Uint8Array): Promise<void> {
+    const backing = this.backing;
+    const inBacking = backing === null ? 0 : Math.max(0, Math.min(into.length, backing.size - offset));
+    if (backing !== null && inBacking > 0) await backing.read(offset, into.subarray(0, inBacking));
+    into.fill(0, inBacking);
+  }
+
+  /** The L2 entry for guest cluster `cluster` (unallocated when there is no L2 table). */
+  private async lookup(cluster: number): Promise<L2Entry> {
+    const l1Index = Math.floor(cluster / this.l2Entries);
+    if (l1Index >= this.l1Size) return { type: 'unallocated' };
+    const l2Offset = readL1Entry(this.l1Table, l1Index).offset;
+    if (l2Offset === 0) return { type: 'unallocated' };
+    const table = await this.loadL2(l2Offset, l1Index);
+    return readL2Entry(table, cluster % this.l2Entries, this.clusterBits, this.version);
+  }
+
+  private async loadL2(offset: number, l1Index: number): Promise<Uint8Array> {
+    let table = this.l2Cache.get(offset);
+    if (table !== undefined) return table;
+    if (offset % this.clusterSize !== 0 || offset + this.clusterSize > this.file.size) {
+      throw corrupt(this.path, `L1 entry ${l1Index} points to an L2 table at ${offset}, misaligned or past the end of the file`, { offset });
+    }
+    table = new Uint8Array(this.clusterSize);
+    await this.file.readExact(offset, table, `L2 table of L1 entry ${l1Index}`);
+    this.l2Cache.set(offset, table);
+    return table;
+  }
+
+  /** The L2 table for guest cluster `cluster`, allocated or copied so that it belongs to the active disk alone. */
+  private async l2ForWrite(cluster: number): Promise<{ table: Uint8Array; offset: number; index: number }> {
+    const l1Index = Math.floor(cluster / this.l2Entries);
+    const index = cluster % this.l2Entries;
+    const current = readL1Entry(this.l1Table, l1Index);
+    if (current.offset !== 0) {
+      const table = await this.loadL2(current.offset, l1Index);
+      const refcount = await this.refcounts.get(current.offset / this.clusterSize);
+      if (refcount === 0) throw corrupt(this.path, `the L2 table at ${current.offset} is in use but has refcount 0`, { op: 'write', offset: current.offset });
+      if (refcount === 1) {
+        if (!current.copied) await this.setL1Entry(l1Index, current.offset);
+        return { table, offset: current.offset, index };
+      }
+    }
+    // A new table, or a private copy of one shared with a snapshot.
+    const table = current.offset === 0 ? new Uint8Array(this.clusterSize) : (await this.loadL2(current.offset, l1Index)).slice();
+    if (current.offset !== 0) await this.refreshEntryFlags(table);
+    const offset = await this.refcounts.allocate(1);
+    await this.file.writeAt(offset, table);
+    await this.barrier();
+    await this.setL1Entry(l1Index, offset);
+    this.l2Cache.set(offset, table);
+    if (current.offset !== 0) this.pendingFrees.push(current.offset / this.clusterSize);
+    return { table, offset, index };
+  }
+
+  private async setL1Entry(index: number, offset: number): Promise<void> {
+    writeEntry(this.l1Table, index, offset, true);
+    await this.file.writeAt(this.l1Offset + index * 8, this.l1Table.subarray(index * 8, index * 8 + 8));
+  }
+
+  private async setL2Entry(l2: { table: Uint8Array; offset: number; index: number }, offset: number, copied: boolean, zero: boolean): Promise<void> {
+    writeEntry(l2.table, l2.index, offset, copied, zero);
+    await this.file.writeAt(l2.offset + l2.index * 8, l2.table.subarray(l2.index * 8, l2.index * 8 + 8));
+  }
+
+  private async writeCluster(cluster: number, inCluster: number, piece: Uint8Array): Promise<void> {
+    const l2 = await this.l2ForWrite(cluster);
+    const entry = readL2Entry(l2.table, l2.index, this.clusterBits, this.version);
+    if (entry.type === 'normal') {
+      this.checkDataCluster(entry, cluster);
+      const refcount = await this.refcounts.get(entry.offset / this.clusterSize);
+      if (refcount === 0) throw corrupt(this.path, `guest cluster ${cluster} maps to host cluster ${entry.offset}, which has refcount 0`, { op: 'write', offset: entry.offset });
+      if (refcount === 1) {
+        await this.file.writeAt(entry.offset + inCluster, piece);
+        return;
+      }
+    }
+    let data = piece;
+    if (piece.length !== this.clusterSize) {
+      data = new Uint8Array(this.clusterSize);
+      await this.readEntry(cluster, entry, 0, data);
+      data.set(piece, inCluster);
+    }
+    const offset = await this.refcounts.allocate(1);
+    await this.file.writeAt(offset, data);
+    await this.barrier();
+    await this.setL2Entry(l2, offset, true, false);
+    this.release(entry);
+  }
+
+  private async zeroLocked(offset: number, length: number): Promise<void> {
+    const noBacking = this.backing === null;
+    for (let done = 0; done < length; ) {
+      const at = offset + done;
+      const inCluster = at % this.clusterSize;
+      const n = Math.min(this.clusterSize - inCluster, length - done);
+      const cluster = Math.floor(at / this.clusterSize);
+      done += n;
+      const entry = await this.lookup(cluster);
+      const readsZero = entry.type === 'zero' || (entry.type === 'unallocated' && noBacking);
+      if (readsZero && (entry.type !== 'zero' || entry.offset === 0)) continue;
+      const whole = n === this.clusterSize || (inCluster === 0 && at + n === this.virtualSize);
+      if (!whole || (this.version === 2 && !noBacking)) {
+        // Version 2 has no zero flag: over a backing file, zeros must be written out.
+        if (!readsZero) await this.writeCluster(cluster, inCluster, new Uint8Array(n));
+        continue;
+      }
+      const l2 = await this.l2ForWrite(cluster);
+      const current = readL2Entry(l2.table, l2.index, this.clusterBits, this.version);
+      await this.setL2Entry(l2, 0, false, !noBacking);
+      this.release(current);
+    }
+    await this.barrier();
+  }
+
+  /** Queues the clusters `entry` referenced for freeing after the next sync. */
+  private release(entry: L2Entry): void {
+    if (entry.type === 'normal' || (entry.type === 'zero' && entry.offset !== 0)) this.pendingFrees.push(entry.offset / this.clusterSize);
+    if (entry.type === 'compressed') {
+      const [first, last] = compressedClusters(entry, this.clusterBits);
+      for (let c = first; c <= last; c++) this.pendingFrees.push(c);
+    }
+  }
+
+  /** fdatasync, then frees the clusters whose references were dropped before it. */
+  private async barrier(): Promise<void> {
+    const frees = this.pendingFrees;
+    this.pendingFrees = [];
+    await this.file.sync();
+    for (const cluster of frees) {
+      if ((await this.refcounts.add(cluster, -1)) === 0) this.l2Cache.delete(cluster * this.clusterSize);
+    }
+  }
+
+  /** Adds `delta` to the refcount of every cluster reachable from an L1 table (per path, as qcow2 counts). */
+  private async adjustTree(l1: Uint8Array, l1Size: number, delta: number): Promise<void> {
+    for (let i = 0; i < l1Size; i++) {
+      const l2Offset = readL1Entry(l1, i).offset;
+      if (l2Offset === 0) continue;
+      const table = await this.loadL2(l2Offset, i);
+      for (let j = 0; j < this.l2Entries; j++) {
+        const entry = readL2Entry(table, j, this.clusterBits, this.version);
+        if (entry.type === 'normal' || (entry.type === 'zero' && entry.offset !== 0)) await this.refcounts.add(entry.offset / this.clusterSize, delta);
+        else if (entry.type === 'compressed') {
+          const [first, last] = compressedClusters(entry, this.clusterBits);
+          for (let c = first; c <= last; c++) await this.refcounts.add(c, delta);
+        }
+      }
+      if ((await this.refcounts.add(l2Offset / this.clusterSize, delta)) === 0) this.l2Cache.delete(l2Offset);
+    }
+  }
+
+  /** After a snapshot is taken nothing is exclusive: clears bit 63 in the active L1 and its L2 tables. */
+  private async clearCopiedFlags(): Promise<void> {
+    for (let i = 0; i < this.l1Size; i++) {
+      const l2Offset = readL1Entry(this.l1Table, i).offset;
+      if (l2Offset === 0) continue;
+      const table = await this.loadL2(l2Offset, i);
+      for (let j = 0; j < this.l2Entries; j++) setCopiedFlag(table, j, false);
+      await this.file.writeAt(l2Offset, table);
+      setCopiedFlag(this.l1Table, i, false);
+    }
+    await this.file.writeAt(this.l1Offset, this.l1Table.subarray(0, this.l1Size * 8));
+  }
+
+  /** Sets bit 63 of each allocated entry of `table` to "refcount is 1". */
+  private async refreshEntryFlags(table: Uint8Array): Promise<boolean> {
+    let changed = false;
+    for (let j = 0; j < this.l2Entries; j++) {
+      const entry = readL2Entry(table, j, this.clusterBits, this.version);
+      if (entry.type !== 'normal' && !(entry.type === 'zero' && entry.offset !== 0)) continue;
+      const exclusive = (await this.refcounts.get(entry.offset / this.clusterSize)) === 1;
+      if (exclusive !== entry.copied) {
+        setCopiedFlag(table, j, exclusive);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Brings bit 63 of the active L1 and L2 entries in line with the refcounts (after revert or delete). */
+  private async refreshCopiedFlags(): Promise<void> {
+    let l1Changed = false;
+    for (let i = 0; i < this.l1Size; i++) {
+      const entry = readL1Entry(this.l1Table, i);
+      if (entry.offset === 0) continue;
+      const exclusive = (await this.refcounts.get(entry.offset / this.clusterSize)) === 1;
+      if (exclusive !== entry.copied) {
+        setCopiedFlag(this.l1Table, i, exclusive);
+        l1Changed = true;
+      }
+      if (!exclusive) continue;
+      const table = await this.loadL2(entry.offset, i);
+      if (await this.refreshEntryFlags(table)) await this.file.writeAt(entry.offset, table);
+    }
+    if (l1Changed) await this.file.writeAt(this.l1Offset, this.l1Table.subarray(0, this.l1Size * 8));
+  }
+
+  /**
+   * Switches to a new L1 table of `l1Size` entries (and virtual size `size`): written to new
+   * clusters and synced, then named by one header write; `afterSwitch` runs once that is durable,
+   * then the old table is freed.
+   */
+  private async replaceL1(table: Uint8Array, l1Size: number, size: number, afterSwitch?: () => Promise<void>): Promise<void> {
+    const clusters = table.length / this.clusterSize;
+    const offset = await this.refcounts.allocate(clusters);
+    await this.file.writeAt(offset, table);
+    await this.file.sync();
+    const field = new Uint8Array(24);
+    const view = new DataView(field.buffer);
+    view.setBigUint64(0, BigInt(size));
+    view.setUint32(12, l1Size);
+    view.setBigUint64(16, BigInt(offset));
+    await this.file.writeAt(HEADER_SIZE_FIELD, field);
+    await this.file.sync();
+    const old = { offset: this.l1Offset, clusters: Math.max(1, Math.ceil((this.l1Size * 8) / this.clusterSize)) };
+    this.l1Table = table;
+    this.l1Size = l1Size;
+    this.l1Offset = offset;
+    this.virtualSize = size;
+    if (afterSwitch) await afterSwitch();
+    for (let c = 0; c < old.clusters; c++) await this.refcounts.add(old.offset / this.clusterSize + c, -1);
+    await this.file.sync();
+  }
+
+  /** Writes `entries` as a new snapshot table, switches the header to it, and frees the old one. */
+  private async replaceSnapshotTable(entries: SnapshotEntry[]): Promise<void> {
+    const bytes = encodeSnapshotTable(entries);
+    let offset = 0;
+    if (entries.length > 0) {
+      const clusters = Math.ceil(bytes.length / this.clusterSize);
+      offset = await this.refcounts.allocate(clusters);
+      const padded = new Uint8Array(clusters * this.clusterSize);
+      padded.set(bytes);
+      await this.file.writeAt(offset, padded);
+    }
+    await this.file.sync();
+    const field = new Uint8Array(12);
+    new DataView(field.buffer).setUint32(0, entries.length);
+    new DataView(field.buffer).setBigUint64(4, BigInt(offset));
+    await this.file.writeAt(HEADER_SNAPSHOTS_FIELD, field);
+    await this.file.sync();
+    const old = { offset: this.snapshotsOffset, clusters: this.snapshots.length > 0 ? Math.ceil(this.snapshotsBytes / this.clusterSize) : 0 };
+    this.snapshots = entries;
+    this.snapshotsOffset = offset;
+    this.snapshotsBytes = bytes.length;
+    for (let c = 0; c < old.clusters; c++) await this.refcounts.add(old.offset / this.clusterSize + c, -1);
+  }
+
+  private findSnapshot(name: string, op: string): SnapshotEntry {
+    const found = this.snapshots.find((s) => s.name === name) ?? this.snapshots.find((s) => s.id === name);
+    if (found === undefined) {
+      const known = this.snapshots.map((s) => s.name).join(', ') || 'none';
+      throw new Qcow2Error('not-found', `${this.path} has no snapshot named "${name}" (it has: ${known})`, { path: this.path, op });
+    }
+    return found;
+  }
+
+  private live(op: string): void {
+    if (this.closed) throw new Qcow2Error('closed', `cannot ${op} ${this.path}: the image was closed`, { path: this.path, op });
+  }
+
+  private checkWritable(op: string): void {
+    if (this.readOnly) throw new Qcow2Error('read-only', `cannot ${op} ${this.path}: it is open read-only`, { path: this.path, op });
+  }
+
+  private checkAccess(op: string, offset: number, length: number): void {
+    this.live(op);
+    if (op !== 'read') this.checkWritable(op);
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.virtualSize) {
+      throw new Qcow2Error('out-of-range', `cannot ${op} ${length} bytes at offset ${offset} of ${this.path}: the disk has ${this.virtualSize} bytes`, { path: this.path, op, offset, length });
+    }
+  }
+}
+
+/** Validates magic, version and cluster_bits from the first bytes, so the header cluster can be read. */
+function parseFirstBits(first: Uint8Array): number {
+  if (first.length < 24 || new DataView(first.buffer, first.byteOffset).getUint32(0) !== QCOW2_MAGIC) {
+    return MIN_CLUSTER_BITS; // parseQcow2Header explains what is wrong
+  }
+  const bits = new DataView(first.buffer, first.byteOffset).getUint32(20);
+  return bits >= MIN_CLUSTER_BITS && bits <= MAX_CLUSTER_BITS ? bits : MIN_CLUSTER_BITS;
+}
+
+async function openImage(path: string, options: Qcow2OpenOptions, chain: string[]): Promise<Qcow2Image> {
+  const file = await ImageFile.open(path, options.readOnly ?? false);
+  try {
+    return await Qcow2Image.fromFile(file, options, chain);
+  } catch (e) {
+    await file.close();
+    throw e;
+  }
+}
+
+/** Opens the backing file `name` of the image at `path`, read-only; `chain` holds the real paths already open. */
+async function openBacking(path: string, name: string, format: string | null, chain: string[]): Promise<BackingImage> {
+  const backingPath = isAbsolute(name) ? name : resolve(dirname(path), name);
+  const ctx = { path, op: 'open' };
+  let self: string;
+  let real: string;
+  try {
+    self = await realpath(path);
+  } catch {
+    self = resolve(path);
+  }
+  try {
+    real = await realpath(backingPath);
+  } catch (cause) {
+    throw new Qcow2Error('not-found', `cannot open the backing file ${backingPath} of ${path}: ${(cause as Error).message}; restore it or rebase the image (qemu-img rebase)`, ctx, { cause });
+  }
+  const seen = chain.includes(self) ? chain : [...chain, self];
+  if (seen.includes(real)) throw new Qcow2Error('backing-loop', `cannot open ${path}: its backing chain loops back to ${real}; fix the backing file names (qemu-img rebase -u)`, ctx);
+  if (seen.length >= MAX_BACKING_DEPTH) throw new Qcow2Error('too-large', `cannot open ${path}: its backing chain is deeper than ${MAX_BACKING_DEPTH} images; flatten it with qemu-img convert`, ctx);
+  if (format !== null && format !== 'raw' && format !== 'qcow2') {
+    throw new Qcow2Error('unsupported-feature', `cannot open the backing file ${backingPath} of ${path}: format ${format} is not supported (raw or qcow2)`, ctx);
+  }
+  const file = await ImageFile.open(backingPath, true);
+  try {
+    let kind = format;
+    if (kind === null) {
+      const magic = new Uint8Array(4);
+      const n = await file.readAt(0, magic);
+      kind = n === 4 && QCOW2_MAGIC_BYTES.every((b, i) => magic[i] === b) ? 'qcow2' : 'raw';
+    }
+    if (kind === 'raw') return new RawBackingImage(file);
+    return await Qcow2Image.fromFile(file, { readOnly: true }, seen);
+  } catch (e) {
+    await file.close();
+    throw e;
+  }
+}
+
