@@ -62,6 +62,8 @@ export interface Qcow2SnapshotInfo {
 /** Backing chains deeper than this are refused (they are almost always a mistake or an attack). */
 export const MAX_BACKING_DEPTH = 16;
 const QCOW2_MAGIC_BYTES = [0x51, 0x46, 0x49, 0xfb];
+/** Guest bytes written per batch of new clusters (one buffer, one sync). */
+const MAX_WRITE_BATCH = 4 * 1024 * 1024;
 
 export class Qcow2Image implements BackingImage {
   readonly path: string;
@@ -233,15 +235,7 @@ export class Qcow2Image implements BackingImage {
   /** Stores `data` at `offset`, allocating clusters on first write. */
   write(offset: number, data: Uint8Array): Promise<void> {
     this.checkAccess('write', offset, data.length);
-    return this.queue.run(async () => {
-      for (let done = 0; done < data.length; ) {
-        const at = offset + done;
-        const inCluster = at % this.clusterSize;
-        const n = Math.min(this.clusterSize - inCluster, data.length - done);
-        await this.writeCluster(Math.floor(at / this.clusterSize), inCluster, data.subarray(done, done + n));
-        done += n;
-      }
-    });
+    return this.queue.run(() => this.writeRange(offset, data));
   }
 
   /** Makes [offset, offset + length) read as zeros; whole clusters become zero clusters and give their space back. */
@@ -527,29 +521,56 @@ export class Qcow2Image implements BackingImage {
     await this.file.writeAt(l2.offset + l2.index * 8, l2.table.subarray(l2.index * 8, l2.index * 8 + 8));
   }
 
-  private async writeCluster(cluster: number, inCluster: number, piece: Uint8Array): Promise<void> {
-    const l2 = await this.l2ForWrite(cluster);
-    const entry = readL2Entry(l2.table, l2.index, this.clusterBits, this.version);
-    if (entry.type === 'normal') {
-      this.checkDataCluster(entry, cluster);
-      const refcount = await this.refcounts.get(entry.offset / this.clusterSize);
-      if (refcount === 0) throw corrupt(this.path, `guest cluster ${cluster} maps to host cluster ${entry.offset}, which has refcount 0`, { op: 'write', offset: entry.offset });
-      if (refcount === 1) {
-        await this.file.writeAt(entry.offset + inCluster, piece);
-        return;
+  /**
+   * Writes `data` at `offset` in batches within one L2 table: clusters owned by the active disk
+   * alone are written in place; the others get one run of new clusters (the rest of a partial
+   * cluster copied from what it read as before), and after one sync the L2 entries point to them.
+   */
+  private async writeRange(offset: number, data: Uint8Array): Promise<void> {
+    const cs = this.clusterSize;
+    for (let done = 0; done < data.length; ) {
+      const first = Math.floor((offset + done) / cs);
+      const l2 = await this.l2ForWrite(first);
+      const tableEnd = (Math.floor(first / this.l2Entries) + 1) * this.l2Entries * cs - offset;
+      const batchEnd = Math.min(data.length, tableEnd, done + MAX_WRITE_BATCH);
+      const fresh: Array<{ index: number; cluster: number; inCluster: number; piece: Uint8Array; old: L2Entry }> = [];
+      for (; done < batchEnd; ) {
+        const at = offset + done;
+        const inCluster = at % cs;
+        const n = Math.min(cs - inCluster, batchEnd - done);
+        const cluster = Math.floor(at / cs);
+        const index = cluster % this.l2Entries;
+        const piece = data.subarray(done, done + n);
+        done += n;
+        const entry = readL2Entry(l2.table, index, this.clusterBits, this.version);
+        if (entry.type === 'normal') {
+          this.checkDataCluster(entry, cluster);
+          const refcount = await this.refcounts.get(entry.offset / cs);
+          if (refcount === 0) throw corrupt(this.path, `guest cluster ${cluster} maps to host cluster ${entry.offset}, which has refcount 0`, { op: 'write', offset: entry.offset });
+          if (refcount === 1) {
+            await this.file.writeAt(entry.offset + inCluster, piece);
+            continue;
+          }
+        }
+        fresh.push({ index, cluster, inCluster, piece, old: entry });
       }
+      if (fresh.length === 0) continue;
+      const host = await this.refcounts.allocate(fresh.length);
+      const buffer = new Uint8Array(fresh.length * cs);
+      for (let i = 0; i < fresh.length; i++) {
+        const { cluster, inCluster, piece, old } = fresh[i]!;
+        const slot = buffer.subarray(i * cs, (i + 1) * cs);
+        if (piece.length !== cs) await this.readEntry(cluster, old, 0, slot);
+        slot.set(piece, inCluster);
+      }
+      await this.file.writeAt(host, buffer);
+      await this.barrier();
+      for (let i = 0; i < fresh.length; i++) writeEntry(l2.table, fresh[i]!.index, host + i * cs, true);
+      const low = fresh[0]!.index;
+      const high = fresh[fresh.length - 1]!.index + 1;
+      await this.file.writeAt(l2.offset + low * 8, l2.table.subarray(low * 8, high * 8));
+      for (const update of fresh) this.release(update.old);
     }
-    let data = piece;
-    if (piece.length !== this.clusterSize) {
-      data = new Uint8Array(this.clusterSize);
-      await this.readEntry(cluster, entry, 0, data);
-      data.set(piece, inCluster);
-    }
-    const offset = await this.refcounts.allocate(1);
-    await this.file.writeAt(offset, data);
-    await this.barrier();
-    await this.setL2Entry(l2, offset, true, false);
-    this.release(entry);
   }
 
   private async zeroLocked(offset: number, length: number): Promise<void> {
@@ -566,7 +587,7 @@ export class Qcow2Image implements BackingImage {
       const whole = n === this.clusterSize || (inCluster === 0 && at + n === this.virtualSize);
       if (!whole || (this.version === 2 && !noBacking)) {
         // Version 2 has no zero flag: over a backing file, zeros must be written out.
-        if (!readsZero) await this.writeCluster(cluster, inCluster, new Uint8Array(n));
+        if (!readsZero) await this.writeRange(at, new Uint8Array(n));
         continue;
       }
       const l2 = await this.l2ForWrite(cluster);

@@ -86,6 +86,25 @@ export class RefcountTable {
     }
   }
 
+  /** Sets the refcounts of clusters [start, start + count), whose blocks exist, with one write per block. */
+  private async setRun(start: number, count: number, value: number): Promise<void> {
+    for (let at = start; at < start + count; ) {
+      const index = Math.floor(at / this.entriesPerBlock);
+      const end = Math.min(start + count, (index + 1) * this.entriesPerBlock);
+      const block = await this.block(index);
+      if (block === null) throw new Error(`refcount block ${index} vanished during allocation`);
+      let low = Infinity;
+      let high = 0;
+      for (let c = at; c < end; c++) {
+        const range = this.writeEntry(block.table, c % this.entriesPerBlock, value);
+        low = Math.min(low, range.start);
+        high = Math.max(high, range.end);
+      }
+      await this.file.writeAt(block.offset + low, block.table.subarray(low, high));
+      at = end;
+    }
+  }
+
   /** Adds `delta` to the refcount of `cluster`; returns the new refcount. */
   async add(cluster: number, delta: number): Promise<number> {
     const value = (await this.get(cluster)) + delta;
@@ -106,7 +125,7 @@ export class RefcountTable {
         await this.provideBlock(missing, start, count);
         continue;
       }
-      for (let i = 0; i < count; i++) await this.set(start + i, 1);
+      await this.setRun(start, count, 1);
       if (start === this.freeHint) this.freeHint = start + count;
       return start * this.clusterSize;
     }
