@@ -15,8 +15,12 @@
 // Structures replaced as a whole (L1 table on resize or revert, snapshot table, refcount table)
 // are written to new clusters, synced, and then switched by one header write of at most 24
 // bytes within the first sector; the old clusters are freed after the header is synced.
-// The copied flag (bit 63) is kept equal to "refcount is 1" for QEMU's benefit, but Vireo never
-// trusts it: whether a cluster may be written in place is decided by its refcount.
+// The copied flag (bit 63) is kept equal to "refcount is 1" for QEMU, which writes in place when
+// it is set; Vireo never trusts it and decides by the refcount. Flags are cleared before the
+// refcounts rise (snapshot creation) and set only after lowered refcounts are durable (snapshot
+// deletion and revert), so a crash can leave a clear flag on an exclusive cluster (reported by
+// qemu-img check as an OFLAG_COPIED error, harmless, fixed by -r all) but never a set flag on a
+// shared one.
 
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -321,9 +325,12 @@ export class Qcow2Image implements BackingImage {
       if (this.snapshots.some((s) => s.name === name)) throw new Qcow2Error('invalid-argument', `cannot create snapshot "${name}" of ${this.path}: one with that name exists; delete it first or choose another name`, { path: this.path, op: 'createSnapshot' });
       if (this.snapshots.length >= MAX_SNAPSHOTS) throw new Qcow2Error('too-large', `cannot create snapshot "${name}" of ${this.path}: it already has ${MAX_SNAPSHOTS} snapshots`, { path: this.path, op: 'createSnapshot' });
       await this.barrier();
-      // 1. The snapshot's tree now has one more reference per path; no cluster of it is exclusive any more.
-      await this.adjustTree(this.l1Table, this.l1Size, +1);
+      // 1. No cluster of the tree stays exclusive: the copied flags go first (a flag that is clear
+      //    while the refcount is still 1 only costs a copy; a set flag on a shared cluster would
+      //    let QEMU write into the snapshot), then each path gets one more reference.
       await this.clearCopiedFlags();
+      await this.file.sync();
+      await this.adjustTree(this.l1Table, this.l1Size, +1);
       // 2. A copy of the L1 table, then the new snapshot table, both in new clusters.
       const l1Bytes = Math.max(1, Math.ceil((this.l1Size * 8) / this.clusterSize)) * this.clusterSize;
       const l1Offset = await this.refcounts.allocate(l1Bytes / this.clusterSize);
@@ -375,6 +382,8 @@ export class Qcow2Image implements BackingImage {
       await this.adjustTree(snapL1, snapshot.l1Size, -1);
       const l1Clusters = Math.max(1, Math.ceil((snapshot.l1Size * 8) / this.clusterSize));
       for (let c = 0; c < l1Clusters; c++) await this.refcounts.add(snapshot.l1TableOffset / this.clusterSize + c, -1);
+      // Copied flags may be set only once the refcounts that justify them are durable.
+      await this.file.sync();
       await this.refreshCopiedFlags();
       await this.file.sync();
     });
