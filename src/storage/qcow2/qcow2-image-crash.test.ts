@@ -35,8 +35,8 @@ for (const mode of ['data', 'snapshots'] as const) {
     const path = join(dir, `${mode}.qcow2`);
     const image = await Qcow2Image.create(path, { size: 8 * 1024 * 1024, clusterBits: 12 });
     await image.close();
-    for (let round = 0; round < 5; round++) {
-      await runAndKill(path, 1000 * round + 7, mode, 20 + round * 37);
+    for (let round = 0; round < 3; round++) {
+      await runAndKill(path, 1000 * round + 7, mode, 30 + round * 45);
       const qemu = qemuCheck(path);
       const reopened = await Qcow2Image.open(path);
       const ours = await reopened.check();

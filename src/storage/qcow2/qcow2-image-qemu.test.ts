@@ -34,7 +34,7 @@ function assertClean(path: string): void {
 /** Writes, zeroes and discards through qemu-io: data at odd offsets, zero clusters, holes. */
 const QEMU_IO_SCRIPT = ['write -P 0x11 0 100k', 'write -P 0x22 300k 5k', 'write -P 0x33 1000000 70000', 'write -z 64k 64k', 'discard 320k 64k', 'write -P 0x44 2m 1m', 'write -z 2m 128k'];
 
-for (const [label, options] of [['version 3', 'compat=1.1'], ['version 2', 'compat=0.10'], ['version 3, 512-byte clusters', 'compat=1.1,cluster_size=512'], ['version 3, 1-bit refcounts', 'compat=1.1,refcount_bits=1'], ['version 3, 64-bit refcounts', 'compat=1.1,refcount_bits=64,cluster_size=2M']] as const) {
+for (const [label, options] of [['version 3', 'compat=1.1'], ['version 2', 'compat=0.10'], ['version 3, 512-byte clusters', 'compat=1.1,cluster_size=512'], ['version 3, 1-bit refcounts', 'compat=1.1,refcount_bits=1'], ['version 3, 64-bit refcounts', 'compat=1.1,refcount_bits=64']] as const) {
   test(`an image qemu wrote (${label}) reads identically; Vireo's writes to it pass qemu-img check`, async () => {
     const path = fresh();
     qemuImg('create', '-q', '-f', 'qcow2', '-o', options, path, '4M');

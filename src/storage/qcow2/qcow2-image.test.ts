@@ -265,3 +265,21 @@ test('check finds leaked clusters and repairs them', async () => {
   await damaged.close();
   assert.deepEqual(qemuCheck(path), { corruptions: 0, leaks: 0, allocatedClusters: 2 });
 });
+
+test('2 MiB clusters, the largest allowed, work as well', async () => {
+  const path = fresh();
+  const image = await Qcow2Image.create(path, { size: 8 * MiB, clusterBits: 21 });
+  const model = new Uint8Array(8 * MiB);
+  for (const [offset, length] of [[3, 10], [2 * MiB - 5, 100], [7 * MiB, MiB]] as const) {
+    const data = pattern(length, offset);
+    await image.write(offset, data);
+    model.set(data, offset);
+  }
+  await image.discard(2 * MiB, 2 * MiB);
+  model.fill(0, 2 * MiB, 4 * MiB);
+  assertSameBytes(await readAll(image), model);
+  await image.close();
+  const check = qemuCheck(path);
+  assert.deepEqual([check.corruptions, check.leaks, check.allocatedClusters], [0, 0, 2]);
+  assertSameBytes(qemuRaw(path), model, 'qemu-img convert output');
+});
