@@ -135,9 +135,22 @@ export class RefcountTable {
   private async findFree(count: number, from: number, avoid: number, avoidCount: number): Promise<number> {
     let run = 0;
     for (let i = from; ; i++) {
-      const inAvoided = i >= avoid && i < avoid + avoidCount;
-      const free = !inAvoided && (await this.get(i)) === 0;
-      run = free ? run + 1 : 0;
+      if (i >= avoid && i < avoid + avoidCount) {
+        i = avoid + avoidCount - 1;
+        run = 0;
+        continue;
+      }
+      const block = await this.block(Math.floor(i / this.entriesPerBlock));
+      if (block === null) {
+        // A missing block: its whole range is free.
+        const end = (Math.floor(i / this.entriesPerBlock) + 1) * this.entriesPerBlock;
+        const stop = avoid >= i && avoid < end ? avoid : end;
+        if (run + (stop - i) >= count) return i - run;
+        run += stop - i;
+        i = stop - 1;
+        continue;
+      }
+      run = this.readEntry(block.table, i % this.entriesPerBlock) === 0 ? run + 1 : 0;
       if (run === count) return i - count + 1;
     }
   }
