@@ -115,7 +115,7 @@ export async function checkQcow2(image: CheckSubject, repair: boolean): Promise<
 
   const stored = async (cluster: number): Promise<number | null> => {
     if (brokenBlocks.has(Math.floor(cluster / image.refcounts.entriesPerBlock))) return null;
-    return image.refcounts.get(cluster);
+    return image.refcounts.peek(cluster) ?? (await image.refcounts.get(cluster));
   };
   let last = fileClusters;
   for (const c of refs.keys()) last = Math.max(last, c + 1);

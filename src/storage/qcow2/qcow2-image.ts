@@ -410,16 +410,46 @@ export class Qcow2Image implements BackingImage {
   // ---- internals -----------------------------------------------------------------------------
 
   private async readLocked(offset: number, into: Uint8Array): Promise<void> {
+    // Clusters that follow one another in the file are read with one call.
+    let run: { host: number; start: number; end: number } | null = null;
+    const flushRun = async (): Promise<void> => {
+      if (run === null) return;
+      const part = into.subarray(run.start, run.end);
+      const n = await this.file.readAt(run.host, part);
+      part.fill(0, n);
+      run = null;
+    };
     for (let done = 0; done < into.length; ) {
       const at = offset + done;
       const inCluster = at % this.clusterSize;
       const n = Math.min(this.clusterSize - inCluster, into.length - done);
-      const part = into.subarray(done, done + n);
       const cluster = Math.floor(at / this.clusterSize);
-      const entry = await this.lookup(cluster);
-      await this.readEntry(cluster, entry, inCluster, part);
+      const entry = this.lookupCached(cluster) ?? (await this.lookup(cluster));
+      if (entry.type === 'normal') {
+        this.checkDataCluster(entry, cluster);
+        const host = entry.offset + inCluster;
+        if (run !== null && run.host + (run.end - run.start) === host) run.end += n;
+        else {
+          await flushRun();
+          run = { host, start: done, end: done + n };
+        }
+      } else {
+        await flushRun();
+        await this.readEntry(cluster, entry, inCluster, into.subarray(done, done + n));
+      }
       done += n;
     }
+    await flushRun();
+  }
+
+  /** The L2 entry of `cluster` when its L2 table is cached (or absent); undefined when it must be read. */
+  private lookupCached(cluster: number): L2Entry | undefined {
+    const l1Index = Math.floor(cluster / this.l2Entries);
+    if (l1Index >= this.l1Size) return { type: 'unallocated' };
+    const l2Offset = readL1Entry(this.l1Table, l1Index).offset;
+    if (l2Offset === 0) return { type: 'unallocated' };
+    const table = this.l2Cache.get(l2Offset);
+    return table === undefined ? undefined : readL2Entry(table, cluster % this.l2Entries, this.clusterBits, this.version);
   }
 
   /** Reads guest bytes of `cluster` (described by `entry`) at `inCluster` into `part`. */
@@ -554,7 +584,7 @@ export class Qcow2Image implements BackingImage {
         const entry = readL2Entry(l2.table, index, this.clusterBits, this.version);
         if (entry.type === 'normal') {
           this.checkDataCluster(entry, cluster);
-          const refcount = await this.refcounts.get(entry.offset / cs);
+          const refcount = this.refcounts.peek(entry.offset / cs) ?? (await this.refcounts.get(entry.offset / cs));
           if (refcount === 0) throw corrupt(this.path, `guest cluster ${cluster} maps to host cluster ${entry.offset}, which has refcount 0`, { op: 'write', offset: entry.offset });
           if (refcount === 1) {
             await this.file.writeAt(entry.offset + inCluster, piece);

@@ -62,6 +62,13 @@ export class RefcountTable {
     return offset;
   }
 
+  /** The refcount of `cluster` if its block is cached (or absent), without waiting; undefined otherwise. */
+  peek(cluster: number): number | undefined {
+    const block = this.cachedBlock(Math.floor(cluster / this.entriesPerBlock));
+    if (block === undefined) return undefined;
+    return block === null ? 0 : this.readEntry(block.table, cluster % this.entriesPerBlock);
+  }
+
   async get(cluster: number): Promise<number> {
     const block = await this.block(Math.floor(cluster / this.entriesPerBlock));
     return block === null ? 0 : this.readEntry(block.table, cluster % this.entriesPerBlock);
@@ -140,7 +147,9 @@ export class RefcountTable {
         run = 0;
         continue;
       }
-      const block = await this.block(Math.floor(i / this.entriesPerBlock));
+      const index = Math.floor(i / this.entriesPerBlock);
+      // Awaiting only on a cache miss keeps this loop cheap (it can visit many clusters).
+      const block = this.cachedBlock(index) ?? (await this.block(index));
       if (block === null) {
         // A missing block: its whole range is free.
         const end = (Math.floor(i / this.entriesPerBlock) + 1) * this.entriesPerBlock;
@@ -230,6 +239,14 @@ export class RefcountTable {
   private async writeTableEntry(index: number, offset: number): Promise<void> {
     new DataView(this.table.buffer, this.table.byteOffset).setBigUint64(index * 8, BigInt(offset));
     await this.file.writeAt(this.tableOffset + index * 8, this.table.subarray(index * 8, index * 8 + 8));
+  }
+
+  /** The block if it is cached, null if there is none, undefined if it must be read. */
+  private cachedBlock(index: number): { offset: number; table: Uint8Array } | null | undefined {
+    const offset = this.blockOffset(index);
+    if (offset === 0) return null;
+    const table = this.blocks.get(offset);
+    return table === undefined ? undefined : { offset, table };
   }
 
   private async block(index: number): Promise<{ offset: number; table: Uint8Array } | null> {
