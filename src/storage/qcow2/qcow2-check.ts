@@ -117,6 +117,7 @@ export async function checkQcow2(image: CheckSubject, repair: boolean): Promise<
     if (brokenBlocks.has(Math.floor(cluster / image.refcounts.entriesPerBlock))) return null;
     return image.refcounts.peek(cluster) ?? (await image.refcounts.get(cluster));
   };
+  const fixes = new Map<number, number>();
   let last = fileClusters;
   for (const c of refs.keys()) last = Math.max(last, c + 1);
   for (let c = 0; c < last; c++) {
@@ -125,13 +126,14 @@ export async function checkQcow2(image: CheckSubject, repair: boolean): Promise<
     const referenced = refs.get(c) ?? 0;
     if (refcount > referenced) {
       report(`leaked cluster ${c}: refcount ${refcount}, referenced ${referenced} times`, true);
-      if (repair) {
-        await image.refcounts.set(c, referenced);
-        result.repairedLeaks++;
-      }
+      if (repair) fixes.set(c, referenced - refcount);
     } else if (refcount < referenced) {
       report(`cluster ${c} has refcount ${refcount} but is referenced ${referenced} times`);
     }
+  }
+  if (fixes.size > 0) {
+    await image.refcounts.addMany(fixes);
+    result.repairedLeaks = fixes.size;
   }
   for (const [cluster, copied, what] of flags) {
     const refcount = await stored(cluster);

@@ -658,20 +658,25 @@ export class Qcow2Image implements BackingImage {
 
   /** Adds `delta` to the refcount of every cluster reachable from an L1 table (per path, as qcow2 counts). */
   private async adjustTree(l1: Uint8Array, l1Size: number, delta: number): Promise<void> {
+    const deltas = new Map<number, number>();
+    const add = (cluster: number): void => {
+      deltas.set(cluster, (deltas.get(cluster) ?? 0) + delta);
+    };
     for (let i = 0; i < l1Size; i++) {
       const l2Offset = readL1Entry(l1, i).offset;
       if (l2Offset === 0) continue;
       const table = await this.loadL2(l2Offset, i);
       for (let j = 0; j < this.l2Entries; j++) {
         const entry = readL2Entry(table, j, this.clusterBits, this.version);
-        if (entry.type === 'normal' || (entry.type === 'zero' && entry.offset !== 0)) await this.refcounts.add(entry.offset / this.clusterSize, delta);
+        if (entry.type === 'normal' || (entry.type === 'zero' && entry.offset !== 0)) add(entry.offset / this.clusterSize);
         else if (entry.type === 'compressed') {
           const [first, last] = compressedClusters(entry, this.clusterBits);
-          for (let c = first; c <= last; c++) await this.refcounts.add(c, delta);
+          for (let c = first; c <= last; c++) add(c);
         }
       }
-      if ((await this.refcounts.add(l2Offset / this.clusterSize, delta)) === 0) this.l2Cache.delete(l2Offset);
+      add(l2Offset / this.clusterSize);
     }
+    for (const cluster of await this.refcounts.addMany(deltas)) this.l2Cache.delete(cluster * this.clusterSize);
   }
 
   /** After a snapshot is taken nothing is exclusive: clears bit 63 in the active L1 and its L2 tables. */

@@ -112,6 +112,46 @@ export class RefcountTable {
     }
   }
 
+  /**
+   * Adds each delta to its cluster's refcount, with one write per refcount block; returns the
+   * clusters whose refcount fell to 0. The refcounts are checked before anything is written.
+   */
+  async addMany(deltas: ReadonlyMap<number, number>): Promise<number[]> {
+    const byBlock = new Map<number, number[]>();
+    for (const cluster of deltas.keys()) {
+      const index = Math.floor(cluster / this.entriesPerBlock);
+      const list = byBlock.get(index);
+      if (list === undefined) byBlock.set(index, [cluster]);
+      else list.push(cluster);
+    }
+    const freed: number[] = [];
+    for (const [index, clusters] of byBlock) {
+      const block = await this.block(index);
+      const values = clusters.map((c) => (block === null ? 0 : this.readEntry(block.table, c % this.entriesPerBlock)) + deltas.get(c)!);
+      const bad = values.findIndex((v) => v < 0 || v > this.maxRefcount);
+      if (bad >= 0) {
+        throw corrupt(this.file.path, `the refcount of cluster ${clusters[bad]} would become ${values[bad]}`, { op: 'refcount', offset: clusters[bad]! * this.clusterSize });
+      }
+      if (block === null) {
+        for (let i = 0; i < clusters.length; i++) if (values[i]! > 0) await this.set(clusters[i]!, values[i]!);
+        continue;
+      }
+      let low = Infinity;
+      let high = 0;
+      for (let i = 0; i < clusters.length; i++) {
+        const range = this.writeEntry(block.table, clusters[i]! % this.entriesPerBlock, values[i]!);
+        low = Math.min(low, range.start);
+        high = Math.max(high, range.end);
+        if (values[i] === 0) {
+          freed.push(clusters[i]!);
+          if (clusters[i]! < this.freeHint) this.freeHint = clusters[i]!;
+        }
+      }
+      await this.file.writeAt(block.offset + low, block.table.subarray(low, high));
+    }
+    return freed;
+  }
+
   /** Adds `delta` to the refcount of `cluster`; returns the new refcount. */
   async add(cluster: number, delta: number): Promise<number> {
     const value = (await this.get(cluster)) + delta;
