@@ -158,3 +158,21 @@ test('snapshots cross over: Vireo reverts to a snapshot qemu-img took, and qemu-
   assertClean(path);
   assertSameBytes(qemuRaw(path), atVireoSnapshot);
 });
+
+test('snapshots Vireo takes in a version 2 image are valid for qemu-img', async () => {
+  const path = fresh();
+  qemuImg('create', '-q', '-f', 'qcow2', '-o', 'compat=0.10', path, '1M');
+  const image = await Qcow2Image.open(path);
+  assert.equal(image.version, 2);
+  await image.write(1000, pattern(100000, 1));
+  const before = new Uint8Array(image.size);
+  await image.read(0, before);
+  await image.createSnapshot('v2-snap');
+  await image.write(0, pattern(300000, 2));
+  await image.close();
+  assertClean(path);
+  assert.match(qemuImg('snapshot', '-l', path), /v2-snap/);
+  qemuImg('snapshot', '-a', 'v2-snap', path);
+  assertSameBytes(qemuRaw(path), before, 'qemu-img applied the snapshot Vireo took');
+  assertClean(path);
+});
