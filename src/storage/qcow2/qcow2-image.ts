@@ -22,22 +22,22 @@
 // qemu-img check as an OFLAG_COPIED error, harmless, fixed by -r all) but never a set flag on a
 // shared one.
 
-import { realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { type BackingImage, RawBackingImage } from './backing-image.js';
+import type { BackingImage } from './backing-image.js';
+import { type OpenQcow2Backing, openBacking } from './backing-chain.js';
 import { ImageFile } from './image-file.js';
 import { compressedClusters, readL1Entry, readL2Entry, setCopiedFlag, writeEntry, type L2Entry } from './l2-entry.js';
 import { type Qcow2CheckResult, checkQcow2 } from './qcow2-check.js';
 import { Qcow2Error, corrupt } from './qcow2-error.js';
 import {
   HEADER_AUTOCLEAR_FIELD, HEADER_SIZE_FIELD, HEADER_SNAPSHOTS_FIELD, INCOMPAT_CORRUPT, INCOMPAT_DIRTY, MAX_CLUSTER_BITS, MIN_CLUSTER_BITS,
-  MAX_SNAPSHOTS, QCOW2_MAGIC, buildQcow2Header, checkDisjoint, l1EntriesFor, maxVirtualSize, parseQcow2Header,
+  MAX_SNAPSHOTS, QCOW2_MAGIC, checkDisjoint, l1EntriesFor, maxVirtualSize, parseQcow2Header,
 } from './qcow2-header.js';
 import { RefcountTable } from './refcount-table.js';
 import { SerialQueue } from './serial-queue.js';
 import { type SnapshotEntry, encodeSnapshotTable, readSnapshotTable } from './snapshot-table.js';
 import { TableCache } from './table-cache.js';
+import { writeNewImage } from './write-new-image.js';
 
 export interface Qcow2CreateOptions {
   /** Virtual size in bytes, a multiple of 512; defaults to the backing file's size. */
@@ -63,9 +63,6 @@ export interface Qcow2SnapshotInfo {
   date: Date;
 }
 
-/** Backing chains deeper than this are refused (they are almost always a mistake or an attack). */
-export const MAX_BACKING_DEPTH = 16;
-const QCOW2_MAGIC_BYTES = [0x51, 0x46, 0x49, 0xfb];
 /** Guest bytes written per batch of new clusters (one buffer, one sync). */
 const MAX_WRITE_BATCH = 4 * 1024 * 1024;
 
@@ -134,50 +131,18 @@ export class Qcow2Image implements BackingImage {
     let size = options.size;
     if (size === undefined) {
       if (options.backingFile === undefined) throw new Qcow2Error('invalid-argument', `cannot create ${path}: give a size (or a backing file to take it from)`, ctx);
-      const backing = await openBacking(path, options.backingFile, options.backingFormat ?? null, []);
+      const backing = await openBacking(path, options.backingFile, options.backingFormat ?? null, [], openQcow2Backing);
       size = Math.ceil(backing.size / 512) * 512;
       await backing.close();
     }
     if (!Number.isSafeInteger(size) || size < 0 || size % 512 !== 0 || size > maxVirtualSize(clusterBits)) {
       throw new Qcow2Error('invalid-argument', `cannot create ${path}: size ${size} must be a multiple of 512 between 0 and ${maxVirtualSize(clusterBits)} (with ${2 ** clusterBits}-byte clusters)`, ctx);
     }
-    const cs = 2 ** clusterBits;
-    const l1Size = l1EntriesFor(size, clusterBits);
-    const l1Clusters = Math.max(1, Math.ceil((l1Size * 8) / cs));
-    const perBlock = (cs * 8) / 16;
-    let blocks = 1;
-    let tableClusters = 1;
-    for (;;) {
-      const total = 1 + tableClusters + blocks + l1Clusters;
-      const nextBlocks = Math.ceil(total / perBlock);
-      const nextTable = Math.ceil((nextBlocks * 8) / cs);
-      if (nextBlocks === blocks && nextTable === tableClusters) break;
-      blocks = nextBlocks;
-      tableClusters = nextTable;
-    }
-    const total = 1 + tableClusters + blocks + l1Clusters;
-    const header = buildQcow2Header({
-      clusterBits, size, l1Size, l1TableOffset: (1 + tableClusters + blocks) * cs, refcountTableOffset: cs, refcountTableClusters: tableClusters,
-      backingFile: options.backingFile, backingFormat: options.backingFile === undefined ? undefined : options.backingFormat,
-    });
-    const table = new Uint8Array(tableClusters * cs);
-    for (let b = 0; b < blocks; b++) new DataView(table.buffer).setBigUint64(b * 8, BigInt((1 + tableClusters + b) * cs));
-    const refcountBlocks = new Uint8Array(blocks * cs);
-    for (let c = 0; c < total; c++) new DataView(refcountBlocks.buffer).setUint16(c * 2, 1);
-    const file = await ImageFile.open(path, false, true);
-    try {
-      await file.writeAt(0, header);
-      await file.writeAt(cs, table);
-      await file.writeAt((1 + tableClusters) * cs, refcountBlocks);
-      await file.writeAt((1 + tableClusters + blocks) * cs, new Uint8Array(l1Clusters * cs));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
+    await writeNewImage(path, { size, clusterBits, backingFile: options.backingFile, backingFormat: options.backingFormat });
     return Qcow2Image.open(path);
   }
 
-  /** Opens a version 2 or 3 image and its backing chain (always read-only). */
+  /** Opens a version 2 or 3 image and its backing chain (backing files are opened read-only). */
   static open(path: string, options: Qcow2OpenOptions = {}): Promise<Qcow2Image> {
     return openImage(path, options, []);
   }
@@ -214,7 +179,7 @@ export class Qcow2Image implements BackingImage {
     }
     const refcounts = await RefcountTable.load(file, header.clusterBits, header.refcountOrder, header.refcountTableOffset, header.refcountTableClusters);
     let backing: BackingImage | null = null;
-    if (header.backingFile !== null) backing = await openBacking(path, header.backingFile, header.backingFormat, chain);
+    if (header.backingFile !== null) backing = await openBacking(path, header.backingFile, header.backingFormat, chain, openQcow2Backing);
     const image = new Qcow2Image({
       path, readOnly, version: header.version, clusterBits: header.clusterBits, size: header.size, file, refcounts,
       l2CacheTables: options.l2CacheTables ?? 64, backing, backingFile: header.backingFile, l1Table, l1Offset: header.l1TableOffset,
@@ -811,6 +776,8 @@ function parseFirstBits(first: Uint8Array): number {
   return bits >= MIN_CLUSTER_BITS && bits <= MAX_CLUSTER_BITS ? bits : MIN_CLUSTER_BITS;
 }
 
+const openQcow2Backing: OpenQcow2Backing = (file, chain) => Qcow2Image.fromFile(file, { readOnly: true }, chain);
+
 async function openImage(path: string, options: Qcow2OpenOptions, chain: string[]): Promise<Qcow2Image> {
   const file = await ImageFile.open(path, options.readOnly ?? false);
   try {
@@ -821,41 +788,4 @@ async function openImage(path: string, options: Qcow2OpenOptions, chain: string[
   }
 }
 
-/** Opens the backing file `name` of the image at `path`, read-only; `chain` holds the real paths already open. */
-async function openBacking(path: string, name: string, format: string | null, chain: string[]): Promise<BackingImage> {
-  const backingPath = isAbsolute(name) ? name : resolve(dirname(path), name);
-  const ctx = { path, op: 'open' };
-  let self: string;
-  let real: string;
-  try {
-    self = await realpath(path);
-  } catch {
-    self = resolve(path);
-  }
-  try {
-    real = await realpath(backingPath);
-  } catch (cause) {
-    throw new Qcow2Error('not-found', `cannot open the backing file ${backingPath} of ${path}: ${(cause as Error).message}; restore it or rebase the image (qemu-img rebase)`, ctx, { cause });
-  }
-  const seen = chain.includes(self) ? chain : [...chain, self];
-  if (seen.includes(real)) throw new Qcow2Error('backing-loop', `cannot open ${path}: its backing chain loops back to ${real}; fix the backing file names (qemu-img rebase -u)`, ctx);
-  if (seen.length >= MAX_BACKING_DEPTH) throw new Qcow2Error('too-large', `cannot open ${path}: its backing chain is deeper than ${MAX_BACKING_DEPTH} images; flatten it with qemu-img convert`, ctx);
-  if (format !== null && format !== 'raw' && format !== 'qcow2') {
-    throw new Qcow2Error('unsupported-feature', `cannot open the backing file ${backingPath} of ${path}: format ${format} is not supported (raw or qcow2)`, ctx);
-  }
-  const file = await ImageFile.open(backingPath, true);
-  try {
-    let kind = format;
-    if (kind === null) {
-      const magic = new Uint8Array(4);
-      const n = await file.readAt(0, magic);
-      kind = n === 4 && QCOW2_MAGIC_BYTES.every((b, i) => magic[i] === b) ? 'qcow2' : 'raw';
-    }
-    if (kind === 'raw') return new RawBackingImage(file);
-    return await Qcow2Image.fromFile(file, { readOnly: true }, seen);
-  } catch (e) {
-    await file.close();
-    throw e;
-  }
-}
 
