@@ -106,6 +106,9 @@ const cases: Array<[string, Qcow2ErrorKind, Patch[]]> = [
   ['a full-disk-encryption header extension', 'unsupported-feature', [[112, 0x0537be77], [116, 0]]],
   ['a backing file name of 5000 bytes', 'too-large', [[8, 512n], [16, 5000]]],
   ['a backing file name past the header cluster', 'corrupt', [[8, BigInt(CLUSTER - 4)], [16, 100]]],
+  ['a refcount block past the end of the file', 'corrupt', [[REFCOUNT_TABLE, 2n ** 40n]]],
+  ['a refcount block on top of the L1 table', 'corrupt', [[REFCOUNT_TABLE + 8, BigInt(L1_TABLE)]]],
+  ['a refcount block on top of the header', 'corrupt', [[REFCOUNT_TABLE + 8, 512n]]],
   ['a dirty image opened for writing', 'unsupported-feature', [[72, 1n]]],
   ['an image QEMU marked corrupt opened for writing', 'corrupt', [[72, 2n]]],
 ];
@@ -229,12 +232,16 @@ test('tables that point outside the file fail the access with corrupt, and check
   assert.ok((await image.check()).corruptions > 0);
   await image.close();
 
-  // The refcount table entry for block 0 -> past the end of the file: allocation fails cleanly.
-  const refAway = await base();
-  patch(refAway, [[REFCOUNT_TABLE, 2n ** 40n]]);
-  image = await Qcow2Image.open(refAway);
-  await assert.rejects(image.write(5 * CLUSTER, new Uint8Array(512).fill(1)), (e: unknown) => e instanceof Qcow2Error && e.kind === 'corrupt');
-  assert.ok((await image.check()).corruptions > 0);
+  // A refcount block that holds garbage (refcount 0 for clusters in use): check reports each one.
+  const zeroed = await base();
+  const fd2 = openSync(zeroed, 'r+');
+  writeSync(fd2, Buffer.alloc(64), 0, 64, REFCOUNT_BLOCK);
+  closeSync(fd2);
+  image = await Qcow2Image.open(zeroed);
+  const damage = await image.check();
+  assert.ok(damage.corruptions >= 5, `${damage.corruptions} corruptions`);
+  assert.ok(damage.problems.some((p) => /cluster 0 has refcount 0 but is referenced 1 times/.test(p)), damage.problems.join('; '));
+  await assert.rejects(image.write(0, new Uint8Array(512)), (e: unknown) => e instanceof Qcow2Error && e.kind === 'corrupt');
   await image.close();
 });
 

@@ -178,6 +178,16 @@ export class Qcow2Image implements BackingImage {
       ]);
     }
     const refcounts = await RefcountTable.load(file, header.clusterBits, header.refcountOrder, header.refcountTableOffset, header.refcountTableClusters);
+    // A refcount block inside another table would turn refcount updates into table damage.
+    const regions: Array<[string, number, number]> = [['header', 0, cs], ['refcount table', header.refcountTableOffset, header.refcountTableClusters * cs], ['L1 table', header.l1TableOffset, header.l1Size * 8]];
+    if (snapshotsBytes > 0) regions.push(['snapshot table', header.snapshotsOffset, snapshotsBytes]);
+    for (let i = 0; i < refcounts.tableEntries; i++) {
+      const offset = refcounts.blockOffset(i);
+      if (offset === 0) continue;
+      for (const [name, start, length] of regions) {
+        if (length > 0 && offset < start + length && start < offset + cs) throw corrupt(path, `refcount block ${i} at ${offset} overlaps the ${name}`, { op: 'open', offset });
+      }
+    }
     let backing: BackingImage | null = null;
     if (header.backingFile !== null) backing = await openBacking(path, header.backingFile, header.backingFormat, chain, openQcow2Backing);
     const image = new Qcow2Image({
