@@ -25,8 +25,9 @@
 import { inflateRawSync } from 'node:zlib';
 import type { BackingImage } from './backing-image.js';
 import { type OpenQcow2Backing, openBacking } from './backing-chain.js';
+import { ClusterMap } from './cluster-map.js';
 import { ImageFile } from './image-file.js';
-import { compressedClusters, readL1Entry, readL2Entry, setCopiedFlag, writeEntry, type L2Entry } from './l2-entry.js';
+import { readL2Entry, setCopiedFlag, writeEntry, type L2Entry } from './l2-entry.js';
 import { type Qcow2CheckResult, checkQcow2 } from './qcow2-check.js';
 import { Qcow2Error, corrupt } from './qcow2-error.js';
 import {
@@ -36,7 +37,6 @@ import {
 import { RefcountTable } from './refcount-table.js';
 import { SerialQueue } from './serial-queue.js';
 import { type SnapshotEntry, encodeSnapshotTable, readSnapshotTable } from './snapshot-table.js';
-import { TableCache } from './table-cache.js';
 import { writeNewImage } from './write-new-image.js';
 
 export interface Qcow2CreateOptions {
@@ -77,18 +77,12 @@ export class Qcow2Image implements BackingImage {
   private virtualSize: number;
   private readonly file: ImageFile;
   private readonly refcounts: RefcountTable;
-  private readonly l2Cache: TableCache;
+  private readonly map: ClusterMap;
   private readonly backing: BackingImage | null;
   private readonly queue = new SerialQueue();
-  private readonly l2Entries: number;
-  private l1Table: Uint8Array;
-  private l1Offset: number;
-  private l1Size: number;
   private snapshots: SnapshotEntry[];
   private snapshotsOffset: number;
   private snapshotsBytes: number;
-  /** Clusters whose last reference is gone but not yet durably; freed after the next sync. */
-  private pendingFrees: number[] = [];
   private closed = false;
 
   private constructor(init: {
@@ -101,16 +95,15 @@ export class Qcow2Image implements BackingImage {
     this.version = init.version;
     this.clusterBits = init.clusterBits;
     this.clusterSize = 2 ** init.clusterBits;
-    this.l2Entries = this.clusterSize / 8;
     this.virtualSize = init.size;
     this.file = init.file;
     this.refcounts = init.refcounts;
-    this.l2Cache = new TableCache(init.l2CacheTables);
     this.backing = init.backing;
     this.backingFile = init.backingFile;
-    this.l1Table = init.l1Table;
-    this.l1Offset = init.l1Offset;
-    this.l1Size = init.l1Size;
+    this.map = new ClusterMap({
+      path: init.path, file: init.file, refcounts: init.refcounts, clusterBits: init.clusterBits, version: init.version,
+      l1Table: init.l1Table, l1Offset: init.l1Offset, l1Size: init.l1Size, l2CacheTables: init.l2CacheTables,
+    });
     this.snapshots = init.snapshots;
     this.snapshotsOffset = init.snapshotsOffset;
     this.snapshotsBytes = init.snapshotsBytes;
@@ -234,7 +227,7 @@ export class Qcow2Image implements BackingImage {
     this.live('flush');
     if (this.readOnly) return Promise.resolve();
     return this.queue.run(async () => {
-      await this.barrier();
+      await this.map.barrier();
       await this.file.sync();
     });
   }
@@ -250,9 +243,9 @@ export class Qcow2Image implements BackingImage {
       if (newSize < this.virtualSize) {
         throw new Qcow2Error('invalid-argument', `cannot shrink ${this.path} from ${this.virtualSize} to ${newSize} bytes: shrinking would lose data and is not supported; copy the data to a smaller image instead`, { path: this.path, op: 'resize' });
       }
-      await this.barrier();
+      await this.map.barrier();
       const needed = l1EntriesFor(newSize, this.clusterBits);
-      if (needed <= this.l1Size) {
+      if (needed <= this.map.l1Size) {
         const field = new Uint8Array(8);
         new DataView(field.buffer).setBigUint64(0, BigInt(newSize));
         await this.file.writeAt(HEADER_SIZE_FIELD, field);
@@ -261,8 +254,9 @@ export class Qcow2Image implements BackingImage {
         return;
       }
       const table = new Uint8Array(Math.ceil((needed * 8) / this.clusterSize) * this.clusterSize);
-      table.set(this.l1Table.subarray(0, this.l1Size * 8));
-      await this.replaceL1(table, needed, newSize);
+      table.set(this.map.l1Table.subarray(0, this.map.l1Size * 8));
+      await this.map.replaceL1(table, needed, newSize);
+      this.virtualSize = newSize;
     });
   }
 
@@ -274,7 +268,7 @@ export class Qcow2Image implements BackingImage {
       this.closed = true;
       try {
         if (!this.readOnly) {
-          await this.barrier();
+          await this.map.barrier();
           await this.file.sync();
         }
       } finally {
@@ -299,21 +293,21 @@ export class Qcow2Image implements BackingImage {
       if (bytes.length === 0 || bytes.length > 0xffff) throw new Qcow2Error('invalid-argument', `cannot create a snapshot of ${this.path} named "${name}": a name has 1..65535 bytes`, { path: this.path, op: 'createSnapshot' });
       if (this.snapshots.some((s) => s.name === name)) throw new Qcow2Error('invalid-argument', `cannot create snapshot "${name}" of ${this.path}: one with that name exists; delete it first or choose another name`, { path: this.path, op: 'createSnapshot' });
       if (this.snapshots.length >= MAX_SNAPSHOTS) throw new Qcow2Error('too-large', `cannot create snapshot "${name}" of ${this.path}: it already has ${MAX_SNAPSHOTS} snapshots`, { path: this.path, op: 'createSnapshot' });
-      await this.barrier();
+      await this.map.barrier();
       // 1. No cluster of the tree stays exclusive: the copied flags go first (a flag that is clear
       //    while the refcount is still 1 only costs a copy; a set flag on a shared cluster would
       //    let QEMU write into the snapshot), then each path gets one more reference.
-      await this.clearCopiedFlags();
+      await this.map.clearCopiedFlags();
       await this.file.sync();
-      await this.adjustTree(this.l1Table, this.l1Size, +1);
+      await this.map.adjustTree(this.map.l1Table, this.map.l1Size, +1);
       // 2. A copy of the L1 table, then the new snapshot table, both in new clusters.
-      const l1Bytes = Math.max(1, Math.ceil((this.l1Size * 8) / this.clusterSize)) * this.clusterSize;
+      const l1Bytes = Math.max(1, Math.ceil((this.map.l1Size * 8) / this.clusterSize)) * this.clusterSize;
       const l1Offset = await this.refcounts.allocate(l1Bytes / this.clusterSize);
-      await this.file.writeAt(l1Offset, this.l1Table.subarray(0, l1Bytes));
+      await this.file.writeAt(l1Offset, this.map.l1Table.subarray(0, l1Bytes));
       const now = Date.now();
       const maxId = this.snapshots.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
       const entry: SnapshotEntry = {
-        id: String(maxId + 1), name, l1TableOffset: l1Offset, l1Size: this.l1Size, dateSec: Math.floor(now / 1000), dateNsec: (now % 1000) * 1e6,
+        id: String(maxId + 1), name, l1TableOffset: l1Offset, l1Size: this.map.l1Size, dateSec: Math.floor(now / 1000), dateNsec: (now % 1000) * 1e6,
         vmClockNsec: 0n, vmStateSize: 0, diskSize: this.virtualSize, extra: new Uint8Array(16),
       };
       await this.replaceSnapshotTable([...this.snapshots, entry]);
@@ -326,20 +320,21 @@ export class Qcow2Image implements BackingImage {
     this.checkWritable('revertSnapshot');
     return this.queue.run(async () => {
       const snapshot = this.findSnapshot(name, 'revertSnapshot');
-      await this.barrier();
+      await this.map.barrier();
       const snapL1 = new Uint8Array(snapshot.l1Size * 8);
       await this.file.readExact(snapshot.l1TableOffset, snapL1, `L1 table of snapshot ${snapshot.name}`);
       const size = snapshot.diskSize ?? this.virtualSize;
       const l1Size = Math.max(snapshot.l1Size, l1EntriesFor(size, this.clusterBits));
-      await this.adjustTree(snapL1, snapshot.l1Size, +1);
+      await this.map.adjustTree(snapL1, snapshot.l1Size, +1);
       const table = new Uint8Array(Math.max(1, Math.ceil((l1Size * 8) / this.clusterSize)) * this.clusterSize);
       table.set(snapL1);
       for (let i = 0; i < snapshot.l1Size; i++) setCopiedFlag(table, i, false);
-      const old = { table: this.l1Table, size: this.l1Size };
-      await this.replaceL1(table, l1Size, size, async () => {
-        await this.adjustTree(old.table, old.size, -1);
+      const old = { table: this.map.l1Table, size: this.map.l1Size };
+      await this.map.replaceL1(table, l1Size, size, async () => {
+        await this.map.adjustTree(old.table, old.size, -1);
       });
-      await this.refreshCopiedFlags();
+      this.virtualSize = size;
+      await this.map.refreshCopiedFlags();
     });
   }
 
@@ -349,17 +344,17 @@ export class Qcow2Image implements BackingImage {
     this.checkWritable('deleteSnapshot');
     return this.queue.run(async () => {
       const snapshot = this.findSnapshot(name, 'deleteSnapshot');
-      await this.barrier();
+      await this.map.barrier();
       const snapL1 = new Uint8Array(snapshot.l1Size * 8);
       await this.file.readExact(snapshot.l1TableOffset, snapL1, `L1 table of snapshot ${snapshot.name}`);
       await this.replaceSnapshotTable(this.snapshots.filter((s) => s !== snapshot));
       // The header no longer names the snapshot: its references can go.
-      await this.adjustTree(snapL1, snapshot.l1Size, -1);
+      await this.map.adjustTree(snapL1, snapshot.l1Size, -1);
       const l1Clusters = Math.max(1, Math.ceil((snapshot.l1Size * 8) / this.clusterSize));
       for (let c = 0; c < l1Clusters; c++) await this.refcounts.add(snapshot.l1TableOffset / this.clusterSize + c, -1);
       // Copied flags may be set only once the refcounts that justify them are durable.
       await this.file.sync();
-      await this.refreshCopiedFlags();
+      await this.map.refreshCopiedFlags();
       await this.file.sync();
     });
   }
@@ -371,10 +366,10 @@ export class Qcow2Image implements BackingImage {
     this.live('check');
     if (options.repair) this.checkWritable('check');
     return this.queue.run(async () => {
-      if (!this.readOnly) await this.barrier();
+      if (!this.readOnly) await this.map.barrier();
       const result = await checkQcow2({
         file: this.file, path: this.path, clusterBits: this.clusterBits, version: this.version, refcounts: this.refcounts,
-        l1Table: this.l1Table, l1Offset: this.l1Offset, l1Size: this.l1Size, snapshots: this.snapshots,
+        l1Table: this.map.l1Table, l1Offset: this.map.l1Offset, l1Size: this.map.l1Size, snapshots: this.snapshots,
         snapshotsOffset: this.snapshotsOffset, snapshotsBytes: this.snapshotsBytes,
       }, options.repair === true);
       if (options.repair) await this.file.sync();
@@ -399,7 +394,7 @@ export class Qcow2Image implements BackingImage {
       const inCluster = at % this.clusterSize;
       const n = Math.min(this.clusterSize - inCluster, into.length - done);
       const cluster = Math.floor(at / this.clusterSize);
-      const entry = this.lookupCached(cluster) ?? (await this.lookup(cluster));
+      const entry = this.map.lookupCached(cluster) ?? (await this.map.lookup(cluster));
       if (entry.type === 'normal') {
         this.checkDataCluster(entry, cluster);
         const host = entry.offset + inCluster;
@@ -415,16 +410,6 @@ export class Qcow2Image implements BackingImage {
       done += n;
     }
     await flushRun();
-  }
-
-  /** The L2 entry of `cluster` when its L2 table is cached (or absent); undefined when it must be read. */
-  private lookupCached(cluster: number): L2Entry | undefined {
-    const l1Index = Math.floor(cluster / this.l2Entries);
-    if (l1Index >= this.l1Size) return { type: 'unallocated' };
-    const l2Offset = readL1Entry(this.l1Table, l1Index).offset;
-    if (l2Offset === 0) return { type: 'unallocated' };
-    const table = this.l2Cache.get(l2Offset);
-    return table === undefined ? undefined : readL2Entry(table, cluster % this.l2Entries, this.clusterBits, this.version);
   }
 
   /** Reads guest bytes of `cluster` (described by `entry`) at `inCluster` into `part`. */
@@ -477,64 +462,6 @@ export class Qcow2Image implements BackingImage {
     into.fill(0, inBacking);
   }
 
-  /** The L2 entry for guest cluster `cluster` (unallocated when there is no L2 table). */
-  private async lookup(cluster: number): Promise<L2Entry> {
-    const l1Index = Math.floor(cluster / this.l2Entries);
-    if (l1Index >= this.l1Size) return { type: 'unallocated' };
-    const l2Offset = readL1Entry(this.l1Table, l1Index).offset;
-    if (l2Offset === 0) return { type: 'unallocated' };
-    const table = await this.loadL2(l2Offset, l1Index);
-    return readL2Entry(table, cluster % this.l2Entries, this.clusterBits, this.version);
-  }
-
-  private async loadL2(offset: number, l1Index: number): Promise<Uint8Array> {
-    let table = this.l2Cache.get(offset);
-    if (table !== undefined) return table;
-    if (offset % this.clusterSize !== 0 || offset + this.clusterSize > this.file.size) {
-      throw corrupt(this.path, `L1 entry ${l1Index} points to an L2 table at ${offset}, misaligned or past the end of the file`, { offset });
-    }
-    table = new Uint8Array(this.clusterSize);
-    await this.file.readExact(offset, table, `L2 table of L1 entry ${l1Index}`);
-    this.l2Cache.set(offset, table);
-    return table;
-  }
-
-  /** The L2 table for guest cluster `cluster`, allocated or copied so that it belongs to the active disk alone. */
-  private async l2ForWrite(cluster: number): Promise<{ table: Uint8Array; offset: number; index: number }> {
-    const l1Index = Math.floor(cluster / this.l2Entries);
-    const index = cluster % this.l2Entries;
-    const current = readL1Entry(this.l1Table, l1Index);
-    if (current.offset !== 0) {
-      const table = await this.loadL2(current.offset, l1Index);
-      const refcount = await this.refcounts.get(current.offset / this.clusterSize);
-      if (refcount === 0) throw corrupt(this.path, `the L2 table at ${current.offset} is in use but has refcount 0`, { op: 'write', offset: current.offset });
-      if (refcount === 1) {
-        if (!current.copied) await this.setL1Entry(l1Index, current.offset);
-        return { table, offset: current.offset, index };
-      }
-    }
-    // A new table, or a private copy of one shared with a snapshot.
-    const table = current.offset === 0 ? new Uint8Array(this.clusterSize) : (await this.loadL2(current.offset, l1Index)).slice();
-    if (current.offset !== 0) await this.refreshEntryFlags(table);
-    const offset = await this.refcounts.allocate(1);
-    await this.file.writeAt(offset, table);
-    await this.barrier();
-    await this.setL1Entry(l1Index, offset);
-    this.l2Cache.set(offset, table);
-    if (current.offset !== 0) this.pendingFrees.push(current.offset / this.clusterSize);
-    return { table, offset, index };
-  }
-
-  private async setL1Entry(index: number, offset: number): Promise<void> {
-    writeEntry(this.l1Table, index, offset, true);
-    await this.file.writeAt(this.l1Offset + index * 8, this.l1Table.subarray(index * 8, index * 8 + 8));
-  }
-
-  private async setL2Entry(l2: { table: Uint8Array; offset: number; index: number }, offset: number, copied: boolean, zero: boolean): Promise<void> {
-    writeEntry(l2.table, l2.index, offset, copied, zero);
-    await this.file.writeAt(l2.offset + l2.index * 8, l2.table.subarray(l2.index * 8, l2.index * 8 + 8));
-  }
-
   /**
    * Writes `data` at `offset` in batches within one L2 table: clusters owned by the active disk
    * alone are written in place; the others get one run of new clusters (the rest of a partial
@@ -544,8 +471,8 @@ export class Qcow2Image implements BackingImage {
     const cs = this.clusterSize;
     for (let done = 0; done < data.length; ) {
       const first = Math.floor((offset + done) / cs);
-      const l2 = await this.l2ForWrite(first);
-      const tableEnd = (Math.floor(first / this.l2Entries) + 1) * this.l2Entries * cs - offset;
+      const l2 = await this.map.l2ForWrite(first);
+      const tableEnd = (Math.floor(first / this.map.l2Entries) + 1) * this.map.l2Entries * cs - offset;
       const batchEnd = Math.min(data.length, tableEnd, done + MAX_WRITE_BATCH);
       const fresh: Array<{ index: number; cluster: number; inCluster: number; piece: Uint8Array; old: L2Entry }> = [];
       for (; done < batchEnd; ) {
@@ -553,7 +480,7 @@ export class Qcow2Image implements BackingImage {
         const inCluster = at % cs;
         const n = Math.min(cs - inCluster, batchEnd - done);
         const cluster = Math.floor(at / cs);
-        const index = cluster % this.l2Entries;
+        const index = cluster % this.map.l2Entries;
         const piece = data.subarray(done, done + n);
         done += n;
         const entry = readL2Entry(l2.table, index, this.clusterBits, this.version);
@@ -578,12 +505,12 @@ export class Qcow2Image implements BackingImage {
         slot.set(piece, inCluster);
       }
       await this.file.writeAt(host, buffer);
-      await this.barrier();
+      await this.map.barrier();
       for (let i = 0; i < fresh.length; i++) writeEntry(l2.table, fresh[i]!.index, host + i * cs, true);
       const low = fresh[0]!.index;
       const high = fresh[fresh.length - 1]!.index + 1;
       await this.file.writeAt(l2.offset + low * 8, l2.table.subarray(low * 8, high * 8));
-      for (const update of fresh) this.release(update.old);
+      for (const update of fresh) this.map.release(update.old);
     }
   }
 
@@ -595,7 +522,7 @@ export class Qcow2Image implements BackingImage {
       const n = Math.min(this.clusterSize - inCluster, length - done);
       const cluster = Math.floor(at / this.clusterSize);
       done += n;
-      const entry = await this.lookup(cluster);
+      const entry = await this.map.lookup(cluster);
       const readsZero = entry.type === 'zero' || (entry.type === 'unallocated' && noBacking);
       if (readsZero && (entry.type !== 'zero' || entry.offset === 0)) continue;
       const whole = n === this.clusterSize || (inCluster === 0 && at + n === this.virtualSize);
@@ -604,127 +531,12 @@ export class Qcow2Image implements BackingImage {
         if (!readsZero) await this.writeRange(at, new Uint8Array(n));
         continue;
       }
-      const l2 = await this.l2ForWrite(cluster);
+      const l2 = await this.map.l2ForWrite(cluster);
       const current = readL2Entry(l2.table, l2.index, this.clusterBits, this.version);
-      await this.setL2Entry(l2, 0, false, !noBacking);
-      this.release(current);
+      await this.map.setL2Entry(l2, 0, false, !noBacking);
+      this.map.release(current);
     }
-    await this.barrier();
-  }
-
-  /** Queues the clusters `entry` referenced for freeing after the next sync. */
-  private release(entry: L2Entry): void {
-    if (entry.type === 'normal' || (entry.type === 'zero' && entry.offset !== 0)) this.pendingFrees.push(entry.offset / this.clusterSize);
-    if (entry.type === 'compressed') {
-      const [first, last] = compressedClusters(entry, this.clusterBits);
-      for (let c = first; c <= last; c++) this.pendingFrees.push(c);
-    }
-  }
-
-  /** fdatasync, then frees the clusters whose references were dropped before it. */
-  private async barrier(): Promise<void> {
-    const frees = this.pendingFrees;
-    this.pendingFrees = [];
-    await this.file.sync();
-    for (const cluster of frees) {
-      if ((await this.refcounts.add(cluster, -1)) === 0) this.l2Cache.delete(cluster * this.clusterSize);
-    }
-  }
-
-  /** Adds `delta` to the refcount of every cluster reachable from an L1 table (per path, as qcow2 counts). */
-  private async adjustTree(l1: Uint8Array, l1Size: number, delta: number): Promise<void> {
-    const deltas = new Map<number, number>();
-    const add = (cluster: number): void => {
-      deltas.set(cluster, (deltas.get(cluster) ?? 0) + delta);
-    };
-    for (let i = 0; i < l1Size; i++) {
-      const l2Offset = readL1Entry(l1, i).offset;
-      if (l2Offset === 0) continue;
-      const table = await this.loadL2(l2Offset, i);
-      for (let j = 0; j < this.l2Entries; j++) {
-        const entry = readL2Entry(table, j, this.clusterBits, this.version);
-        if (entry.type === 'normal' || (entry.type === 'zero' && entry.offset !== 0)) add(entry.offset / this.clusterSize);
-        else if (entry.type === 'compressed') {
-          const [first, last] = compressedClusters(entry, this.clusterBits);
-          for (let c = first; c <= last; c++) add(c);
-        }
-      }
-      add(l2Offset / this.clusterSize);
-    }
-    for (const cluster of await this.refcounts.addMany(deltas)) this.l2Cache.delete(cluster * this.clusterSize);
-  }
-
-  /** After a snapshot is taken nothing is exclusive: clears bit 63 in the active L1 and its L2 tables. */
-  private async clearCopiedFlags(): Promise<void> {
-    for (let i = 0; i < this.l1Size; i++) {
-      const l2Offset = readL1Entry(this.l1Table, i).offset;
-      if (l2Offset === 0) continue;
-      const table = await this.loadL2(l2Offset, i);
-      for (let j = 0; j < this.l2Entries; j++) setCopiedFlag(table, j, false);
-      await this.file.writeAt(l2Offset, table);
-      setCopiedFlag(this.l1Table, i, false);
-    }
-    await this.file.writeAt(this.l1Offset, this.l1Table.subarray(0, this.l1Size * 8));
-  }
-
-  /** Sets bit 63 of each allocated entry of `table` to "refcount is 1". */
-  private async refreshEntryFlags(table: Uint8Array): Promise<boolean> {
-    let changed = false;
-    for (let j = 0; j < this.l2Entries; j++) {
-      const entry = readL2Entry(table, j, this.clusterBits, this.version);
-      if (entry.type !== 'normal' && !(entry.type === 'zero' && entry.offset !== 0)) continue;
-      const exclusive = (await this.refcounts.get(entry.offset / this.clusterSize)) === 1;
-      if (exclusive !== entry.copied) {
-        setCopiedFlag(table, j, exclusive);
-        changed = true;
-      }
-    }
-    return changed;
-  }
-
-  /** Brings bit 63 of the active L1 and L2 entries in line with the refcounts (after revert or delete). */
-  private async refreshCopiedFlags(): Promise<void> {
-    let l1Changed = false;
-    for (let i = 0; i < this.l1Size; i++) {
-      const entry = readL1Entry(this.l1Table, i);
-      if (entry.offset === 0) continue;
-      const exclusive = (await this.refcounts.get(entry.offset / this.clusterSize)) === 1;
-      if (exclusive !== entry.copied) {
-        setCopiedFlag(this.l1Table, i, exclusive);
-        l1Changed = true;
-      }
-      if (!exclusive) continue;
-      const table = await this.loadL2(entry.offset, i);
-      if (await this.refreshEntryFlags(table)) await this.file.writeAt(entry.offset, table);
-    }
-    if (l1Changed) await this.file.writeAt(this.l1Offset, this.l1Table.subarray(0, this.l1Size * 8));
-  }
-
-  /**
-   * Switches to a new L1 table of `l1Size` entries (and virtual size `size`): written to new
-   * clusters and synced, then named by one header write; `afterSwitch` runs once that is durable,
-   * then the old table is freed.
-   */
-  private async replaceL1(table: Uint8Array, l1Size: number, size: number, afterSwitch?: () => Promise<void>): Promise<void> {
-    const clusters = table.length / this.clusterSize;
-    const offset = await this.refcounts.allocate(clusters);
-    await this.file.writeAt(offset, table);
-    await this.file.sync();
-    const field = new Uint8Array(24);
-    const view = new DataView(field.buffer);
-    view.setBigUint64(0, BigInt(size));
-    view.setUint32(12, l1Size);
-    view.setBigUint64(16, BigInt(offset));
-    await this.file.writeAt(HEADER_SIZE_FIELD, field);
-    await this.file.sync();
-    const old = { offset: this.l1Offset, clusters: Math.max(1, Math.ceil((this.l1Size * 8) / this.clusterSize)) };
-    this.l1Table = table;
-    this.l1Size = l1Size;
-    this.l1Offset = offset;
-    this.virtualSize = size;
-    if (afterSwitch) await afterSwitch();
-    for (let c = 0; c < old.clusters; c++) await this.refcounts.add(old.offset / this.clusterSize + c, -1);
-    await this.file.sync();
+    await this.map.barrier();
   }
 
   /** Writes `entries` as a new snapshot table, switches the header to it, and frees the old one. */
