@@ -176,3 +176,22 @@ test('snapshots Vireo takes in a version 2 image are valid for qemu-img', async 
   assertSameBytes(qemuRaw(path), before, 'qemu-img applied the snapshot Vireo took');
   assertClean(path);
 });
+
+test('zeroes over a backing file in a version 2 image (no zero flag) are written out and read as zeros', async () => {
+  const raw = fresh('raw');
+  writeFileSync(raw, pattern(MiB, 12));
+  const path = fresh();
+  qemuImg('create', '-q', '-f', 'qcow2', '-o', 'compat=0.10,cluster_size=4096', '-b', raw, '-F', 'raw', path, '1M');
+  const image = await Qcow2Image.open(path);
+  const expected = new Uint8Array(pattern(MiB, 12));
+  await image.writeZeroes(8192, 3 * 4096 + 10);
+  expected.fill(0, 8192, 8192 + 3 * 4096 + 10);
+  await image.discard(65536, 65536);
+  expected.fill(0, 65536, 131072);
+  const got = new Uint8Array(MiB);
+  await image.read(0, got);
+  assertSameBytes(got, expected);
+  await image.close();
+  assertClean(path);
+  assertSameBytes(qemuRaw(path), expected);
+});

@@ -188,6 +188,7 @@ export class Qcow2Image implements BackingImage {
       l2CacheTables: options.l2CacheTables ?? 64, backing, backingFile: header.backingFile, l1Table, l1Offset: header.l1TableOffset,
       l1Size: header.l1Size, snapshots, snapshotsOffset: header.snapshotsOffset, snapshotsBytes,
     });
+    refcounts.inUse = (offset, length) => image.metadataAt(offset, length);
     if (!readOnly && header.autoclearFeatures !== 0n) {
       // Spec: a writer that does not maintain what an autoclear bit promises (e.g. bitmaps) clears it.
       await file.writeAt(HEADER_AUTOCLEAR_FIELD, new Uint8Array(8));
@@ -561,6 +562,19 @@ export class Qcow2Image implements BackingImage {
     this.snapshotsOffset = offset;
     this.snapshotsBytes = bytes.length;
     for (let c = 0; c < old.clusters; c++) await this.refcounts.add(old.offset / this.clusterSize + c, -1);
+  }
+
+  /** The header or table that [offset, offset + length) overlaps, or null (a guard for allocation). */
+  private metadataAt(offset: number, length: number): string | null {
+    const [tableFirst, tableClusters] = this.refcounts.tableClusters;
+    const regions: Array<[string, number, number]> = [
+      ['header', 0, this.clusterSize],
+      ['L1 table', this.map.l1Offset, this.map.l1Size * 8],
+      ['refcount table', tableFirst * this.clusterSize, tableClusters * this.clusterSize],
+      ['snapshot table', this.snapshotsOffset, this.snapshots.length > 0 ? this.snapshotsBytes : 0],
+    ];
+    for (const [name, start, bytes] of regions) if (bytes > 0 && offset < start + bytes && start < offset + length) return name;
+    return null;
   }
 
   private findSnapshot(name: string, op: string): SnapshotEntry {

@@ -23,6 +23,11 @@ export class RefcountTable {
   private readonly blocks: TableCache;
   /** No cluster below this index is free. */
   private freeHint = 0;
+  /**
+   * Names the metadata (header, tables) that a byte range overlaps, or returns null; a free
+   * cluster found there means the refcounts are corrupt, and allocation refuses it.
+   */
+  inUse: ((offset: number, length: number) => string | null) | null = null;
 
   constructor(file: ImageFile, clusterBits: number, refcountOrder: number, table: Uint8Array, tableOffset: number, cacheBlocks: number) {
     this.file = file;
@@ -172,6 +177,8 @@ export class RefcountTable {
         await this.provideBlock(missing, start, count);
         continue;
       }
+      const clash = this.inUse?.(start * this.clusterSize, count * this.clusterSize);
+      if (clash) throw corrupt(this.file.path, `cluster ${start} has refcount 0 but holds the ${clash}; allocating it would overwrite metadata`, { op: 'allocate', offset: start * this.clusterSize });
       await this.setRun(start, count, 1);
       if (start === this.freeHint) this.freeHint = start + count;
       return start * this.clusterSize;
