@@ -208,9 +208,9 @@ export class ClusterMap {
    * then the old table is freed.
    */
   async replaceL1(table: Uint8Array, l1Size: number, size: number, afterSwitch?: () => Promise<void>): Promise<void> {
-    const clusters = table.length / this.clusterSize;
-    const offset = await this.refcounts.allocate(clusters);
-    await this.file.writeAt(offset, table);
+    const clusters = Math.ceil((l1Size * 8) / this.clusterSize);
+    const offset = clusters === 0 ? 0 : await this.refcounts.allocate(clusters);
+    if (clusters > 0) await this.file.writeAt(offset, table.subarray(0, clusters * this.clusterSize));
     await this.file.sync();
     const field = new Uint8Array(24);
     const view = new DataView(field.buffer);
@@ -219,7 +219,7 @@ export class ClusterMap {
     view.setBigUint64(16, BigInt(offset));
     await this.file.writeAt(HEADER_SIZE_FIELD, field);
     await this.file.sync();
-    const old = { offset: this.l1Offset, clusters: Math.max(1, Math.ceil((this.l1Size * 8) / this.clusterSize)) };
+    const old = { offset: this.l1Offset, clusters: Math.ceil((this.l1Size * 8) / this.clusterSize) };
     this.l1Table = table;
     this.l1Size = l1Size;
     this.l1Offset = offset;

@@ -307,3 +307,21 @@ test('with an L2 cache of one table, I/O spread over many L2 tables stays correc
   await image.close();
   assertSameBytes(qemuRaw(path), model, 'qemu-img convert output');
 });
+
+test('an empty (0-byte) disk is valid, and can be snapshotted and grown', async () => {
+  const path = fresh();
+  const image = await Qcow2Image.create(path, { size: 0 });
+  assert.equal(image.size, 0);
+  await image.createSnapshot('empty');
+  await image.resize(MiB);
+  await image.write(MiB - 3, Uint8Array.of(1, 2, 3));
+  assert.deepEqual(await image.check(), { leaks: 0, corruptions: 0, repairedLeaks: 0, problems: [] });
+  await image.flush();
+  assert.deepEqual(qemuCheck(path), { corruptions: 0, leaks: 0, allocatedClusters: 1 });
+  await image.revertSnapshot('empty');
+  assert.equal(image.size, 0);
+  await image.deleteSnapshot('empty');
+  await image.close();
+  assert.deepEqual(qemuCheck(path), { corruptions: 0, leaks: 0, allocatedClusters: 0 });
+  assert.equal(qemuInfo(path)['virtual-size'], 0);
+});

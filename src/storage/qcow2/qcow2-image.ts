@@ -191,8 +191,13 @@ export class Qcow2Image implements BackingImage {
     refcounts.inUse = (offset, length) => image.metadataAt(offset, length);
     if (!readOnly && header.autoclearFeatures !== 0n) {
       // Spec: a writer that does not maintain what an autoclear bit promises (e.g. bitmaps) clears it.
-      await file.writeAt(HEADER_AUTOCLEAR_FIELD, new Uint8Array(8));
-      await file.sync();
+      try {
+        await file.writeAt(HEADER_AUTOCLEAR_FIELD, new Uint8Array(8));
+        await file.sync();
+      } catch (e) {
+        await backing?.close();
+        throw e;
+      }
     }
     return image;
   }
@@ -302,9 +307,9 @@ export class Qcow2Image implements BackingImage {
       await this.file.sync();
       await this.map.adjustTree(this.map.l1Table, this.map.l1Size, +1);
       // 2. A copy of the L1 table, then the new snapshot table, both in new clusters.
-      const l1Bytes = Math.max(1, Math.ceil((this.map.l1Size * 8) / this.clusterSize)) * this.clusterSize;
-      const l1Offset = await this.refcounts.allocate(l1Bytes / this.clusterSize);
-      await this.file.writeAt(l1Offset, this.map.l1Table.subarray(0, l1Bytes));
+      const l1Bytes = Math.ceil((this.map.l1Size * 8) / this.clusterSize) * this.clusterSize;
+      const l1Offset = l1Bytes === 0 ? 0 : await this.refcounts.allocate(l1Bytes / this.clusterSize);
+      if (l1Bytes > 0) await this.file.writeAt(l1Offset, this.map.l1Table.subarray(0, l1Bytes));
       const now = Date.now();
       const maxId = this.snapshots.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
       const entry: SnapshotEntry = {
@@ -351,7 +356,7 @@ export class Qcow2Image implements BackingImage {
       await this.replaceSnapshotTable(this.snapshots.filter((s) => s !== snapshot));
       // The header no longer names the snapshot: its references can go.
       await this.map.adjustTree(snapL1, snapshot.l1Size, -1);
-      const l1Clusters = Math.max(1, Math.ceil((snapshot.l1Size * 8) / this.clusterSize));
+      const l1Clusters = Math.ceil((snapshot.l1Size * 8) / this.clusterSize);
       for (let c = 0; c < l1Clusters; c++) await this.refcounts.add(snapshot.l1TableOffset / this.clusterSize + c, -1);
       // Copied flags may be set only once the refcounts that justify them are durable.
       await this.file.sync();

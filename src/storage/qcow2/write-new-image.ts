@@ -18,7 +18,7 @@ export async function writeNewImage(path: string, options: NewImageLayout): Prom
   const { size, clusterBits } = options;
   const cs = 2 ** clusterBits;
   const l1Size = l1EntriesFor(size, clusterBits);
-  const l1Clusters = Math.max(1, Math.ceil((l1Size * 8) / cs));
+  const l1Clusters = Math.ceil((l1Size * 8) / cs);
   const perBlock = (cs * 8) / 16;
   let blocks = 1;
   let tableClusters = 1;
