@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Qcow2Error, type Qcow2ErrorKind } from './qcow2-error.js';
 import { Qcow2Image } from './qcow2-image.js';
-import { assertSameBytes, pattern, prng, qemuCheck, qemuInfo, qemuRaw } from '../../../tests/storage/qemu-img.js';
+import { assertSameBytes, pattern, prng, qemuCheck, qemuImg, qemuInfo, qemuRaw } from '../../../tests/storage/qemu-img.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vireo-qcow2-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -324,4 +324,54 @@ test('an empty (0-byte) disk is valid, and can be snapshotted and grown', async 
   await image.close();
   assert.deepEqual(qemuCheck(path), { corruptions: 0, leaks: 0, allocatedClusters: 0 });
   assert.equal(qemuInfo(path)['virtual-size'], 0);
+});
+
+test('a random mix of writes, discards and snapshot creation, revert and deletion keeps every snapshot and the refcounts right', async () => {
+  const path = fresh();
+  const size = MiB;
+  const image = await Qcow2Image.create(path, { size, clusterBits: 12 });
+  let model = new Uint8Array(size);
+  const saved = new Map<string, Uint8Array>();
+  const rand = prng(2024);
+  for (let step = 0; step < 120; step++) {
+    const op = rand(20);
+    const length = 1 + rand(40000);
+    const offset = rand(size - length);
+    if (op < 10) {
+      const data = pattern(length, step);
+      await image.write(offset, data);
+      model.set(data, offset);
+    } else if (op < 13) {
+      await image.discard(offset, length);
+      model.fill(0, offset, offset + length);
+    } else if (op < 15) {
+      await image.writeZeroes(offset, length);
+      model.fill(0, offset, offset + length);
+    } else if (op < 17 && saved.size < 4) {
+      await image.createSnapshot(`snap-${step}`);
+      saved.set(`snap-${step}`, model.slice());
+    } else if (op < 19 && saved.size > 0) {
+      const name = [...saved.keys()][rand(saved.size)]!;
+      await image.revertSnapshot(name);
+      model = saved.get(name)!.slice();
+      assertSameBytes(await readAll(image), model, `contents after reverting to ${name}`);
+    } else if (saved.size > 0) {
+      const name = [...saved.keys()][rand(saved.size)]!;
+      await image.deleteSnapshot(name);
+      saved.delete(name);
+    }
+  }
+  assertSameBytes(await readAll(image), model);
+  assert.deepEqual(image.listSnapshots().map((s) => s.name).sort(), [...saved.keys()].sort());
+  assert.deepEqual(await image.check(), { leaks: 0, corruptions: 0, repairedLeaks: 0, problems: [] });
+  await image.close();
+  const check = qemuCheck(path);
+  assert.deepEqual([check.corruptions, check.leaks], [0, 0]);
+  assertSameBytes(qemuRaw(path), model, 'qemu-img convert output');
+  for (const [name, contents] of saved) {
+    const copy = join(dir, `apply-${counter++}.qcow2`);
+    (await import('node:fs')).copyFileSync(path, copy);
+    qemuImg('snapshot', '-a', name, copy);
+    assertSameBytes(qemuRaw(copy), contents, `snapshot ${name} applied by qemu-img`);
+  }
 });
