@@ -330,6 +330,7 @@ export class Qcow2Image implements BackingImage {
       const snapL1 = new Uint8Array(snapshot.l1Size * 8);
       await this.file.readExact(snapshot.l1TableOffset, snapL1, `L1 table of snapshot ${snapshot.name}`);
       const size = snapshot.diskSize ?? this.virtualSize;
+      if (!Number.isSafeInteger(size) || size > maxVirtualSize(this.clusterBits)) throw corrupt(this.path, `snapshot "${snapshot.name}" records a disk size of ${size} bytes`, { op: 'revertSnapshot' });
       const l1Size = Math.max(snapshot.l1Size, l1EntriesFor(size, this.clusterBits));
       await this.map.adjustTree(snapL1, snapshot.l1Size, +1);
       const table = new Uint8Array(Math.max(1, Math.ceil((l1Size * 8) / this.clusterSize)) * this.clusterSize);

@@ -8,6 +8,7 @@ import { Qcow2Error, corrupt } from './qcow2-error.js';
 
 export const MAX_SNAPSHOT_TABLE_BYTES = 64 * 1024 * 1024;
 const MAX_EXTRA_DATA = 1024;
+const READ_CHUNK = 64 * 1024;
 
 export interface SnapshotEntry {
   id: string;
@@ -29,12 +30,25 @@ export async function readSnapshotTable(file: ImageFile, offset: number, count: 
   const path = file.path;
   const entries: SnapshotEntry[] = [];
   const decoder = new TextDecoder();
+  // The table is read in chunks, so that many small entries do not mean many small reads.
+  let chunk = new Uint8Array(0);
+  let chunkStart = offset;
+  const bytesAt = async (position: number, length: number, what: string): Promise<Uint8Array> => {
+    if (position < chunkStart || position + length > chunkStart + chunk.length) {
+      const size = Math.max(length, Math.min(READ_CHUNK, file.size - position));
+      chunk = new Uint8Array(Math.max(0, size));
+      chunkStart = position;
+      const n = await file.readAt(position, chunk);
+      chunk = chunk.subarray(0, n);
+      if (n < length) await file.readExact(position, new Uint8Array(length), what); // throws the past-the-end error
+    }
+    return chunk.subarray(position - chunkStart, position - chunkStart + length);
+  };
   let at = offset;
   for (let i = 0; i < count; i++) {
     if (at - offset + 40 > MAX_SNAPSHOT_TABLE_BYTES) throw new Qcow2Error('too-large', `cannot open qcow2 image ${path}: its snapshot table exceeds ${MAX_SNAPSHOT_TABLE_BYTES} bytes`, { path, op: 'open', offset });
-    const fixed = new Uint8Array(40);
-    await file.readExact(at, fixed, `snapshot table entry ${i}`);
-    const view = new DataView(fixed.buffer);
+    const fixed = await bytesAt(at, 40, `snapshot table entry ${i}`);
+    const view = new DataView(fixed.buffer, fixed.byteOffset, 40);
     const l1TableOffset = Number(view.getBigUint64(0));
     const l1Size = view.getUint32(8);
     const idSize = view.getUint16(12);
@@ -43,8 +57,7 @@ export async function readSnapshotTable(file: ImageFile, offset: number, count: 
     if (extraSize > MAX_EXTRA_DATA) throw corrupt(path, `snapshot ${i} has ${extraSize} bytes of extra data (at most ${MAX_EXTRA_DATA})`, { op: 'open', offset: at });
     if (l1Size * 8 > MAX_L1_BYTES) throw new Qcow2Error('too-large', `cannot open qcow2 image ${path}: snapshot ${i} has an L1 table of ${l1Size} entries, above the ${MAX_L1_BYTES / 8} allowed`, { path, op: 'open', offset: at });
     checkTable(path, `L1 table of snapshot ${i}`, l1TableOffset, l1Size * 8, 2 ** clusterBits, file.size);
-    const variable = new Uint8Array(extraSize + idSize + nameSize);
-    await file.readExact(at + 40, variable, `snapshot table entry ${i}`);
+    const variable = await bytesAt(at + 40, extraSize + idSize + nameSize, `snapshot table entry ${i}`);
     const extra = variable.slice(0, extraSize);
     const extraView = new DataView(extra.buffer);
     entries.push({
