@@ -7,7 +7,7 @@ import { ImageFile } from './image-file.js';
 import { parseQcow2Header } from './qcow2-header.js';
 import { Qcow2Image } from './qcow2-image.js';
 import { RefcountTable } from './refcount-table.js';
-import { qemuCheck } from '../../../tests/storage/qemu-img.js';
+import { qemuCheck, qemuImg } from '../../../tests/storage/qemu-img.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vireo-refcounts-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,22 +22,23 @@ async function openRefcounts(path: string): Promise<{ file: ImageFile; refcounts
 }
 
 test('allocation creates refcount blocks and grows the refcount table as the file grows; qemu-img agrees', async () => {
-  // 512-byte clusters: one refcount block covers 256 clusters and the first table 64 blocks (8 MiB).
+  // 512-byte clusters and 64-bit refcounts (made by qemu-img): a refcount block covers 64
+  // clusters, and the first one-cluster table 64 blocks (2 MiB).
   const path = join(dir, 'grow.qcow2');
-  await (await Qcow2Image.create(path, { size: 1024 * 1024, clusterBits: 9 })).close();
+  qemuImg('create', '-q', '-f', 'qcow2', '-o', 'cluster_size=512,refcount_bits=64', path, '1M');
   const { file, refcounts } = await openRefcounts(path);
   assert.equal(refcounts.tableEntries, 64);
   const runs: number[] = [];
-  for (let i = 0; i < 10; i++) runs.push(await refcounts.allocate(2000));
+  for (let i = 0; i < 10; i++) runs.push(await refcounts.allocate(500));
   assert.ok(refcounts.tableEntries > 64, `the table grew (${refcounts.tableEntries} entries)`);
   const sorted = [...runs].sort((a, b) => a - b);
-  for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]! >= sorted[i - 1]! + 2000 * 512, 'runs do not overlap');
+  for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i]! >= sorted[i - 1]! + 500 * 512, 'runs do not overlap');
   for (const run of runs) {
     assert.equal(await refcounts.get(run / 512), 1);
-    assert.equal(await refcounts.get(run / 512 + 1999), 1);
+    assert.equal(await refcounts.get(run / 512 + 499), 1);
   }
   // Give the last allocated cluster a byte so the file covers every allocation.
-  await file.writeAt(sorted[sorted.length - 1]! + 1999 * 512, new Uint8Array(512));
+  await file.writeAt(sorted[sorted.length - 1]! + 499 * 512, new Uint8Array(512));
   // A freed cluster is the next one handed out.
   const reused = runs[3]! + 17 * 512;
   await refcounts.set(reused / 512, 0);
@@ -46,12 +47,14 @@ test('allocation creates refcount blocks and grows the refcount table as the fil
   await file.sync();
   await file.close();
 
-  const expectedLeaks = 10 * 2000 - 1;
+  const expectedLeaks = 10 * 500 - 1;
   const qemu = qemuCheck(path);
   assert.deepEqual([qemu.corruptions, qemu.leaks], [0, expectedLeaks]);
   const image = await Qcow2Image.open(path);
   const ours = await image.check({ repair: true });
   assert.deepEqual([ours.corruptions, ours.leaks, ours.repairedLeaks], [0, expectedLeaks, expectedLeaks]);
+  await image.write(0, new Uint8Array(100_000).fill(7));
   await image.close();
-  assert.deepEqual([qemuCheck(path).corruptions, qemuCheck(path).leaks], [0, 0]);
+  const after = qemuCheck(path);
+  assert.deepEqual([after.corruptions, after.leaks], [0, 0]);
 });
