@@ -87,12 +87,6 @@ export class ImageFile {
     }
   }
 
-  /** Allocated bytes on the host (st_blocks * 512). */
-  async allocatedBytes(): Promise<number> {
-    const stat = await this.live('stat', 0).stat();
-    return stat.blocks * 512;
-  }
-
   async close(): Promise<void> {
     const handle = this.handle;
     this.handle = null;

@@ -58,10 +58,6 @@ export function setCopiedFlag(table: Uint8Array, index: number, copied: boolean)
   view.setUint32(0, (copied ? hi | COPIED_HI : hi & ~COPIED_HI) >>> 0);
 }
 
-export function isCopied(table: Uint8Array, index: number): boolean {
-  return (new DataView(table.buffer, table.byteOffset + index * 8, 4).getUint32(0) & COPIED_HI) !== 0;
-}
-
 /** The host clusters a compressed cluster's sectors touch: [first, last] cluster indices. */
 export function compressedClusters(entry: { offset: number; sectors: number }, clusterBits: number): [number, number] {
   const start = Math.floor(entry.offset / 512) * 512;

@@ -337,9 +337,4 @@ export class RefcountTable {
     else view.setBigUint64(i * 8, BigInt(value));
     return { start: i * bytes, end: (i + 1) * bytes };
   }
-
-  /** Forgets cached blocks (after a repair rewrote refcounts behind the cache). */
-  dropCache(): void {
-    this.blocks.clear();
-  }
 }
