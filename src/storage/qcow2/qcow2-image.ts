@@ -28,7 +28,7 @@ import { type OpenQcow2Backing, openBacking } from './backing-chain.js';
 import { ClusterMap } from './cluster-map.js';
 import { ImageFile } from './image-file.js';
 import { readL2Entry, setCopiedFlag, writeEntry, type L2Entry } from './l2-entry.js';
-import { type Qcow2CheckResult, checkQcow2 } from './qcow2-check.js';
+import { type Qcow2CheckResult, checkQcow2 } from './check-qcow2.js';
 import { Qcow2Error, corrupt } from './qcow2-error.js';
 import {
   HEADER_AUTOCLEAR_FIELD, HEADER_SIZE_FIELD, HEADER_SNAPSHOTS_FIELD, INCOMPAT_CORRUPT, INCOMPAT_DIRTY, MAX_CLUSTER_BITS, MIN_CLUSTER_BITS,
