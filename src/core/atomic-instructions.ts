@@ -2,7 +2,7 @@
 // Atomic accesses must be naturally aligned and in RAM; they probe the data TLBs first.
 
 import type { Hart } from './hart.js';
-import { F64_RESERVATION_ADDRESS, RESERVATION_VALID } from './hart-state.js';
+import { F64_RESERVATION_ADDRESS, RESERVATION_VALID, TLB_MODE_DATA } from './hart-state.js';
 import { Op } from './decode/instruction-table.js';
 
 export function executeAtomic(hart: Hart, insn: number, op: Op): void {
@@ -85,7 +85,8 @@ export function executeAtomic(hart: Hart, insn: number, op: Op): void {
  * traps in the slow path.
  */
 function atomicOffset(hart: Hart, aLo: number, aHi: number, size: 4 | 8, isLoadReserved: boolean): number {
-  const read = hart.readTlb.offsetOf(aLo, aHi, size);
-  if (read >= 0 && (isLoadReserved || hart.writeTlb.offsetOf(aLo, aHi, size) === read)) return read;
+  const mode = hart.s[TLB_MODE_DATA]!;
+  const read = hart.readTlb.offsetOf(aLo, aHi, size, mode);
+  if (read >= 0 && (isLoadReserved || hart.writeTlb.offsetOf(aLo, aHi, size, mode) === read)) return read;
   return hart.atomicOffset(aLo, aHi, size, isLoadReserved);
 }

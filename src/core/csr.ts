@@ -229,8 +229,8 @@ function writeMstatus(hart: Hart, value: number): void {
   // MPP is WARL over {U, S, M}: the reserved value 2 keeps the old field.
   if (((v >>> Mstatus.MPP_SHIFT) & 3) === 2) v = (v & ~Mstatus.MPP) | (old & Mstatus.MPP);
   s[S.MSTATUS] = v;
-  // MPRV, MPP, SUM and MXR change what loads and stores may reach.
-  if (((old ^ v) & (Mstatus.MPRV | Mstatus.MPP | Mstatus.SUM | Mstatus.MXR)) !== 0) hart.flushTlb();
+  // MPRV, MPP, SUM and MXR change what loads and stores may reach: TLB entries are tagged with them.
+  if (((old ^ v) & (Mstatus.MPRV | Mstatus.MPP | Mstatus.SUM | Mstatus.MXR)) !== 0) hart.updateTlbModes();
   hart.exitLoop = true;
 }
 

@@ -3,7 +3,7 @@
 // Unprivileged ISA chapters 11 and 12.
 
 import type { Hart } from './hart.js';
-import { F, FCSR, MSTATUS } from './hart-state.js';
+import { F, FCSR, MSTATUS, TLB_MODE_DATA } from './hart-state.js';
 import { Op } from './decode/instruction-table.js';
 import { Cause, Mstatus } from './privilege.js';
 import { highOfSum } from './int64.js';
@@ -33,7 +33,7 @@ export function executeFloat(hart: Hart, insn: number, op: Op, raw: number): voi
     case Op.FLW: case Op.FLD: {
       const wide = op === Op.FLD;
       address(s, r1, insn >> 20);
-      const offset = hart.readTlb.offsetOf(addrLo, addrHi, wide ? 8 : 4);
+      const offset = hart.readTlb.offsetOf(addrLo, addrHi, wide ? 8 : 4, hart.s[TLB_MODE_DATA]!);
       if (offset >= 0) {
         const w = offset >>> 2;
         const i32 = hart.memory.i32;
@@ -50,7 +50,7 @@ export function executeFloat(hart: Hart, insn: number, op: Op, raw: number): voi
     case Op.FSW: case Op.FSD: {
       const wide = op === Op.FSD;
       address(s, r1, ((insn >> 20) & ~31) | ((insn >>> 7) & 31));
-      const offset = hart.writeTlb.offsetOf(addrLo, addrHi, wide ? 8 : 4);
+      const offset = hart.writeTlb.offsetOf(addrLo, addrHi, wide ? 8 : 4, hart.s[TLB_MODE_DATA]!);
       if (offset >= 0) {
         const w = offset >>> 2;
         const i32 = hart.memory.i32;

@@ -43,6 +43,9 @@ export const MIP_DEVICES = 203;
 export const WAITING = 204;
 /** LR reservation: valid flag, then the physical address as a double at RESERVATION_ADDRESS. */
 export const RESERVATION_VALID = 205;
+/** The mode bits TLB entries are tagged with for data accesses and for fetches now (tlb.ts: tlbMode). */
+export const TLB_MODE_DATA = 206;
+export const TLB_MODE_FETCH = 207;
 
 /** 64-bit CSRs: two words each, from word 256. */
 export const MTVEC = 256;

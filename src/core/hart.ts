@@ -7,7 +7,7 @@ import type { SystemBus, TimeSource } from './system-bus.js';
 import * as S from './hart-state.js';
 import { Cause, Mstatus, MSTATUS_HIGH, Priv } from './privilege.js';
 import { Pmp, PmpAccess } from './pmp.js';
-import { Tlb, TLB_INDEX_MASK } from './tlb.js';
+import { Tlb, TLB_INDEX_MASK, tlbMode } from './tlb.js';
 import { execute } from './interpreter.js';
 import { translate, Access } from './mmu.js';
 import type { TranslationTier } from './jit/translation-tier.js';
@@ -118,6 +118,7 @@ export class Hart {
     this.s[S.PRIV] = Priv.Machine;
     this.pc = pc;
     this.pmp.refresh();
+    this.updateTlbModes();
     this.flushTlb();
     this.memory.decodeCache.clear();
   }
@@ -183,7 +184,7 @@ export class Hart {
         if (this.exitLoop) this.takePendingInterrupt();
         // The tier stopped at code not translated yet (counted toward translating it), or at
         // a page not in the fetch TLB: go on translated once that page is filled, if it is.
-        if (!tier.resume(this.fetchTlb, this.s[S.PC]!, this.s[S.PC + 1]!, this.fillFetchTlb)) break;
+        if (!tier.resume(this.fetchTlb, this.s[S.PC]!, this.s[S.PC + 1]!, this.s[S.TLB_MODE_FETCH]!, this.fillFetchTlb)) break;
       }
     }
     tier?.flush();
@@ -253,7 +254,7 @@ export class Hart {
     // A CSR write that may let an interrupt in (sstatus.SIE, sie...) need not stop the block
     // when none is to be taken and the block's page is still fetched from the same place.
     if (this.exitLoop) {
-      if (this.interruptToTake() >= 0 || this.fetchTlb.tagLo[fetchSlot] !== (pcLo & ~0xfff) || this.fetchTlb.tagHi[fetchSlot] !== pcHi || this.fetchTlb.base[fetchSlot] !== fetchBase) {
+      if (this.interruptToTake() >= 0 || this.fetchTlb.tagLo[fetchSlot] !== ((pcLo & ~0xfff) | s[S.TLB_MODE_FETCH]!) || this.fetchTlb.tagHi[fetchSlot] !== pcHi || this.fetchTlb.base[fetchSlot] !== fetchBase) {
         return StepStatus.Leave | done;
       }
       this.exitLoop = false;
@@ -392,7 +393,19 @@ export class Hart {
     s[S.PC] = pcLo;
     s[S.PC + 1] = pcHi;
     s[S.WAITING] = 0;
-    if (priv !== s[S.PRIV]) this.flushTlb();
+    this.updateTlbModes();
+  }
+
+  /**
+   * Sets the mode bits TLB lookups and fills use (tlbMode) after the privilege, mstatus.MPRV,
+   * MPP, SUM or MXR changed. Entries of other modes stay: they cannot hit in this one.
+   */
+  updateTlbModes(): void {
+    const s = this.s;
+    const mstatus = s[S.MSTATUS]!;
+    s[S.TLB_MODE_DATA] = tlbMode(this.dataPriv(), (mstatus & Mstatus.SUM) !== 0, (mstatus & Mstatus.MXR) !== 0);
+    s[S.TLB_MODE_FETCH] = tlbMode(s[S.PRIV]!, false, false);
+    this.exitLoop = true;
   }
 
   /** mstatus as a 64-bit CSR value: the high half carries UXL, SXL and SD. */
@@ -536,7 +549,7 @@ export class Hart {
     const offset = this.cacheablePage(paddr, access === Access.Store ? PmpAccess.Write : PmpAccess.Read, this.dataPriv());
     if (offset < 0) return;
     if (access === Access.Store && this.memory.decodeCache.holds(offset)) return;
-    tlb.fill(vLo, vHi, offset, this.leafShift);
+    tlb.fill(vLo, vHi, offset, this.s[S.TLB_MODE_DATA]!, this.leafShift);
   }
 
   /**
@@ -557,7 +570,7 @@ export class Hart {
    */
   fetchPage(vLo: number, vHi: number): number {
     const page = this.cacheablePage(translate(this, vLo, vHi, Access.Fetch), PmpAccess.Execute, this.priv);
-    if (page >= 0) this.fetchTlb.fill(vLo, vHi, page, this.leafShift);
+    if (page >= 0) this.fetchTlb.fill(vLo, vHi, page, this.s[S.TLB_MODE_FETCH]!, this.leafShift);
     return page;
   }
 

@@ -5,7 +5,7 @@
 
 import type { Hart } from './hart.js';
 import { TRAP } from './hart.js';
-import { F64_INSTRET, PC, PRIV, WAITING } from './hart-state.js';
+import { F64_INSTRET, PC, PRIV, TLB_MODE_DATA, TLB_MODE_FETCH, WAITING } from './hart-state.js';
 import { buildDispatchTable, decodeOp, dispatchKey, Format, INSTRUCTIONS, Op } from './decode/instruction-table.js';
 import { buildCompressedTable } from './decode/compressed.js';
 import { disassemble, disassembleCompressed } from './decode/disassembler.js';
@@ -95,6 +95,8 @@ export function execute(hart: Hart, budget: number): void {
   let pageTagHi = 0;
   let pageBase = 0;
   let decoded: Int32Array | null = null;
+  let dMode = 0;
+  let fMode = 0;
   const decodeCache = mem.decodeCache;
 
   while (executed < budget && !hart.stopRequested) {
@@ -110,12 +112,15 @@ export function execute(hart: Hart, budget: number): void {
       pcHi = s[PC + 1]!;
     }
     if (s[WAITING] !== 0) break;
+    // TLB keys carry the mode bits (tlb.ts), which change only where this loop starts over.
+    dMode = s[TLB_MODE_DATA]!;
+    fMode = s[TLB_MODE_FETCH]!;
     try {
       while (executed < limit) {
         // ---- fetch and decode, through the page's decode cache when it has one ----
         if ((pcLo & ~0xfff) !== pageTagLo || pcHi !== pageTagHi) {
           const t = (pcLo >>> 12) & TLB_INDEX_MASK;
-          if (fTagLo[t] === (pcLo & ~0xfff) && fTagHi[t] === pcHi) {
+          if (fTagLo[t] === ((pcLo & ~0xfff) | fMode) && fTagHi[t] === pcHi) {
             pageBase = fBase[t]!;
           } else {
             pageBase = hart.fetchPage(pcLo, pcHi);
@@ -186,7 +191,7 @@ export function execute(hart: Hart, budget: number): void {
             const lo = (pcLo + imm) | 0;
             pcHi = highOfSum(pcHi, pcLo, imm, lo);
             pcLo = lo;
-            if (tier !== null && tier.enter(fetchTlb, pcLo, pcHi)) limit = budget = executed + 1;
+            if (tier !== null && tier.enter(fetchTlb, pcLo, pcHi, fMode)) limit = budget = executed + 1;
             executed++;
             continue;
           }
@@ -198,7 +203,7 @@ export function execute(hart: Hart, budget: number): void {
             const lo = (bLo + imm) | 0;
             pcHi = highOfSum(bHi, bLo, imm, lo);
             pcLo = lo & ~1;
-            if (tier !== null && tier.enter(fetchTlb, pcLo, pcHi)) limit = budget = executed + 1;
+            if (tier !== null && tier.enter(fetchTlb, pcLo, pcHi, fMode)) limit = budget = executed + 1;
             executed++;
             continue;
           }
@@ -237,7 +242,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (rTagLo[t] === (aLo & 0xfffff000) && rTagHi[t] === aHi) {
+            if (rTagLo[t] === ((aLo & 0xfffff000) | dMode) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               const v = (u8[off]! << 24) >> 24; s[rd] = v; s[rd + 1] = v >> 31;
             } else {
@@ -251,7 +256,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (rTagLo[t] === (aLo & 0xfffff000) && rTagHi[t] === aHi) {
+            if (rTagLo[t] === ((aLo & 0xfffff000) | dMode) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               s[rd] = u8[off]!; s[rd + 1] = 0;
             } else {
@@ -265,7 +270,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (rTagLo[t] === (aLo & 0xfffff001) && rTagHi[t] === aHi) {
+            if (rTagLo[t] === ((aLo & 0xfffff001) | dMode) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               const v = (u16[off >>> 1]! << 16) >> 16; s[rd] = v; s[rd + 1] = v >> 31;
             } else {
@@ -279,7 +284,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (rTagLo[t] === (aLo & 0xfffff001) && rTagHi[t] === aHi) {
+            if (rTagLo[t] === ((aLo & 0xfffff001) | dMode) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               s[rd] = u16[off >>> 1]!; s[rd + 1] = 0;
             } else {
@@ -293,7 +298,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (rTagLo[t] === (aLo & 0xfffff003) && rTagHi[t] === aHi) {
+            if (rTagLo[t] === ((aLo & 0xfffff003) | dMode) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               const v = i32[off >>> 2]!; s[rd] = v; s[rd + 1] = v >> 31;
             } else {
@@ -307,7 +312,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (rTagLo[t] === (aLo & 0xfffff003) && rTagHi[t] === aHi) {
+            if (rTagLo[t] === ((aLo & 0xfffff003) | dMode) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               s[rd] = i32[off >>> 2]!; s[rd + 1] = 0;
             } else {
@@ -321,7 +326,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (rTagLo[t] === (aLo & 0xfffff007) && rTagHi[t] === aHi) {
+            if (rTagLo[t] === ((aLo & 0xfffff007) | dMode) && rTagHi[t] === aHi) {
               const off = (rBase[t]! + (aLo & 0xfff)) >>> 0;
               s[rd] = i32[off >>> 2]!; s[rd + 1] = i32[(off >>> 2) + 1]!;
             } else {
@@ -337,7 +342,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (wTagLo[t] === (aLo & 0xfffff000) && wTagHi[t] === aHi) {
+            if (wTagLo[t] === ((aLo & 0xfffff000) | dMode) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
               u8[off] = s[r2]!;
             } else {
@@ -351,7 +356,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (wTagLo[t] === (aLo & 0xfffff001) && wTagHi[t] === aHi) {
+            if (wTagLo[t] === ((aLo & 0xfffff001) | dMode) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
               u16[off >>> 1] = s[r2]!;
             } else {
@@ -365,7 +370,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (wTagLo[t] === (aLo & 0xfffff003) && wTagHi[t] === aHi) {
+            if (wTagLo[t] === ((aLo & 0xfffff003) | dMode) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
               i32[off >>> 2] = s[r2]!;
             } else {
@@ -379,7 +384,7 @@ export function execute(hart: Hart, budget: number): void {
             const aLo = (bLo + imm) | 0;
             const aHi = highOfSum(s[r1 + 1]!, bLo, imm, aLo);
             const t = (aLo >>> 12) & TLB_INDEX_MASK;
-            if (wTagLo[t] === (aLo & 0xfffff007) && wTagHi[t] === aHi) {
+            if (wTagLo[t] === ((aLo & 0xfffff007) | dMode) && wTagHi[t] === aHi) {
               const off = (wBase[t]! + (aLo & 0xfff)) >>> 0;
               i32[off >>> 2] = s[r2]!; i32[(off >>> 2) + 1] = s[r2 + 1]!;
             } else {
@@ -512,7 +517,7 @@ export function execute(hart: Hart, budget: number): void {
         const lo = (pcLo + imm) | 0;
         pcHi = highOfSum(pcHi, pcLo, imm, lo);
         pcLo = lo;
-        if (tier !== null && tier.enter(fetchTlb, pcLo, pcHi)) limit = budget = executed + 1;
+        if (tier !== null && tier.enter(fetchTlb, pcLo, pcHi, fMode)) limit = budget = executed + 1;
         executed++;
       }
     } catch (e) {

@@ -78,10 +78,9 @@ function illegal(hart: Hart, raw: number): never {
   return hart.raise(Cause.IllegalInstruction, raw, 0);
 }
 
-/** After MRET/SRET: translation may differ in the new mode and interrupts may now be enabled. */
+/** After MRET/SRET: accesses are checked for the new mode, and interrupts may now be enabled. */
 function returned(hart: Hart): void {
-  hart.flushTlb();
-  hart.exitLoop = true;
+  hart.updateTlbModes();
 }
 
 /** CSRRW/S/C and their immediate forms (Zicsr, Unprivileged ISA 9.1). */

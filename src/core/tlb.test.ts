@@ -8,7 +8,7 @@ import { Hart } from './hart.js';
 import { RAM, scratchHart } from './testing/scratch-hart.js';
 import * as S from './hart-state.js';
 import { Cause, Mstatus, Priv } from './privilege.js';
-import { Tlb, TLB_ENTRIES } from './tlb.js';
+import { Tlb, TLB_ENTRIES, tlbMode } from './tlb.js';
 
 const HANDLER = RAM + 0x1000;
 const DATA = RAM + 0x2000;
@@ -86,24 +86,30 @@ function assertStateIntact(hart: Hart, what: string): void {
   assert.equal(hart.priv, Priv.Machine, `${what}: the trap entered M-mode`);
 }
 
-test('an empty, invalidated or flushed TLB entry matches no address of any alignment', () => {
+const USER = tlbMode(Priv.User, false, false);
+/** Modes a lookup can be in: U, S with SUM and MXR, M. */
+const LOOKUP_MODES = [USER, tlbMode(Priv.Supervisor, true, true), tlbMode(Priv.Machine, false, false)];
+
+test('an empty, invalidated or flushed TLB entry matches no address of any alignment, in any mode', () => {
   const tlb = new Tlb();
   const check = (label: string) => {
     for (const size of [1, 2, 4, 8] as const) {
       for (let low = 0; low < 0x1000; low++) {
         for (const page of [0, 0x1000, 0x7ffff000 | 0, 0x80000000 | 0]) {
-          assert.equal(tlb.hits(page | low, 0, size), false, `${label}: ${size}-byte access at 0x${(page | low).toString(16)}`);
+          for (const mode of LOOKUP_MODES) {
+            assert.equal(tlb.hits(page | low, 0, size, mode), false, `${label}: ${size}-byte access at 0x${(page | low).toString(16)} in mode ${mode}`);
+          }
         }
       }
     }
   };
   check('empty');
-  for (let i = 0; i < TLB_ENTRIES; i++) tlb.fill(i << 12, 0, 0x4000);
+  for (let i = 0; i < TLB_ENTRIES; i++) tlb.fill(i << 12, 0, 0x4000, LOOKUP_MODES[i % LOOKUP_MODES.length]!);
   tlb.flush();
   check('flushed');
-  tlb.fill(0, 0, 0x4000);
-  assert.equal(tlb.hits(0, 0, 4), true, 'a filled entry hits for an aligned access');
-  assert.equal(tlb.hits(1, 0, 4), false, 'a misaligned access misses a filled entry');
+  tlb.fill(0, 0, 0x4000, USER);
+  assert.equal(tlb.hits(0, 0, 4, USER), true, 'a filled entry hits for an aligned access');
+  assert.equal(tlb.hits(1, 0, 4, USER), false, 'a misaligned access misses a filled entry');
   tlb.invalidate(0);
   check('invalidated');
 });
@@ -193,35 +199,50 @@ for (const mode of MODES) {
   });
 }
 
+test('an entry hits only in the mode it was filled for, and flushPage drops it whatever its mode', () => {
+  const tlb = new Tlb();
+  const supervisor = tlbMode(Priv.Supervisor, false, false);
+  tlb.fill(0x5000, 0, 0x10000, USER);
+  assert.equal(tlb.hits(0x5000, 0, 8, USER), true);
+  for (const mode of [supervisor, tlbMode(Priv.Supervisor, true, false), tlbMode(Priv.User, false, true), tlbMode(Priv.Machine, false, false)]) {
+    assert.equal(tlb.hits(0x5000, 0, 8, mode), false, `mode ${mode}`);
+    assert.equal(tlb.offsetOf(0x5000, 0, 8, mode), -1);
+  }
+  tlb.fill(0x5000, 0, 0x20000, supervisor);
+  assert.equal(tlb.offsetOf(0x5008, 0, 8, supervisor), 0x20008);
+  tlb.flushPage(0x5000, 0);
+  assert.equal(tlb.hits(0x5000, 0, 8, supervisor), false);
+});
+
 test('flushPage drops its page and every page cached from a superpage covering it, and keeps the rest', () => {
   const tlb = new Tlb();
   const MiB2 = 0x200000;
   // Two 4 KiB pages, and two pages of one 2 MiB superpage (shift 9), all in different entries.
-  tlb.fill(0x1000, 0, 0x10000);
-  tlb.fill(0x2000, 0, 0x20000);
-  tlb.fill(0x40000000 + 0x3000, -1, 0x30000, 9);
-  tlb.fill(0x40000000 + 0x5000, -1, 0x50000, 9);
+  tlb.fill(0x1000, 0, 0x10000, USER);
+  tlb.fill(0x2000, 0, 0x20000, USER);
+  tlb.fill(0x40000000 + 0x3000, -1, 0x30000, USER, 9);
+  tlb.fill(0x40000000 + 0x5000, -1, 0x50000, USER, 9);
   tlb.flushPage(0x1000, 0);
-  assert.equal(tlb.hits(0x1000, 0, 8), false, 'the flushed page misses');
-  assert.equal(tlb.hits(0x2000, 0, 8), true, 'another 4 KiB page stays');
-  assert.equal(tlb.hits(0x40003000, -1, 4), true, 'so do superpage entries elsewhere');
+  assert.equal(tlb.hits(0x1000, 0, 8, USER), false, 'the flushed page misses');
+  assert.equal(tlb.hits(0x2000, 0, 8, USER), true, 'another 4 KiB page stays');
+  assert.equal(tlb.hits(0x40003000, -1, 4, USER), true, 'so do superpage entries elsewhere');
   tlb.flushPage(0x40000000 + MiB2 + 0x7000, -1);
-  assert.equal(tlb.hits(0x40003000, -1, 4), true, 'an address in the next 2 MiB is another superpage');
+  assert.equal(tlb.hits(0x40003000, -1, 4, USER), true, 'an address in the next 2 MiB is another superpage');
   tlb.flushPage(0x40000000 + MiB2 + 0x7000, 0);
-  assert.equal(tlb.hits(0x40003000, -1, 4), true, 'an address with other high bits is another page');
+  assert.equal(tlb.hits(0x40003000, -1, 4, USER), true, 'an address with other high bits is another page');
   tlb.flushPage(0x40000000 + 0x7000, -1);
-  assert.equal(tlb.hits(0x40003000, -1, 4), false, 'a page of the superpage holding the address is dropped');
-  assert.equal(tlb.hits(0x40005000, -1, 4), false, 'so is every other one cached from it');
+  assert.equal(tlb.hits(0x40003000, -1, 4, USER), false, 'a page of the superpage holding the address is dropped');
+  assert.equal(tlb.hits(0x40005000, -1, 4, USER), false, 'so is every other one cached from it');
 });
 
 test('the superpage regions a TLB remembers stay bounded: past 4 per entry it starts over', () => {
   const tlb = new Tlb();
   const page = (n: number) => (n * 4096) | 0;
-  tlb.fill(page(1), 0, 0x10000, 9); // region 0, alone in entry 1
+  tlb.fill(page(1), 0, 0x10000, USER, 9); // region 0, alone in entry 1
   // Other regions' first pages, all in entries 0 and 512.
-  const fillRegion = (region: number) => tlb.fill(page(region * 512), region >>> 11, 0x20000, 9);
+  const fillRegion = (region: number) => tlb.fill(page(region * 512), region >>> 11, 0x20000, USER, 9);
   for (let region = 1; region < 4 * TLB_ENTRIES; region++) fillRegion(region);
-  assert.equal(tlb.hits(page(1), 0, 8), true, 'up to the bound, the first entry stays');
+  assert.equal(tlb.hits(page(1), 0, 8, USER), true, 'up to the bound, the first entry stays');
   fillRegion(4 * TLB_ENTRIES);
-  assert.equal(tlb.hits(page(1), 0, 8), false, 'one region more flushes the TLB instead of growing the list');
+  assert.equal(tlb.hits(page(1), 0, 8, USER), false, 'one region more flushes the TLB instead of growing the list');
 });

@@ -2,18 +2,28 @@
 // page's RAM inside guest memory. Only RAM pages whose every access of the kind is allowed
 // (paging permissions, A/D already set, PMP) are cached; everything else takes the slow path.
 
-export const TLB_ENTRIES = 1024;
+export const TLB_ENTRIES = 8192;
 /** A virtual page number's entry: (address >>> 12) & TLB_INDEX_MASK. */
 export const TLB_INDEX_MASK = TLB_ENTRIES - 1;
 
 /**
  * The tag of an empty entry. Lookups compare the tag with the address masked to its page
- * number plus, for an access of 2^n bytes, its low n bits (so a misaligned access misses);
- * bits 3-11 are therefore always clear in a lookup key, and no address, aligned or not, can
- * match a tag with bit 11 set. Every fast path, in the interpreter or in translated code,
- * must build its key that way.
+ * number plus, for an access of 2^n bytes, its low n bits (so a misaligned access misses),
+ * ORed with the mode bits of the access (tlbMode, bits 4-7); bits 3 and 8-11 are therefore
+ * always clear in a lookup key, and no address, aligned or not, in any mode, can match a tag
+ * with bit 11 set. Every fast path, in the interpreter or in translated code, must build its
+ * key that way.
  */
 export const INVALID_TAG = 0x800;
+
+/**
+ * The mode bits of a TLB entry: the privilege its accesses were checked for and, for data,
+ * mstatus.SUM and MXR. Entries of several modes live side by side, so a trap to the kernel
+ * and the return to the program keep each other's entries instead of flushing them.
+ */
+export function tlbMode(priv: number, sum: boolean, mxr: boolean): number {
+  return (priv << 4) | (sum ? 0x40 : 0) | (mxr ? 0x80 : 0);
+}
 
 /** The mask a lookup applies to the low address word for an access of `size` bytes. */
 export function tagMask(size: 1 | 2 | 4 | 8): number {
@@ -66,7 +76,7 @@ export class Tlb {
    */
   flushPage(vLo: number, vHi: number): void {
     const i = (vLo >>> 12) & TLB_INDEX_MASK;
-    if (this.tagLo[i] === (vLo & ~0xfff) && this.tagHi[i] === vHi) this.tagLo[i] = INVALID_TAG;
+    if ((this.tagLo[i]! & ~0xfff) === (vLo & ~0xfff) && this.tagHi[i] === vHi) this.tagLo[i] = INVALID_TAG;
     if (this.superpageShifts === 0) return;
     const page = (vHi >>> 0) * TWO20 + (vLo >>> 12);
     for (const shift of SUPERPAGE_SHIFTS) {
@@ -82,8 +92,11 @@ export class Tlb {
     this.tagLo[index] = INVALID_TAG;
   }
 
-  /** Caches a page; `superpageShift` is log2 of the pages its leaf PTE maps (0 for a 4 KiB page or no paging). */
-  fill(vLo: number, vHi: number, pageOffset: number, superpageShift = 0): void {
+  /**
+   * Caches a page for accesses in `mode` (tlbMode); `superpageShift` is log2 of the pages its
+   * leaf PTE maps (0 for a 4 KiB page or no paging).
+   */
+  fill(vLo: number, vHi: number, pageOffset: number, mode: number, superpageShift = 0): void {
     const i = (vLo >>> 12) & TLB_INDEX_MASK;
     if (superpageShift !== 0) {
       // Regions whose entries were all replaced stay listed until a flush: bound them.
@@ -91,21 +104,21 @@ export class Tlb {
       this.superpages.add(regionKey((vHi >>> 0) * TWO20 + (vLo >>> 12), superpageShift));
       this.superpageShifts |= 1 << superpageShift;
     }
-    this.tagLo[i] = vLo & ~0xfff;
+    this.tagLo[i] = (vLo & ~0xfff) | mode;
     this.tagHi[i] = vHi;
     this.base[i] = pageOffset;
   }
 
   /** The guest-memory byte offset of an access of `size` bytes at (vLo, vHi) when it hits, else -1. */
-  offsetOf(vLo: number, vHi: number, size: 1 | 2 | 4 | 8): number {
+  offsetOf(vLo: number, vHi: number, size: 1 | 2 | 4 | 8, mode: number): number {
     const i = (vLo >>> 12) & TLB_INDEX_MASK;
-    if (this.tagLo[i] !== (vLo & tagMask(size)) || this.tagHi[i] !== vHi) return -1;
+    if (this.tagLo[i] !== ((vLo & tagMask(size)) | mode) || this.tagHi[i] !== vHi) return -1;
     return (this.base[i]! + (vLo & 0xfff)) >>> 0;
   }
 
   /** Whether an access of `size` bytes at (vLo, vHi) hits, as the fast paths test it. */
-  hits(vLo: number, vHi: number, size: 1 | 2 | 4 | 8): boolean {
+  hits(vLo: number, vHi: number, size: 1 | 2 | 4 | 8, mode: number): boolean {
     const i = (vLo >>> 12) & TLB_INDEX_MASK;
-    return this.tagLo[i] === (vLo & tagMask(size)) && this.tagHi[i] === vHi;
+    return this.tagLo[i] === ((vLo & tagMask(size)) | mode) && this.tagHi[i] === vHi;
   }
 }

@@ -20,7 +20,7 @@
 // page drops both).
 
 import { decodeOp, Op as Rv } from '../decode/instruction-table.js';
-import { F64_RESERVATION_ADDRESS, PC, READ_TLB, RESERVATION_VALID, WRITE_TLB } from '../hart-state.js';
+import { F64_RESERVATION_ADDRESS, PC, READ_TLB, RESERVATION_VALID, TLB_MODE_DATA, WRITE_TLB } from '../hart-state.js';
 import { TLB_BASE, TLB_INDEX_MASK, TLB_TAG_HI, tagMask } from '../tlb.js';
 import { CodeWriter, Op, ValType } from './wasm-module-builder.js';
 
@@ -513,7 +513,9 @@ class BlockEmitter {
   private hit(tlb: number, size: 1 | 2 | 4 | 8): void {
     const c = this.c;
     c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb, 2);
-    c.local(Op.LocalGet, ADDR_LO).i32(tagMask(size)).op(Op.I32And).op(Op.I32Eq);
+    // The key carries the mode bits, read each time: a step inside the block may change them.
+    c.local(Op.LocalGet, ADDR_LO).i32(tagMask(size)).op(Op.I32And);
+    c.local(Op.LocalGet, STATE).mem(Op.I32Load, 4 * TLB_MODE_DATA, 2).op(Op.I32Or).op(Op.I32Eq);
     c.local(Op.LocalGet, SLOT).mem(Op.I32Load, tlb + TLB_TAG_HI, 2);
     c.local(Op.LocalGet, ADDR).i64(32).op(Op.I64ShrU).op(Op.I32WrapI64).op(Op.I32Eq);
     c.op(Op.I32And);

@@ -3,7 +3,7 @@
 // in the fetch TLB, the block is not translated, the budget cannot fit the next block, or a
 // block asks for the interpreter.
 
-import { FETCH_TLB, PC } from '../hart-state.js';
+import { FETCH_TLB, PC, TLB_MODE_FETCH } from '../hart-state.js';
 import { TLB_BASE, TLB_INDEX_MASK, TLB_TAG_HI } from '../tlb.js';
 import { BLOCK_PARAMS, EXIT } from './block-translator.js';
 import { CodeWriter, Op, ValType, WasmModuleBuilder } from './wasm-module-builder.js';
@@ -22,10 +22,11 @@ export function createDispatcher(memory: WebAssembly.Memory, table: WebAssembly.
   const pc = PC * 4;
   const c = new CodeWriter();
   c.open(Op.Block).open(Op.Loop);
-  // The pc's page must be in the fetch TLB (so it is executable RAM for this privilege).
+  // The pc's page must be in the fetch TLB for this privilege (so it is executable RAM for it).
   c.local(Op.LocalGet, STATE).mem(Op.I32Load, pc, 2).local(Op.LocalSet, PC_LO);
   c.local(Op.LocalGet, PC_LO).i32(10).op(Op.I32ShrU).i32(TLB_INDEX_MASK << 2).op(Op.I32And).local(Op.LocalGet, STATE).op(Op.I32Add).local(Op.LocalSet, SLOT);
-  c.local(Op.LocalGet, SLOT).mem(Op.I32Load, FETCH_TLB, 2).local(Op.LocalGet, PC_LO).i32(0xfffff000 | 0).op(Op.I32And).op(Op.I32Ne).br(Op.BrIf, 1);
+  c.local(Op.LocalGet, SLOT).mem(Op.I32Load, FETCH_TLB, 2).local(Op.LocalGet, PC_LO).i32(0xfffff000 | 0).op(Op.I32And);
+  c.local(Op.LocalGet, STATE).mem(Op.I32Load, 4 * TLB_MODE_FETCH, 2).op(Op.I32Or).op(Op.I32Ne).br(Op.BrIf, 1);
   c.local(Op.LocalGet, SLOT).mem(Op.I32Load, FETCH_TLB + TLB_TAG_HI, 2).local(Op.LocalGet, STATE).mem(Op.I32Load, pc + 4, 2).op(Op.I32Ne).br(Op.BrIf, 1);
   // key = the code's guest-memory offset; one of its bucket's entries must hold it.
   c.local(Op.LocalGet, SLOT).mem(Op.I32Load, FETCH_TLB + TLB_BASE, 2).local(Op.LocalGet, PC_LO).i32(0xfff).op(Op.I32And).op(Op.I32Add).local(Op.LocalSet, KEY);

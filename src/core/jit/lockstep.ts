@@ -4,7 +4,7 @@
 // divergence stops the VM naming the block, the pc and the register or address.
 
 import type { Hart } from '../hart.js';
-import { F64_RESERVATION_ADDRESS, PC, RESERVATION_VALID } from '../hart-state.js';
+import { F64_RESERVATION_ADDRESS, PC, RESERVATION_VALID, TLB_MODE_FETCH } from '../hart-state.js';
 import type { TranslationTier } from './translation-tier.js';
 import { EXIT } from './block-translator.js';
 
@@ -34,7 +34,7 @@ export function runLockstep(hart: Hart, tier: TranslationTier, stateOffset: numb
   const live = s.subarray(0, words);
   let retired = 0;
   for (;;) {
-    const block = tier.blockAt(hart.fetchTlb, s[PC]!, s[PC + 1]!);
+    const block = tier.blockAt(hart.fetchTlb, s[PC]!, s[PC + 1]!, s[TLB_MODE_FETCH]!);
     if (block === null || budget - retired < block.length) return retired;
     before.set(live);
     const reservationBefore = [s[RESERVATION_VALID]!, d[F64_RESERVATION_ADDRESS]!] as const;

@@ -137,8 +137,8 @@ export class TranslationTier {
    * Called by the interpreter when it jumps to (pcLo, pcHi): true when a translation starts
    * there (the interpreter then hands over); otherwise counts the jump toward translation.
    */
-  enter(fetchTlb: Tlb, pcLo: number, pcHi: number): boolean {
-    const key = keyAt(fetchTlb, pcLo, pcHi);
+  enter(fetchTlb: Tlb, pcLo: number, pcHi: number, fetchMode: number): boolean {
+    const key = keyAt(fetchTlb, pcLo, pcHi, fetchMode);
     if (key < 0) return false;
     if (this.entries.has(key)) return true;
     const slot = counterSlot(key);
@@ -161,17 +161,17 @@ export class TranslationTier {
    * once `fillFetchTlb` has mapped the page if the fetch TLB did not; otherwise counts the
    * stop toward translating the block there.
    */
-  resume(fetchTlb: Tlb, pcLo: number, pcHi: number, fillFetchTlb: () => boolean): boolean {
-    if (keyAt(fetchTlb, pcLo, pcHi) < 0 && !fillFetchTlb()) return false;
-    return this.enter(fetchTlb, pcLo, pcHi);
+  resume(fetchTlb: Tlb, pcLo: number, pcHi: number, fetchMode: number, fillFetchTlb: () => boolean): boolean {
+    if (keyAt(fetchTlb, pcLo, pcHi, fetchMode) < 0 && !fillFetchTlb()) return false;
+    return this.enter(fetchTlb, pcLo, pcHi, fetchMode);
   }
 
   /**
    * The translated block at (pcLo, pcHi), if the fetch TLB maps it and one exists, for
    * lockstep runs: `run` executes that block alone (no chaining) and returns its result.
    */
-  blockAt(fetchTlb: Tlb, pcLo: number, pcHi: number): { length: number; run: (stateOffset: number) => number } | null {
-    const key = keyAt(fetchTlb, pcLo, pcHi);
+  blockAt(fetchTlb: Tlb, pcLo: number, pcHi: number, fetchMode: number): { length: number; run: (stateOffset: number) => number } | null {
+    const key = keyAt(fetchTlb, pcLo, pcHi, fetchMode);
     const entry = key < 0 ? null : this.entries.lookup(key);
     if (entry === null) return null;
     const block = this.table.get(entry.functionIndex) as (state: number, pc: bigint, retired: number, budget: number) => number;
@@ -414,9 +414,9 @@ function counterSlot(key: number): number {
   return Math.imul(key, 0x9e3779b1 | 0) >>> 16;
 }
 
-/** The key (guest-memory offset) of the code at (pcLo, pcHi) when the fetch TLB maps it, else -1. */
-function keyAt(fetchTlb: Tlb, pcLo: number, pcHi: number): number {
+/** The key (guest-memory offset) of the code at (pcLo, pcHi) when the fetch TLB maps it for `fetchMode`, else -1. */
+function keyAt(fetchTlb: Tlb, pcLo: number, pcHi: number, fetchMode: number): number {
   const t = (pcLo >>> 12) & TLB_INDEX_MASK;
-  if (fetchTlb.tagLo[t] !== (pcLo & ~0xfff) || fetchTlb.tagHi[t] !== pcHi) return -1;
+  if (fetchTlb.tagLo[t] !== ((pcLo & ~0xfff) | fetchMode) || fetchTlb.tagHi[t] !== pcHi) return -1;
   return fetchTlb.base[t]! + (pcLo & 0xfff);
 }
