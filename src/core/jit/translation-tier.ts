@@ -45,8 +45,11 @@ export type StepFunction = (retired: number, length: number) => number;
 
 const COMPRESSED = buildCompressedTable();
 const TABLE_START = 1024;
-/** The shared function table's bound; past it every translation is dropped and rebuilt. */
-const TABLE_LIMIT = 1 << 18;
+/**
+ * The shared function table's bound; past it every translation is dropped and rebuilt. It
+ * also bounds the machine code a guest can make the host hold (about 1 KiB per block).
+ */
+const TABLE_LIMIT = 1 << 16;
 /**
  * Drops of a page's translations after which it is interpreted only: code that keeps
  * rewriting itself would otherwise be compiled again and again (a reset forgets this).
@@ -122,7 +125,7 @@ export class TranslationTier {
     this.background = options.compileInBackground ?? (!this.lockstep && this.hotThreshold > 1);
     this.undoLog = this.lockstep ? memory.translationOffset + ENTRY_TABLE_BYTES : -1;
     const physicalOffset = memory.ramBase - memory.ramOffset;
-    this.translateOptions = options.lockstep ? { undoLog: this.undoLog, physicalOffset } : { physicalOffset };
+    this.translateOptions = this.lockstep ? { undoLog: this.undoLog, physicalOffset } : { physicalOffset };
     this.table = new WebAssembly.Table({ initial: TABLE_START, element: 'anyfunc' });
     this.dispatch = createDispatcher(memory.memory, this.table, this.entries);
     memory.decodeCache.onCodeChange((pageOffset) => this.invalidatePage(pageOffset));

@@ -194,16 +194,10 @@ export function checkDisjoint(path: string, regions: Array<[string, number, numb
   }
 }
 
-export interface NewHeaderFields {
-  clusterBits: number;
-  size: number;
-  l1Size: number;
-  l1TableOffset: number;
-  refcountTableOffset: number;
-  refcountTableClusters: number;
+export type NewHeaderFields = Pick<Qcow2Header, 'clusterBits' | 'size' | 'l1Size' | 'l1TableOffset' | 'refcountTableOffset' | 'refcountTableClusters'> & {
   backingFile?: string | undefined;
   backingFormat?: string | undefined;
-}
+};
 
 /** The header cluster of a new version 3 image with 16-bit refcounts, deflate compression and no snapshots. */
 export function buildQcow2Header(fields: NewHeaderFields): Uint8Array {

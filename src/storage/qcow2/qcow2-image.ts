@@ -325,10 +325,7 @@ export class Qcow2Image implements BackingImage {
     this.live('revertSnapshot');
     this.checkWritable('revertSnapshot');
     return this.queue.run(async () => {
-      const snapshot = this.findSnapshot(name, 'revertSnapshot');
-      await this.map.barrier();
-      const snapL1 = new Uint8Array(snapshot.l1Size * 8);
-      await this.file.readExact(snapshot.l1TableOffset, snapL1, `L1 table of snapshot ${snapshot.name}`);
+      const { snapshot, snapL1 } = await this.openSnapshot(name, 'revertSnapshot');
       const size = snapshot.diskSize ?? this.virtualSize;
       if (!Number.isSafeInteger(size) || size > maxVirtualSize(this.clusterBits)) throw corrupt(this.path, `snapshot "${snapshot.name}" records a disk size of ${size} bytes`, { op: 'revertSnapshot' });
       const l1Size = Math.max(snapshot.l1Size, l1EntriesFor(size, this.clusterBits));
@@ -350,10 +347,7 @@ export class Qcow2Image implements BackingImage {
     this.live('deleteSnapshot');
     this.checkWritable('deleteSnapshot');
     return this.queue.run(async () => {
-      const snapshot = this.findSnapshot(name, 'deleteSnapshot');
-      await this.map.barrier();
-      const snapL1 = new Uint8Array(snapshot.l1Size * 8);
-      await this.file.readExact(snapshot.l1TableOffset, snapL1, `L1 table of snapshot ${snapshot.name}`);
+      const { snapshot, snapL1 } = await this.openSnapshot(name, 'deleteSnapshot');
       await this.replaceSnapshotTable(this.snapshots.filter((s) => s !== snapshot));
       // The header no longer names the snapshot: its references can go.
       await this.map.adjustTree(snapL1, snapshot.l1Size, -1);
@@ -581,6 +575,15 @@ export class Qcow2Image implements BackingImage {
     ];
     for (const [name, start, bytes] of regions) if (bytes > 0 && offset < start + bytes && start < offset + length) return name;
     return null;
+  }
+
+  /** The snapshot `name` and its L1 table, once earlier writes are durable. */
+  private async openSnapshot(name: string, op: string): Promise<{ snapshot: SnapshotEntry; snapL1: Uint8Array }> {
+    const snapshot = this.findSnapshot(name, op);
+    await this.map.barrier();
+    const snapL1 = new Uint8Array(snapshot.l1Size * 8);
+    await this.file.readExact(snapshot.l1TableOffset, snapL1, `L1 table of snapshot ${snapshot.name}`);
+    return { snapshot, snapL1 };
   }
 
   private findSnapshot(name: string, op: string): SnapshotEntry {
