@@ -27,7 +27,7 @@ test('vireo --help and vireo run --help print usage and exit 0', () => {
   assert.match(top.stdout, /image +Build or verify the default Debian guest image/);
   const run = vireo('run', '--help');
   assert.equal(run.status, 0);
-  for (const option of ['--bios FILE|none', '--initrd FILE', '--kernel FILE', '--disk FILE[,ro]', '--net host', '-m, --memory MIB', '--max-instructions N', '--timeout SECONDS', '--trace']) {
+  for (const option of ['--bios FILE|none', '--initrd FILE', '--kernel FILE', '--disk FILE[,OPTIONS]', '--net host', '-m, --memory MIB', '--max-instructions N', '--timeout SECONDS', '--trace']) {
     assert.ok(run.stdout.includes(option), `run --help lacks ${option}`);
   }
   assert.equal(vireo('help', 'run').stdout, run.stdout);
@@ -41,7 +41,7 @@ test('missing or unknown commands are usage errors', () => {
 
 test('--bios none needs a kernel, and --initrd needs firmware', () => {
   usageError(['run', '--bios', 'none'], /vireo run: --bios none needs --kernel FILE/);
-  usageError(['run', '--bios', 'none', '--kernel', 'x', '--disk', ''], /--disk takes FILE or FILE,ro/);
+  usageError(['run', '--bios', 'none', '--kernel', 'x', '--disk', ''], /--disk takes FILE\[,ro\]\[,format=raw\|qcow2\]/);
   usageError(['run', '--bios', 'none', '--kernel', 'x', '--net', 'bridge'], /--net takes 'host'/);
   usageError(['run', '--bios', 'none', '--kernel', 'x', '--initrd', 'y'], /--initrd needs firmware to hand it to the kernel; give --bios FILE/);
 });

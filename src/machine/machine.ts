@@ -187,7 +187,7 @@ export class Machine {
     this.bus.map(PLIC.base, PLIC.size, this.plic, 'plic');
     this.bus.map(RTC.base, RTC.size, this.rtc, 'rtc');
     const dma = ramDma(this.memory);
-    this.virtio = new VirtioDevices(dma, this.bus, this.plic, options.virtio ?? {}, options.log ?? ((line) => process.stderr.write(`vireo: ${line}\n`)));
+    this.virtio = new VirtioDevices(dma, this.bus, this.plic, options.virtio ?? {}, options.log ?? ((line) => process.stderr.write(`vireo: ${line}\n`)), () => this.wake());
     // A frame arriving for a guest that sleeps in WFI wakes the run loop.
     for (const nic of options.virtio?.nics ?? []) nic.port.onReceive?.(() => this.wake());
     // Room in a console sink raises THRE or returns virtio-console buffers: an interrupt for a guest in WFI.
@@ -294,6 +294,8 @@ export class Machine {
         }
       }
     } finally {
+      // Requests the disks still hold finish before run() resolves, so a caller may close them.
+      await this.virtio.drain();
       this.running = false;
     }
   }

@@ -7,7 +7,7 @@ import type { DmaMemory } from '../devices/virtio/dma-memory.js';
 import { RamDmaMemory } from '../devices/virtio/ram-dma-memory.js';
 import { VirtioMmioTransport } from '../devices/virtio/mmio-transport.js';
 import type { VirtioDevice } from '../devices/virtio/virtio-device.js';
-import { VirtioBlockDevice } from '../devices/virtio/block/device.js';
+import { VirtioBlockDevice, type RequestThrottle } from '../devices/virtio/block/device.js';
 import { VirtioNet, type VirtioNetBackend } from '../devices/virtio/net/device.js';
 import { VirtioRngDevice } from '../devices/virtio/rng/device.js';
 import { VirtioConsoleDevice } from '../devices/virtio/console/device.js';
@@ -21,6 +21,8 @@ export interface DiskConfig {
   backend: BlockBackend;
   /** Reported to the guest (virtio-blk GET_ID, 20 bytes at most). */
   serial?: string;
+  /** I/O limits applied to the disk's requests. */
+  throttle?: RequestThrottle;
 }
 
 export interface NicConfig {
@@ -57,12 +59,22 @@ export class VirtioDevices {
   readonly transports: VirtioMmioTransport[] = [];
   readonly slots: Array<Region & { irq: number }> = [];
   readonly nics: VirtioNet[] = [];
+  /** The disks, in the order given (/dev/vda first). */
+  readonly disks: VirtioBlockDevice[] = [];
   readonly console: VirtioConsoleDevice | null = null;
 
-  constructor(dma: DmaMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void) {
+  /** `wake` is called when a device finishes work on its own (a disk request), so a sleeping run loop takes the interrupt. */
+  constructor(dma: DmaMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void, wake: () => void = () => {}) {
     const models: VirtioDevice[] = [];
     for (const disk of config.disks ?? []) {
-      models.push(new VirtioBlockDevice({ backend: disk.backend, ...(disk.serial !== undefined ? { serial: disk.serial } : {}) }));
+      const block = new VirtioBlockDevice({
+        backend: disk.backend,
+        onComplete: wake,
+        ...(disk.serial !== undefined ? { serial: disk.serial } : {}),
+        ...(disk.throttle ? { throttle: disk.throttle } : {}),
+      });
+      this.disks.push(block);
+      models.push(block);
     }
     for (const nic of config.nics ?? []) {
       const net = new VirtioNet({ mac: nic.mac, backend: nic.port });
@@ -103,5 +115,10 @@ export class VirtioDevices {
 
   reset(): void {
     for (const transport of this.transports) transport.reset();
+  }
+
+  /** Resolves once no disk has a request in flight. */
+  async drain(): Promise<void> {
+    await Promise.all(this.disks.map((disk) => disk.drain()));
   }
 }

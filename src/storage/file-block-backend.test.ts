@@ -25,18 +25,18 @@ runBlockBackendConformance('FileBlockBackend', (contents, { readOnly }) => {
   return { backend, close: () => backend.close() };
 });
 
-test('FileBlockBackend writes reach the file', () => {
+test('FileBlockBackend writes reach the file', async () => {
   const path = image(new Uint8Array(1024));
   const b = FileBlockBackend.open(path);
-  b.write(512, Uint8Array.of(1, 2, 3));
-  b.flush();
-  b.close();
+  await b.write(512, Uint8Array.of(1, 2, 3));
+  await b.flush();
+  await b.close();
   assert.deepEqual([...readFileSync(path).subarray(512, 515)], [1, 2, 3]);
   const again = FileBlockBackend.open(path, { readOnly: true });
   const got = new Uint8Array(3);
-  again.read(512, got);
+  await again.read(512, got);
   assert.deepEqual(got, Uint8Array.of(1, 2, 3));
-  again.close();
+  await again.close();
 });
 
 test('FileBlockBackend explains a missing file, a directory, a bad size', () => {
@@ -51,19 +51,30 @@ test('FileBlockBackend explains a missing file, a directory, a bad size', () => 
   assert.ok(err?.cause, 'the fs error is kept as the cause');
 });
 
-test('FileBlockBackend opens a write-protected image read-only, and says why it cannot write', { skip: process.getuid?.() === 0 ? 'root ignores file permissions' : false }, () => {
+test('FileBlockBackend opens a write-protected image read-only, and says why it cannot write', { skip: process.getuid?.() === 0 ? 'root ignores file permissions' : false }, async () => {
   const path = image(new Uint8Array(512));
   chmodSync(path, 0o444);
   assert.throws(() => FileBlockBackend.open(path), isKind('open-failed'));
-  FileBlockBackend.open(path, { readOnly: true }).close();
+  await FileBlockBackend.open(path, { readOnly: true }).close();
 });
 
-test('FileBlockBackend refuses use after close', () => {
+test('FileBlockBackend refuses use after close', async () => {
   const b = FileBlockBackend.open(image(new Uint8Array(512)));
-  b.close();
-  b.close();
-  assert.throws(() => b.read(0, new Uint8Array(1)), isKind('closed'));
-  assert.throws(() => b.flush(), isKind('closed'));
+  await b.close();
+  await b.close();
+  await assert.rejects(b.read(0, new Uint8Array(1)), isKind('closed'));
+  await assert.rejects(b.flush(), isKind('closed'));
+});
+
+test('FileBlockBackend guarding a guessed format refuses a write that would plant a qcow2 header', async () => {
+  const path = image(new Uint8Array(1024));
+  const b = FileBlockBackend.open(path, { refuseMagic: 0x514649fb });
+  const header = Uint8Array.of(0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3);
+  await assert.rejects(b.write(0, header), (e: unknown) => isKind('io')(e) && /format=raw/.test((e as Error).message));
+  await b.write(512, header);
+  await b.write(0, Uint8Array.of(1, 2, 3, 4));
+  await b.close();
+  assert.deepEqual([...readFileSync(path).subarray(0, 4)], [1, 2, 3, 4]);
 });
 
 test('FileBlockBackend refuses a FIFO or a character device at once instead of hanging', () => {
@@ -75,7 +86,7 @@ test('FileBlockBackend refuses a FIFO or a character device at once instead of h
   assert.throws(() => FileBlockBackend.open('/dev/zero', { readOnly: true }), (e: unknown) => isKind('not-a-file')(e) && /character device/.test((e as Error).message));
 });
 
-test('FileBlockBackend serves a host block device with its real size', (t) => {
+test('FileBlockBackend serves a host block device with its real size', async (t) => {
   // A loop device over a file stands in for a physical disk; it needs root and the loop driver.
   const backing = image(new Uint8Array(2 * 1024 * 1024).fill(0xab));
   let device: string;
@@ -90,9 +101,9 @@ test('FileBlockBackend serves a host block device with its real size', (t) => {
     const disk = FileBlockBackend.open(device, { readOnly: true });
     assert.equal(disk.size, 2 * 1024 * 1024);
     const got = new Uint8Array(512);
-    disk.read(disk.size - 512, got);
+    await disk.read(disk.size - 512, got);
     assert.ok(got.every((b) => b === 0xab));
-    disk.close();
+    await disk.close();
   } finally {
     execFileSync('losetup', ['--detach', device]);
   }

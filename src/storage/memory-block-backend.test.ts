@@ -16,9 +16,9 @@ test('MemoryBlockBackend refuses sizes that are not positive multiples of 512', 
   assert.equal(new MemoryBlockBackend({ size: 1024 }).size, 1024);
 });
 
-test('MemoryBlockBackend copies its initial contents', () => {
+test('MemoryBlockBackend copies its initial contents', async () => {
   const contents = new Uint8Array(512);
   const b = new MemoryBlockBackend({ contents });
-  b.write(0, Uint8Array.of(1));
+  await b.write(0, Uint8Array.of(1));
   assert.equal(contents[0], 0);
 });

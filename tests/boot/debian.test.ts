@@ -104,7 +104,7 @@ test('Debian boots to a shell; entropy and network work; a reboot restarts it; a
     assert.equal((await guest.exit(120_000)).reason, 'pass');
   } finally {
     await guest.stop();
-    backend.close();
+    await backend.close();
     disk.cleanup();
   }
 });

@@ -5,7 +5,9 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RAM_MIB, Machine, MachineError, signatureOf, type RunResult, type TranslationMode } from '../../machine/machine.js';
 import type { DiskConfig, NicConfig } from '../../machine/virtio-devices.js';
-import { FileBlockBackend } from '../../storage/file-block-backend.js';
+import { openDiskImage } from '../../storage/disk-image.js';
+import { parseDiskOption, type DiskOption } from '../disk-option.js';
+import type { RequestThrottle } from '../../devices/virtio/block/device.js';
 import { BlockBackendError } from '../../storage/block-backend.js';
 import { LockstepDivergence } from '../../core/jit/lockstep.js';
 import { BOOT_FILE_LIMITS, BootFileError, readBootFile } from '../boot-file.js';
@@ -40,8 +42,12 @@ Options:
   --max-instructions N      Stop after N instructions; a trap counts as one, so a
                             guest stuck in a trap loop stops too
   --timeout SECONDS         Stop after SECONDS of wall time
-  --disk FILE[,ro]          Attach a raw disk image as a virtio-blk disk (repeatable;
-                            the first is /dev/vda); ,ro makes it read-only
+  --disk FILE[,OPTIONS]     Attach a disk image as a virtio-blk disk (repeatable; the
+                            first is /dev/vda). The format, raw or qcow2, is read from
+                            the image's header unless format=raw|qcow2 is given; ro
+                            makes it read-only. I/O limits (per second, with bursts):
+                            iops, iops-rd, iops-wr, bps, bps-rd, bps-wr (bytes, K/M/G
+                            suffixes), iops-burst, bps-burst
   --console ttyS0|hvc0      Where the terminal's input goes (default ttyS0, UART0);
                             hvc0 also attaches a virtio-console, for console=hvc0
   --net host                Attach a virtio-net NIC to a virtual switch where the host
@@ -98,7 +104,7 @@ export interface RunArguments {
   timeoutSeconds: number | undefined;
   trace: boolean;
   signature: string | undefined;
-  disks: Array<{ path: string; readOnly: boolean }>;
+  disks: DiskOption[];
   /** Attach a NIC to a switch shared with a host responder at 10.0.2.2. */
   net: boolean;
   /** Which guest console the terminal's input goes to; hvc0 also attaches a virtio-console. */
@@ -153,7 +159,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     timeoutSeconds: values.timeout === undefined ? undefined : parseSeconds(values.timeout),
     trace: values.trace === true,
     signature: values.signature,
-    disks: (values.disk ?? []).map(parseDisk),
+    disks: (values.disk ?? []).map(parseDiskOption),
     net: values.net === undefined ? false : parseNet(values.net),
     console: values.console === undefined ? 'ttyS0' : parseConsole(values.console),
     jit: values.jit === undefined ? 'on' : parseJit(values.jit),
@@ -176,14 +182,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   let kernel: Uint8Array | undefined;
   let firmware: Uint8Array | undefined;
   let initrd: Uint8Array | undefined;
-  const attach = (path: string, readOnly: boolean) => {
-    disks.push({ backend: FileBlockBackend.open(path, { readOnly }), serial: `vireo-disk-${disks.length}` });
+  const attach = async (disk: DiskOption) => {
+    const backend = await openDiskImage(disk.path, { readOnly: disk.readOnly, ...(disk.format ? { format: disk.format } : {}) });
+    disks.push({ backend, serial: `vireo-disk-${disks.length}`, ...throttleFor(disk) });
   };
   try {
     if (args.kernel !== undefined) kernel = readBootFile('kernel', args.kernel);
     if (args.bios !== 'none' && args.bios !== 'default') firmware = readBootFile('firmware', args.bios);
     if (args.initrd !== undefined) initrd = readBootFile('initrd', args.initrd, initrdLimit);
-    for (const disk of args.disks) attach(disk.path, disk.readOnly);
+    for (const disk of args.disks) await attach(disk);
     // Without --kernel, or without --bios, the parts come from the default Debian guest.
     if (kernel === undefined || (firmware === undefined && args.bios !== 'none')) {
       const image = await prepareDebianImage();
@@ -193,11 +200,11 @@ export async function runCommand(argv: string[]): Promise<number> {
         kernel = readBootFile('kernel', image.kernel);
         if (args.initrd === undefined) initrd = readBootFile('initrd', image.initrd, initrdLimit);
         args.append ??= DEBIAN_APPEND;
-        if (args.disks.length === 0) attach(defaultRootDisk(image), false);
+        if (args.disks.length === 0) await attach({ path: defaultRootDisk(image), readOnly: false, format: 'raw', limits: {} });
       }
     }
   } catch (e) {
-    for (const disk of disks) (disk.backend as FileBlockBackend).close();
+    await closeDisks(disks);
     if (e instanceof BootFileError) {
       process.stderr.write(`vireo: ${e.message}\n`);
       return EXIT_LOAD_FAILED;
@@ -264,7 +271,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     serial.detach();
     trace?.flush();
   }
-  for (const disk of disks) (disk.backend as FileBlockBackend).close();
+  await machine.virtio.drain();
+  await closeDisks(disks);
   void responder;
   if (args.signature !== undefined && !writeSignature(machine, args.signature)) return EXIT_LOAD_FAILED;
   return report(result, args);
@@ -350,10 +358,15 @@ function describeParseError(e: unknown): string {
   }
 }
 
-function parseDisk(text: string): { path: string; readOnly: boolean } {
-  const m = /^(.+?)(,ro)?$/.exec(text);
-  if (!m || m[1] === '') throw new UsageError('run', `--disk takes FILE or FILE,ro, got '${text}'`);
-  return { path: m[1]!, readOnly: m[2] !== undefined };
+/** Closes every disk, syncing what was written; a failure is reported, not thrown, so the others close too. */
+async function closeDisks(disks: readonly DiskConfig[]): Promise<void> {
+  for (const disk of disks) {
+    try {
+      await disk.backend.close();
+    } catch (e) {
+      process.stderr.write(`vireo: closing a disk failed: ${(e as Error).message}\n`);
+    }
+  }
 }
 
 function parseJit(text: string): TranslationMode {
@@ -400,4 +413,9 @@ function parseSeconds(text: string): number {
     throw new UsageError('run', `--timeout must be a positive number of seconds, got '${text}'`);
   }
   return n;
+}
+
+function throttleFor(disk: DiskOption): { throttle?: RequestThrottle } {
+  if (Object.keys(disk.limits).length === 0) return {};
+  throw new UsageError('run', `--disk ${disk.path}: I/O limits are not available in this build`);
 }

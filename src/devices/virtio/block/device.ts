@@ -1,11 +1,14 @@
-// virtio-blk (virtio 1.2 section 5.2): one request queue over a BlockBackend. Requests run
-// synchronously when the driver notifies; the config space advertises the disk's size and the
-// limits request.ts enforces.
+// virtio-blk (virtio 1.2 section 5.2): one request queue over a BlockBackend. Requests are
+// started when the driver notifies and complete later, each with a used-buffer interrupt, while
+// the guest runs on: up to MAX_IN_FLIGHT at once, a flush only after every write that completed
+// before it was made, an optional rate limit in front of the backend. The config space
+// advertises the disk's size and the limits request.ts enforces.
 
 import type { AccessSize } from '../../mmio-device.js';
 import { SECTOR_SIZE, type BlockBackend } from '../../../storage/block-backend.js';
 import { readConfigBytes, VirtioDeviceId, type VirtioDevice, type VirtioDeviceContext } from '../virtio-device.js';
-import { executeBlockRequest, VIRTIO_BLK_ID_BYTES, type BlockRequestContext, type BlockRequestLimits } from './request.js';
+import { executeBlockRequest, VIRTIO_BLK_ID_BYTES, type BlockOp, type BlockRequestContext, type BlockRequestLimits } from './request.js';
+import type { DescriptorChain } from '../descriptor-chain.js';
 import { checkBlockState, VirtioBlockError, type VirtioBlockState } from './state.js';
 
 /** Feature bits (5.2.3). */
@@ -47,6 +50,15 @@ export interface VirtioBlockOptions {
   queueSize?: number;
   /** Largest data segment (size_max, default 1 MiB). */
   sizeMax?: number;
+  /** Rate limits in front of the backend (I/O QoS); requests wait in order, they never fail for it. */
+  throttle?: RequestThrottle;
+  /** Called when a request completes, so a run loop sleeping in WFI wakes for the interrupt. */
+  onComplete?: () => void;
+}
+
+/** What the device needs of a rate limiter: a promise that resolves when the request may start. */
+export interface RequestThrottle {
+  admit(kind: 'read' | 'write' | 'other', bytes: number): Promise<void>;
 }
 
 export interface VirtioBlockStats {
@@ -57,9 +69,15 @@ export interface VirtioBlockStats {
   bytesRead: number;
   bytesWritten: number;
   errors: number;
+  /** Requests the device holds now (waiting for the throttle, an earlier write or the backend). */
+  inFlight: number;
+  /** Most requests held at once. */
+  peakInFlight: number;
 }
 
 const REQUEST_QUEUE = 0;
+/** Requests started at once; more wait in the ring. Each holds at most 256 KiB of host memory. */
+const MAX_IN_FLIGHT = 64;
 /** Per discard or write-zeroes segment: 4 MiB, so one request costs bounded time on a zero-writing backend. */
 const MAX_DISCARD_SECTORS = 8192;
 const MAX_DISCARD_SEGMENTS = 32;
@@ -69,12 +87,20 @@ export class VirtioBlockDevice implements VirtioDevice<VirtioBlockState> {
   readonly name = 'virtio-blk';
   readonly deviceFeatures: bigint;
   readonly queueMaxSizes: readonly number[];
-  readonly stats: VirtioBlockStats = { reads: 0, writes: 0, flushes: 0, discards: 0, bytesRead: 0, bytesWritten: 0, errors: 0 };
+  readonly stats: VirtioBlockStats = { reads: 0, writes: 0, flushes: 0, discards: 0, bytesRead: 0, bytesWritten: 0, errors: 0, inFlight: 0, peakInFlight: 0 };
   private readonly backend: BlockBackend;
   private readonly serial: Uint8Array;
   private readonly config = new Uint8Array(VirtioBlkConfig.SIZE);
   private readonly limits: BlockRequestLimits;
   private context: VirtioDeviceContext | null = null;
+  /** Bumped on reset: requests of an older generation are abandoned. */
+  private generation = 0;
+  /** Requests started and not finished, of any generation. */
+  private readonly running = new Set<Promise<void>>();
+  /** Requests still running from before the last reset: new ones wait for them, so an old write cannot land after a new one. */
+  private stale = 0;
+  private readonly throttle: RequestThrottle | null;
+  private readonly onComplete: () => void;
 
   constructor(options: VirtioBlockOptions) {
     const { backend } = options;
@@ -85,6 +111,8 @@ export class VirtioBlockDevice implements VirtioDevice<VirtioBlockState> {
     const serial = new TextEncoder().encode(options.serial ?? 'vireo-disk');
     if (serial.length > VIRTIO_BLK_ID_BYTES) throw new VirtioBlockError(`disk serial "${options.serial}" is longer than ${VIRTIO_BLK_ID_BYTES} bytes`);
     this.backend = backend;
+    this.throttle = options.throttle ?? null;
+    this.onComplete = options.onComplete ?? (() => {});
     this.serial = new Uint8Array(VIRTIO_BLK_ID_BYTES);
     this.serial.set(serial);
     this.queueMaxSizes = [queueSize];
@@ -108,7 +136,7 @@ export class VirtioBlockDevice implements VirtioDevice<VirtioBlockState> {
 
     const view = new DataView(this.config.buffer);
     const C = VirtioBlkConfig;
-    view.setBigUint64(C.CAPACITY, BigInt(backend.size / SECTOR_SIZE), true);
+    this.writeCapacity();
     view.setUint32(C.SIZE_MAX, sizeMax, true);
     view.setUint32(C.SEG_MAX, segMax, true);
     view.setUint32(C.BLK_SIZE, SECTOR_SIZE, true);
@@ -137,31 +165,94 @@ export class VirtioBlockDevice implements VirtioDevice<VirtioBlockState> {
     this.context = context;
   }
 
+  /** Abandons the requests in flight: they finish on the backend but touch neither guest memory nor the rings. */
   reset(): void {
     this.context = null;
+    this.generation++;
+    this.stale = this.running.size;
   }
 
   onQueueNotify(queue: number): void {
+    if (queue === REQUEST_QUEUE) this.pump();
+  }
+
+  /** Requests the device holds now. */
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Resolves once no request is in flight (before a save, a snapshot or closing the disk). */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** Grows the disk while the guest runs, then tells the driver (config change interrupt). */
+  async resize(newSize: number): Promise<void> {
+    if (!this.backend.resize) throw new VirtioBlockError(`this disk cannot be resized online`);
+    await this.backend.resize(newSize);
+    this.writeCapacity();
+    this.context?.configChanged();
+  }
+
+  private writeCapacity(): void {
+    new DataView(this.config.buffer).setBigUint64(VirtioBlkConfig.CAPACITY, BigInt(this.backend.size / SECTOR_SIZE), true);
+  }
+
+  /** Starts available requests while there is room; requests of a reset device are waited out first. */
+  private pump(): void {
     const ctx = this.context;
-    if (ctx === null || queue !== REQUEST_QUEUE) return;
+    if (ctx === null || this.stale > 0) return;
+    while (this.running.size < MAX_IN_FLIGHT) {
+      const chain = ctx.pop(REQUEST_QUEUE);
+      if (chain === null) return;
+      this.start(ctx, chain);
+    }
+  }
+
+  private start(ctx: VirtioDeviceContext, chain: DescriptorChain): void {
+    const generation = this.generation;
+    const live = () => this.generation === generation && this.context === ctx;
+    // A flush covers the writes that completed before it, so the requests running now finish first.
+    const earlier = [...this.running];
     const requestContext: BlockRequestContext = {
       memory: ctx.memory,
+      live,
+      admit: async (op: BlockOp, bytes: number) => {
+        if (op === 'flush') await Promise.allSettled(earlier);
+        await this.throttle?.admit(op === 'read' ? 'read' : op === 'write' ? 'write' : 'other', bytes);
+      },
       backend: this.backend,
       serial: this.serial,
       limits: this.limits,
       discard: (this.deviceFeatures & VirtioBlkFeature.DISCARD) !== 0n,
       writeZeroes: (this.deviceFeatures & VirtioBlkFeature.WRITE_ZEROES) !== 0n,
     };
-    for (let chain = ctx.pop(queue); chain !== null; chain = ctx.pop(queue)) {
-      const outcome = executeBlockRequest(chain, requestContext);
+    const request = (async () => {
+      const outcome = await executeBlockRequest(chain, requestContext);
+      if (outcome === null || !live()) return;
       this.count(outcome.op, outcome.bytes, outcome.fault === undefined);
-      if (outcome.fault) ctx.fault({ ...outcome.fault, queue });
-      ctx.pushUsed(queue, chain, outcome.written);
-    }
-    ctx.notify(queue);
+      if (outcome.fault) ctx.fault({ ...outcome.fault, queue: REQUEST_QUEUE });
+      ctx.pushUsed(REQUEST_QUEUE, chain, outcome.written);
+      ctx.notify(REQUEST_QUEUE);
+    })();
+    const tracked: Promise<void> = request.catch((e: unknown) => {
+      if (live()) ctx.fault({ kind: 'blk-internal-error', message: `request ${chain.head} failed inside the device: ${String(e)}`, queue: REQUEST_QUEUE });
+    }).finally(() => {
+      this.running.delete(tracked);
+      this.stats.inFlight = this.running.size;
+      if (generation !== this.generation) {
+        if (--this.stale === 0) this.pump();
+      } else this.pump();
+      this.onComplete();
+    });
+    this.running.add(tracked);
+    this.stats.inFlight = this.running.size;
+    this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.running.size);
   }
 
+  /** The device's state; call drain() first: requests in flight cannot be saved. */
   save(): VirtioBlockState {
+    if (this.running.size > 0) throw new VirtioBlockError(`cannot save virtio-blk with ${this.running.size} requests in flight; drain the device first`);
     return { version: 1, capacity: this.capacity, readOnly: this.backend.readOnly, serial: new TextDecoder().decode(this.serial).replace(/\0+$/, '') };
   }
 

@@ -1,6 +1,11 @@
 // One virtio-blk request (virtio 1.2 section 5.2.6): a 16-byte header the device reads, data,
 // and a status byte at the very end of the device-writable part. Every guest mistake ends as
 // an IOERR or UNSUPP status plus a fault for the log, never a host exception.
+//
+// A request is checked at once, when the guest makes it available, and then waits for the
+// backend without holding the guest up: data moves in pieces of CHUNK_BYTES, so a request holds
+// at most one piece of host memory, and guest memory is touched only while the request is
+// still live (a device reset abandons what is in flight).
 
 import { BlockBackendError, SECTOR_SIZE, type BlockBackend } from '../../../storage/block-backend.js';
 import type { DescriptorChain } from '../descriptor-chain.js';
@@ -46,6 +51,10 @@ export interface BlockRequestLimits {
 
 export interface BlockRequestContext {
   memory: DmaMemory;
+  /** False once the device was reset: the request must not touch guest memory any more. */
+  live(): boolean;
+  /** Awaited before the request's I/O starts: rate limits, and a flush's wait for earlier writes. */
+  admit(op: BlockOp, bytes: number): Promise<void>;
   backend: BlockBackend;
   /** GET_ID answer, VIRTIO_BLK_ID_BYTES long (zero padded). */
   serial: Uint8Array;
@@ -72,8 +81,15 @@ class RequestFailure {
   constructor(readonly status: number, readonly kind: string, readonly message: string) {}
 }
 
-/** Executes the request in `chain` and writes its status byte. */
-export function executeBlockRequest(chain: DescriptorChain, ctx: BlockRequestContext): BlockRequestOutcome {
+/** Thrown inside a request the device abandoned on reset. */
+class Abandoned {}
+
+/**
+ * Executes the request in `chain` and writes its status byte; null when the device was reset
+ * before it finished (nothing more may be written to the guest). The checks run before the
+ * first await, so a malformed request fails at once.
+ */
+export async function executeBlockRequest(chain: DescriptorChain, ctx: BlockRequestContext): Promise<BlockRequestOutcome | null> {
   const { memory } = ctx;
   if (chain.writableLength < 1) {
     // Nowhere to put the status: the driver learns nothing beyond the used length of 0.
@@ -90,13 +106,15 @@ export function executeBlockRequest(chain: DescriptorChain, ctx: BlockRequestCon
     const type = view.getUint32(0, true);
     const sector = Number(view.getBigUint64(8, true));
     op = opOf(type);
-    result = run(type, sector, chain, statusAt, ctx);
+    result = await run(type, sector, chain, statusAt, ctx);
   } catch (e) {
+    if (e instanceof Abandoned) return null;
     if (e instanceof RequestFailure) failure = e;
-    else if (e instanceof BlockBackendError) failure = new RequestFailure(VirtioBlkStatus.IOERR, 'blk-backend-error', e.message);
-    else throw e;
+    // Whatever the backend throws is the disk's failure, reported to the guest, never the host's.
+    else failure = new RequestFailure(VirtioBlkStatus.IOERR, 'blk-backend-error', e instanceof BlockBackendError ? e.message : `unexpected backend failure: ${String(e)}`);
     result = { bytes: 0, written: 0 };
   }
+  if (!ctx.live()) return null;
   const status = failure?.status ?? VirtioBlkStatus.OK;
   if (!chain.write(memory, statusAt, Uint8Array.of(status))) {
     return { op, status, bytes: result.bytes, written: 0, fault: { kind: 'blk-status-outside-ram', message: `request ${chain.head}: the status byte lies outside guest RAM` } };
@@ -118,7 +136,7 @@ function opOf(type: number): BlockOp {
   }
 }
 
-function run(type: number, sector: number, chain: DescriptorChain, statusAt: number, ctx: BlockRequestContext): { bytes: number; written: number } {
+async function run(type: number, sector: number, chain: DescriptorChain, statusAt: number, ctx: BlockRequestContext): Promise<{ bytes: number; written: number }> {
   const { backend } = ctx;
   switch (type) {
     case VirtioBlkType.IN: {
@@ -126,7 +144,8 @@ function run(type: number, sector: number, chain: DescriptorChain, statusAt: num
       expectLayout(chain, HEADER_BYTES, null);
       const length = statusAt;
       const offset = dataOffset(sector, length, ctx);
-      copyDiskToGuest(chain, offset, length, ctx);
+      await ctx.admit('read', length);
+      await copyDiskToGuest(chain, offset, length, ctx);
       return { bytes: length, written: length };
     }
     case VirtioBlkType.OUT: {
@@ -135,12 +154,14 @@ function run(type: number, sector: number, chain: DescriptorChain, statusAt: num
       const offset = dataOffset(sector, length, ctx);
       // 5.2.6.2: a write to a read-only device fails with IOERR and writes nothing.
       if (backend.readOnly) throw new RequestFailure(VirtioBlkStatus.IOERR, 'blk-write-read-only', `write of ${length} bytes at sector ${sector} to a read-only disk`);
-      copyGuestToDisk(chain, offset, length, ctx);
+      await ctx.admit('write', length);
+      await copyGuestToDisk(chain, offset, length, ctx);
       return { bytes: length, written: 0 };
     }
     case VirtioBlkType.FLUSH:
       expectLayout(chain, HEADER_BYTES, 1);
-      backend.flush();
+      await ctx.admit('flush', 0);
+      await backend.flush();
       return { bytes: 0, written: 0 };
     case VirtioBlkType.GET_ID: {
       expectLayout(chain, HEADER_BYTES, null);
@@ -178,32 +199,34 @@ function dataOffset(sector: number, length: number, ctx: BlockRequestContext): n
   return offset;
 }
 
-function copyDiskToGuest(chain: DescriptorChain, offset: number, length: number, ctx: BlockRequestContext): void {
+async function copyDiskToGuest(chain: DescriptorChain, offset: number, length: number, ctx: BlockRequestContext): Promise<void> {
   const scratch = new Uint8Array(Math.min(CHUNK_BYTES, length));
   for (const range of chain.ranges('writable', 0, length)!) {
     for (let at = 0; at < range.len; at += scratch.length) {
       const piece = scratch.subarray(0, Math.min(scratch.length, range.len - at));
-      ctx.backend.read(offset, piece);
+      await ctx.backend.read(offset, piece);
+      if (!ctx.live()) throw new Abandoned();
       if (!ctx.memory.write(range.addr + at, piece)) throw outsideRam(chain, 'read buffer');
       offset += piece.length;
     }
   }
 }
 
-function copyGuestToDisk(chain: DescriptorChain, offset: number, length: number, ctx: BlockRequestContext): void {
+async function copyGuestToDisk(chain: DescriptorChain, offset: number, length: number, ctx: BlockRequestContext): Promise<void> {
   for (const range of chain.ranges('readable', HEADER_BYTES, length)!) {
     for (let at = 0; at < range.len; at += CHUNK_BYTES) {
+      if (!ctx.live()) throw new Abandoned();
       const n = Math.min(CHUNK_BYTES, range.len - at);
       const piece = ctx.memory.read(range.addr + at, n);
       if (piece === null) throw outsideRam(chain, 'write buffer');
-      ctx.backend.write(offset, piece);
+      await ctx.backend.write(offset, piece);
       offset += n;
     }
   }
 }
 
 /** DISCARD and WRITE_ZEROES carry an array of {le64 sector, le32 num_sectors, le32 flags} (5.2.6). */
-function discardOrZero(type: number, chain: DescriptorChain, ctx: BlockRequestContext): { bytes: number; written: number } {
+async function discardOrZero(type: number, chain: DescriptorChain, ctx: BlockRequestContext): Promise<{ bytes: number; written: number }> {
   const zeroes = type === VirtioBlkType.WRITE_ZEROES;
   const name = zeroes ? 'write-zeroes' : 'discard';
   if (!(zeroes ? ctx.writeZeroes : ctx.discard)) throw new RequestFailure(VirtioBlkStatus.UNSUPP, 'blk-unsupported-request', `${name} was not offered`);
@@ -236,14 +259,18 @@ function discardOrZero(type: number, chain: DescriptorChain, ctx: BlockRequestCo
     segments.push({ offset, length, unmap: (flags & FLAG_UNMAP) !== 0 });
   }
   if (ctx.backend.readOnly) throw new RequestFailure(VirtioBlkStatus.IOERR, 'blk-write-read-only', `${name} on a read-only disk`);
+  await ctx.admit(zeroes ? 'write-zeroes' : 'discard', 0);
   let bytes = 0;
   for (const s of segments) {
+    if (!ctx.live()) throw new Abandoned();
     if (ctx.backend.discard && (!zeroes || s.unmap)) {
       // Backends promise that discarded ranges read back as zeros, so this also serves WRITE_ZEROES with unmap.
-      ctx.backend.discard(s.offset, s.length);
+      await ctx.backend.discard(s.offset, s.length);
+    } else if (zeroes && ctx.backend.writeZeroes) {
+      await ctx.backend.writeZeroes(s.offset, s.length);
     } else if (zeroes) {
       const zerosChunk = new Uint8Array(Math.min(CHUNK_BYTES, s.length));
-      for (let at = 0; at < s.length; at += zerosChunk.length) ctx.backend.write(s.offset + at, zerosChunk.subarray(0, Math.min(zerosChunk.length, s.length - at)));
+      for (let at = 0; at < s.length; at += zerosChunk.length) await ctx.backend.write(s.offset + at, zerosChunk.subarray(0, Math.min(zerosChunk.length, s.length - at)));
     }
     bytes += s.length;
   }

@@ -1,5 +1,6 @@
-// Save/restore state of the virtio-blk model. Requests complete synchronously, so nothing is in
-// flight; the state records the disk it was taken with, so a restore onto another disk fails.
+// Save/restore state of the virtio-blk model, taken once the device is drained (no request in
+// flight): the ring positions live in the transport, so what is left is the identity of the disk
+// it was taken with, and a restore onto another disk fails.
 
 export interface VirtioBlockState {
   version: 1;
