@@ -167,6 +167,7 @@ export class PhysicalLun {
         throw new LunError('busy', `cannot clone virtual LUN "${templateName}": it is open for writing, and a template must not change; close it first`, context);
       }
       this.checkProvision(newName, template.virtualSize, 'create');
+      // An empty overlay: header, refcount table and block, L1 table, in 64 KiB clusters.
       this.checkRoom(newName, 4 * 2 ** 16, 'create');
       if (!template.template) {
         await this.save({ ...this.manifest, luns: this.manifest.luns.map((l) => (l === template ? { ...l, template: true } : l)) });
