@@ -78,6 +78,14 @@ export class ClusterMap {
     return table;
   }
 
+  /** True when writing guest cluster `cluster` first needs a new L2 table (none yet, or one shared with a snapshot). */
+  async needsNewL2(cluster: number): Promise<boolean> {
+    const l1Index = Math.floor(cluster / this.l2Entries);
+    if (l1Index >= this.l1Size) return true;
+    const offset = readL1Entry(this.l1Table, l1Index).offset;
+    return offset === 0 || (await this.refcounts.get(offset / this.clusterSize)) !== 1;
+  }
+
   /** The L2 table for guest cluster `cluster`, allocated or copied so that it belongs to the active disk alone. */
   async l2ForWrite(cluster: number): Promise<WritableL2> {
     const l1Index = Math.floor(cluster / this.l2Entries);

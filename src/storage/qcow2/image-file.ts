@@ -87,6 +87,17 @@ export class ImageFile {
     }
   }
 
+  /** Cuts the file to `length` bytes (only ever unreferenced clusters at its end). */
+  async truncate(length: number): Promise<void> {
+    const handle = this.live('truncate', length);
+    try {
+      await handle.truncate(length);
+    } catch (cause) {
+      throw new Qcow2Error('io', `truncating ${this.path} to ${length} bytes failed: ${(cause as Error).message}`, { path: this.path, op: 'truncate', offset: length }, { cause });
+    }
+    this.size = length;
+  }
+
   async close(): Promise<void> {
     const handle = this.handle;
     this.handle = null;

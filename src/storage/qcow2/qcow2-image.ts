@@ -53,6 +53,20 @@ export interface Qcow2OpenOptions {
   readOnly?: boolean;
   /** L2 tables kept in memory (default 64: 32 GiB of disk with 64 KiB clusters). */
   l2CacheTables?: number;
+  /** Asked before the image file may grow (a physical LUN with a capacity). */
+  space?: Qcow2SpaceGuard;
+}
+
+/**
+ * Lets the owner of the storage refuse growth. Every operation that may allocate clusters
+ * first reserves an upper bound of the bytes the file can grow by; the reservation is made
+ * before any metadata changes, so a throw from reserve() leaves the image as it was.
+ */
+export interface Qcow2SpaceGuard {
+  /** The file may grow by up to `bytes`; throw to refuse the operation. */
+  reserve(bytes: number): void;
+  /** The operation that reserved `bytes` is over; its real growth now shows in fileSize. */
+  release(bytes: number): void;
 }
 
 export interface Qcow2SnapshotInfo {
@@ -80,6 +94,7 @@ export class Qcow2Image implements BackingImage {
   private readonly map: ClusterMap;
   private readonly backing: BackingImage | null;
   private readonly queue = new SerialQueue();
+  private readonly space: Qcow2SpaceGuard | null;
   private snapshots: SnapshotEntry[];
   private snapshotsOffset: number;
   private snapshotsBytes: number;
@@ -88,7 +103,7 @@ export class Qcow2Image implements BackingImage {
   private constructor(init: {
     path: string; readOnly: boolean; version: 2 | 3; clusterBits: number; size: number; file: ImageFile; refcounts: RefcountTable;
     l2CacheTables: number; backing: BackingImage | null; backingFile: string | null; l1Table: Uint8Array; l1Offset: number; l1Size: number;
-    snapshots: SnapshotEntry[]; snapshotsOffset: number; snapshotsBytes: number;
+    snapshots: SnapshotEntry[]; snapshotsOffset: number; snapshotsBytes: number; space: Qcow2SpaceGuard | null;
   }) {
     this.path = init.path;
     this.readOnly = init.readOnly;
@@ -107,11 +122,17 @@ export class Qcow2Image implements BackingImage {
     this.snapshots = init.snapshots;
     this.snapshotsOffset = init.snapshotsOffset;
     this.snapshotsBytes = init.snapshotsBytes;
+    this.space = init.space;
   }
 
   /** The virtual disk size in bytes. */
   get size(): number {
     return this.virtualSize;
+  }
+
+  /** The length of the image file in bytes (what it takes on the host; no holes are punched). */
+  get fileSize(): number {
+    return this.file.size;
   }
 
   /** Writes a new, empty version 3 image (16-bit refcounts) at `path` and opens it read-write. */
@@ -186,7 +207,7 @@ export class Qcow2Image implements BackingImage {
     const image = new Qcow2Image({
       path, readOnly, version: header.version, clusterBits: header.clusterBits, size: header.size, file, refcounts,
       l2CacheTables: options.l2CacheTables ?? 64, backing, backingFile: header.backingFile, l1Table, l1Offset: header.l1TableOffset,
-      l1Size: header.l1Size, snapshots, snapshotsOffset: header.snapshotsOffset, snapshotsBytes,
+      l1Size: header.l1Size, snapshots, snapshotsOffset: header.snapshotsOffset, snapshotsBytes, space: readOnly ? null : options.space ?? null,
     });
     refcounts.inUse = (offset, length) => image.metadataAt(offset, length);
     if (!readOnly && header.autoclearFeatures !== 0n) {
@@ -261,7 +282,7 @@ export class Qcow2Image implements BackingImage {
       }
       const table = new Uint8Array(Math.ceil((needed * 8) / this.clusterSize) * this.clusterSize);
       table.set(this.map.l1Table.subarray(0, this.map.l1Size * 8));
-      await this.map.replaceL1(table, needed, newSize);
+      await this.withSpace(table.length / this.clusterSize, () => this.map.replaceL1(table, needed, newSize));
       this.virtualSize = newSize;
     });
   }
@@ -299,25 +320,31 @@ export class Qcow2Image implements BackingImage {
       if (bytes.length === 0 || bytes.length > 0xffff) throw new Qcow2Error('invalid-argument', `cannot create a snapshot of ${this.path} named "${name}": a name has 1..65535 bytes`, { path: this.path, op: 'createSnapshot' });
       if (this.snapshots.some((s) => s.name === name)) throw new Qcow2Error('invalid-argument', `cannot create snapshot "${name}" of ${this.path}: one with that name exists; delete it first or choose another name`, { path: this.path, op: 'createSnapshot' });
       if (this.snapshots.length >= MAX_SNAPSHOTS) throw new Qcow2Error('too-large', `cannot create snapshot "${name}" of ${this.path}: it already has ${MAX_SNAPSHOTS} snapshots`, { path: this.path, op: 'createSnapshot' });
-      await this.map.barrier();
-      // 1. No cluster of the tree stays exclusive: the copied flags go first (a flag that is clear
-      //    while the refcount is still 1 only costs a copy; a set flag on a shared cluster would
-      //    let QEMU write into the snapshot), then each path gets one more reference.
-      await this.map.clearCopiedFlags();
-      await this.file.sync();
-      await this.map.adjustTree(this.map.l1Table, this.map.l1Size, +1);
-      // 2. A copy of the L1 table, then the new snapshot table, both in new clusters.
-      const l1Bytes = Math.ceil((this.map.l1Size * 8) / this.clusterSize) * this.clusterSize;
-      const l1Offset = l1Bytes === 0 ? 0 : await this.refcounts.allocate(l1Bytes / this.clusterSize);
-      if (l1Bytes > 0) await this.file.writeAt(l1Offset, this.map.l1Table.subarray(0, l1Bytes));
-      const now = Date.now();
-      const maxId = this.snapshots.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
-      const entry: SnapshotEntry = {
-        id: String(maxId + 1), name, l1TableOffset: l1Offset, l1Size: this.map.l1Size, dateSec: Math.floor(now / 1000), dateNsec: (now % 1000) * 1e6,
-        vmClockNsec: 0n, vmStateSize: 0, diskSize: this.virtualSize, extra: new Uint8Array(16),
-      };
-      await this.replaceSnapshotTable([...this.snapshots, entry]);
+      // The L1 copy and the new snapshot table (an entry is at most 64 bytes plus its id and name).
+      const newClusters = Math.ceil((this.map.l1Size * 8) / this.clusterSize) + Math.ceil((this.snapshotsBytes + 96 + bytes.length) / this.clusterSize);
+      await this.withSpace(newClusters, () => this.createSnapshotLocked(name));
     });
+  }
+
+  private async createSnapshotLocked(name: string): Promise<void> {
+    await this.map.barrier();
+    // 1. No cluster of the tree stays exclusive: the copied flags go first (a flag that is clear
+    //    while the refcount is still 1 only costs a copy; a set flag on a shared cluster would
+    //    let QEMU write into the snapshot), then each path gets one more reference.
+    await this.map.clearCopiedFlags();
+    await this.file.sync();
+    await this.map.adjustTree(this.map.l1Table, this.map.l1Size, +1);
+    // 2. A copy of the L1 table, then the new snapshot table, both in new clusters.
+    const l1Bytes = Math.ceil((this.map.l1Size * 8) / this.clusterSize) * this.clusterSize;
+    const l1Offset = l1Bytes === 0 ? 0 : await this.refcounts.allocate(l1Bytes / this.clusterSize);
+    if (l1Bytes > 0) await this.file.writeAt(l1Offset, this.map.l1Table.subarray(0, l1Bytes));
+    const now = Date.now();
+    const maxId = this.snapshots.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
+    const entry: SnapshotEntry = {
+      id: String(maxId + 1), name, l1TableOffset: l1Offset, l1Size: this.map.l1Size, dateSec: Math.floor(now / 1000), dateNsec: (now % 1000) * 1e6,
+      vmClockNsec: 0n, vmStateSize: 0, diskSize: this.virtualSize, extra: new Uint8Array(16),
+    };
+    await this.replaceSnapshotTable([...this.snapshots, entry]);
   }
 
   /** Makes the disk read as it did when snapshot `name` (a name or id) was taken. */
@@ -329,13 +356,15 @@ export class Qcow2Image implements BackingImage {
       const size = snapshot.diskSize ?? this.virtualSize;
       if (!Number.isSafeInteger(size) || size > maxVirtualSize(this.clusterBits)) throw corrupt(this.path, `snapshot "${snapshot.name}" records a disk size of ${size} bytes`, { op: 'revertSnapshot' });
       const l1Size = Math.max(snapshot.l1Size, l1EntriesFor(size, this.clusterBits));
-      await this.map.adjustTree(snapL1, snapshot.l1Size, +1);
       const table = new Uint8Array(Math.max(1, Math.ceil((l1Size * 8) / this.clusterSize)) * this.clusterSize);
-      table.set(snapL1);
-      for (let i = 0; i < snapshot.l1Size; i++) setCopiedFlag(table, i, false);
-      const old = { table: this.map.l1Table, size: this.map.l1Size };
-      await this.map.replaceL1(table, l1Size, size, async () => {
-        await this.map.adjustTree(old.table, old.size, -1);
+      await this.withSpace(table.length / this.clusterSize, async () => {
+        await this.map.adjustTree(snapL1, snapshot.l1Size, +1);
+        table.set(snapL1);
+        for (let i = 0; i < snapshot.l1Size; i++) setCopiedFlag(table, i, false);
+        const old = { table: this.map.l1Table, size: this.map.l1Size };
+        await this.map.replaceL1(table, l1Size, size, async () => {
+          await this.map.adjustTree(old.table, old.size, -1);
+        });
       });
       this.virtualSize = size;
       await this.map.refreshCopiedFlags();
@@ -348,7 +377,7 @@ export class Qcow2Image implements BackingImage {
     this.checkWritable('deleteSnapshot');
     return this.queue.run(async () => {
       const { snapshot, snapL1 } = await this.openSnapshot(name, 'deleteSnapshot');
-      await this.replaceSnapshotTable(this.snapshots.filter((s) => s !== snapshot));
+      await this.withSpace(Math.ceil(this.snapshotsBytes / this.clusterSize), () => this.replaceSnapshotTable(this.snapshots.filter((s) => s !== snapshot)));
       // The header no longer names the snapshot: its references can go.
       await this.map.adjustTree(snapL1, snapshot.l1Size, -1);
       const l1Clusters = Math.ceil((snapshot.l1Size * 8) / this.clusterSize);
@@ -357,6 +386,7 @@ export class Qcow2Image implements BackingImage {
       await this.file.sync();
       await this.map.refreshCopiedFlags();
       await this.file.sync();
+      await this.trimFreeTail();
     });
   }
 
@@ -472,47 +502,96 @@ export class Qcow2Image implements BackingImage {
     const cs = this.clusterSize;
     for (let done = 0; done < data.length; ) {
       const first = Math.floor((offset + done) / cs);
-      const l2 = await this.map.l2ForWrite(first);
       const tableEnd = (Math.floor(first / this.map.l2Entries) + 1) * this.map.l2Entries * cs - offset;
       const batchEnd = Math.min(data.length, tableEnd, done + MAX_WRITE_BATCH);
-      const fresh: Array<{ index: number; cluster: number; inCluster: number; piece: Uint8Array; old: L2Entry }> = [];
-      for (; done < batchEnd; ) {
-        const at = offset + done;
-        const inCluster = at % cs;
-        const n = Math.min(cs - inCluster, batchEnd - done);
-        const cluster = Math.floor(at / cs);
-        const index = cluster % this.map.l2Entries;
-        const piece = data.subarray(done, done + n);
-        done += n;
-        const entry = readL2Entry(l2.table, index, this.clusterBits, this.version);
-        if (entry.type === 'normal') {
-          this.checkDataCluster(entry, cluster);
-          const refcount = this.refcounts.peek(entry.offset / cs) ?? (await this.refcounts.get(entry.offset / cs));
-          if (refcount === 0) throw corrupt(this.path, `guest cluster ${cluster} maps to host cluster ${entry.offset}, which has refcount 0`, { op: 'write', offset: entry.offset });
-          if (refcount === 1) {
-            await this.file.writeAt(entry.offset + inCluster, piece);
-            continue;
-          }
-        }
-        fresh.push({ index, cluster, inCluster, piece, old: entry });
-      }
-      if (fresh.length === 0) continue;
-      const host = await this.refcounts.allocate(fresh.length);
-      const buffer = new Uint8Array(fresh.length * cs);
-      for (let i = 0; i < fresh.length; i++) {
-        const { cluster, inCluster, piece, old } = fresh[i]!;
-        const slot = buffer.subarray(i * cs, (i + 1) * cs);
-        if (piece.length !== cs) await this.readEntry(cluster, old, 0, slot);
-        slot.set(piece, inCluster);
-      }
-      await this.file.writeAt(host, buffer);
-      await this.map.barrier();
-      for (let i = 0; i < fresh.length; i++) writeEntry(l2.table, fresh[i]!.index, host + i * cs, true);
-      const low = fresh[0]!.index;
-      const high = fresh[fresh.length - 1]!.index + 1;
-      await this.file.writeAt(l2.offset + low * 8, l2.table.subarray(low * 8, high * 8));
-      for (const update of fresh) this.map.release(update.old);
+      const needed = this.space === null ? 0 : await this.clustersToAllocate(offset + done, offset + batchEnd);
+      await this.withSpace(needed, () => this.writeBatch(offset, data, done, batchEnd));
+      done = batchEnd;
     }
+  }
+
+  /** Writes data[done, batchEnd) (within one L2 table) at offset + done. */
+  private async writeBatch(offset: number, data: Uint8Array, done: number, batchEnd: number): Promise<void> {
+    const cs = this.clusterSize;
+    const first = Math.floor((offset + done) / cs);
+    const l2 = await this.map.l2ForWrite(first);
+    const fresh: Array<{ index: number; cluster: number; inCluster: number; piece: Uint8Array; old: L2Entry }> = [];
+    for (; done < batchEnd; ) {
+      const at = offset + done;
+      const inCluster = at % cs;
+      const n = Math.min(cs - inCluster, batchEnd - done);
+      const cluster = Math.floor(at / cs);
+      const index = cluster % this.map.l2Entries;
+      const piece = data.subarray(done, done + n);
+      done += n;
+      const entry = readL2Entry(l2.table, index, this.clusterBits, this.version);
+      if (entry.type === 'normal') {
+        this.checkDataCluster(entry, cluster);
+        const refcount = this.refcounts.peek(entry.offset / cs) ?? (await this.refcounts.get(entry.offset / cs));
+        if (refcount === 0) throw corrupt(this.path, `guest cluster ${cluster} maps to host cluster ${entry.offset}, which has refcount 0`, { op: 'write', offset: entry.offset });
+        if (refcount === 1) {
+          await this.file.writeAt(entry.offset + inCluster, piece);
+          continue;
+        }
+      }
+      fresh.push({ index, cluster, inCluster, piece, old: entry });
+    }
+    if (fresh.length === 0) return;
+    const host = await this.refcounts.allocate(fresh.length);
+    const buffer = new Uint8Array(fresh.length * cs);
+    for (let i = 0; i < fresh.length; i++) {
+      const { cluster, inCluster, piece, old } = fresh[i]!;
+      const slot = buffer.subarray(i * cs, (i + 1) * cs);
+      if (piece.length !== cs) await this.readEntry(cluster, old, 0, slot);
+      slot.set(piece, inCluster);
+    }
+    await this.file.writeAt(host, buffer);
+    await this.map.barrier();
+    for (let i = 0; i < fresh.length; i++) writeEntry(l2.table, fresh[i]!.index, host + i * cs, true);
+    const low = fresh[0]!.index;
+    const high = fresh[fresh.length - 1]!.index + 1;
+    await this.file.writeAt(l2.offset + low * 8, l2.table.subarray(low * 8, high * 8));
+    for (const update of fresh) this.map.release(update.old);
+  }
+
+  /** How many clusters writing guest bytes [from, to) (within one L2 table) allocates: new data clusters and a new L2 table. */
+  private async clustersToAllocate(from: number, to: number): Promise<number> {
+    const cs = this.clusterSize;
+    let count = (await this.map.needsNewL2(Math.floor(from / cs))) ? 1 : 0;
+    for (let cluster = Math.floor(from / cs); cluster * cs < to; cluster++) {
+      const entry = this.map.lookupCached(cluster) ?? (await this.map.lookup(cluster));
+      if (entry.type === 'normal' && (this.refcounts.peek(entry.offset / cs) ?? (await this.refcounts.get(entry.offset / cs))) === 1) continue;
+      count++;
+    }
+    return count;
+  }
+
+  /** Runs `body` with room for `clusters` new clusters reserved from the space guard (if any). */
+  private async withSpace<T>(clusters: number, body: () => Promise<T>): Promise<T> {
+    const guard = this.space;
+    if (guard === null || clusters === 0) return body();
+    const bytes = this.refcounts.growthBound(clusters);
+    guard.reserve(bytes);
+    try {
+      return await body();
+    } finally {
+      guard.release(bytes);
+    }
+  }
+
+  /**
+   * Gives back free clusters at the end of the file by truncating it. Free clusters in the middle
+   * stay in the file (and are reused first): punching holes needs fallocate(PUNCH_HOLE), which
+   * Node cannot call without a native addon.
+   */
+  private async trimFreeTail(): Promise<void> {
+    const cs = this.clusterSize;
+    let end = Math.ceil(this.file.size / cs);
+    while (end > 1 && (this.refcounts.peek(end - 1) ?? (await this.refcounts.get(end - 1))) === 0 && this.metadataAt((end - 1) * cs, cs) === null) end--;
+    if (end * cs >= this.file.size) return;
+    // The refcounts that freed these clusters must be durable before the clusters disappear.
+    await this.file.sync();
+    await this.file.truncate(end * cs);
   }
 
   private async zeroLocked(offset: number, length: number): Promise<void> {
@@ -532,12 +611,15 @@ export class Qcow2Image implements BackingImage {
         if (!readsZero) await this.writeRange(at, new Uint8Array(n));
         continue;
       }
-      const l2 = await this.map.l2ForWrite(cluster);
-      const current = readL2Entry(l2.table, l2.index, this.clusterBits, this.version);
-      await this.map.setL2Entry(l2, 0, false, !noBacking);
-      this.map.release(current);
+      await this.withSpace((await this.map.needsNewL2(cluster)) ? 1 : 0, async () => {
+        const l2 = await this.map.l2ForWrite(cluster);
+        const current = readL2Entry(l2.table, l2.index, this.clusterBits, this.version);
+        await this.map.setL2Entry(l2, 0, false, !noBacking);
+        this.map.release(current);
+      });
     }
     await this.map.barrier();
+    await this.trimFreeTail();
   }
 
   /** Writes `entries` as a new snapshot table, switches the header to it, and frees the old one. */

@@ -55,6 +55,22 @@ export class RefcountTable {
     return [this.tableOffset / this.clusterSize, this.table.length / this.clusterSize];
   }
 
+  /**
+   * The most the file can grow while `count` more clusters are allocated (in a few allocations):
+   * the clusters themselves, refcount blocks for them, and a grown refcount table.
+   */
+  growthBound(count: number): number {
+    const per = this.entriesPerBlock;
+    const fileClusters = Math.ceil(this.file.size / this.clusterSize);
+    let clusters = count + Math.ceil(count / per) + 2;
+    if (fileClusters + clusters > this.tableEntries * per) {
+      const entries = Math.max(this.tableEntries * 2, Math.ceil((fileClusters + clusters) / per) + 1);
+      const tableClusters = Math.ceil((entries * 8) / this.clusterSize);
+      clusters += tableClusters + Math.ceil((fileClusters + clusters + tableClusters) / per) + 1;
+    }
+    return clusters * this.clusterSize;
+  }
+
   /** The host offset of refcount block `index` (0: none); throws 'corrupt' for one outside the file. */
   blockOffset(index: number): number {
     if (index >= this.tableEntries) return 0;
