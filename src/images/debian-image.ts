@@ -30,7 +30,7 @@ const BUSYBOX_PACKAGE = 'busybox-static';
 const USERLAND_PACKAGES = ['libc6', 'libgcc-s1', 'coreutils', 'dash', 'xz-utils'];
 
 /** Drivers the board needs that Debian builds as modules (crc32c_generic: ext4's checksums). */
-const GUEST_MODULES = ['crc32c_generic', 'ext4', 'virtio_mmio', 'virtio_blk', 'virtio_net', 'virtio_rng', 'virtio_console'];
+const GUEST_MODULES = ['crc32c_generic', 'ext4', 'virtio_mmio', 'virtio_blk', 'virtio_net', 'virtio_rng', 'virtio_console', '9p', '9pnet_virtio'];
 
 const FIRMWARE_PATH = 'usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin';
 const ROOT_DISK_MIB = 256;
@@ -127,6 +127,9 @@ function describe(dir: string, manifest: ImageManifest, built: boolean): DebianI
 async function checkCache(dir: string): Promise<{ manifest?: ImageManifest; problems: string[] }> {
   const manifest = readManifest(dir);
   if (!manifest) return { problems: [existsSync(join(dir, MANIFEST_FILE)) ? `${MANIFEST_FILE} is not valid` : `no ${MANIFEST_FILE} yet`] };
+  // Images built before the 9p drivers were added lack them (Debian builds both as modules, so a complete initrd lists them).
+  const missing = ['9p', '9pnet_virtio'].filter((m) => !manifest.modules.includes(m));
+  if (missing.length > 0) return { manifest, problems: [`the cached initrd lacks the drivers ${missing.join(', ')}`] };
   return { manifest, problems: await checkOutputs(dir, manifest) };
 }
 
