@@ -21,8 +21,27 @@ export interface GuestBoot {
   initrd: string;
   /** A raw disk image, attached as virtio-blk (/dev/vda). */
   disk?: string;
+  /** More virtio-blk disks after it, in order. */
+  extraDisks?: ExtraDisk[];
   memoryMiB: number;
   append: string;
+}
+
+export interface ExtraDisk {
+  path: string;
+  format: 'raw' | 'qcow2';
+  /** More of Vireo's --disk options, e.g. "iops=200" (QEMU runs ignore them). */
+  vireoOptions?: string;
+}
+
+/** Vireo's --disk argument for an extra disk; a raw one without format=, which is the default. */
+function vireoDisk(d: ExtraDisk): string {
+  return [d.path, ...(d.format === 'raw' ? [] : [`format=${d.format}`]), ...(d.vireoOptions ? [d.vireoOptions] : [])].join(',');
+}
+
+/** QEMU's drive and device arguments for disk `id`, in the order given. */
+function qemuDisk(id: string, path: string, format: ExtraDisk['format']): string[] {
+  return ['-drive', `file=${path},format=${format},if=none,id=${id}`, '-device', `virtio-blk-device,drive=${id}`];
 }
 
 export type VmKind = 'vireo' | 'vireo --jit off' | 'qemu';
@@ -33,6 +52,7 @@ function vmCommand(kind: VmKind, boot: GuestBoot): [string, string[]] {
     return [process.execPath, [
       VIREO, 'run', '--bios', boot.firmware, '--kernel', boot.kernel, '--initrd', boot.initrd,
       ...(boot.disk ? ['--disk', boot.disk] : []),
+      ...(boot.extraDisks ?? []).flatMap((d) => ['--disk', vireoDisk(d)]),
       '-m', String(boot.memoryMiB), '--append', boot.append, '--jit', kind === 'vireo' ? 'on' : 'off',
     ]];
   }
@@ -41,7 +61,8 @@ function vmCommand(kind: VmKind, boot: GuestBoot): [string, string[]] {
     // The extensions Vireo lacks switched off, so both run the same kernel code paths.
     '-cpu', 'rv64,h=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=true',
     '-bios', boot.firmware, '-kernel', boot.kernel, '-initrd', boot.initrd, '-append', boot.append,
-    ...(boot.disk ? ['-drive', `file=${boot.disk},format=raw,if=none,id=root`, '-device', 'virtio-blk-device,drive=root'] : []),
+    ...(boot.disk ? qemuDisk('root', boot.disk, 'raw') : []),
+    ...(boot.extraDisks ?? []).flatMap((d, i) => qemuDisk(`disk${i + 1}`, d.path, d.format)),
   ]];
 }
 
