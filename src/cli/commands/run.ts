@@ -7,7 +7,7 @@ import { DEFAULT_RAM_MIB, Machine, MachineError, signatureOf, type RunResult, ty
 import type { DiskConfig, NicConfig } from '../../machine/virtio-devices.js';
 import { openDiskImage } from '../../storage/disk-image.js';
 import { parseDiskOption, type DiskOption } from '../disk-option.js';
-import type { RequestThrottle } from '../../devices/virtio/block/device.js';
+import { IoThrottle } from '../../storage/qos/io-throttle.js';
 import { BlockBackendError } from '../../storage/block-backend.js';
 import { LockstepDivergence } from '../../core/jit/lockstep.js';
 import { BOOT_FILE_LIMITS, BootFileError, readBootFile } from '../boot-file.js';
@@ -415,7 +415,7 @@ function parseSeconds(text: string): number {
   return n;
 }
 
-function throttleFor(disk: DiskOption): { throttle?: RequestThrottle } {
-  if (Object.keys(disk.limits).length === 0) return {};
-  throw new UsageError('run', `--disk ${disk.path}: I/O limits are not available in this build`);
+/** The disk's I/O limits as a throttle, when it has any. */
+function throttleFor(disk: DiskOption): { throttle?: IoThrottle } {
+  return Object.values(disk.limits).some((v) => v > 0) ? { throttle: new IoThrottle(disk.limits) } : {};
 }
