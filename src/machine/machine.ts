@@ -101,10 +101,11 @@ const DEFAULT_SLICE = 100_000;
 /** Longest stretch the loop runs without letting host I/O (input, output flushes) in. */
 const YIELD_EVERY_MS = 10;
 /**
- * The same while translations compile in the background: V8 finishes each compilation in
- * tasks on the event loop, so every turn saved is guest code run translated sooner.
+ * The same while translations compile in the background or disk requests are in flight: V8
+ * finishes each compilation, and the host each read or write, in tasks on the event loop, so
+ * every turn saved is guest code run translated, or a request completed, sooner.
  */
-const YIELD_WHILE_COMPILING_MS = 1;
+const YIELD_WHILE_WAITING_MS = 1;
 /** Longest single sleep; the loop re-checks and sleeps again. */
 const MAX_SLEEP_MS = 1000;
 
@@ -288,7 +289,7 @@ export class Machine {
         if (stop === StopReason.WaitForInterrupt && this.nothingDue()) {
           await this.sleep(Math.min(this.msUntilNextTimer(), deadline - now));
           lastYield = this.hostMs();
-        } else if (now - lastYield >= (this.tier?.compiling ? YIELD_WHILE_COMPILING_MS : YIELD_EVERY_MS)) {
+        } else if (now - lastYield >= (this.tier?.compiling || this.virtio.inFlight > 0 ? YIELD_WHILE_WAITING_MS : YIELD_EVERY_MS)) {
           await new Promise<void>((resolve) => nextTask(resolve));
           lastYield = this.hostMs();
         }

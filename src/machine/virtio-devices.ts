@@ -117,6 +117,13 @@ export class VirtioDevices {
     for (const transport of this.transports) transport.reset();
   }
 
+  /** Disk requests started and not yet completed. */
+  get inFlight(): number {
+    let n = 0;
+    for (const disk of this.disks) n += disk.inFlight;
+    return n;
+  }
+
   /** Resolves once no disk has a request in flight. */
   async drain(): Promise<void> {
     await Promise.all(this.disks.map((disk) => disk.drain()));

@@ -76,8 +76,8 @@ export interface VirtioBlockStats {
 }
 
 const REQUEST_QUEUE = 0;
-/** Requests started at once; more wait in the ring. Each holds at most 256 KiB of host memory. */
-const MAX_IN_FLIGHT = 64;
+/** Requests started at once; more wait in the ring. Each holds at most 1 MiB of host memory. */
+const MAX_IN_FLIGHT = 32;
 /** Per discard or write-zeroes segment: 4 MiB, so one request costs bounded time on a zero-writing backend. */
 const MAX_DISCARD_SECTORS = 8192;
 const MAX_DISCARD_SEGMENTS = 32;

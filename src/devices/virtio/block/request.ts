@@ -4,7 +4,7 @@
 //
 // A request is checked at once, when the guest makes it available, and then waits for the
 // backend without holding the guest up: data moves in pieces of CHUNK_BYTES, so a request holds
-// at most one piece of host memory, and guest memory is touched only while the request is
+// at most one piece of host memory (and Linux's usual requests take one backend call), and guest memory is touched only while the request is
 // still live (a device reset abandons what is in flight).
 
 import { BlockBackendError, SECTOR_SIZE, type BlockBackend } from '../../../storage/block-backend.js';
@@ -38,7 +38,7 @@ const SEGMENT_BYTES = 16;
 /** virtio_blk_discard_write_zeroes.flags bit 0 (5.2.6). */
 const FLAG_UNMAP = 1;
 /** Data moves between guest and backend in pieces of at most this size, whatever the request size. */
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 
 export interface BlockRequestLimits {
   /** Largest total data of one read or write (seg_max * size_max). */
@@ -199,30 +199,46 @@ function dataOffset(sector: number, length: number, ctx: BlockRequestContext): n
   return offset;
 }
 
+/** Reads the disk into the request's buffers: one backend call per CHUNK_BYTES, however scattered the guest's pages are. */
 async function copyDiskToGuest(chain: DescriptorChain, offset: number, length: number, ctx: BlockRequestContext): Promise<void> {
-  const scratch = new Uint8Array(Math.min(CHUNK_BYTES, length));
-  for (const range of chain.ranges('writable', 0, length)!) {
-    for (let at = 0; at < range.len; at += scratch.length) {
-      const piece = scratch.subarray(0, Math.min(scratch.length, range.len - at));
-      await ctx.backend.read(offset, piece);
+  const scratch = takeScratch();
+  try {
+    for (let at = 0; at < length; at += scratch.length) {
+      const piece = scratch.subarray(0, Math.min(scratch.length, length - at));
+      await ctx.backend.read(offset + at, piece);
       if (!ctx.live()) throw new Abandoned();
-      if (!ctx.memory.write(range.addr + at, piece)) throw outsideRam(chain, 'read buffer');
-      offset += piece.length;
+      if (!chain.write(ctx.memory, at, piece)) throw outsideRam(chain, 'read buffer');
     }
+  } finally {
+    giveBackScratch(scratch);
   }
 }
 
+/** Writes the request's buffers to the disk, gathered into one backend call per CHUNK_BYTES. */
 async function copyGuestToDisk(chain: DescriptorChain, offset: number, length: number, ctx: BlockRequestContext): Promise<void> {
-  for (const range of chain.ranges('readable', HEADER_BYTES, length)!) {
-    for (let at = 0; at < range.len; at += CHUNK_BYTES) {
+  const scratch = takeScratch();
+  try {
+    for (let at = 0; at < length; at += scratch.length) {
       if (!ctx.live()) throw new Abandoned();
-      const n = Math.min(CHUNK_BYTES, range.len - at);
-      const piece = ctx.memory.read(range.addr + at, n);
-      if (piece === null) throw outsideRam(chain, 'write buffer');
-      await ctx.backend.write(offset, piece);
-      offset += n;
+      const piece = scratch.subarray(0, Math.min(scratch.length, length - at));
+      if (!chain.readInto(ctx.memory, HEADER_BYTES + at, piece)) throw outsideRam(chain, 'write buffer');
+      await ctx.backend.write(offset + at, piece);
     }
+  } finally {
+    giveBackScratch(scratch);
   }
+}
+
+/** Chunk buffers kept for reuse: a fresh megabyte per request kept the garbage collector busy. */
+const scratchPool: Uint8Array[] = [];
+const MAX_POOLED = 32;
+
+function takeScratch(): Uint8Array {
+  return scratchPool.pop() ?? new Uint8Array(CHUNK_BYTES);
+}
+
+function giveBackScratch(buffer: Uint8Array): void {
+  if (scratchPool.length < MAX_POOLED) scratchPool.push(buffer);
 }
 
 /** DISCARD and WRITE_ZEROES carry an array of {le64 sector, le32 num_sectors, le32 flags} (5.2.6). */
