@@ -1,0 +1,533 @@
+// A 9P2000.L file server over a HostShare: one session (msize, fids) answering T-messages with
+// R-messages. Transport-free: the virtio device hands it a copied message and the room its chain
+// has for the reply. Every failure, a hostile message included, becomes Rlerror with a Linux errno.
+//
+// Decisions the protocol leaves to the server:
+// - Every guest user acts as the host process's user. Tsetattr's uid/gid (and the gid of new
+//   files) are applied only when the host process runs as root, and silently ignored otherwise.
+// - Tlock always grants and Tgetlock always answers "unlocked": locks are the guest kernel's own,
+//   not shared with other VMs or host processes.
+// - No extended attributes: Txattrwalk and Txattrcreate answer EOPNOTSUPP.
+// - Tmknod makes regular files only; device nodes, FIFOs and sockets are refused with EPERM.
+
+import { constants as fsc, type BigIntStats } from 'node:fs';
+import { DirCursor } from './dir-cursor.js';
+import { Errno, errnoOf, NinePError } from './errno.js';
+import { FidTable, type Fid, type OpenFid } from './fid-table.js';
+import { checkName, splitPath, type HostShare } from './host-share.js';
+import { lerror, NinePReader, NinePType as T, NinePWriter, QidType, type Qid } from './messages.js';
+import { qidOf, type StatLike } from './qid.js';
+import type { VirtioNinePFidState } from './state.js';
+
+/** 9P2000.L open flags (Tlopen, Tlcreate): Linux's generic O_* values. */
+export const DotlOpen = {
+  ACCMODE: 3,
+  WRONLY: 1,
+  RDWR: 2,
+  TRUNC: 0o1000,
+  APPEND: 0o2000,
+  DSYNC: 0o10000,
+  SYNC: 0o4000000,
+} as const;
+
+/** Tsetattr valid bits. */
+export const SetattrValid = { MODE: 1, UID: 2, GID: 4, SIZE: 8, ATIME: 0x10, MTIME: 0x20, CTIME: 0x40, ATIME_SET: 0x80, MTIME_SET: 0x100 } as const;
+
+/** Rgetattr valid mask: the basic fields (mode through blocks, 9P2000.L P9_GETATTR_BASIC). */
+const GETATTR_BASIC = 0x7ffn;
+const AT_REMOVEDIR = 0x200;
+const MAX_WALK_NAMES = 16;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const LOCK_SUCCESS = 0;
+const LOCK_TYPE_UNLCK = 2;
+
+export interface NinePServerOptions {
+  share: HostShare;
+  /** Largest msize the server agrees to. */
+  maxMsize: number;
+  /** Most fids one session may hold (more: EMFILE). */
+  maxFids: number;
+}
+
+function hostOpenFlags(flags: number): number {
+  const access = flags & DotlOpen.ACCMODE;
+  if (access === 3) throw new NinePError(Errno.EINVAL, 'open access mode 3 is not valid');
+  let host = access === DotlOpen.WRONLY ? fsc.O_WRONLY : access === DotlOpen.RDWR ? fsc.O_RDWR : fsc.O_RDONLY;
+  if (flags & DotlOpen.TRUNC) host |= fsc.O_TRUNC;
+  if (flags & DotlOpen.APPEND) host |= fsc.O_APPEND;
+  if (flags & DotlOpen.DSYNC) host |= fsc.O_DSYNC;
+  if (flags & DotlOpen.SYNC) host |= fsc.O_SYNC;
+  return host;
+}
+
+function opensForWriting(flags: number): boolean {
+  return (flags & DotlOpen.ACCMODE) !== 0 || (flags & DotlOpen.TRUNC) !== 0;
+}
+
+/** A u64 file offset as a number; EINVAL past 2^53 (no host file gets that large). */
+function offsetOf(value: bigint): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new NinePError(Errno.EINVAL, `offset ${value} is too large`);
+  return Number(value);
+}
+
+function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.length <= path.length && prefix.every((name, i) => path[i] === name);
+}
+
+export class NinePServer {
+  readonly maxMsize: number;
+  /** The negotiated msize: the largest message either side sends. */
+  msize: number;
+  readonly fids: FidTable;
+  private readonly share: HostShare;
+  private readonly asRoot = process.getuid?.() === 0;
+
+  constructor(options: NinePServerOptions) {
+    this.share = options.share;
+    this.maxMsize = options.maxMsize;
+    this.msize = options.maxMsize;
+    this.fids = new FidTable(options.maxFids);
+  }
+
+  /**
+   * Ends the session: every fid is clunked. The returned promise settles when the descriptors of
+   * fids no request uses are closed (the others close when their requests finish).
+   */
+  reset(): Promise<void> {
+    this.msize = this.maxMsize;
+    return this.fids.clear();
+  }
+
+  /** The session for save(): msize and every fid (callers drain requests first). */
+  snapshot(): { msize: number; fids: VirtioNinePFidState[] } {
+    const fids = [...this.fids.all()].map((fid) => ({ fid: fid.id, path: [...fid.path], qidType: fid.qidType, openFlags: fid.open?.flags ?? null }));
+    return { msize: this.msize, fids };
+  }
+
+  /** Replaces the session with a saved one; open fids reopen their files when next used. */
+  restoreSession(msize: number, fids: readonly VirtioNinePFidState[]): void {
+    void this.reset();
+    this.msize = msize;
+    for (const saved of fids) {
+      for (const name of saved.path) checkName(name);
+      const fid = this.fids.add(saved.fid, [...saved.path], saved.qidType);
+      if (saved.openFlags !== null) fid.open = { flags: saved.openFlags, handle: null, cursor: null };
+    }
+  }
+
+  /** The R-message for `message` (a whole T-message, header checked by the caller), at most `room` bytes but for Rlerror. */
+  async handle(message: Uint8Array, room: number): Promise<Uint8Array> {
+    const type = message[4]!;
+    const tag = message[5]! | (message[6]! << 8);
+    try {
+      const w = new NinePWriter(Math.min(room, this.msize));
+      await this.dispatch(type, new NinePReader(message), w);
+      return w.finish(type + 1, tag);
+    } catch (error) {
+      return lerror(tag, errnoOf(error));
+    }
+  }
+
+  private async dispatch(type: number, r: NinePReader, w: NinePWriter): Promise<void> {
+    switch (type) {
+      case T.TVERSION: return this.version(r, w);
+      case T.TATTACH: return this.attach(r, w);
+      case T.TWALK: return this.walk(r, w);
+      case T.TCLUNK: return this.fids.clunk(r.u32());
+      case T.TREMOVE: return this.remove(r);
+      case T.TLOPEN: return this.lopen(r, w);
+      case T.TLCREATE: return this.lcreate(r, w);
+      case T.TREAD: return this.read(r, w);
+      case T.TWRITE: return this.write(r, w);
+      case T.TREADDIR: return this.readdir(r, w);
+      case T.TGETATTR: return this.getattr(r, w);
+      case T.TSETATTR: return this.setattr(r);
+      case T.TMKDIR: return this.mkdir(r, w);
+      case T.TSYMLINK: return this.symlink(r, w);
+      case T.TMKNOD: return this.mknod(r, w);
+      case T.TREADLINK: return this.withFid(r.u32(), async (fid) => void w.str(await this.share.readlink(fid.path)));
+      case T.TLINK: return this.link(r);
+      case T.TRENAME: return this.rename(r);
+      case T.TRENAMEAT: return this.renameat(r);
+      case T.TUNLINKAT: return this.unlinkat(r);
+      case T.TSTATFS: return this.statfs(r, w);
+      case T.TFSYNC: return this.fsync(r);
+      case T.TLOCK: return this.withFid(r.u32(), async () => void w.u8(LOCK_SUCCESS));
+      case T.TGETLOCK: return this.getlock(r, w);
+      case T.TFLUSH: return; // the device answers Rflush once the flushed request is done
+      default:
+        throw new NinePError(Errno.EOPNOTSUPP, `9P message type ${type} is not supported`);
+    }
+  }
+
+  private qid(stats: StatLike): Qid {
+    return qidOf(stats, this.share.rootDev);
+  }
+
+  private async withFid<R>(id: number, fn: (fid: Fid) => Promise<R>): Promise<R> {
+    const fid = this.fids.acquire(id);
+    try {
+      return await fn(fid);
+    } finally {
+      this.fids.release(fid);
+    }
+  }
+
+  private async withTwoFids<R>(a: number, b: number, fn: (a: Fid, b: Fid) => Promise<R>): Promise<R> {
+    return this.withFid(a, (fa) => this.withFid(b, (fb) => fn(fa, fb)));
+  }
+
+  private version(r: NinePReader, w: NinePWriter): void {
+    const msize = r.u32();
+    const version = r.str();
+    void this.reset();
+    if (msize < 4096) throw new NinePError(Errno.EINVAL, `msize ${msize} is below the 4096 bytes this server needs`);
+    this.msize = Math.min(msize, this.maxMsize);
+    w.u32(this.msize).str(version.startsWith('9P2000.L') ? '9P2000.L' : 'unknown');
+  }
+
+  private async attach(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    r.u32(); // afid: no authentication
+    r.str(); // uname
+    const aname = r.str();
+    if (aname !== '' && aname !== '/') throw new NinePError(Errno.ENOENT, `attach name "${aname}": only the share's root can be attached`);
+    const stats = await this.share.stat([]);
+    this.fids.add(id, [], QidType.DIR);
+    w.qid(this.qid(stats));
+  }
+
+  private async walk(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    const newId = r.u32();
+    const count = r.u16();
+    if (count > MAX_WALK_NAMES) throw new NinePError(Errno.EINVAL, `a walk of ${count} names (at most ${MAX_WALK_NAMES})`);
+    const names: string[] = [];
+    for (let i = 0; i < count; i++) names.push(r.str());
+    await this.withFid(id, async (fid) => {
+      if (newId !== id && this.fids.has(newId)) throw new NinePError(Errno.EBADF, `fid ${newId} is already in use`);
+      if (newId === id && fid.open !== null && count > 0) throw new NinePError(Errno.EINVAL, 'an open fid cannot walk');
+      const path = [...fid.path];
+      let type = fid.qidType;
+      const qids = [];
+      for (const [i, name] of names.entries()) {
+        try {
+          if (type !== QidType.DIR) throw new NinePError(Errno.ENOTDIR, 'walk through a non-directory');
+          // ".." at the root stays there, like a chroot; it never reaches the host's "..".
+          if (name === '..') path.pop();
+          else if (name !== '.') {
+            checkName(name);
+            path.push(name);
+          }
+          const qid = this.qid(await this.share.stat(path));
+          qids.push(qid);
+          type = qid.type;
+        } catch (error) {
+          if (i === 0) throw error;
+          break;
+        }
+      }
+      if (qids.length === count) {
+        if (newId === id) {
+          fid.path = path;
+          fid.qidType = type;
+        } else this.fids.add(newId, path, type);
+      }
+      w.u16(qids.length);
+      for (const qid of qids) w.qid(qid);
+    });
+  }
+
+  /** The fid's open state, reopening the host file after a restore. */
+  private async opened(fid: Fid): Promise<OpenFid> {
+    const open = fid.open;
+    if (open === null) throw new NinePError(Errno.EBADF, `fid ${fid.id} is not open`);
+    if (open.handle === null) {
+      if (fid.qidType === QidType.DIR) {
+        open.handle = await this.share.open(fid.path, fsc.O_RDONLY | fsc.O_DIRECTORY);
+        open.cursor = this.cursorFor(fid.path, open);
+      } else open.handle = await this.share.open(fid.path, hostOpenFlags(open.flags & ~DotlOpen.TRUNC));
+    }
+    return open;
+  }
+
+  private cursorFor(path: readonly string[], open: OpenFid): DirCursor {
+    const parent = path.slice(0, Math.max(0, path.length - 1));
+    return new DirCursor(open.handle!, () => this.share.stat(parent), this.share.rootDev);
+  }
+
+  private async lopen(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    const flags = r.u32();
+    await this.withFid(id, async (fid) => {
+      if (fid.open !== null) throw new NinePError(Errno.EINVAL, `fid ${id} is already open`);
+      const directory = fid.qidType === QidType.DIR;
+      if (directory && (flags & DotlOpen.ACCMODE) !== 0) throw new NinePError(Errno.EISDIR, 'a directory opens read-only');
+      if (opensForWriting(flags)) this.share.checkWritable();
+      const handle = await this.share.open(fid.path, directory ? fsc.O_RDONLY | fsc.O_DIRECTORY : hostOpenFlags(flags));
+      if (fid.open !== null) {
+        await handle.close();
+        throw new NinePError(Errno.EINVAL, `fid ${id} is already open`);
+      }
+      const open: OpenFid = { flags, handle, cursor: null };
+      if (directory) open.cursor = this.cursorFor(fid.path, open);
+      fid.open = open;
+      w.qid(this.qid(await handle.stat({ bigint: true }))).u32(0);
+    });
+  }
+
+  private async lcreate(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    const name = r.str();
+    const flags = r.u32();
+    const mode = r.u32();
+    const gid = r.u32();
+    await this.withFid(id, async (fid) => {
+      if (fid.open !== null) throw new NinePError(Errno.EINVAL, `fid ${id} is open; create needs an unopened directory fid`);
+      if (fid.qidType !== QidType.DIR) throw new NinePError(Errno.ENOTDIR, 'create in a non-directory');
+      const path = [...fid.path, name];
+      const handle = await this.share.create(fid.path, name, hostOpenFlags(flags), mode & 0o7777);
+      if (fid.open !== null) {
+        await handle.close();
+        throw new NinePError(Errno.EINVAL, `fid ${id} is already open`);
+      }
+      fid.path = path;
+      fid.qidType = QidType.FILE;
+      fid.open = { flags, handle, cursor: null };
+      if (this.asRoot) await handle.chown(-1, gid).catch(() => {});
+      w.qid(this.qid(await handle.stat({ bigint: true }))).u32(0);
+    });
+  }
+
+  private async read(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    const offset = offsetOf(r.u64());
+    const count = r.u32();
+    await this.withFid(id, async (fid) => {
+      const open = await this.opened(fid);
+      if (open.cursor !== null) throw new NinePError(Errno.EISDIR, 'read of a directory; use readdir');
+      const countAt = w.length;
+      const n = Math.max(0, Math.min(count, w.room - 4));
+      w.u32(0);
+      const into = w.slot(n);
+      const { bytesRead } = await open.handle!.read(into, 0, n, offset);
+      w.shrink(n - bytesRead);
+      w.setU32At(countAt, bytesRead);
+    });
+  }
+
+  private async write(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    const offset = offsetOf(r.u64());
+    const data = r.bytes(r.u32());
+    await this.withFid(id, async (fid) => {
+      const open = await this.opened(fid);
+      if ((open.flags & DotlOpen.ACCMODE) === 0 || open.cursor !== null) throw new NinePError(Errno.EBADF, `fid ${id} is not open for writing`);
+      const { bytesWritten } = await open.handle!.write(data, 0, data.length, offset);
+      w.u32(bytesWritten);
+    });
+  }
+
+  private async readdir(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    const offset = r.u64();
+    const count = r.u32();
+    await this.withFid(id, async (fid) => {
+      const open = await this.opened(fid);
+      const cursor = open.cursor;
+      if (cursor === null) throw new NinePError(Errno.ENOTDIR, `fid ${id} is not an open directory`);
+      const countAt = w.length;
+      w.u32(0);
+      const limit = Math.min(count, w.room);
+      let used = 0;
+      if (offset <= BigInt(Number.MAX_SAFE_INTEGER) && (await cursor.seek(Number(offset)))) {
+        for (let entry = await cursor.peek(); entry !== null; entry = await cursor.peek()) {
+          const size = 13 + 8 + 1 + 2 + Buffer.byteLength(entry.name);
+          if (used + size > limit) break;
+          w.qid(entry.qid).u64(entry.offset).u8(entry.type).str(entry.name);
+          used += size;
+          cursor.advance();
+        }
+      }
+      w.setU32At(countAt, used);
+    });
+  }
+
+  private async getattr(r: NinePReader, w: NinePWriter): Promise<void> {
+    await this.withFid(r.u32(), async (fid) => {
+      // An open file answers for itself (it may have been renamed or unlinked since).
+      const handle = fid.open?.handle;
+      const s: BigIntStats = handle ? await handle.stat({ bigint: true }) : await this.share.stat(fid.path);
+      const ns = 1_000_000_000n;
+      w.u64(GETATTR_BASIC).qid(this.qid(s)).u32(Number(s.mode)).u32(Number(s.uid)).u32(Number(s.gid));
+      w.u64(s.nlink).u64(s.rdev).u64(s.size).u64(s.blksize).u64(s.blocks);
+      for (const t of [s.atimeNs, s.mtimeNs, s.ctimeNs, s.birthtimeNs]) w.u64(t / ns).u64(t % ns);
+      w.u64(0).u64(0); // gen, data_version
+    });
+  }
+
+  private async setattr(r: NinePReader): Promise<void> {
+    const id = r.u32();
+    const valid = r.u32();
+    const mode = r.u32();
+    const uid = r.u32();
+    const gid = r.u32();
+    const size = r.u64();
+    const atime = Number(r.u64()) + Number(r.u64()) / 1e9;
+    const mtime = Number(r.u64()) + Number(r.u64()) / 1e9;
+    const V = SetattrValid;
+    await this.withFid(id, async (fid) => {
+      if ((valid & (V.MODE | V.UID | V.GID | V.SIZE | V.ATIME | V.MTIME)) === 0) return;
+      this.share.checkWritable();
+      if (valid & V.MODE) await this.share.chmod(fid.path, mode & 0o7777);
+      if (valid & (V.UID | V.GID) && this.asRoot) {
+        await this.share.chown(fid.path, valid & V.UID ? uid : -1, valid & V.GID ? gid : -1);
+      }
+      if (valid & V.SIZE) {
+        const open = fid.open;
+        if (open?.handle && (open.flags & DotlOpen.ACCMODE) !== 0) await open.handle.truncate(offsetOf(size));
+        else await this.share.truncate(fid.path, offsetOf(size));
+      }
+      if (valid & (V.ATIME | V.MTIME)) {
+        const now = Date.now() / 1000;
+        await this.share.setTimes(fid.path, {
+          atime: valid & V.ATIME ? (valid & V.ATIME_SET ? atime : now) : null,
+          mtime: valid & V.MTIME ? (valid & V.MTIME_SET ? mtime : now) : null,
+        });
+      }
+    });
+  }
+
+  /** Stats the new node `name` in `dir` for the reply's qid. */
+  private async created(w: NinePWriter, dir: readonly string[], name: string, gid: number): Promise<void> {
+    const path = [...dir, name];
+    if (this.asRoot) await this.share.chown(path, -1, gid).catch(() => {});
+    w.qid(this.qid(await this.share.stat(path)));
+  }
+
+  private async mkdir(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    const name = r.str();
+    const mode = r.u32();
+    const gid = r.u32();
+    await this.withFid(id, async (dir) => {
+      await this.share.mkdir(dir.path, name, mode & 0o7777);
+      await this.created(w, dir.path, name, gid);
+    });
+  }
+
+  private async symlink(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    const name = r.str();
+    const target = r.str();
+    const gid = r.u32();
+    if (target.includes('\0')) throw new NinePError(Errno.EINVAL, 'a symlink target holds NUL');
+    await this.withFid(id, async (dir) => {
+      await this.share.symlink(dir.path, name, target);
+      await this.created(w, dir.path, name, gid);
+    });
+  }
+
+  private async mknod(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    const name = r.str();
+    const mode = r.u32();
+    r.u32(); // major
+    r.u32(); // minor
+    const gid = r.u32();
+    await this.withFid(id, async (dir) => {
+      this.share.checkWritable();
+      const format = mode & S_IFMT;
+      if (format !== S_IFREG && format !== 0) throw new NinePError(Errno.EPERM, 'the share holds no device nodes, FIFOs or sockets');
+      await (await this.share.create(dir.path, name, fsc.O_RDONLY, mode & 0o7777)).close();
+      await this.created(w, dir.path, name, gid);
+    });
+  }
+
+  private async link(r: NinePReader): Promise<void> {
+    const dirId = r.u32();
+    const id = r.u32();
+    const name = r.str();
+    await this.withTwoFids(dirId, id, (dir, fid) => this.share.link(fid.path, dir.path, name));
+  }
+
+  /** After a rename, fids at or below `from` name the same files at `to`. */
+  private moved(from: readonly string[], to: readonly string[]): void {
+    for (const fid of this.fids.all()) if (startsWith(fid.path, from)) fid.path = [...to, ...fid.path.slice(from.length)];
+  }
+
+  private async rename(r: NinePReader): Promise<void> {
+    const id = r.u32();
+    const dirId = r.u32();
+    const name = r.str();
+    await this.withTwoFids(id, dirId, async (fid, dir) => {
+      const from = fid.path;
+      const source = splitPath(from);
+      const to = [...dir.path, name];
+      await this.share.rename(source.dir, source.name, dir.path, name);
+      this.moved(from, to);
+    });
+  }
+
+  private async renameat(r: NinePReader): Promise<void> {
+    const oldDirId = r.u32();
+    const oldName = r.str();
+    const newDirId = r.u32();
+    const newName = r.str();
+    await this.withTwoFids(oldDirId, newDirId, async (oldDir, newDir) => {
+      const from = [...oldDir.path, oldName];
+      const to = [...newDir.path, newName];
+      await this.share.rename(oldDir.path, oldName, newDir.path, newName);
+      this.moved(from, to);
+    });
+  }
+
+  private async unlinkat(r: NinePReader): Promise<void> {
+    const id = r.u32();
+    const name = r.str();
+    const flags = r.u32();
+    await this.withFid(id, (dir) => this.share.unlink(dir.path, name, (flags & AT_REMOVEDIR) !== 0));
+  }
+
+  /** Tremove removes the file and clunks the fid, even when the removal fails. */
+  private async remove(r: NinePReader): Promise<void> {
+    const id = r.u32();
+    try {
+      await this.withFid(id, async (fid) => {
+        const { dir, name } = splitPath(fid.path);
+        this.share.checkWritable();
+        await this.share.unlink(dir, name, fid.qidType === QidType.DIR);
+      });
+    } finally {
+      if (this.fids.has(id)) this.fids.clunk(id);
+    }
+  }
+
+  private async statfs(r: NinePReader, w: NinePWriter): Promise<void> {
+    await this.withFid(r.u32(), async () => {
+      const s = await this.share.statfs();
+      w.u32(Number(BigInt.asUintN(32, s.type))).u32(Number(s.bsize));
+      w.u64(s.blocks).u64(s.bfree).u64(s.bavail).u64(s.files).u64(s.ffree).u64(0).u32(255);
+    });
+  }
+
+  private async fsync(r: NinePReader): Promise<void> {
+    const id = r.u32();
+    const datasync = r.u32();
+    await this.withFid(id, async (fid) => {
+      const handle = (await this.opened(fid)).handle!;
+      await (datasync !== 0 ? handle.datasync() : handle.sync());
+    });
+  }
+
+  private async getlock(r: NinePReader, w: NinePWriter): Promise<void> {
+    const id = r.u32();
+    r.u8(); // type
+    const start = r.u64();
+    const length = r.u64();
+    const procId = r.u32();
+    const clientId = r.str();
+    await this.withFid(id, async () => void w.u8(LOCK_TYPE_UNLCK).u64(start).u64(length).u32(procId).str(clientId));
+  }
+}
