@@ -354,6 +354,20 @@ test('a reset while requests are in flight drops their replies and writes nothin
   await rejectsWith(fresh.getattr(2), Errno.EBADF);
 });
 
+test('a walk in flight across a reset adds no fid to the next session', async () => {
+  const { c, device } = client(share({ 'a/': '', 'a/b/': '' }));
+  await c.mount(1);
+  c.post(c.frame(T.TWALK, (w) => w.u32(1).u32(50).u16(2).str('a').str('b')), 4096);
+  assert.equal(device.inFlight, 1);
+  c.driver.w(R.STATUS, 0);
+  c.driver.init();
+  const fresh = new NinePTestClient(device);
+  await fresh.mount(1);
+  await device.drain();
+  await rejectsWith(fresh.getattr(50), Errno.EBADF);
+  await fresh.walk(1, 50, ['a']); // the number is free
+});
+
 test('Tflush answers Rflush after the flushed request', async () => {
   const { c } = client(share({ f: 'abc' }));
   await c.mount(1);

@@ -79,7 +79,7 @@ export class NinePServer {
   readonly maxMsize: number;
   /** The negotiated msize: the largest message either side sends. */
   msize: number;
-  readonly fids: FidTable;
+  private fids: FidTable;
   private readonly share: HostShare;
   private readonly asRoot = process.getuid?.() === 0;
 
@@ -96,7 +96,9 @@ export class NinePServer {
    */
   reset(): Promise<void> {
     this.msize = this.maxMsize;
-    return this.fids.clear();
+    const old = this.fids;
+    this.fids = new FidTable(old.maxFids);
+    return old.clear();
   }
 
   /** The session for save(): msize and every fid (callers drain requests first). */
@@ -122,39 +124,41 @@ export class NinePServer {
     const tag = message[5]! | (message[6]! << 8);
     try {
       const w = new NinePWriter(Math.min(room, this.msize));
-      await this.dispatch(type, new NinePReader(message), w);
+      // The session's fid table as the request started: a Tversion or reset meanwhile replaces
+      // it, and the request's late effects (a fid added by a walk) land in the dead table.
+      await this.dispatch(type, new NinePReader(message), w, this.fids);
       return w.finish(type + 1, tag);
     } catch (error) {
       return lerror(tag, errnoOf(error));
     }
   }
 
-  private async dispatch(type: number, r: NinePReader, w: NinePWriter): Promise<void> {
+  private async dispatch(type: number, r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     switch (type) {
       case T.TVERSION: return this.version(r, w);
-      case T.TATTACH: return this.attach(r, w);
-      case T.TWALK: return this.walk(r, w);
-      case T.TCLUNK: return this.fids.clunk(r.u32());
-      case T.TREMOVE: return this.remove(r);
-      case T.TLOPEN: return this.lopen(r, w);
-      case T.TLCREATE: return this.lcreate(r, w);
-      case T.TREAD: return this.read(r, w);
-      case T.TWRITE: return this.write(r, w);
-      case T.TREADDIR: return this.readdir(r, w);
-      case T.TGETATTR: return this.getattr(r, w);
-      case T.TSETATTR: return this.setattr(r);
-      case T.TMKDIR: return this.mkdir(r, w);
-      case T.TSYMLINK: return this.symlink(r, w);
-      case T.TMKNOD: return this.mknod(r, w);
-      case T.TREADLINK: return this.withFid(r.u32(), async (fid) => void w.str(await this.share.readlink(fid.path)));
-      case T.TLINK: return this.link(r);
-      case T.TRENAME: return this.rename(r);
-      case T.TRENAMEAT: return this.renameat(r);
-      case T.TUNLINKAT: return this.unlinkat(r);
-      case T.TSTATFS: return this.statfs(r, w);
-      case T.TFSYNC: return this.fsync(r);
-      case T.TLOCK: return this.withFid(r.u32(), async () => void w.u8(LOCK_SUCCESS));
-      case T.TGETLOCK: return this.getlock(r, w);
+      case T.TATTACH: return this.attach(r, w, fids);
+      case T.TWALK: return this.walk(r, w, fids);
+      case T.TCLUNK: return fids.clunk(r.u32());
+      case T.TREMOVE: return this.remove(r, fids);
+      case T.TLOPEN: return this.lopen(r, w, fids);
+      case T.TLCREATE: return this.lcreate(r, w, fids);
+      case T.TREAD: return this.read(r, w, fids);
+      case T.TWRITE: return this.write(r, w, fids);
+      case T.TREADDIR: return this.readdir(r, w, fids);
+      case T.TGETATTR: return this.getattr(r, w, fids);
+      case T.TSETATTR: return this.setattr(r, fids);
+      case T.TMKDIR: return this.mkdir(r, w, fids);
+      case T.TSYMLINK: return this.symlink(r, w, fids);
+      case T.TMKNOD: return this.mknod(r, w, fids);
+      case T.TREADLINK: return this.withFid(fids, r.u32(), async (fid) => void w.str(await this.share.readlink(fid.path)));
+      case T.TLINK: return this.link(r, fids);
+      case T.TRENAME: return this.rename(r, fids);
+      case T.TRENAMEAT: return this.renameat(r, fids);
+      case T.TUNLINKAT: return this.unlinkat(r, fids);
+      case T.TSTATFS: return this.statfs(r, w, fids);
+      case T.TFSYNC: return this.fsync(r, fids);
+      case T.TLOCK: return this.withFid(fids, r.u32(), async () => void w.u8(LOCK_SUCCESS));
+      case T.TGETLOCK: return this.getlock(r, w, fids);
       case T.TFLUSH: return; // the device answers Rflush once the flushed request is done
       default:
         throw new NinePError(Errno.EOPNOTSUPP, `9P message type ${type} is not supported`);
@@ -165,17 +169,17 @@ export class NinePServer {
     return qidOf(stats, this.share.rootDev);
   }
 
-  private async withFid<R>(id: number, fn: (fid: Fid) => Promise<R>): Promise<R> {
-    const fid = this.fids.acquire(id);
+  private async withFid<R>(fids: FidTable, id: number, fn: (fid: Fid) => Promise<R>): Promise<R> {
+    const fid = fids.acquire(id);
     try {
       return await fn(fid);
     } finally {
-      this.fids.release(fid);
+      fids.release(fid);
     }
   }
 
-  private async withTwoFids<R>(a: number, b: number, fn: (a: Fid, b: Fid) => Promise<R>): Promise<R> {
-    return this.withFid(a, (fa) => this.withFid(b, (fb) => fn(fa, fb)));
+  private async withTwoFids<R>(fids: FidTable, a: number, b: number, fn: (a: Fid, b: Fid) => Promise<R>): Promise<R> {
+    return this.withFid(fids, a, (fa) => this.withFid(fids, b, (fb) => fn(fa, fb)));
   }
 
   private version(r: NinePReader, w: NinePWriter): void {
@@ -187,26 +191,26 @@ export class NinePServer {
     w.u32(this.msize).str(version.startsWith('9P2000.L') ? '9P2000.L' : 'unknown');
   }
 
-  private async attach(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async attach(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     r.u32(); // afid: no authentication
     r.str(); // uname
     const aname = r.str();
     if (aname !== '' && aname !== '/') throw new NinePError(Errno.ENOENT, `attach name "${aname}": only the share's root can be attached`);
     const stats = await this.share.stat([]);
-    this.fids.add(id, [], QidType.DIR);
+    fids.add(id, [], QidType.DIR);
     w.qid(this.qid(stats));
   }
 
-  private async walk(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async walk(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     const newId = r.u32();
     const count = r.u16();
     if (count > MAX_WALK_NAMES) throw new NinePError(Errno.EINVAL, `a walk of ${count} names (at most ${MAX_WALK_NAMES})`);
     const names: string[] = [];
     for (let i = 0; i < count; i++) names.push(r.str());
-    await this.withFid(id, async (fid) => {
-      if (newId !== id && this.fids.has(newId)) throw new NinePError(Errno.EBADF, `fid ${newId} is already in use`);
+    await this.withFid(fids, id, async (fid) => {
+      if (newId !== id && fids.has(newId)) throw new NinePError(Errno.EBADF, `fid ${newId} is already in use`);
       if (newId === id && fid.open !== null && count > 0) throw new NinePError(Errno.EINVAL, 'an open fid cannot walk');
       const path = [...fid.path];
       let type = fid.qidType;
@@ -232,7 +236,7 @@ export class NinePServer {
         if (newId === id) {
           fid.path = path;
           fid.qidType = type;
-        } else this.fids.add(newId, path, type);
+        } else fids.add(newId, path, type);
       }
       w.u16(qids.length);
       for (const qid of qids) w.qid(qid);
@@ -257,10 +261,10 @@ export class NinePServer {
     return new DirCursor(open.handle!, () => this.share.stat(parent), this.share.rootDev);
   }
 
-  private async lopen(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async lopen(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     const flags = r.u32();
-    await this.withFid(id, async (fid) => {
+    await this.withFid(fids, id, async (fid) => {
       if (fid.open !== null) throw new NinePError(Errno.EINVAL, `fid ${id} is already open`);
       const directory = fid.qidType === QidType.DIR;
       if (directory && (flags & DotlOpen.ACCMODE) !== 0) throw new NinePError(Errno.EISDIR, 'a directory opens read-only');
@@ -277,13 +281,13 @@ export class NinePServer {
     });
   }
 
-  private async lcreate(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async lcreate(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     const name = r.str();
     const flags = r.u32();
     const mode = r.u32();
     const gid = r.u32();
-    await this.withFid(id, async (fid) => {
+    await this.withFid(fids, id, async (fid) => {
       if (fid.open !== null) throw new NinePError(Errno.EINVAL, `fid ${id} is open; create needs an unopened directory fid`);
       if (fid.qidType !== QidType.DIR) throw new NinePError(Errno.ENOTDIR, 'create in a non-directory');
       const path = [...fid.path, name];
@@ -300,11 +304,11 @@ export class NinePServer {
     });
   }
 
-  private async read(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async read(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     const offset = offsetOf(r.u64());
     const count = r.u32();
-    await this.withFid(id, async (fid) => {
+    await this.withFid(fids, id, async (fid) => {
       const open = await this.opened(fid);
       if (open.cursor !== null) throw new NinePError(Errno.EISDIR, 'read of a directory; use readdir');
       const countAt = w.length;
@@ -317,11 +321,11 @@ export class NinePServer {
     });
   }
 
-  private async write(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async write(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     const offset = offsetOf(r.u64());
     const data = r.bytes(r.u32());
-    await this.withFid(id, async (fid) => {
+    await this.withFid(fids, id, async (fid) => {
       const open = await this.opened(fid);
       if ((open.flags & DotlOpen.ACCMODE) === 0 || open.cursor !== null) throw new NinePError(Errno.EBADF, `fid ${id} is not open for writing`);
       const { bytesWritten } = await open.handle!.write(data, 0, data.length, offset);
@@ -329,11 +333,11 @@ export class NinePServer {
     });
   }
 
-  private async readdir(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async readdir(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     const offset = r.u64();
     const count = r.u32();
-    await this.withFid(id, async (fid) => {
+    await this.withFid(fids, id, async (fid) => {
       const open = await this.opened(fid);
       const cursor = open.cursor;
       if (cursor === null) throw new NinePError(Errno.ENOTDIR, `fid ${id} is not an open directory`);
@@ -354,8 +358,8 @@ export class NinePServer {
     });
   }
 
-  private async getattr(r: NinePReader, w: NinePWriter): Promise<void> {
-    await this.withFid(r.u32(), async (fid) => {
+  private async getattr(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
+    await this.withFid(fids, r.u32(), async (fid) => {
       // An open file answers for itself (it may have been renamed or unlinked since).
       const handle = fid.open?.handle;
       const s: BigIntStats = handle ? await handle.stat({ bigint: true }) : await this.share.stat(fid.path);
@@ -367,7 +371,7 @@ export class NinePServer {
     });
   }
 
-  private async setattr(r: NinePReader): Promise<void> {
+  private async setattr(r: NinePReader, fids: FidTable): Promise<void> {
     const id = r.u32();
     const valid = r.u32();
     const mode = r.u32();
@@ -377,7 +381,7 @@ export class NinePServer {
     const atime = Number(r.u64()) + Number(r.u64()) / 1e9;
     const mtime = Number(r.u64()) + Number(r.u64()) / 1e9;
     const V = SetattrValid;
-    await this.withFid(id, async (fid) => {
+    await this.withFid(fids, id, async (fid) => {
       if ((valid & (V.MODE | V.UID | V.GID | V.SIZE | V.ATIME | V.MTIME)) === 0) return;
       this.share.checkWritable();
       if (valid & V.MODE) await this.share.chmod(fid.path, mode & 0o7777);
@@ -406,37 +410,37 @@ export class NinePServer {
     w.qid(this.qid(await this.share.stat(path)));
   }
 
-  private async mkdir(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async mkdir(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     const name = r.str();
     const mode = r.u32();
     const gid = r.u32();
-    await this.withFid(id, async (dir) => {
+    await this.withFid(fids, id, async (dir) => {
       await this.share.mkdir(dir.path, name, mode & 0o7777);
       await this.created(w, dir.path, name, gid);
     });
   }
 
-  private async symlink(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async symlink(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     const name = r.str();
     const target = r.str();
     const gid = r.u32();
     if (target.includes('\0')) throw new NinePError(Errno.EINVAL, 'a symlink target holds NUL');
-    await this.withFid(id, async (dir) => {
+    await this.withFid(fids, id, async (dir) => {
       await this.share.symlink(dir.path, name, target);
       await this.created(w, dir.path, name, gid);
     });
   }
 
-  private async mknod(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async mknod(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     const name = r.str();
     const mode = r.u32();
     r.u32(); // major
     r.u32(); // minor
     const gid = r.u32();
-    await this.withFid(id, async (dir) => {
+    await this.withFid(fids, id, async (dir) => {
       this.share.checkWritable();
       const format = mode & S_IFMT;
       if (format !== S_IFREG && format !== 0) throw new NinePError(Errno.EPERM, 'the share holds no device nodes, FIFOs or sockets');
@@ -445,89 +449,89 @@ export class NinePServer {
     });
   }
 
-  private async link(r: NinePReader): Promise<void> {
+  private async link(r: NinePReader, fids: FidTable): Promise<void> {
     const dirId = r.u32();
     const id = r.u32();
     const name = r.str();
-    await this.withTwoFids(dirId, id, (dir, fid) => this.share.link(fid.path, dir.path, name));
+    await this.withTwoFids(fids, dirId, id, (dir, fid) => this.share.link(fid.path, dir.path, name));
   }
 
   /** After a rename, fids at or below `from` name the same files at `to`. */
-  private moved(from: readonly string[], to: readonly string[]): void {
-    for (const fid of this.fids.all()) if (startsWith(fid.path, from)) fid.path = [...to, ...fid.path.slice(from.length)];
+  private moved(fids: FidTable, from: readonly string[], to: readonly string[]): void {
+    for (const fid of fids.all()) if (startsWith(fid.path, from)) fid.path = [...to, ...fid.path.slice(from.length)];
   }
 
-  private async rename(r: NinePReader): Promise<void> {
+  private async rename(r: NinePReader, fids: FidTable): Promise<void> {
     const id = r.u32();
     const dirId = r.u32();
     const name = r.str();
-    await this.withTwoFids(id, dirId, async (fid, dir) => {
+    await this.withTwoFids(fids, id, dirId, async (fid, dir) => {
       const from = fid.path;
       const source = splitPath(from);
       const to = [...dir.path, name];
       await this.share.rename(source.dir, source.name, dir.path, name);
-      this.moved(from, to);
+      this.moved(fids, from, to);
     });
   }
 
-  private async renameat(r: NinePReader): Promise<void> {
+  private async renameat(r: NinePReader, fids: FidTable): Promise<void> {
     const oldDirId = r.u32();
     const oldName = r.str();
     const newDirId = r.u32();
     const newName = r.str();
-    await this.withTwoFids(oldDirId, newDirId, async (oldDir, newDir) => {
+    await this.withTwoFids(fids, oldDirId, newDirId, async (oldDir, newDir) => {
       const from = [...oldDir.path, oldName];
       const to = [...newDir.path, newName];
       await this.share.rename(oldDir.path, oldName, newDir.path, newName);
-      this.moved(from, to);
+      this.moved(fids, from, to);
     });
   }
 
-  private async unlinkat(r: NinePReader): Promise<void> {
+  private async unlinkat(r: NinePReader, fids: FidTable): Promise<void> {
     const id = r.u32();
     const name = r.str();
     const flags = r.u32();
-    await this.withFid(id, (dir) => this.share.unlink(dir.path, name, (flags & AT_REMOVEDIR) !== 0));
+    await this.withFid(fids, id, (dir) => this.share.unlink(dir.path, name, (flags & AT_REMOVEDIR) !== 0));
   }
 
   /** Tremove removes the file and clunks the fid, even when the removal fails. */
-  private async remove(r: NinePReader): Promise<void> {
+  private async remove(r: NinePReader, fids: FidTable): Promise<void> {
     const id = r.u32();
     try {
-      await this.withFid(id, async (fid) => {
+      await this.withFid(fids, id, async (fid) => {
         const { dir, name } = splitPath(fid.path);
         this.share.checkWritable();
         await this.share.unlink(dir, name, fid.qidType === QidType.DIR);
       });
     } finally {
-      if (this.fids.has(id)) this.fids.clunk(id);
+      if (fids.has(id)) fids.clunk(id);
     }
   }
 
-  private async statfs(r: NinePReader, w: NinePWriter): Promise<void> {
-    await this.withFid(r.u32(), async () => {
+  private async statfs(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
+    await this.withFid(fids, r.u32(), async () => {
       const s = await this.share.statfs();
       w.u32(Number(BigInt.asUintN(32, s.type))).u32(Number(s.bsize));
       w.u64(s.blocks).u64(s.bfree).u64(s.bavail).u64(s.files).u64(s.ffree).u64(0).u32(255);
     });
   }
 
-  private async fsync(r: NinePReader): Promise<void> {
+  private async fsync(r: NinePReader, fids: FidTable): Promise<void> {
     const id = r.u32();
     const datasync = r.u32();
-    await this.withFid(id, async (fid) => {
+    await this.withFid(fids, id, async (fid) => {
       const handle = (await this.opened(fid)).handle!;
       await (datasync !== 0 ? handle.datasync() : handle.sync());
     });
   }
 
-  private async getlock(r: NinePReader, w: NinePWriter): Promise<void> {
+  private async getlock(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     r.u8(); // type
     const start = r.u64();
     const length = r.u64();
     const procId = r.u32();
     const clientId = r.str();
-    await this.withFid(id, async () => void w.u8(LOCK_TYPE_UNLCK).u64(start).u64(length).u32(procId).str(clientId));
+    await this.withFid(fids, id, async () => void w.u8(LOCK_TYPE_UNLCK).u64(start).u64(length).u32(procId).str(clientId));
   }
 }
