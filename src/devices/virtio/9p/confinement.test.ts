@@ -186,6 +186,19 @@ test('a directory swapped for a symlink after the walk (another VM, a host race)
   assert.equal(w.snapshot(), w.before);
 });
 
+test('set-user-ID and set-group-ID bits never reach the host', async () => {
+  const w = await world();
+  await w.c.walk(1, 2, []);
+  await w.c.lcreate(2, 'suid', O_RDWR, 0o6755);
+  assert.equal(statSync(join(w.root, 'suid')).mode & 0o7777, 0o755);
+  await w.c.setattr(2, { valid: V.MODE, mode: 0o4777 });
+  assert.equal(statSync(join(w.root, 'suid')).mode & 0o7777, 0o777);
+  await w.c.mkdir(1, 'sticky', 0o3777);
+  assert.equal(statSync(join(w.root, 'sticky')).mode & 0o7777, 0o1777);
+  await w.c.mknod(1, 'node', 0o104755);
+  assert.equal(statSync(join(w.root, 'node')).mode & 0o7777, 0o755);
+});
+
 test('read-only shares stay unchanged whatever the guest sends', async () => {
   const w = await world(true);
   await w.c.walk(1, 2, ['inside.txt']);

@@ -132,13 +132,14 @@ export class HostShare {
     return this.withNode(path, (_node, handle) => handle.stat({ bigint: true }));
   }
 
-  /** Creates and opens a new regular file (never an existing one, never through a symlink). */
+  /** Creates and opens a new regular file (never an existing one, never through a symlink) with exactly `mode` (the guest applied its umask; the host's does not apply). */
   async create(dir: readonly string[], name: string, flags: number, mode: number): Promise<FileHandle> {
     this.checkWritable();
     return this.withEntry(dir, name, async (entry) => {
       const handle = await fs.open(entry, flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
       try {
         await this.verify(handle);
+        await handle.chmod(mode);
         return handle;
       } catch (error) {
         await handle.close();
@@ -147,9 +148,11 @@ export class HostShare {
     });
   }
 
+  /** A new directory with exactly `mode`, as create(). */
   async mkdir(dir: readonly string[], name: string, mode: number): Promise<void> {
     this.checkWritable();
     await this.withEntry(dir, name, (entry) => fs.mkdir(entry, { mode }));
+    await this.chmod([...dir, name], mode);
   }
 
   /** Stores `target` as the link text; the host never follows it (the guest resolves it). */

@@ -9,6 +9,8 @@
 //   not shared with other VMs or host processes.
 // - No extended attributes: Txattrwalk and Txattrcreate answer EOPNOTSUPP.
 // - Tmknod makes regular files only; device nodes, FIFOs and sockets are refused with EPERM.
+// - The set-user-ID and set-group-ID bits are dropped from every mode the guest sets, so a guest
+//   cannot plant a set-user-ID program on the host (which matters when the host runs as root).
 
 import { constants as fsc, type BigIntStats } from 'node:fs';
 import { DirCursor } from './dir-cursor.js';
@@ -37,6 +39,10 @@ export const SetattrValid = { MODE: 1, UID: 2, GID: 4, SIZE: 8, ATIME: 0x10, MTI
 const GETATTR_BASIC = 0x7ffn;
 const AT_REMOVEDIR = 0x200;
 const MAX_WALK_NAMES = 16;
+/** Permission and sticky bits a guest may set: never set-user-ID or set-group-ID on the host. */
+const MODE_BITS = 0o1777;
+/** Deepest path a fid may name (each request resolves its path one name at a time). */
+const MAX_DEPTH = 1024;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const LOCK_SUCCESS = 0;
@@ -222,6 +228,7 @@ export class NinePServer {
           if (name === '..') path.pop();
           else if (name !== '.') {
             checkName(name);
+            if (path.length >= MAX_DEPTH) throw new NinePError(Errno.ENAMETOOLONG, `paths deeper than ${MAX_DEPTH} names are not served`);
             path.push(name);
           }
           const qid = this.qid(await this.share.stat(path));
@@ -291,7 +298,7 @@ export class NinePServer {
       if (fid.open !== null) throw new NinePError(Errno.EINVAL, `fid ${id} is open; create needs an unopened directory fid`);
       if (fid.qidType !== QidType.DIR) throw new NinePError(Errno.ENOTDIR, 'create in a non-directory');
       const path = [...fid.path, name];
-      const handle = await this.share.create(fid.path, name, hostOpenFlags(flags), mode & 0o7777);
+      const handle = await this.share.create(fid.path, name, hostOpenFlags(flags), mode & MODE_BITS);
       if (fid.open !== null) {
         await handle.close();
         throw new NinePError(Errno.EINVAL, `fid ${id} is already open`);
@@ -384,7 +391,7 @@ export class NinePServer {
     await this.withFid(fids, id, async (fid) => {
       if ((valid & (V.MODE | V.UID | V.GID | V.SIZE | V.ATIME | V.MTIME)) === 0) return;
       this.share.checkWritable();
-      if (valid & V.MODE) await this.share.chmod(fid.path, mode & 0o7777);
+      if (valid & V.MODE) await this.share.chmod(fid.path, mode & MODE_BITS);
       if (valid & (V.UID | V.GID) && this.asRoot) {
         await this.share.chown(fid.path, valid & V.UID ? uid : -1, valid & V.GID ? gid : -1);
       }
@@ -416,7 +423,7 @@ export class NinePServer {
     const mode = r.u32();
     const gid = r.u32();
     await this.withFid(fids, id, async (dir) => {
-      await this.share.mkdir(dir.path, name, mode & 0o7777);
+      await this.share.mkdir(dir.path, name, mode & MODE_BITS);
       await this.created(w, dir.path, name, gid);
     });
   }
@@ -444,7 +451,7 @@ export class NinePServer {
       this.share.checkWritable();
       const format = mode & S_IFMT;
       if (format !== S_IFREG && format !== 0) throw new NinePError(Errno.EPERM, 'the share holds no device nodes, FIFOs or sockets');
-      await (await this.share.create(dir.path, name, fsc.O_RDONLY, mode & 0o7777)).close();
+      await (await this.share.create(dir.path, name, fsc.O_RDONLY, mode & MODE_BITS)).close();
       await this.created(w, dir.path, name, gid);
     });
   }
