@@ -312,7 +312,10 @@ test('a read-only share refuses every change with EROFS and still reads', async 
 test('requests run asynchronously: several in flight, answered as they finish; drain() waits for all', async () => {
   const root = share(Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, `contents of ${i}`])));
   const { c, device } = client(root);
+  let wakes = 0;
+  device.onCompletion(() => wakes++);
   await c.mount(1);
+  assert.equal(wakes, 2);
   for (let i = 0; i < 8; i++) {
     await c.walk(1, 10 + i, [`f${i}`]);
     await c.lopen(10 + i, O_RDONLY);

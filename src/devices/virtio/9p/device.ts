@@ -64,6 +64,7 @@ export class VirtioNinePDevice implements VirtioDevice<VirtioNinePState> {
   /** Bumped by reset and restore: a request that finishes under another generation is dropped. */
   private generation = 0;
   private readonly pending = new Set<Promise<void>>();
+  private readonly completionListeners: Array<() => void> = [];
   /** The completion of the latest request with each tag, for Tflush. */
   private readonly byTag = new Map<number, Promise<void>>();
 
@@ -102,6 +103,14 @@ export class VirtioNinePDevice implements VirtioDevice<VirtioNinePState> {
   /** Resolves when no request is in flight (before save()). */
   async drain(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /**
+   * Calls `listener` after each reply pushed from an asynchronous completion, so a board whose
+   * guest sleeps in WFI wakes to take the interrupt (as a NIC's onReceive does).
+   */
+  onCompletion(listener: () => void): void {
+    this.completionListeners.push(listener);
   }
 
   readConfig(offset: number, size: AccessSize): number {
@@ -229,5 +238,6 @@ export class VirtioNinePDevice implements VirtioDevice<VirtioNinePState> {
     } else written = reply.length;
     ctx.pushUsed(REQUEST_QUEUE, chain, written);
     ctx.notify(REQUEST_QUEUE);
+    for (const listener of this.completionListeners) listener();
   }
 }
