@@ -170,6 +170,10 @@ test('readdir lists every entry once, with ".." and "."; offsets continue and re
   assert.ok(again.length > 5);
   // Past the end: nothing.
   assert.equal((await c.readdir(2, 10_000, 8192)).length, 0);
+  // Readdirs sent at once on one fid run one after the other: both see whole, consistent batches.
+  const [first, second] = await Promise.all([c.readdir(2, 0, 300), c.readdir(2, 0, 300)]);
+  assert.deepEqual(first.map((e) => e.name), listed.slice(0, first.length));
+  assert.deepEqual(second.map((e) => e.name), listed.slice(0, second.length));
   // A file is not a directory.
   await c.walk(1, 3, [names[0]!]);
   await c.lopen(3, O_RDONLY);

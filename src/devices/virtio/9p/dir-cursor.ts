@@ -23,6 +23,8 @@ export class DirCursor {
   private position = 0;
   private dir: Dir | null = null;
   private pending: DirEntry | null = null;
+  /** Treaddirs on one fid run one after the other (a guest may send them at once). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   /**
    * `handle` is the open directory (it stays open while the cursor lives); `parentStat` gives ".."
@@ -33,6 +35,13 @@ export class DirCursor {
     private readonly parentStat: () => Promise<StatLike>,
     private readonly rootDev: bigint,
   ) {}
+
+  /** Runs `fn` after every earlier exclusive() call on this cursor has finished. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
 
   /** Moves to `offset`; false when the directory has fewer entries. */
   async seek(offset: number): Promise<boolean> {
@@ -74,7 +83,7 @@ export class DirCursor {
   }
 
   async close(): Promise<void> {
-    await this.rewind();
+    await this.exclusive(() => this.rewind());
   }
 
   private async rewind(): Promise<void> {

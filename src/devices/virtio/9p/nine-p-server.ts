@@ -255,10 +255,16 @@ export class NinePServer {
     const open = fid.open;
     if (open === null) throw new NinePError(Errno.EBADF, `fid ${fid.id} is not open`);
     if (open.handle === null) {
-      if (fid.qidType === QidType.DIR) {
-        open.handle = await this.share.open(fid.path, fsc.O_RDONLY | fsc.O_DIRECTORY);
-        open.cursor = this.cursorFor(fid.path, open);
-      } else open.handle = await this.share.open(fid.path, hostOpenFlags(open.flags & ~DotlOpen.TRUNC));
+      const directory = fid.qidType === QidType.DIR;
+      const handle = await this.share.open(fid.path, directory ? fsc.O_RDONLY | fsc.O_DIRECTORY : hostOpenFlags(open.flags & ~DotlOpen.TRUNC));
+      if (open.handle !== null || fid.open !== open) {
+        // Another request reopened it meanwhile, or the fid was clunked: keep one descriptor.
+        await handle.close();
+        if (fid.open !== open) throw new NinePError(Errno.EBADF, `fid ${fid.id} was clunked`);
+      } else {
+        open.handle = handle;
+        if (directory) open.cursor = this.cursorFor(fid.path, open);
+      }
     }
     return open;
   }
@@ -352,7 +358,8 @@ export class NinePServer {
       w.u32(0);
       const limit = Math.min(count, w.room);
       let used = 0;
-      if (offset <= BigInt(Number.MAX_SAFE_INTEGER) && (await cursor.seek(Number(offset)))) {
+      await cursor.exclusive(async () => {
+        if (offset > BigInt(Number.MAX_SAFE_INTEGER) || !(await cursor.seek(Number(offset)))) return;
         for (let entry = await cursor.peek(); entry !== null; entry = await cursor.peek()) {
           const size = 13 + 8 + 1 + 2 + Buffer.byteLength(entry.name);
           if (used + size > limit) break;
@@ -360,7 +367,7 @@ export class NinePServer {
           used += size;
           cursor.advance();
         }
-      }
+      });
       w.setU32At(countAt, used);
     });
   }
