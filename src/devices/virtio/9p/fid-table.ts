@@ -59,6 +59,21 @@ export class FidTable {
     if (fid.clunked && fid.refs === 0) void closeOpen(fid);
   }
 
+  /** Runs `fn` holding a reference on fid `id` (EBADF when unknown). */
+  async use<R>(id: number, fn: (fid: Fid) => Promise<R>): Promise<R> {
+    const fid = this.acquire(id);
+    try {
+      return await fn(fid);
+    } finally {
+      this.release(fid);
+    }
+  }
+
+  /** Runs `fn` holding references on fids `a` and `b`. */
+  async useTwo<R>(a: number, b: number, fn: (a: Fid, b: Fid) => Promise<R>): Promise<R> {
+    return this.use(a, (fa) => this.use(b, (fb) => fn(fa, fb)));
+  }
+
   /** Adds a new fid (EBADF when `id` is in use, EMFILE when the table is full). */
   add(id: number, path: string[], qidType: number): Fid {
     if (this.fids.has(id)) throw new NinePError(Errno.EBADF, `fid ${id} is already in use`);

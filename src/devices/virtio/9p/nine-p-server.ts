@@ -14,9 +14,10 @@
 
 import { constants as fsc, type BigIntStats } from 'node:fs';
 import { DirCursor } from './dir-cursor.js';
+import { DirectoryRequests, MODE_BITS } from './directory-requests.js';
 import { Errno, errnoOf, NinePError } from './errno.js';
 import { FidTable, type Fid, type OpenFid } from './fid-table.js';
-import { checkName, splitPath, type HostShare } from './host-share.js';
+import { checkName, type HostShare } from './host-share.js';
 import { lerror, NinePReader, NinePType as T, NinePWriter, QidType, type Qid } from './messages.js';
 import { qidOf, type StatLike } from './qid.js';
 import type { VirtioNinePFidState } from './state.js';
@@ -37,14 +38,9 @@ export const SetattrValid = { MODE: 1, UID: 2, GID: 4, SIZE: 8, ATIME: 0x10, MTI
 
 /** Rgetattr valid mask: the basic fields (mode through blocks, 9P2000.L P9_GETATTR_BASIC). */
 const GETATTR_BASIC = 0x7ffn;
-const AT_REMOVEDIR = 0x200;
 const MAX_WALK_NAMES = 16;
-/** Permission and sticky bits a guest may set: never set-user-ID or set-group-ID on the host. */
-const MODE_BITS = 0o1777;
 /** Deepest path a fid may name (each request resolves its path one name at a time). */
 const MAX_DEPTH = 1024;
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 const LOCK_SUCCESS = 0;
 const LOCK_TYPE_UNLCK = 2;
 
@@ -77,9 +73,6 @@ function offsetOf(value: bigint): number {
   return Number(value);
 }
 
-function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
-  return prefix.length <= path.length && prefix.every((name, i) => path[i] === name);
-}
 
 export class NinePServer {
   readonly maxMsize: number;
@@ -88,12 +81,14 @@ export class NinePServer {
   private fids: FidTable;
   private readonly share: HostShare;
   private readonly asRoot = process.getuid?.() === 0;
+  private readonly directories: DirectoryRequests;
 
   constructor(options: NinePServerOptions) {
     this.share = options.share;
     this.maxMsize = options.maxMsize;
     this.msize = options.maxMsize;
     this.fids = new FidTable(options.maxFids);
+    this.directories = new DirectoryRequests(this.share, (stats) => this.qid(stats), this.asRoot);
   }
 
   /**
@@ -145,7 +140,7 @@ export class NinePServer {
       case T.TATTACH: return this.attach(r, w, fids);
       case T.TWALK: return this.walk(r, w, fids);
       case T.TCLUNK: return fids.clunk(r.u32());
-      case T.TREMOVE: return this.remove(r, fids);
+      case T.TREMOVE: return this.directories.remove(r, fids);
       case T.TLOPEN: return this.lopen(r, w, fids);
       case T.TLCREATE: return this.lcreate(r, w, fids);
       case T.TREAD: return this.read(r, w, fids);
@@ -153,17 +148,17 @@ export class NinePServer {
       case T.TREADDIR: return this.readdir(r, w, fids);
       case T.TGETATTR: return this.getattr(r, w, fids);
       case T.TSETATTR: return this.setattr(r, fids);
-      case T.TMKDIR: return this.mkdir(r, w, fids);
-      case T.TSYMLINK: return this.symlink(r, w, fids);
-      case T.TMKNOD: return this.mknod(r, w, fids);
-      case T.TREADLINK: return this.withFid(fids, r.u32(), async (fid) => void w.str(await this.share.readlink(fid.path)));
-      case T.TLINK: return this.link(r, fids);
-      case T.TRENAME: return this.rename(r, fids);
-      case T.TRENAMEAT: return this.renameat(r, fids);
-      case T.TUNLINKAT: return this.unlinkat(r, fids);
+      case T.TMKDIR: return this.directories.mkdir(r, w, fids);
+      case T.TSYMLINK: return this.directories.symlink(r, w, fids);
+      case T.TMKNOD: return this.directories.mknod(r, w, fids);
+      case T.TREADLINK: return fids.use(r.u32(), async (fid) => void w.str(await this.share.readlink(fid.path)));
+      case T.TLINK: return this.directories.link(r, fids);
+      case T.TRENAME: return this.directories.rename(r, fids);
+      case T.TRENAMEAT: return this.directories.renameat(r, fids);
+      case T.TUNLINKAT: return this.directories.unlinkat(r, fids);
       case T.TSTATFS: return this.statfs(r, w, fids);
       case T.TFSYNC: return this.fsync(r, fids);
-      case T.TLOCK: return this.withFid(fids, r.u32(), async () => void w.u8(LOCK_SUCCESS));
+      case T.TLOCK: return fids.use(r.u32(), async () => void w.u8(LOCK_SUCCESS));
       case T.TGETLOCK: return this.getlock(r, w, fids);
       case T.TFLUSH: return; // the device answers Rflush once the flushed request is done
       default:
@@ -173,19 +168,6 @@ export class NinePServer {
 
   private qid(stats: StatLike): Qid {
     return qidOf(stats, this.share.rootDev);
-  }
-
-  private async withFid<R>(fids: FidTable, id: number, fn: (fid: Fid) => Promise<R>): Promise<R> {
-    const fid = fids.acquire(id);
-    try {
-      return await fn(fid);
-    } finally {
-      fids.release(fid);
-    }
-  }
-
-  private async withTwoFids<R>(fids: FidTable, a: number, b: number, fn: (a: Fid, b: Fid) => Promise<R>): Promise<R> {
-    return this.withFid(fids, a, (fa) => this.withFid(fids, b, (fb) => fn(fa, fb)));
   }
 
   private version(r: NinePReader, w: NinePWriter): void {
@@ -215,7 +197,7 @@ export class NinePServer {
     if (count > MAX_WALK_NAMES) throw new NinePError(Errno.EINVAL, `a walk of ${count} names (at most ${MAX_WALK_NAMES})`);
     const names: string[] = [];
     for (let i = 0; i < count; i++) names.push(r.str());
-    await this.withFid(fids, id, async (fid) => {
+    await fids.use(id, async (fid) => {
       if (newId !== id && fids.has(newId)) throw new NinePError(Errno.EBADF, `fid ${newId} is already in use`);
       if (newId === id && fid.open !== null && count > 0) throw new NinePError(Errno.EINVAL, 'an open fid cannot walk');
       const path = [...fid.path];
@@ -277,7 +259,7 @@ export class NinePServer {
   private async lopen(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
     const id = r.u32();
     const flags = r.u32();
-    await this.withFid(fids, id, async (fid) => {
+    await fids.use(id, async (fid) => {
       if (fid.open !== null) throw new NinePError(Errno.EINVAL, `fid ${id} is already open`);
       const directory = fid.qidType === QidType.DIR;
       if (directory && (flags & DotlOpen.ACCMODE) !== 0) throw new NinePError(Errno.EISDIR, 'a directory opens read-only');
@@ -300,7 +282,7 @@ export class NinePServer {
     const flags = r.u32();
     const mode = r.u32();
     const gid = r.u32();
-    await this.withFid(fids, id, async (fid) => {
+    await fids.use(id, async (fid) => {
       if (fid.open !== null) throw new NinePError(Errno.EINVAL, `fid ${id} is open; create needs an unopened directory fid`);
       if (fid.qidType !== QidType.DIR) throw new NinePError(Errno.ENOTDIR, 'create in a non-directory');
       const path = [...fid.path, name];
@@ -321,7 +303,7 @@ export class NinePServer {
     const id = r.u32();
     const offset = offsetOf(r.u64());
     const count = r.u32();
-    await this.withFid(fids, id, async (fid) => {
+    await fids.use(id, async (fid) => {
       const open = await this.opened(fid);
       if (open.cursor !== null) throw new NinePError(Errno.EISDIR, 'read of a directory; use readdir');
       const countAt = w.length;
@@ -338,7 +320,7 @@ export class NinePServer {
     const id = r.u32();
     const offset = offsetOf(r.u64());
     const data = r.bytes(r.u32());
-    await this.withFid(fids, id, async (fid) => {
+    await fids.use(id, async (fid) => {
       const open = await this.opened(fid);
       if ((open.flags & DotlOpen.ACCMODE) === 0 || open.cursor !== null) throw new NinePError(Errno.EBADF, `fid ${id} is not open for writing`);
       const { bytesWritten } = await open.handle!.write(data, 0, data.length, offset);
@@ -350,7 +332,7 @@ export class NinePServer {
     const id = r.u32();
     const offset = r.u64();
     const count = r.u32();
-    await this.withFid(fids, id, async (fid) => {
+    await fids.use(id, async (fid) => {
       const open = await this.opened(fid);
       const cursor = open.cursor;
       if (cursor === null) throw new NinePError(Errno.ENOTDIR, `fid ${id} is not an open directory`);
@@ -373,7 +355,7 @@ export class NinePServer {
   }
 
   private async getattr(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
-    await this.withFid(fids, r.u32(), async (fid) => {
+    await fids.use(r.u32(), async (fid) => {
       // An open file answers for itself (it may have been renamed or unlinked since).
       const handle = fid.open?.handle;
       const s: BigIntStats = handle ? await handle.stat({ bigint: true }) : await this.share.stat(fid.path);
@@ -395,7 +377,7 @@ export class NinePServer {
     const atime = Number(r.u64()) + Number(r.u64()) / 1e9;
     const mtime = Number(r.u64()) + Number(r.u64()) / 1e9;
     const V = SetattrValid;
-    await this.withFid(fids, id, async (fid) => {
+    await fids.use(id, async (fid) => {
       if ((valid & (V.MODE | V.UID | V.GID | V.SIZE | V.ATIME | V.MTIME)) === 0) return;
       this.share.checkWritable();
       if (valid & V.MODE) await this.share.chmod(fid.path, mode & MODE_BITS);
@@ -417,113 +399,8 @@ export class NinePServer {
     });
   }
 
-  /** Stats the new node `name` in `dir` for the reply's qid. */
-  private async created(w: NinePWriter, dir: readonly string[], name: string, gid: number): Promise<void> {
-    const path = [...dir, name];
-    if (this.asRoot) await this.share.chown(path, -1, gid).catch(() => {});
-    w.qid(this.qid(await this.share.stat(path)));
-  }
-
-  private async mkdir(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
-    const id = r.u32();
-    const name = r.str();
-    const mode = r.u32();
-    const gid = r.u32();
-    await this.withFid(fids, id, async (dir) => {
-      await this.share.mkdir(dir.path, name, mode & MODE_BITS);
-      await this.created(w, dir.path, name, gid);
-    });
-  }
-
-  private async symlink(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
-    const id = r.u32();
-    const name = r.str();
-    const target = r.str();
-    const gid = r.u32();
-    if (target.includes('\0')) throw new NinePError(Errno.EINVAL, 'a symlink target holds NUL');
-    await this.withFid(fids, id, async (dir) => {
-      await this.share.symlink(dir.path, name, target);
-      await this.created(w, dir.path, name, gid);
-    });
-  }
-
-  private async mknod(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
-    const id = r.u32();
-    const name = r.str();
-    const mode = r.u32();
-    r.u32(); // major
-    r.u32(); // minor
-    const gid = r.u32();
-    await this.withFid(fids, id, async (dir) => {
-      this.share.checkWritable();
-      const format = mode & S_IFMT;
-      if (format !== S_IFREG && format !== 0) throw new NinePError(Errno.EPERM, 'the share holds no device nodes, FIFOs or sockets');
-      await (await this.share.create(dir.path, name, fsc.O_RDONLY, mode & MODE_BITS)).close();
-      await this.created(w, dir.path, name, gid);
-    });
-  }
-
-  private async link(r: NinePReader, fids: FidTable): Promise<void> {
-    const dirId = r.u32();
-    const id = r.u32();
-    const name = r.str();
-    await this.withTwoFids(fids, dirId, id, (dir, fid) => this.share.link(fid.path, dir.path, name));
-  }
-
-  /** After a rename, fids at or below `from` name the same files at `to`. */
-  private moved(fids: FidTable, from: readonly string[], to: readonly string[]): void {
-    for (const fid of fids.all()) if (startsWith(fid.path, from)) fid.path = [...to, ...fid.path.slice(from.length)];
-  }
-
-  private async rename(r: NinePReader, fids: FidTable): Promise<void> {
-    const id = r.u32();
-    const dirId = r.u32();
-    const name = r.str();
-    await this.withTwoFids(fids, id, dirId, async (fid, dir) => {
-      const from = fid.path;
-      const source = splitPath(from);
-      const to = [...dir.path, name];
-      await this.share.rename(source.dir, source.name, dir.path, name);
-      this.moved(fids, from, to);
-    });
-  }
-
-  private async renameat(r: NinePReader, fids: FidTable): Promise<void> {
-    const oldDirId = r.u32();
-    const oldName = r.str();
-    const newDirId = r.u32();
-    const newName = r.str();
-    await this.withTwoFids(fids, oldDirId, newDirId, async (oldDir, newDir) => {
-      const from = [...oldDir.path, oldName];
-      const to = [...newDir.path, newName];
-      await this.share.rename(oldDir.path, oldName, newDir.path, newName);
-      this.moved(fids, from, to);
-    });
-  }
-
-  private async unlinkat(r: NinePReader, fids: FidTable): Promise<void> {
-    const id = r.u32();
-    const name = r.str();
-    const flags = r.u32();
-    await this.withFid(fids, id, (dir) => this.share.unlink(dir.path, name, (flags & AT_REMOVEDIR) !== 0));
-  }
-
-  /** Tremove removes the file and clunks the fid, even when the removal fails. */
-  private async remove(r: NinePReader, fids: FidTable): Promise<void> {
-    const id = r.u32();
-    try {
-      await this.withFid(fids, id, async (fid) => {
-        const { dir, name } = splitPath(fid.path);
-        this.share.checkWritable();
-        await this.share.unlink(dir, name, fid.qidType === QidType.DIR);
-      });
-    } finally {
-      if (fids.has(id)) fids.clunk(id);
-    }
-  }
-
   private async statfs(r: NinePReader, w: NinePWriter, fids: FidTable): Promise<void> {
-    await this.withFid(fids, r.u32(), async () => {
+    await fids.use(r.u32(), async () => {
       const s = await this.share.statfs();
       w.u32(Number(BigInt.asUintN(32, s.type))).u32(Number(s.bsize));
       w.u64(s.blocks).u64(s.bfree).u64(s.bavail).u64(s.files).u64(s.ffree).u64(0).u32(255);
@@ -533,7 +410,7 @@ export class NinePServer {
   private async fsync(r: NinePReader, fids: FidTable): Promise<void> {
     const id = r.u32();
     const datasync = r.u32();
-    await this.withFid(fids, id, async (fid) => {
+    await fids.use(id, async (fid) => {
       const handle = (await this.opened(fid)).handle!;
       await (datasync !== 0 ? handle.datasync() : handle.sync());
     });
@@ -546,6 +423,6 @@ export class NinePServer {
     const length = r.u64();
     const procId = r.u32();
     const clientId = r.str();
-    await this.withFid(fids, id, async () => void w.u8(LOCK_TYPE_UNLCK).u64(start).u64(length).u32(procId).str(clientId));
+    await fids.use(id, async () => void w.u8(LOCK_TYPE_UNLCK).u64(start).u64(length).u32(procId).str(clientId));
   }
 }
