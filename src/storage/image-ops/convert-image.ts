@@ -5,6 +5,7 @@
 import { realpath, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createImage } from './create-image.js';
+import { dataExtents } from './data-extents.js';
 import { type ImageFormat, type OpenImage, openImage } from './image-format.js';
 import { ImageOpsError } from './image-ops-error.js';
 
@@ -59,11 +60,8 @@ export async function convertImage(src: string, dst: string, options: ConvertOpt
 /** Copies every non-zero grain of `source` into `target`; returns the bytes written. */
 async function copyData(source: OpenImage, target: OpenImage, grain: number, onProgress: ProgressCallback | undefined): Promise<number> {
   const total = source.size;
-  // A qcow2 image without a backing file reads zeros wherever it holds no data: skip those.
-  const qcow2 = source.qcow2;
-  const extents = qcow2 !== null && qcow2.backingFile === null
-    ? (await qcow2.allocationMap()).filter((e) => e.state === 'data')
-    : [{ offset: 0, length: total }];
+  // Only ranges some layer holds data for are read; the rest reads as zeros and stays a hole.
+  const extents = source.format === 'qcow2' ? await dataExtents(source.path, total) : [{ offset: 0, length: total }];
   const buffer = new Uint8Array(CHUNK);
   let written = 0;
   onProgress?.(0, total);

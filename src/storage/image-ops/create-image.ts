@@ -44,7 +44,12 @@ export async function createImage(path: string, options: CreateImageOptions): Pr
   let backingFormat = options.backingFormat;
   if (options.backingFile !== undefined && backingFormat === undefined) {
     const backingPath = isAbsolute(options.backingFile) ? options.backingFile : resolve(dirname(path), options.backingFile);
-    backingFormat = await detectImageFormat(backingPath);
+    try {
+      backingFormat = await detectImageFormat(backingPath);
+    } catch (e) {
+      if (!(e instanceof ImageOpsError)) throw e;
+      throw new ImageOpsError(e.kind, `cannot create ${path} over the backing file ${options.backingFile}: ${e.message}`, path, { cause: e });
+    }
   }
   const image = await Qcow2Image.create(path, { size, clusterBits: options.clusterBits, backingFile: options.backingFile, backingFormat });
   await image.close();
