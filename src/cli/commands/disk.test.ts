@@ -25,9 +25,13 @@ interface Outcome { status: number; stdout: string; stderr: string }
 
 /** Runs `vireo disk ARGS` in this process; a UsageError becomes status 2 as main() makes it. */
 async function disk(...args: string[]): Promise<Outcome> {
+  return diskWith(false, args);
+}
+
+async function diskWith(stderrIsTty: boolean, args: string[]): Promise<Outcome> {
   let stdout = '';
   let stderr = '';
-  const io = { out: (t: string) => { stdout += t; }, err: (t: string) => { stderr += t; }, stderrIsTty: false };
+  const io = { out: (t: string) => { stdout += t; }, err: (t: string) => { stderr += t; }, stderrIsTty };
   try {
     return { status: await runDisk(args, io), stdout, stderr };
   } catch (e) {
@@ -172,6 +176,23 @@ test('commit puts the overlay\'s data (and zeroed ranges) into the base and empt
   }
 });
 
+test('commit prints progress when stderr is a terminal, and nothing there otherwise', async () => {
+  const base = fresh();
+  await ok('create', base, '4M');
+  const overlays = [fresh(), fresh()];
+  for (const overlay of overlays) {
+    await ok('create', '-b', base, overlay);
+    await writeQcow2(overlay, 0, pattern(3 * M, 4));
+  }
+  const onTty = await diskWith(true, ['commit', overlays[0]!]);
+  assert.equal(onTty.status, 0, onTty.stderr);
+  const lines = onTty.stderr.trim().split('\n');
+  assert.deepEqual([lines[0], lines.at(-1)], ['commit: 0%', 'commit: 100%']);
+  assert.ok(lines.length >= 3 && lines.every((l) => /^commit: \d+%$/.test(l)), onTty.stderr);
+  const quiet = await disk('commit', overlays[1]!);
+  assert.equal(quiet.stderr, '');
+});
+
 test('commit grows a smaller base, and keeps an overlay with snapshots as it is', async () => {
   const base = fresh();
   await ok('create', base, '1M');
@@ -314,11 +335,14 @@ test('bad input gives a clear message and exit status, never a stack trace', asy
   truncateSync(truncated, 200 * K);
   const existing = fresh();
   await ok('create', existing, '1M');
+  const shortHeader = fresh();
+  writeFileSync(shortHeader, readFileSync(existing).subarray(0, 100));
   const cases: Array<[string[], number, RegExp]> = [
     [['info', join(dir, 'missing.qcow2')], 1, /vireo disk info: cannot open disk image .*missing\.qcow2: no such file/],
     [['info', notImage], 1, /is not a disk image: it is not qcow2 and its size \(18 bytes\) is not a multiple of 512/],
     [['info', dir], 1, /is not a regular file/],
     [['convert', '-O', 'raw', truncated, fresh('raw')], 1, /vireo disk convert: qcow2 image .* is corrupt: .*past the end of the file/],
+    [['info', shortHeader], 1, /vireo disk info: qcow2 image .* is corrupt: the version 3 header is cut short/],
     [['check', truncated], 4, /L2 table 0 of the active L1 table at \d+ lies past the end of the file/],
     [['create', existing, '1M'], 1, /exists; remove it or choose another path/],
     [['commit', existing], 1, /has no backing file to commit into/],
@@ -358,4 +382,6 @@ test('help: vireo disk --help lists every verb, and each verb has its own help',
     assert.match(await ok(verb, '--help'), new RegExp(`^Usage: vireo disk ${verb}`));
   }
   assert.match(vireo('--help').stdout, /^Usage: vireo disk <verb>/);
+  const main = spawnSync(process.execPath, [VIREO, '--help'], { encoding: 'utf8' });
+  assert.match(main.stdout, /\n  disk +Create, inspect, convert and change raw and qcow2 disk images\n/);
 });
