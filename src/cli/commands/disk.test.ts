@@ -239,7 +239,7 @@ test('snapshot create, list, revert and delete through the CLI', async () => {
   const path = fresh();
   await ok('create', path, '1M');
   await writeQcow2(path, 0, pattern(64 * K, 1));
-  assert.match(await ok('snapshot', 'create', path, 'first'), /snapshot created: first/);
+  assert.deepEqual(await json('snapshot', 'create', path, 'first'), { filename: path, action: 'create', snapshot: 'first' });
   await writeQcow2(path, 0, pattern(64 * K, 2));
   const list = await json<Array<{ id: string; name: string; virtualSize: number; date: string }>>('snapshot', 'list', path);
   assert.equal(list.length, 1);
@@ -248,7 +248,7 @@ test('snapshot create, list, revert and delete through the CLI', async () => {
   assert.ok(Math.abs(Date.parse(list[0]!.date) - Date.now()) < 60_000);
   assert.match(qemuImg('snapshot', '-l', path), /first/);
   assert.match(await ok('snapshot', 'list', path), /^ID +NAME +SIZE +DATE\n1 +first +1048576 /);
-  await ok('snapshot', 'revert', path, 'first');
+  assert.match(await ok('snapshot', 'revert', path, 'first'), /snapshot reverted to: first/);
   assertSameBytes(qemuRaw(path).subarray(0, 64 * K), pattern(64 * K, 1), 'reverted contents');
   await ok('snapshot', 'delete', path, '1');
   assert.deepEqual(await json('snapshot', 'list', path), []);
@@ -324,6 +324,27 @@ test('check reports a clean image, and corruption with exit status 4', async () 
   const r = await disk('check', path);
   assert.equal(r.status, 4, r.stdout + r.stderr);
   assert.match(r.stdout, /the image is corrupt/);
+});
+
+test('check reports leaked clusters with exit status 3, and --repair frees them', async () => {
+  const path = fresh();
+  await ok('create', path, '1M');
+  // One more cluster at the end of the file with refcount 1 and nothing pointing at it.
+  const bytes = readFileSync(path);
+  const cluster = bytes.length / 65536;
+  const block = Number(bytes.readBigUInt64BE(Number(bytes.readBigUInt64BE(48))));
+  bytes.writeUInt16BE(1, block + cluster * 2);
+  writeFileSync(path, Buffer.concat([bytes, Buffer.alloc(65536)]));
+  assert.equal(qemuCheck(path).leaks, 1);
+  const found = await disk('check', '--json', path);
+  assert.equal(found.status, 3);
+  const { problems, ...counts } = JSON.parse(found.stdout) as { problems: string[] };
+  assert.deepEqual(counts, { filename: path, format: 'qcow2', clean: false, corruptions: 0, leaks: 1, repairedLeaks: 0 });
+  assert.equal(problems.length, 1);
+  const repaired = await disk('check', '--repair', path);
+  assert.equal(repaired.status, 0, repaired.stdout);
+  assert.match(repaired.stdout, /repaired leaks: +1\n/);
+  assertClean(path);
 });
 
 test('bad input gives a clear message and exit status, never a stack trace', async () => {
