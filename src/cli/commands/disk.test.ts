@@ -308,6 +308,29 @@ test('info --json has the documented fields, with the backing chain and snapshot
   assert.match(broken.backingChain[1]!.error ?? '', /no such file/);
 });
 
+test('-f raw reads a raw disk a guest wrote a qcow2 header into as raw, not through the backing file it names', async () => {
+  const secret = fresh('raw');
+  writeFileSync(secret, Buffer.alloc(64 * K, 0x53));
+  // What a guest can write into its raw disk: a qcow2 header naming a host file.
+  const header = fresh();
+  qemuImg('create', '-q', '-f', 'qcow2', '-b', secret, '-F', 'raw', header, '1M');
+  const guestDisk = fresh('raw');
+  const guestBytes = Buffer.alloc(1 * M);
+  readFileSync(header).copy(guestBytes);
+  writeFileSync(guestDisk, guestBytes);
+  const out = fresh('raw');
+  await ok('convert', '-f', 'raw', '-O', 'raw', guestDisk, out);
+  assertSameBytes(readFileSync(out), guestBytes, 'the raw copy');
+  assert.equal((await json<{ format: string; backingChain: unknown[] }>('info', '-f', 'raw', guestDisk)).format, 'raw');
+  const clone = fresh();
+  assert.equal((await json<{ backingFormat: string }>('clone', '-F', 'raw', guestDisk, clone)).backingFormat, 'raw');
+  assertSameBytes(qemuRaw(clone), guestBytes, 'the clone reads the disk as raw');
+  // Detected, the header is believed: the reason to name the format.
+  const detected = fresh('raw');
+  await ok('convert', '-O', 'raw', guestDisk, detected);
+  assert.equal(readFileSync(detected)[0], 0x53);
+});
+
 test('check reports a clean image, and corruption with exit status 4', async () => {
   const path = fresh();
   await ok('create', path, '1M');

@@ -14,6 +14,12 @@ export type ProgressCallback = (done: number, total: number) => void;
 
 export interface ConvertOptions {
   outputFormat: ImageFormat;
+  /**
+   * The source's format; detected from its header when absent. Name it for an image a guest
+   * wrote: a raw disk whose first sector a guest made a qcow2 header would otherwise be read as
+   * qcow2, backing file (any host file it names) included.
+   */
+  inputFormat?: ImageFormat;
   /** qcow2 output: log2 of the cluster size (default 16). */
   clusterBits?: number;
   onProgress?: ProgressCallback;
@@ -34,7 +40,7 @@ export async function convertImage(src: string, dst: string, options: ConvertOpt
     const same = (await realpath(dst)) === (await realpath(src).catch(() => resolve(src)));
     throw new ImageOpsError('exists', `cannot convert to ${dst}: ${same ? 'it is the source image' : 'the file exists; remove it or choose another path'}`, dst);
   }
-  const source = await openImage(src);
+  const source = await openImage(src, { format: options.inputFormat });
   let target: OpenImage | null = null;
   let created = false;
   try {
@@ -61,7 +67,7 @@ export async function convertImage(src: string, dst: string, options: ConvertOpt
 async function copyData(source: OpenImage, target: OpenImage, grain: number, onProgress: ProgressCallback | undefined): Promise<number> {
   const total = source.size;
   // Only ranges some layer holds data for are read; the rest reads as zeros and stays a hole.
-  const extents = source.format === 'qcow2' ? await dataExtents(source.path, total) : [{ offset: 0, length: total }];
+  const extents = source.format === 'qcow2' ? await dataExtents(source.path, total, 'qcow2') : [{ offset: 0, length: total }];
   const buffer = new Uint8Array(CHUNK);
   let written = 0;
   onProgress?.(0, total);

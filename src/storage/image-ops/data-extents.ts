@@ -5,7 +5,7 @@
 
 import { stat } from 'node:fs/promises';
 import { Qcow2Image, type Qcow2Extent } from '../qcow2/qcow2-image.js';
-import { detectImageFormat, isImageFormat } from './image-format.js';
+import { type ImageFormat, detectImageFormat, isImageFormat } from './image-format.js';
 import { readQcow2Header, resolveBacking } from './image-info.js';
 
 export interface ByteRange {
@@ -13,12 +13,12 @@ export interface ByteRange {
   length: number;
 }
 
-/** Sorted, disjoint ranges of [0, size) of the image at `path` that may hold data. */
-export async function dataExtents(path: string, size: number): Promise<ByteRange[]> {
+/** Sorted, disjoint ranges of [0, size) of the image at `path` (of `topFormat`, detected when absent) that may hold data. */
+export async function dataExtents(path: string, size: number, topFormat?: ImageFormat): Promise<ByteRange[]> {
   const data: ByteRange[] = [];
   let undecided: ByteRange[] = size > 0 ? [{ offset: 0, length: size }] : [];
   let layer: string | null = path;
-  let format = await detectImageFormat(path);
+  let format = topFormat ?? (await detectImageFormat(path));
   // The backing chain was checked (depth, loops) when the caller opened the image.
   while (layer !== null && undecided.length > 0) {
     if (format === 'raw') {

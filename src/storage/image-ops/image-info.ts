@@ -52,8 +52,9 @@ export interface ImageInfo {
   corrupt: boolean;
 }
 
-export async function imageInfo(path: string): Promise<ImageInfo> {
-  const format = await detectImageFormat(path);
+/** Describes the image at `path`, of `format` (detected from its header when absent). */
+export async function imageInfo(path: string, options: { format?: ImageFormat } = {}): Promise<ImageInfo> {
+  const format = options.format ?? (await detectImageFormat(path));
   let st;
   try {
     st = await stat(path);

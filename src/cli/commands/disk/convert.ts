@@ -1,8 +1,6 @@
 // `vireo disk convert`: copies an image into a new raw or qcow2 image, flattening backing files.
 
 import { convertImage } from '../../../storage/image-ops/convert-image.js';
-import { detectImageFormat } from '../../../storage/image-ops/image-format.js';
-import { ImageOpsError } from '../../../storage/image-ops/image-ops-error.js';
 import { UsageError } from '../../usage-error.js';
 import type { DiskVerb } from './disk-io.js';
 import { describeSize, formatFields, printJson, progressLines } from './disk-output.js';
@@ -22,7 +20,9 @@ are not copied. SOURCE's format is detected from its header.
 
 Options:
   -O, --output-format FMT  raw or qcow2 (required)
-  -f, --format FMT         SOURCE's expected format (raw or qcow2); refused if it differs
+  -f, --format FMT         SOURCE's format, raw or qcow2 (default: detected). Give it for
+                           images a guest wrote: a guest can write a qcow2 header into
+                           a raw disk, naming any host file as its backing file
   --cluster-size SIZE      qcow2 output cluster size, a power of two from 512 to 2M
   --progress               Print percentage lines on stderr (the default on a terminal)
   --json                   Print {"source", "filename", "format", "virtualSize",
@@ -40,13 +40,8 @@ Options:
     if (outputFormat === undefined) throw new UsageError(COMMAND, 'missing -O raw|qcow2 (the output format)');
     const clusterBits = values['cluster-size'] === undefined ? undefined : parseClusterSize(COMMAND, values['cluster-size']);
     if (clusterBits !== undefined && outputFormat !== 'qcow2') throw new UsageError(COMMAND, '--cluster-size applies to qcow2 output only');
-    const expected = imageFormatOption(COMMAND, '--format', values.format);
-    if (expected !== undefined) {
-      const actual = await detectImageFormat(source);
-      if (actual !== expected) throw new ImageOpsError('invalid-argument', `${source} is a ${actual} image, not ${expected}`, source);
-    }
     const result = await convertImage(source, output, {
-      outputFormat, clusterBits, onProgress: progressLines(io, 'convert', values.progress === true || io.stderrIsTty),
+      outputFormat, clusterBits, inputFormat: imageFormatOption(COMMAND, '--format', values.format), onProgress: progressLines(io, 'convert', values.progress === true || io.stderrIsTty),
     });
     if (values.json) printJson(io, { source, filename: output, format: outputFormat, virtualSize: result.virtualSize, dataBytes: result.dataBytes });
     else io.out(formatFields([['created', output], ['format', outputFormat], ['virtual size', describeSize(result.virtualSize)], ['data written', describeSize(result.dataBytes)]]));

@@ -3,12 +3,12 @@
 import { imageInfo } from '../../../storage/image-ops/image-info.js';
 import type { DiskVerb } from './disk-io.js';
 import { describeSize, formatFields, formatTable, printJson } from './disk-output.js';
-import { help, parseVerbArgs } from './verb-args.js';
+import { help, imageFormatOption, parseVerbArgs } from './verb-args.js';
 
 export const infoVerb: DiskVerb = {
   name: 'info',
   summary: 'Show an image\'s format, sizes, backing chain, snapshots and flags',
-  help: `Usage: vireo disk info [--json] FILE
+  help: `Usage: vireo disk info [-f raw|qcow2] [--json] FILE
 
 Shows the format of FILE (detected from its header: qcow2, else raw), its virtual size,
 the bytes it takes on the host's disk, and for qcow2 the version, cluster size, backing
@@ -16,19 +16,20 @@ chain, internal snapshots and the dirty and corrupt flags. Reads only; works on 
 that are dirty, marked corrupt or whose backing file is missing.
 
 Options:
-  --json   Print one JSON object:
-           {"filename": string, "format": "raw"|"qcow2", "virtualSize": bytes,
-            "fileSize": bytes, "actualSize": bytes on the host's disk,
-            "version": 2|3|null, "clusterSize": bytes|null,
-            "backingFile": name as stored|null, "backingFormat": "raw"|"qcow2"|null,
-            "backingChain": [{"filename", "format", "virtualSize", "error"?}] nearest first,
-            "snapshots": [{"id", "name", "virtualSize", "date": ISO 8601}],
-            "dirty": boolean, "corrupt": boolean}
+  -f, --format FMT  FILE's format (default: detected from its header)
+  --json            Print one JSON object:
+                    {"filename": string, "format": "raw"|"qcow2", "virtualSize": bytes,
+                     "fileSize": bytes, "actualSize": bytes on the host's disk,
+                     "version": 2|3|null, "clusterSize": bytes|null,
+                     "backingFile": name as stored|null, "backingFormat": "raw"|"qcow2"|null,
+                     "backingChain": [{"filename", "format", "virtualSize", "error"?}] nearest first,
+                     "snapshots": [{"id", "name", "virtualSize", "date": ISO 8601}],
+                     "dirty": boolean, "corrupt": boolean}
 `,
   async run(argv, io) {
-    const args = parseVerbArgs('disk info', argv, { json: { type: 'boolean' } }, ['FILE']);
+    const args = parseVerbArgs('disk info', argv, { format: { type: 'string', short: 'f' }, json: { type: 'boolean' } }, ['FILE']);
     if (args === null) return help(io, this.help);
-    const info = await imageInfo(args.positionals[0]!);
+    const info = await imageInfo(args.positionals[0]!, { format: imageFormatOption('disk info', '--format', args.values.format) });
     if (args.values.json) {
       printJson(io, info);
       return 0;
