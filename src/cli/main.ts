@@ -3,6 +3,7 @@
 
 import { RUN_HELP, runCommand } from './commands/run.js';
 import { IMAGE_HELP, imageCommand } from './commands/image.js';
+import { DISK_HELP, diskCommand } from './commands/disk.js';
 import { UsageError } from './usage-error.js';
 
 export const HELP = `Usage: vireo <command> [options]
@@ -12,6 +13,7 @@ Vireo is a virtualization platform with its own RISC-V (RV64GC) virtual chip.
 Commands:
   run       Boot the default Debian guest, or a kernel or bare-metal program
   image     Build or verify the default Debian guest image
+  disk      Create, inspect, convert and change raw and qcow2 disk images
 
 Run 'vireo <command> --help' for the options of a command.
 `;
@@ -19,6 +21,7 @@ Run 'vireo <command> --help' for the options of a command.
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   run: { run: runCommand, help: RUN_HELP },
   image: { run: imageCommand, help: IMAGE_HELP },
+  disk: { run: diskCommand, help: DISK_HELP },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -27,7 +27,7 @@ import type { BackingImage } from './backing-image.js';
 import { type OpenQcow2Backing, openBacking } from './backing-chain.js';
 import { ClusterMap } from './cluster-map.js';
 import { ImageFile } from './image-file.js';
-import { readL2Entry, setCopiedFlag, writeEntry, type L2Entry } from './l2-entry.js';
+import { readL1Entry, readL2Entry, setCopiedFlag, writeEntry, type L2Entry } from './l2-entry.js';
 import { type Qcow2CheckResult, checkQcow2 } from './check-qcow2.js';
 import { Qcow2Error, corrupt } from './qcow2-error.js';
 import {
@@ -75,6 +75,13 @@ export interface Qcow2SnapshotInfo {
   /** The virtual size when it was taken. */
   size: number;
   date: Date;
+}
+
+/** A run of guest bytes that one layer holds the same way (see Qcow2Image.allocationMap). */
+export interface Qcow2Extent {
+  offset: number;
+  length: number;
+  state: 'data' | 'zero' | 'unallocated';
 }
 
 /** Guest bytes written per batch of new clusters (one buffer, one sync). */
@@ -405,6 +412,44 @@ export class Qcow2Image implements BackingImage {
       }, options.repair === true);
       if (options.repair) await this.file.sync();
       return result;
+    });
+  }
+
+  // ---- block status --------------------------------------------------------------------------
+
+  /**
+   * Where this layer itself holds [offset, offset + length) (whole disk by default), as sorted,
+   * merged extents: 'data' (normal or compressed clusters), 'zero' (zero clusters, which hide the
+   * backing file), 'unallocated' (reads fall through to the backing file, or zeros without one).
+   * Read-only: it changes nothing, so commit and convert can skip what a layer does not hold.
+   */
+  allocationMap(offset = 0, length = this.virtualSize - offset): Promise<Qcow2Extent[]> {
+    this.checkAccess('read', offset, length);
+    return this.queue.run(async () => {
+      const extents: Qcow2Extent[] = [];
+      const add = (start: number, end: number, state: Qcow2Extent['state']): void => {
+        const last = extents[extents.length - 1];
+        if (last !== undefined && last.state === state && last.offset + last.length === start) last.length += end - start;
+        else if (end > start) extents.push({ offset: start, length: end - start, state });
+      };
+      const end = offset + length;
+      const cs = this.clusterSize;
+      const perTable = this.map.l2Entries * cs;
+      for (let at = offset; at < end; ) {
+        const l1Index = Math.floor(at / perTable);
+        if (l1Index >= this.map.l1Size || readL1Entry(this.map.l1Table, l1Index).offset === 0) {
+          const next = Math.min(end, (l1Index + 1) * perTable);
+          add(at, next, 'unallocated');
+          at = next;
+          continue;
+        }
+        const cluster = Math.floor(at / cs);
+        const next = Math.min(end, (cluster + 1) * cs);
+        const entry = this.map.lookupCached(cluster) ?? (await this.map.lookup(cluster));
+        add(at, next, entry.type === 'normal' || entry.type === 'compressed' ? 'data' : entry.type);
+        at = next;
+      }
+      return extents;
     });
   }
 
