@@ -1,5 +1,6 @@
 // The board's virtio devices: each model behind a virtio-mmio transport in the next free slot
-// (0x10001000 + 0x1000 * n, PLIC source 1 + n), in the order disks, network, entropy, console.
+// (0x10001000 + 0x1000 * n, PLIC source 1 + n), in the order disks, network, entropy, console,
+// shared directories.
 
 import type { GuestMemory } from '../core/guest-memory.js';
 import type { ByteSink } from '../devices/mmio-device.js';
@@ -11,6 +12,7 @@ import { VirtioBlockDevice, type RequestThrottle } from '../devices/virtio/block
 import { VirtioNet, type VirtioNetBackend } from '../devices/virtio/net/device.js';
 import { VirtioRngDevice } from '../devices/virtio/rng/device.js';
 import { VirtioConsoleDevice } from '../devices/virtio/console/device.js';
+import { VirtioNinePDevice } from '../devices/virtio/9p/device.js';
 import type { BlockBackend } from '../storage/block-backend.js';
 import type { Bus } from './bus.js';
 import type { Plic } from '../devices/plic.js';
@@ -32,6 +34,14 @@ export interface NicConfig {
   mac: ArrayLike<number>;
 }
 
+export interface ShareConfig {
+  /** The host directory; the guest sees nothing outside it. */
+  root: string;
+  /** The mount tag the guest names it by (mount -t 9p -o trans=virtio TAG DIR). */
+  tag: string;
+  readOnly?: boolean;
+}
+
 export interface VirtioConfig {
   disks?: readonly DiskConfig[];
   nics?: readonly NicConfig[];
@@ -39,6 +49,8 @@ export interface VirtioConfig {
   entropy?: boolean;
   /** A virtio-console (hvc0) whose output goes here. */
   console?: ByteSink;
+  /** Host directories shared over virtio-9p. */
+  shares?: readonly ShareConfig[];
 }
 
 export class VirtioBoardError extends Error {
@@ -61,6 +73,7 @@ export class VirtioDevices {
   readonly nics: VirtioNet[] = [];
   /** The disks, in the order given (/dev/vda first). */
   readonly disks: VirtioBlockDevice[] = [];
+  readonly shares: VirtioNinePDevice[] = [];
   readonly console: VirtioConsoleDevice | null = null;
 
   /** `wake` is called when a device finishes work on its own (a disk request), so a sleeping run loop takes the interrupt. */
@@ -86,6 +99,12 @@ export class VirtioDevices {
       const console = new VirtioConsoleDevice({ sink: config.console });
       this.console = console;
       models.push(console);
+    }
+    for (const share of config.shares ?? []) {
+      const device = new VirtioNinePDevice({ root: share.root, tag: share.tag, ...(share.readOnly ? { readOnly: true } : {}) });
+      device.onCompletion(wake);
+      this.shares.push(device);
+      models.push(device);
     }
     if (models.length > VIRTIO_SLOTS) {
       throw new VirtioBoardError(`the board has ${VIRTIO_SLOTS} virtio slots but ${models.length} devices were asked for; attach fewer disks or NICs`);
@@ -117,15 +136,20 @@ export class VirtioDevices {
     for (const transport of this.transports) transport.reset();
   }
 
-  /** Disk requests started and not yet completed. */
+  /** Disk and share requests started and not yet completed. */
   get inFlight(): number {
     let n = 0;
-    for (const disk of this.disks) n += disk.inFlight;
+    for (const device of [...this.disks, ...this.shares]) n += device.inFlight;
     return n;
   }
 
-  /** Resolves once no disk has a request in flight. */
+  /** Resolves once no disk or share has a request in flight. */
   async drain(): Promise<void> {
-    await Promise.all(this.disks.map((disk) => disk.drain()));
+    await Promise.all([...this.disks, ...this.shares].map((device) => device.drain()));
+  }
+
+  /** Closes the shares' host descriptors (disks belong to whoever opened their backends). */
+  async close(): Promise<void> {
+    await Promise.all(this.shares.map((share) => share.close()));
   }
 }

@@ -4,9 +4,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RAM_MIB, Machine, MachineError, signatureOf, type RunResult, type TranslationMode } from '../../machine/machine.js';
-import type { DiskConfig, NicConfig } from '../../machine/virtio-devices.js';
+import type { DiskConfig, NicConfig, ShareConfig } from '../../machine/virtio-devices.js';
 import { openDiskImage } from '../../storage/disk-image.js';
 import { parseDiskOption, type DiskOption } from '../disk-option.js';
+import { parseShareOption } from '../share-option.js';
 import { IoThrottle } from '../../storage/qos/io-throttle.js';
 import { BlockBackendError } from '../../storage/block-backend.js';
 import { LockstepDivergence } from '../../core/jit/lockstep.js';
@@ -48,6 +49,10 @@ Options:
                             makes it read-only. I/O limits (per second, with bursts):
                             iops, iops-rd, iops-wr, bps, bps-rd, bps-wr (bytes, K/M/G
                             suffixes), iops-burst, bps-burst
+  --share DIR,tag=NAME[,ro] Share a host directory with the guest over virtio-9p
+                            (repeatable); the guest mounts it with
+                            mount -t 9p -o trans=virtio,version=9p2000.L NAME /mnt
+                            and sees nothing outside DIR; ro refuses every change
   --console ttyS0|hvc0      Where the terminal's input goes (default ttyS0, UART0);
                             hvc0 also attaches a virtio-console, for console=hvc0
   --net host                Attach a virtio-net NIC to a virtual switch where the host
@@ -105,6 +110,7 @@ export interface RunArguments {
   trace: boolean;
   signature: string | undefined;
   disks: DiskOption[];
+  shares: ShareConfig[];
   /** Attach a NIC to a switch shared with a host responder at 10.0.2.2. */
   net: boolean;
   /** Which guest console the terminal's input goes to; hvc0 also attaches a virtio-console. */
@@ -129,6 +135,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         append: { type: 'string' },
         'max-instructions': { type: 'string' },
         disk: { type: 'string', multiple: true },
+        share: { type: 'string', multiple: true },
         net: { type: 'string' },
         console: { type: 'string' },
         jit: { type: 'string' },
@@ -160,6 +167,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     trace: values.trace === true,
     signature: values.signature,
     disks: (values.disk ?? []).map(parseDiskOption),
+    shares: (values.share ?? []).map(parseShareOption),
     net: values.net === undefined ? false : parseNet(values.net),
     console: values.console === undefined ? 'ttyS0' : parseConsole(values.console),
     jit: values.jit === undefined ? 'on' : parseJit(values.jit),
@@ -232,7 +240,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       kernel,
       ...(firmware !== undefined ? { firmware } : {}),
       ...(initrd !== undefined ? { initrd } : {}),
-      virtio: { disks, nics, ...(args.console === 'hvc0' ? { console: serial } : {}) },
+      virtio: { disks, nics, shares: args.shares, ...(args.console === 'hvc0' ? { console: serial } : {}) },
       ramMiB,
       serial,
       ...(args.append !== undefined ? { bootargs: args.append } : {}),
@@ -271,7 +279,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     serial.detach();
     trace?.flush();
   }
-  await machine.virtio.drain();
+  await machine.virtio.close();
   await closeDisks(disks);
   void responder;
   if (args.signature !== undefined && !writeSignature(machine, args.signature)) return EXIT_LOAD_FAILED;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDiskOption } from './disk-option.js';
+import { parseShareOption } from './share-option.js';
 import { UsageError } from './usage-error.js';
 
 test('--disk takes a path, ro, a format and I/O limits', () => {
@@ -21,4 +22,13 @@ test('--disk refuses unknown keys, bad formats and bad limits with a usage error
   refuses('d.img,iops=10K', /iops=10K is not valid/);
   refuses('d.img,bps=-1', /bps=-1 is not valid/);
   refuses('d.img,iops=', /does not know 'iops='/);
+});
+
+test('--share takes a directory, a tag and ro', () => {
+  assert.deepEqual(parseShareOption('/srv/data,tag=data'), { root: '/srv/data', tag: 'data', readOnly: false });
+  assert.deepEqual(parseShareOption('dir,ro,tag=t'), { root: 'dir', tag: 't', readOnly: true });
+  assert.throws(() => parseShareOption('dir'), /needs a tag/);
+  assert.throws(() => parseShareOption('dir,tag='), /does not know 'tag='/);
+  assert.throws(() => parseShareOption(',tag=x'), /--share takes/);
+  assert.throws(() => parseShareOption('dir,tag=x,rw'), /does not know 'rw'/);
 });
