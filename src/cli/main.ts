@@ -1,7 +1,8 @@
 // The `vireo` command line: one handler per verb. main() returns the exit status and has no
 // side effects on import, so tests and other front ends can call it.
 
-import { RUN_HELP, runCommand } from './commands/run.js';
+import { runCommand } from './commands/run.js';
+import { RUN_HELP } from './commands/run-arguments.js';
 import { IMAGE_HELP, imageCommand } from './commands/image.js';
 import { DISK_HELP, diskCommand } from './commands/disk.js';
 import { UsageError } from './usage-error.js';

@@ -66,9 +66,12 @@ export class GuestSession {
   }
 
   /** Stops the guest if it still runs. */
+  /** Stops the guest if it still runs, and releases the host descriptors of its shared directories. */
   async stop(): Promise<RunResult> {
     if (!this.ended) this.machine.requestStop();
-    return this.done;
+    const result = await this.done;
+    await this.machine.virtio.close();
+    return result;
   }
 
   private tail(): string {

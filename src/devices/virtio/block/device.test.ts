@@ -7,6 +7,7 @@ import type { BlockBackend } from '../../../storage/block-backend.js';
 import { FileBlockBackend } from '../../../storage/file-block-backend.js';
 import { MemoryBlockBackend } from '../../../storage/memory-block-backend.js';
 import { VirtioMmioRegister as R } from '../mmio-transport.js';
+import { blockRequestHeader } from '../testing/block-request-header.js';
 import { VirtioStatus } from '../virtio-device.js';
 import { TEST_RAM_BASE, VirtioTestDriver, type TestBuffer } from '../testing/virtio-test-driver.js';
 import { VirtioBlkConfig as C, VirtioBlkFeature as F, VirtioBlockDevice } from './device.js';
@@ -21,13 +22,7 @@ function pattern(length: number, seed: number): Uint8Array {
   return Uint8Array.from({ length }, (_, i) => (i * 7 + seed) & 0xff);
 }
 
-function header(type: number, sector: number): Uint8Array {
-  const h = new Uint8Array(16);
-  const v = new DataView(h.buffer);
-  v.setUint32(0, type, true);
-  v.setBigUint64(8, BigInt(sector), true);
-  return h;
-}
+const header = blockRequestHeader;
 
 function segments(list: Array<[sector: number, count: number, flags?: number]>): Uint8Array {
   const out = new Uint8Array(16 * list.length);

@@ -5,17 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBlockBackend } from '../../../storage/memory-block-backend.js';
 import { VirtioMmioRegister as R } from '../mmio-transport.js';
+import { blockRequestHeader } from '../testing/block-request-header.js';
 import { VirtioTestDriver } from '../testing/virtio-test-driver.js';
 import { VirtioBlkConfig as C, VirtioBlockDevice, type RequestThrottle } from './device.js';
 import { VirtioBlkStatus as St, VirtioBlkType as T } from './request.js';
 
-function header(type: number, sector: number): Uint8Array {
-  const h = new Uint8Array(16);
-  const v = new DataView(h.buffer);
-  v.setUint32(0, type, true);
-  v.setBigUint64(8, BigInt(sector), true);
-  return h;
-}
+const header = blockRequestHeader;
 
 /** A memory disk whose every operation waits until release(name) lets it go; `log` records the order things happened. */
 class GatedBackend extends MemoryBlockBackend {
