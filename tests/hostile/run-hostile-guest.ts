@@ -52,6 +52,8 @@ export interface HostileReport {
   saneOk: number;
   saneBad: number;
   firstBad: number;
+  /** Bit n: check n failed at least once. */
+  badIds: number;
   netRx: number;
   blkReadOnlyWrites: number;
   blkScratchWrites: number;
@@ -177,7 +179,7 @@ export function hostProblems(r: HostileRunResult, options: { peakRssLimitKiB: nu
   const error = HOST_ERROR.exec(r.stderr);
   if (error) problems.push(`the host's stderr shows an exception: ${JSON.stringify(error[0].trim())}`);
   if (r.peakRssKiB > options.peakRssLimitKiB) problems.push(`the host's peak RSS ${Math.round(r.peakRssKiB / 1024)} MiB exceeds ${Math.round(options.peakRssLimitKiB / 1024)} MiB`);
-  if (r.report && r.report.saneBad > 0) problems.push(`a well-behaved driver failed ${r.report.saneBad} checks after the attack (first: check ${r.report.firstBad} in virtio-driver.c)`);
+  if (r.report && r.report.saneBad > 0) problems.push(`a well-behaved driver failed ${r.report.saneBad} checks after the attack (first: check ${r.report.firstBad} in virtio-driver.c; all that failed: ${failedChecks(r.report.badIds).join(', ')})`);
   return problems;
 }
 
@@ -189,7 +191,7 @@ export function replayCommand(r: HostileRunResult): string {
 const FIELDS: Record<string, keyof HostileReport> = {
   seed: 'seed', rounds: 'rounds', mmio_reads: 'mmioReads', mmio_writes: 'mmioWrites', notifies: 'notifies', used: 'used',
   access_faults: 'accessFaults', irqs: 'irqs', naps: 'naps', resets: 'resets', unexpected: 'unexpected', sane_ok: 'saneOk',
-  sane_bad: 'saneBad', first_bad: 'firstBad', net_rx: 'netRx', blk_ro_writes: 'blkReadOnlyWrites', blk_rw_writes: 'blkScratchWrites', instret: 'instret',
+  sane_bad: 'saneBad', first_bad: 'firstBad', bad_ids: 'badIds', net_rx: 'netRx', blk_ro_writes: 'blkReadOnlyWrites', blk_rw_writes: 'blkScratchWrites', instret: 'instret',
 };
 
 function parseReport(final: boolean, fields: string): HostileReport {
@@ -213,4 +215,11 @@ function residentKiB(pid: number): number {
   }
   const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
   return Math.max(kib('VmHWM'), kib('VmRSS'));
+}
+
+/** The check ids set in a bad_ids mask. */
+function failedChecks(mask: number): number[] {
+  const ids: number[] = [];
+  for (let id = 0; id < 64; id++) if ((BigInt(mask) >> BigInt(id)) & 1n) ids.push(id);
+  return ids;
 }

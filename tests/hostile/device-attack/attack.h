@@ -89,6 +89,7 @@ struct counters {
   uint64_t sane_ok;
   uint64_t sane_bad;
   uint64_t sane_first_bad; /* id of the first failed check, 0 if none */
+  uint64_t sane_bad_ids;   /* bit n set: check n failed at least once (ids below 64) */
   uint64_t net_rx;         /* frames a well-behaved driver received */
   uint64_t blk_ro_writes;  /* write requests sent to the read-only disk */
   uint64_t blk_rw_writes;  /* write requests sent to the scratch disk */

@@ -32,6 +32,7 @@ static void report(const char *what) {
   field("sane_ok", stats.sane_ok);
   field("sane_bad", stats.sane_bad);
   field("first_bad", stats.sane_first_bad);
+  field("bad_ids", stats.sane_bad_ids);
   field("net_rx", stats.net_rx);
   field("blk_ro_writes", stats.blk_ro_writes);
   field("blk_rw_writes", stats.blk_rw_writes);

@@ -99,6 +99,7 @@ export class VirtioBlockDevice implements VirtioDevice<VirtioBlockState> {
   private readonly running = new Set<Promise<void>>();
   /** Requests still running from before the last reset: new ones wait for them, so an old write cannot land after a new one. */
   private stale = 0;
+  private pumpScheduled = false;
   private readonly throttle: RequestThrottle | null;
   private readonly onComplete: () => void;
 
@@ -183,7 +184,24 @@ export class VirtioBlockDevice implements VirtioDevice<VirtioBlockState> {
 
   /** Resolves once no request is in flight (before a save, a snapshot or closing the disk). */
   async drain(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    while (this.running.size > 0 || this.pumpScheduled) {
+      if (this.running.size > 0) await Promise.allSettled([...this.running]);
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
+   * Pumps again from a task of its own, not from the completion's microtask: a hostile driver
+   * can lay its avail index over the used ring, so that every completion makes one more request
+   * available, and a pump chained to completions would never hand the event loop back.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** Grows the disk while the guest runs, then tells the driver (config change interrupt). */
@@ -240,9 +258,8 @@ export class VirtioBlockDevice implements VirtioDevice<VirtioBlockState> {
     }).finally(() => {
       this.running.delete(tracked);
       this.stats.inFlight = this.running.size;
-      if (generation !== this.generation) {
-        if (--this.stale === 0) this.pump();
-      } else this.pump();
+      if (generation !== this.generation) --this.stale;
+      this.schedulePump();
       this.onComplete();
     });
     this.running.add(tracked);

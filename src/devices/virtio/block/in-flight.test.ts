@@ -48,7 +48,10 @@ class GatedBackend extends MemoryBlockBackend {
   }
 }
 
-const settle = () => new Promise((resolve) => setImmediate(resolve));
+/** Lets the event loop turn twice: completions, then the pump the device schedules after them. */
+const settle = async () => {
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 function setup(backend: MemoryBlockBackend, throttle?: RequestThrottle) {
   let completions = 0;
