@@ -142,12 +142,13 @@ static uint8_t blk_request_at(struct vq *vq, int slot, uint32_t type, uint64_t s
   set_desc(&vq->desc[2], base + 0x20, 1, DESC_F_WRITE, 0);
   vq_submit(vq, slot, 0, 0);
   /* The device completes requests while the guest runs on: wait for the used ring, at most
-     a second (the board's timebase is 10 MHz) and not once the device asks for a reset, so a
-     device that never answers fails the check rather than stalling the test. */
+     10 s (the board's timebase is 10 MHz; a flush may wait on a busy host disk) and not once
+     the device asks for a reset, so a device that never answers fails the check rather than
+     stalling the test. */
   volatile uint64_t *mtime = (volatile uint64_t *)(CLINT_BASE + 0xbff8);
   uint64_t start = *mtime;  /* the attack may have set mtime anywhere: compare elapsed ticks, which wrap safely */
   int64_t used = vq_take(vq);
-  while (used < 0 && *mtime - start < 10000000 && !(r32(virtio_addr(slot, VIRTIO_STATUS)) & STATUS_NEEDS_RESET)) used = vq_take(vq);
+  while (used < 0 && *mtime - start < 100000000 && !(r32(virtio_addr(slot, VIRTIO_STATUS)) & STATUS_NEEDS_RESET)) used = vq_take(vq);
   *used_len = used < 0 ? 0xffffffff : (uint32_t)used;
   return used < 0 ? 0xff : *status;
 }
