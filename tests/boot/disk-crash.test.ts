@@ -17,7 +17,7 @@ import { qemuCheck, qemuImg } from '../storage/qemu-img.js';
 
 const PROMPT = /root@vireo:[^\n]*# $/;
 const BOOT_MS = 300_000;
-const KILLS = 3;
+const KILLS = 5;
 
 /** A small seeded generator, so a failing run can be repeated from the printed seed. */
 function generator(seed: number): () => number {
