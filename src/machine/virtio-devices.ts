@@ -138,8 +138,10 @@ export class VirtioDevices {
 
   /** Disk and share requests started and not yet completed. */
   get inFlight(): number {
+    // Read between every run slice: no array is built for it.
     let n = 0;
-    for (const device of [...this.disks, ...this.shares]) n += device.inFlight;
+    for (const disk of this.disks) n += disk.inFlight;
+    for (const share of this.shares) n += share.inFlight;
     return n;
   }
 
