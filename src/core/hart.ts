@@ -423,6 +423,10 @@ export class Hart {
     return priv;
   }
 
+  private isRam(paddr: number, size: number): boolean {
+    return paddr >= this.ramBase && paddr + size <= this.ramEnd;
+  }
+
   /** Reads `size` (1, 2, 4) bytes at a physical address that is not known to be RAM. */
   private physicalRead(paddr: number, size: 1 | 2 | 4, cause: Cause, vLo: number, vHi: number): number {
     if (paddr >= this.ramBase && paddr + size <= this.ramEnd) {
@@ -484,6 +488,14 @@ export class Hart {
     this.checkPmp(paddr, size, PmpAccess.Read, Cause.LoadAccessFault, vLo, vHi);
     this.fillTlb(this.readTlb, vLo, vHi, paddr, Access.Load);
     if (size === 8) {
+      if ((paddr & 7) === 0 && this.bus.read64 !== undefined && !this.isRam(paddr, 8)) {
+        // One device access: a 64-bit counter (mtime) read in halves could tear between them.
+        this.exitLoop = true;
+        const words = this.bus.read64(paddr);
+        if (words === null) this.raise(Cause.LoadAccessFault, vLo, vHi);
+        else [this.loadLo, this.loadHi] = [words[0] | 0, words[1] | 0];
+        return;
+      }
       if ((paddr & 3) === 0) {
         this.loadLo = this.physicalRead(paddr, 4, Cause.LoadAccessFault, vLo, vHi) | 0;
         this.loadHi = this.physicalRead(paddr + 4, 4, Cause.LoadAccessFault, vLo, vHi) | 0;
@@ -526,7 +538,10 @@ export class Hart {
     this.checkPmp(paddr, size, PmpAccess.Write, Cause.StoreAccessFault, vLo, vHi);
     this.fillTlb(this.writeTlb, vLo, vHi, paddr, Access.Store);
     if ((paddr & (size - 1)) === 0) {
-      if (size === 8) {
+      if (size === 8 && this.bus.write64 !== undefined && !this.isRam(paddr, 8)) {
+        this.exitLoop = true;
+        if (!this.bus.write64(paddr, lo, hi)) this.raise(Cause.StoreAccessFault, vLo, vHi);
+      } else if (size === 8) {
         this.physicalWrite(paddr, 4, lo, vLo, vHi);
         this.physicalWrite(paddr + 4, 4, hi, vLo, vHi);
       } else {

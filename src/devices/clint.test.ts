@@ -184,3 +184,27 @@ test('rejects a hart count that does not match its lines', () => {
     /one msip and one mtip line per hart/,
   );
 });
+
+test('an 8-byte read of mtime is one reading: a carry between the halves cannot tear it', () => {
+  let ticks = 0;
+  // The clock moves on every time it is read, as it would between two separate accesses.
+  const clint = new Clint({ harts: 1, clock: { now: () => (ticks += 2) }, msip: [{ set() {} }], mtip: [{ set() {} }] });
+  clint.write64(0xbff8, 0xffffffff, 6);
+  const [lo, hi] = clint.read64(0xbff8);
+  const value = BigInt(hi) * 2n ** 32n + BigInt(lo);
+  assert.ok(value >= 7n * 2n ** 32n && value < 7n * 2n ** 32n + 16n, `mtime read ${value.toString(16)}, expected just past 0x700000000`);
+  // Split, the low half is read before the carry and the high half after it.
+  const split = BigInt(clint.read(0xbff8 + 4, 4)) * 2n ** 32n + BigInt(clint.read(0xbff8, 4));
+  assert.ok(split >= value, 'mtime went backwards');
+});
+
+test('an 8-byte write of mtimecmp takes effect whole: no half-written value raises MTIP', () => {
+  const { clint, mtip, advance } = makeClint(1);
+  advance(0x1_0000_0100);
+  clint.write64(0x4000, 0x200, 1); // 0x1_0000_0200: due soon
+  // Written in halves, the low word first would compare 0x1_0000_0000 (past) and raise MTIP.
+  clint.write64(0x4000, 0, 2);
+  assert.deepEqual(mtip[0], [false]);
+  clint.write64(0x4000, 5, 0);
+  assert.deepEqual(mtip[0], [false, true]);
+});

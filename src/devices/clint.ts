@@ -161,6 +161,30 @@ export class Clint implements MmioDevice {
     }
   }
 
+  /** mtime in one piece: its two halves from one reading of the clock, so a carry cannot tear them. */
+  read64(offset: number): readonly [number, number] {
+    if (offset !== MTIME) return [this.read(offset, 4), this.read(offset + 4, 4)];
+    const now = this.mtime();
+    return [now % TWO_32, Math.floor(now / TWO_32)];
+  }
+
+  /** mtime and mtimecmp in one piece: no half-written value is ever compared. */
+  write64(offset: number, lo: number, hi: number): void {
+    const reg = this.locate(offset, 4);
+    if (reg?.kind === 'mtime') {
+      this.timeOffset = (hi >>> 0) * TWO_32 + (lo >>> 0) - this.clock.now();
+      this.lastUpdate = this.mtime(); // set, not wrapped
+      this.update();
+    } else if (reg?.kind === 'mtimecmp' && reg.byte === 0) {
+      this.cmpLo[reg.hart] = lo >>> 0;
+      this.cmpHi[reg.hart] = hi >>> 0;
+      this.setMtip(reg.hart, this.mtime() >= this.mtimecmp(reg.hart));
+    } else {
+      this.write(offset, 4, lo);
+      this.write(offset + 4, 4, hi);
+    }
+  }
+
   save(): ClintState {
     return {
       version: 1,

@@ -1,7 +1,11 @@
 // The contract between the bus and a memory-mapped device, and the tiny interfaces a device is
 // given instead of the machine (so each device can be tested on its own).
 
-/** Width of one MMIO access in bytes; the hart splits 8-byte accesses into two 4-byte ones. */
+/**
+ * Width of one MMIO access in bytes. An aligned 8-byte access reaches a device as read64/write64
+ * when it has them (a 64-bit counter read in two halves could tear), otherwise as two 4-byte
+ * accesses, low word first.
+ */
 export type AccessSize = 1 | 2 | 4;
 
 /**
@@ -13,6 +17,10 @@ export interface MmioDevice {
   /** The register value at `offset`, zero-extended to `size` bytes. */
   read(offset: number, size: AccessSize): number;
   write(offset: number, size: AccessSize, value: number): void;
+  /** An aligned 8-byte read as one access: [low word, high word], each unsigned 32-bit. */
+  read64?(offset: number): readonly [number, number];
+  /** An aligned 8-byte write as one access. */
+  write64?(offset: number, lo: number, hi: number): void;
 }
 
 /** One level-triggered interrupt wire, from a device to an interrupt controller or a hart's mip bit. */

@@ -83,6 +83,31 @@ export class Bus implements SystemBus {
     return true;
   }
 
+  read64(paddr: number): readonly [number, number] | null {
+    const m = this.find(paddr, 8);
+    if (m === null) {
+      this.unmappedReads++;
+      return null;
+    }
+    const offset = paddr - m.base;
+    return m.device.read64?.(offset) ?? [m.device.read(offset, 4), m.device.read(offset + 4, 4)];
+  }
+
+  write64(paddr: number, lo: number, hi: number): boolean {
+    const m = this.find(paddr, 8);
+    if (m === null) {
+      this.unmappedWrites++;
+      return false;
+    }
+    const offset = paddr - m.base;
+    if (m.device.write64) m.device.write64(offset, lo, hi);
+    else {
+      m.device.write(offset, 4, lo);
+      m.device.write(offset + 4, 4, hi);
+    }
+    return true;
+  }
+
   /** The window holding the whole access; an access running past a window's end finds nothing. */
   private find(paddr: number, size: number): BusMapping | null {
     const last = this.last;
