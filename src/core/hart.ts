@@ -123,6 +123,21 @@ export class Hart {
     this.memory.decodeCache.clear();
   }
 
+  /** The architectural state (registers, CSRs, pending interrupts, reservation): what a snapshot keeps. */
+  saveState(): Uint8Array {
+    return new Uint8Array(this.s.buffer, this.s.byteOffset, S.HART_STATE_BYTES).slice();
+  }
+
+  /** Continues from a saved state; the TLBs and decoded instructions, being caches, start empty. */
+  restoreState(state: Uint8Array): void {
+    if (state.length !== S.HART_STATE_BYTES) throw new RangeError(`a hart state is ${S.HART_STATE_BYTES} bytes, not ${state.length}`);
+    new Uint8Array(this.s.buffer, this.s.byteOffset, S.HART_STATE_BYTES).set(state);
+    this.pmp.refresh();
+    this.updateTlbModes();
+    this.flushTlb();
+    this.memory.decodeCache.clear();
+  }
+
   get pc(): bigint {
     return BigInt.asUintN(64, (BigInt(this.s[S.PC + 1]!) << 32n) | BigInt(this.s[S.PC]! >>> 0));
   }

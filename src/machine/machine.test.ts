@@ -43,6 +43,10 @@ class ScriptedHart implements BoardHart {
   setRegister(i: number, v: bigint): void {
     this.regs.set(i, v);
   }
+  saveState(): Uint8Array {
+    return new Uint8Array(0);
+  }
+  restoreState(): void {}
   run(budget: number): StopReason {
     this.runs++;
     return this.script(this, budget);

@@ -21,11 +21,12 @@ import { Plic } from '../devices/plic.js';
 import { GoldfishRtc } from '../devices/goldfish-rtc.js';
 import { VirtioDevices, ramDma, type VirtioConfig } from './virtio-devices.js';
 import { VirtualClock } from './virtual-clock.js';
+import { checkMachineState, MACHINE_STATE_VERSION, MachineStateError, type MachineState } from './machine-state.js';
 
 /** What the board needs of a hart (the real Hart, or a stand-in in tests). */
 export type BoardHart = Pick<
   Hart,
-  'reset' | 'setRegister' | 'run' | 'requestStop' | 'setPending' | 'clearPending' | 'isWaitingForInterrupt' | 'timerDeadline' | 'instret' | 'trapsTaken' | 'trace' | 'pc'
+  'reset' | 'saveState' | 'restoreState' | 'setRegister' | 'run' | 'requestStop' | 'setPending' | 'clearPending' | 'isWaitingForInterrupt' | 'timerDeadline' | 'instret' | 'trapsTaken' | 'trace' | 'pc'
 >;
 
 export interface MachineOptions {
@@ -142,6 +143,11 @@ export class Machine {
   private readonly input: number[] = [];
   private wakeUp: (() => void) | null = null;
   private running = false;
+  /** pause() asked the loop to park; it stays parked until resume(). */
+  private pauseRequested = false;
+  private isParked = false;
+  private parkedListeners: Array<() => void> = [];
+  private unpark: (() => void) | null = null;
 
   constructor(options: MachineOptions) {
     const ramMiB = options.ramMiB ?? DEFAULT_RAM_MIB;
@@ -239,6 +245,65 @@ export class Machine {
     this.stopRequested = true;
     this.hart.requestStop();
     this.wake();
+    this.unpark?.();
+  }
+
+  /**
+   * Stops the guest at an instruction boundary, with no disk or share request in flight and
+   * the clock standing still; resolves once it is so (at once when run() is not running).
+   */
+  pause(): Promise<void> {
+    if (!this.running || this.isParked) return Promise.resolve();
+    this.pauseRequested = true;
+    this.hart.requestStop();
+    this.wake();
+    return new Promise((resolve) => this.parkedListeners.push(resolve));
+  }
+
+  /** Lets a paused guest run on. */
+  resume(): void {
+    this.pauseRequested = false;
+    // A pause that had not taken hold yet ends too: its promise must not hang.
+    if (!this.isParked) for (const listener of this.parkedListeners.splice(0)) listener();
+    this.unpark?.();
+  }
+
+  /** True while run() is parked by pause(). */
+  get paused(): boolean {
+    return this.isParked;
+  }
+
+  /** Guest RAM itself (not a copy): what a snapshot saves beside saveState(). */
+  get ram(): Uint8Array {
+    return this.memory.u8.subarray(this.memory.ramOffset, this.memory.ramOffset + this.memory.ramSize);
+  }
+
+  /** The board's state (RAM aside); only while paused or not running, so nothing is mid-flight. */
+  saveState(): MachineState {
+    if (this.running && !this.isParked) throw new MachineStateError('pause the machine before saving its state');
+    return {
+      version: MACHINE_STATE_VERSION,
+      hart: Buffer.from(this.hart.saveState()).toString('base64'),
+      clint: this.clint.save(),
+      plic: this.plic.save(),
+      uart: this.uart.save(),
+      rtc: this.rtc.save(),
+      virtio: this.virtio.transports.map((t, i) => ({ device: this.virtio.deviceNames[i]!, transport: t.save() })),
+      input: [...this.input],
+    };
+  }
+
+  /** Continues from a saved state on a board built from the same description, before run(); RAM is restored separately. */
+  restoreState(saved: unknown): void {
+    if (this.running) throw new MachineStateError('cannot restore a running machine');
+    const state = checkMachineState(saved, this.virtio.deviceNames);
+    this.hart.restoreState(Buffer.from(state.hart, 'base64'));
+    this.clint.restore(state.clint);
+    this.plic.restore(state.plic);
+    this.uart.restore(state.uart);
+    this.rtc.restore(state.rtc);
+    state.virtio.forEach((v, i) => this.virtio.transports[i]!.restore(v.transport));
+    this.input.splice(0, this.input.length, ...state.input);
   }
 
   /** Runs until the guest powers off, a limit is reached or requestStop() is called. */
@@ -262,6 +327,11 @@ export class Machine {
     try {
       for (;;) {
         if (this.stopRequested) return result('stopped');
+        if (this.pauseRequested) {
+          await this.park();
+          lastYield = this.hostMs();
+          continue;
+        }
         this.feedInput();
         this.clint.update();
         this.rtc.update();
@@ -299,6 +369,18 @@ export class Machine {
       await this.virtio.drain();
       this.running = false;
     }
+  }
+
+  /** Holds the loop, with the clock stopped and I/O drained, until resume() or requestStop(). */
+  private async park(): Promise<void> {
+    this.clock.pause();
+    await this.virtio.drain();
+    this.isParked = true;
+    for (const listener of this.parkedListeners.splice(0)) listener();
+    while (this.pauseRequested && !this.stopRequested) await new Promise<void>((resolve) => (this.unpark = resolve));
+    this.unpark = null;
+    this.isParked = false;
+    this.clock.resume();
   }
 
   /** Loads the image and device tree and starts hart 0 at the entry: a0 = hartid, a1 = FDT (RISC-V boot protocol). */

@@ -75,6 +75,8 @@ export class VirtioDevices {
   readonly disks: VirtioBlockDevice[] = [];
   readonly shares: VirtioNinePDevice[] = [];
   readonly console: VirtioConsoleDevice | null = null;
+  /** The device model in each slot (virtio-blk, virtio-net, ...), as machine states name them. */
+  readonly deviceNames: string[] = [];
 
   /** `wake` is called when a device finishes work on its own (a disk request), so a sleeping run loop takes the interrupt. */
   constructor(dma: DmaMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void, wake: () => void = () => {}) {
@@ -123,6 +125,7 @@ export class VirtioDevices {
       });
       bus.map(region.base, VirtioMmioTransport.WINDOW_SIZE, transport, `virtio-mmio@${region.base.toString(16)}`);
       this.transports.push(transport);
+      this.deviceNames.push(device.name);
       this.slots.push({ ...region, irq });
     });
   }

@@ -30,3 +30,17 @@ test('the timebase is configurable within sane bounds', () => {
   assert.equal(clock.ticksToMs(1_000_000), 1000);
   assert.throws(() => new VirtualClock(() => 0, 10), /out of range/);
 });
+
+test('a paused clock stands still and resumes where it stopped', () => {
+  let ms = 100;
+  const clock = new VirtualClock(() => ms);
+  ms += 2;
+  clock.pause();
+  ms += 1000;
+  assert.equal(clock.now(), 20_000);
+  clock.pause(); // pausing twice changes nothing
+  clock.resume();
+  assert.equal(clock.now(), 20_000);
+  ms += 1;
+  assert.equal(clock.now(), 30_000);
+});

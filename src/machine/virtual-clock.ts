@@ -1,5 +1,6 @@
 // The board's timebase: mtime ticks derived from the host's monotonic clock, so guest time
-// tracks wall time whether the hart is busy or asleep in WFI.
+// tracks wall time whether the hart is busy or asleep in WFI. It stands still while the VM is
+// paused: a guest never sees the time it spent paused or saved.
 
 import type { TickClock } from '../devices/mmio-device.js';
 
@@ -13,7 +14,9 @@ export class VirtualClockError extends Error {
 export class VirtualClock implements TickClock {
   readonly frequency: number;
   private readonly hostMs: () => number;
-  private readonly startMs: number;
+  private startMs: number;
+  /** Host time when the clock was paused, or null while it runs. */
+  private pausedAtMs: number | null = null;
 
   /** `hostMs` is a monotonic millisecond clock (tests pass a fake one); `frequency` in Hz. */
   constructor(hostMs: () => number = () => performance.now(), frequency = TIMEBASE_HZ) {
@@ -25,9 +28,20 @@ export class VirtualClock implements TickClock {
     this.frequency = frequency;
   }
 
-  /** Whole ticks since the clock was created. */
+  /** Whole ticks the clock has run since it was created. */
   now(): number {
-    return Math.floor(((this.hostMs() - this.startMs) * this.frequency) / 1000);
+    return Math.floor((((this.pausedAtMs ?? this.hostMs()) - this.startMs) * this.frequency) / 1000);
+  }
+
+  /** Stops the clock (the VM is paused); now() keeps its value until resume(). */
+  pause(): void {
+    this.pausedAtMs ??= this.hostMs();
+  }
+
+  resume(): void {
+    if (this.pausedAtMs === null) return;
+    this.startMs += this.hostMs() - this.pausedAtMs;
+    this.pausedAtMs = null;
   }
 
   /** How many host milliseconds `ticks` timebase ticks last. */
