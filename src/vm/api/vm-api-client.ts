@@ -1,0 +1,95 @@
+// A client of the VM API over its Unix socket (node:http with socketPath), for `vireo vm` and
+// for programs that drive a VM. Errors say which socket and what the VM answered.
+
+import { request as httpRequest } from 'node:http';
+import type { Operation } from './operation-registry.js';
+import type { VmStatus } from './vm-controller.js';
+
+export type VmApiClientErrorKind = 'unreachable' | 'bad-response' | 'api';
+
+export class VmApiClientError extends Error {
+  readonly kind: VmApiClientErrorKind;
+  /** With kind 'api': the HTTP status and the API's error kind. */
+  readonly status: number | undefined;
+  readonly apiKind: string | undefined;
+  readonly socketPath: string;
+
+  constructor(kind: VmApiClientErrorKind, message: string, context: { socketPath: string; status?: number; apiKind?: string }, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.socketPath = context.socketPath;
+    this.status = context.status;
+    this.apiKind = context.apiKind;
+  }
+}
+
+export interface ApiAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export class VmApiClient {
+  constructor(readonly socketPath: string) {}
+
+  /** Sends one request and returns whatever the server answered (errors included). */
+  request(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({
+        socketPath: this.socketPath, method, path,
+        headers: text === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (e) => reject(this.unreachable(e)));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: raw === '' ? undefined : JSON.parse(raw) as unknown });
+          } catch (e) {
+            reject(new VmApiClientError('bad-response', `the VM API at ${this.socketPath} answered ${method} ${path} with something that is not JSON`, { socketPath: this.socketPath }, { cause: e }));
+          }
+        });
+      });
+      req.on('error', (e) => reject(this.unreachable(e)));
+      req.end(text);
+    });
+  }
+
+  /** Sends a request and returns the body of a 2xx answer; any other answer is thrown as a VmApiClientError of kind 'api'. */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const answer = await this.request(method, path, body);
+    if (answer.status >= 200 && answer.status < 300) return answer.body as T;
+    const error = (answer.body as { error?: { kind?: unknown; message?: unknown } } | undefined)?.error;
+    const message = typeof error?.message === 'string' ? error.message : `${method} ${path} answered HTTP ${answer.status}`;
+    throw new VmApiClientError('api', message, { socketPath: this.socketPath, status: answer.status, apiKind: typeof error?.kind === 'string' ? error.kind : undefined });
+  }
+
+  status(): Promise<VmStatus> {
+    return this.call('GET', '/vm');
+  }
+
+  /** Waits up to `seconds` for the operation to end, or with `afterRevision` to change. */
+  operation(id: string, seconds: number, afterRevision?: number): Promise<Operation> {
+    const after = afterRevision === undefined ? '' : `&after=${afterRevision}`;
+    return this.call('GET', `/operations/${encodeURIComponent(id)}?wait=${seconds}${after}`);
+  }
+
+  /** Follows an operation until it ends, calling `onChange` on each change; returns the ended operation. */
+  async follow(first: Operation, onChange: (op: Operation) => void, pollSeconds = 60): Promise<Operation> {
+    let op = first;
+    onChange(op);
+    while (op.state === 'running') {
+      const next = await this.operation(op.id, pollSeconds, op.revision);
+      if (next.revision !== op.revision) onChange(next);
+      op = next;
+    }
+    return op;
+  }
+
+  private unreachable(e: Error & { code?: string }): VmApiClientError {
+    const why = e.code === 'ENOENT' ? 'no such socket' : e.code === 'ECONNREFUSED' ? 'nothing listens on it' : e.message;
+    return new VmApiClientError('unreachable', `cannot reach the VM API at ${this.socketPath} (${why}): no VM serves it; start one with 'vireo run --api ${this.socketPath}'`, { socketPath: this.socketPath }, { cause: e });
+  }
+}
