@@ -52,6 +52,15 @@ Options:
   --jit-threshold N         Jumps to a block before it is translated (default 256, at
                             most 65535); hot blocks are compiled in batches in the
                             background, or each at once with 1
+  --api PATH                Serve the VM's control API (HTTP with JSON) on a Unix
+                            socket at PATH: status, pause, resume, save, stop; see
+                            'vireo vm --help'
+  --restore FILE            Continue a VM saved with 'vireo vm save FILE' (its
+                            description comes from the file; --kernel, --bios,
+                            --initrd, -m, --append, --share, --net, --console
+                            do not apply). Its writable disks continue in new
+                            qcow2 overlays next to FILE over the images the snapshot
+                            owns, unless --disk options give the disks again
   --trace                   Print every instruction to stderr (slow; implies --jit off)
   --signature FILE          When the guest ends, write the memory between its
                             begin_signature and end_signature symbols to FILE,
@@ -99,6 +108,10 @@ export interface RunArguments {
   console: 'ttyS0' | 'hvc0';
   jit: TranslationMode;
   jitThreshold: number | undefined;
+  /** Where to serve the control API (a Unix socket path). */
+  api: string | undefined;
+  /** A snapshot file to continue from. */
+  restore: string | undefined;
 }
 
 /** Parses `vireo run` arguments; returns null for --help. Throws UsageError. */
@@ -125,6 +138,8 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         timeout: { type: 'string' },
         trace: { type: 'boolean' },
         signature: { type: 'string' },
+        api: { type: 'string' },
+        restore: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -134,6 +149,12 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
   if (values.help) return null;
   if (values.bios === '') throw new UsageError('run', '--bios needs a firmware file or none');
   if (values.kernel === '') throw new UsageError('run', '--kernel needs a file');
+  if (values.api === '') throw new UsageError('run', '--api needs a socket path');
+  if (values.restore === '') throw new UsageError('run', '--restore needs a snapshot file');
+  if (values.restore !== undefined) {
+    const clash = ['bios', 'kernel', 'initrd', 'memory', 'append', 'share', 'net', 'console'].find((o) => values[o as keyof typeof values] !== undefined);
+    if (clash) throw new UsageError('run', `--${clash} does not apply with --restore: the VM's description comes from the snapshot`);
+  }
   if (values.bios === 'none' && values.kernel === undefined) throw new UsageError('run', '--bios none needs --kernel FILE');
   if (values.bios === 'none' && values.initrd !== undefined) {
     throw new UsageError('run', '--initrd needs firmware to hand it to the kernel; give --bios FILE');
@@ -154,6 +175,8 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     console: values.console === undefined ? 'ttyS0' : parseConsole(values.console),
     jit: values.jit === undefined ? 'on' : parseJit(values.jit),
     jitThreshold: values['jit-threshold'] === undefined ? undefined : parseThreshold(values['jit-threshold']),
+    api: values.api,
+    restore: values.restore,
   };
 }
 

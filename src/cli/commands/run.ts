@@ -2,23 +2,22 @@
 // and turns how the guest ended into an exit status.
 
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DEFAULT_RAM_MIB, Machine, MachineError, signatureOf, type RunResult } from '../../machine/machine.js';
-import type { DiskConfig, NicConfig } from '../../machine/virtio-devices.js';
-import { openDiskImage } from '../../storage/disk-image.js';
 import type { DiskOption } from '../disk-option.js';
-import { HOST_IP, RUN_HELP, parseRunArguments, type RunArguments } from './run-arguments.js';
-import { IoThrottle } from '../../storage/qos/io-throttle.js';
-import { BlockBackendError } from '../../storage/block-backend.js';
+import { RUN_HELP, parseRunArguments, type RunArguments } from './run-arguments.js';
 import { LockstepDivergence } from '../../core/jit/lockstep.js';
 import { BOOT_FILE_LIMITS, BootFileError, readBootFile } from '../boot-file.js';
-import { VirtualSwitch } from '../../net/virtual-switch.js';
-import { IcmpResponder } from '../../net/icmp-responder.js';
-import { macAddress, macToBytes } from '../../net/mac-address.js';
-import { ipv4Address } from '../../net/ipv4.js';
+import { BlockBackendError } from '../../storage/block-backend.js';
+import { Qcow2Error } from '../../storage/qcow2/qcow2-error.js';
+import { ImageOpsError } from '../../storage/image-ops/image-ops-error.js';
 import { SerialConsole } from '../serial-console.js';
 import { DEBIAN_APPEND, LINUX_RAM_MIB, defaultRootDisk, prepareDebianImage } from '../default-guest.js';
+import { VirtualMachine, type VmIo } from '../../vm/virtual-machine.js';
+import { VM_DESCRIPTION_VERSION, type DiskDescription, type VmDescription } from '../../vm/vm-description.js';
+import { restoreVirtualMachine } from '../../vm/restore-vm.js';
+import { serveVmApi } from '../../vm/api/vm-api-server.js';
 
-const HOST_MAC = '52:54:00:00:02:02';
 const GUEST_MAC = '52:54:00:12:34:56';
 
 /** Exit statuses other than the guest's own codes. */
@@ -34,81 +33,35 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return 0;
   }
-
-  // The files given on the command line are checked before the default guest is built.
-  const ramMiB = args.ramMiB ?? (args.bios !== 'none' ? LINUX_RAM_MIB : DEFAULT_RAM_MIB);
-  const initrdLimit = Math.min(BOOT_FILE_LIMITS.initrd, ramMiB * 1024 * 1024);
-  const disks: DiskConfig[] = [];
-  let kernel: Uint8Array | undefined;
-  let firmware: Uint8Array | undefined;
-  let initrd: Uint8Array | undefined;
-  const attach = async (disk: DiskOption) => {
-    const backend = await openDiskImage(disk.path, { readOnly: disk.readOnly, ...(disk.format ? { format: disk.format } : {}) });
-    disks.push({ backend, serial: `vireo-disk-${disks.length}`, ...throttleFor(disk) });
-  };
-  try {
-    if (args.kernel !== undefined) kernel = readBootFile('kernel', args.kernel);
-    if (args.bios !== 'none' && args.bios !== 'default') firmware = readBootFile('firmware', args.bios);
-    if (args.initrd !== undefined) initrd = readBootFile('initrd', args.initrd, initrdLimit);
-    for (const disk of args.disks) await attach(disk);
-    // Without --kernel, or without --bios, the parts come from the default Debian guest.
-    if (kernel === undefined || (firmware === undefined && args.bios !== 'none')) {
-      const image = await prepareDebianImage();
-      if (firmware === undefined) firmware = readBootFile('firmware', image.firmware);
-      if (kernel === undefined) {
-        args.kernel = image.kernel;
-        kernel = readBootFile('kernel', image.kernel);
-        if (args.initrd === undefined) initrd = readBootFile('initrd', image.initrd, initrdLimit);
-        args.append ??= DEBIAN_APPEND;
-        if (args.disks.length === 0) await attach({ path: defaultRootDisk(image), readOnly: false, format: 'raw', limits: {} });
-      }
-    }
-  } catch (e) {
-    await closeDisks(disks);
-    if (e instanceof BootFileError) {
-      process.stderr.write(`vireo: ${e.message}\n`);
-      return EXIT_LOAD_FAILED;
-    }
-    if (e instanceof BlockBackendError) {
-      process.stderr.write(`vireo: cannot attach disk: ${e.message}\n`);
-      return EXIT_LOAD_FAILED;
-    }
-    throw e;
-  }
-  // The responder answers from the switch's delivery callbacks for as long as the VM runs.
-  let responder: IcmpResponder | undefined;
-  const nics: NicConfig[] = [];
-  if (args.net) {
-    const hub = new VirtualSwitch();
-    responder = new IcmpResponder(hub, { mac: macAddress(HOST_MAC), ip: ipv4Address(HOST_IP), delivery: 'microtask' });
-    nics.push({ port: hub.createPort({ name: 'guest' }), mac: macToBytes(macAddress(GUEST_MAC)) });
-  }
-
   const serial = new SerialConsole({ stdin: process.stdin, stdout: process.stdout });
   const trace = args.trace ? new TraceWriter() : null;
-  let machine: Machine;
+  const io: VmIo = {
+    serial,
+    console: serial,
+    ...(trace ? { trace: (line: string) => trace.line(line) } : {}),
+    ...(args.maxInstructions !== undefined ? { maxInstructions: args.maxInstructions } : {}),
+    ...(args.timeoutSeconds !== undefined ? { timeoutMs: args.timeoutSeconds * 1000 } : {}),
+  };
+  let vm: VirtualMachine;
   try {
-    machine = new Machine({
-      kernel,
-      ...(firmware !== undefined ? { firmware } : {}),
-      ...(initrd !== undefined ? { initrd } : {}),
-      virtio: { disks, nics, shares: args.shares, ...(args.console === 'hvc0' ? { console: serial } : {}) },
-      ramMiB,
-      serial,
-      ...(args.append !== undefined ? { bootargs: args.append } : {}),
-      ...(args.maxInstructions !== undefined ? { maxInstructions: args.maxInstructions } : {}),
-      ...(args.timeoutSeconds !== undefined ? { timeoutMs: args.timeoutSeconds * 1000 } : {}),
-      trace: trace ? (line) => trace.line(line) : null,
-      translation: trace ? 'off' : args.jit,
-      ...(args.jitThreshold !== undefined ? { hotThreshold: args.jitThreshold } : {}),
-    });
+    vm = args.restore !== undefined ? await restore(args, io) : await create(args, io);
   } catch (e) {
     if (isKnownError(e)) {
-      const what = e.kind === 'elf-loader' ? `cannot load ${args.kernel}` : 'cannot start the machine';
-      process.stderr.write(`vireo: ${what}: ${e.message}\n`);
+      process.stderr.write(`vireo: ${failureContext(e, args)}${e.message}\n`);
       return EXIT_LOAD_FAILED;
     }
     throw e;
+  }
+  const machine = vm.machine;
+  let api: { close(): Promise<void> } | null = null;
+  if (args.api !== undefined) {
+    try {
+      api = await serveVmApi(args.api, vm);
+    } catch (e) {
+      await vm.close();
+      process.stderr.write(`vireo: cannot serve the control API: ${(e as Error).message}\n`);
+      return EXIT_LOAD_FAILED;
+    }
   }
 
   const stop = () => machine.requestStop();
@@ -118,7 +71,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   serial.attach((bytes) => (hvc ? hvc.receive(bytes) : machine.sendInput(bytes)), stop);
   let result: RunResult;
   try {
-    result = await machine.run();
+    result = await vm.run();
   } catch (e) {
     if (e instanceof MachineError && e.cause instanceof LockstepDivergence) {
       process.stderr.write(`vireo: ${e.message}\n`);
@@ -130,12 +83,75 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.off('SIGTERM', stop);
     serial.detach();
     trace?.flush();
+    await api?.close();
   }
-  await machine.virtio.close();
-  await closeDisks(disks);
-  void responder;
+  await vm.close();
   if (args.signature !== undefined && !writeSignature(machine, args.signature)) return EXIT_LOAD_FAILED;
   return report(result, args);
+}
+
+/** A new VM from the command line; without --kernel or --bios the parts come from the default Debian guest. */
+async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
+  const ramMiB = args.ramMiB ?? (args.bios !== 'none' ? LINUX_RAM_MIB : DEFAULT_RAM_MIB);
+  const initrdLimit = Math.min(BOOT_FILE_LIMITS.initrd, ramMiB * 1024 * 1024);
+  // The files given on the command line are checked before the default guest is built.
+  let kernelPath = args.kernel;
+  let firmwarePath = args.bios !== 'none' && args.bios !== 'default' ? args.bios : undefined;
+  let initrdPath = args.initrd;
+  let kernel = kernelPath !== undefined ? readBootFile('kernel', kernelPath) : undefined;
+  let firmware = firmwarePath !== undefined ? readBootFile('firmware', firmwarePath) : undefined;
+  let initrd = initrdPath !== undefined ? readBootFile('initrd', initrdPath, initrdLimit) : undefined;
+  const disks = args.disks.map(describeDisk);
+  let bootargs = args.append;
+  if (kernel === undefined || (firmware === undefined && args.bios !== 'none')) {
+    const image = await prepareDebianImage();
+    if (firmware === undefined) firmware = readBootFile('firmware', (firmwarePath = image.firmware));
+    if (kernel === undefined) {
+      kernel = readBootFile('kernel', (kernelPath = image.kernel));
+      if (initrd === undefined) initrd = readBootFile('initrd', (initrdPath = image.initrd), initrdLimit);
+      bootargs ??= DEBIAN_APPEND;
+      if (disks.length === 0) disks.push(describeDisk({ path: defaultRootDisk(image), readOnly: false, format: 'raw', limits: {} }, 0));
+    }
+  }
+  const description: VmDescription = {
+    version: VM_DESCRIPTION_VERSION,
+    ramMiB,
+    boot: {
+      kernel: { path: resolve(kernelPath!) },
+      ...(firmwarePath !== undefined ? { firmware: { path: resolve(firmwarePath) } } : {}),
+      ...(initrdPath !== undefined ? { initrd: { path: resolve(initrdPath) } } : {}),
+      ...(bootargs !== undefined ? { bootargs } : {}),
+    },
+    disks,
+    network: args.net ? { mac: GUEST_MAC } : null,
+    shares: args.shares.map((s) => ({ root: resolve(s.root), tag: s.tag, readOnly: s.readOnly === true })),
+    console: args.console,
+    translation: args.trace ? 'off' : args.jit,
+    ...(args.jitThreshold !== undefined ? { jitThreshold: args.jitThreshold } : {}),
+  };
+  return VirtualMachine.create(description, { kernel: kernel!, ...(firmware ? { firmware } : {}), ...(initrd ? { initrd } : {}) }, io);
+}
+
+async function restore(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
+  const { vm } = await restoreVirtualMachine(args.restore!, {
+    ...(args.disks.length > 0 ? { disks: args.disks.map(describeDisk) } : {}),
+    readBoot: (role, path) => readBootFile(role, path),
+    io,
+  });
+  return vm;
+}
+
+/** What was being done when a known error stopped the VM from starting. */
+function failureContext(e: Error & { kind: string }, args: RunArguments): string {
+  if (e instanceof BootFileError) return '';
+  if (e instanceof BlockBackendError || e instanceof Qcow2Error || e instanceof ImageOpsError) return 'cannot attach disk: ';
+  if (args.restore !== undefined) return `cannot restore ${args.restore}: `;
+  if (e.kind === 'elf-loader') return `cannot load ${args.kernel}: `;
+  return 'cannot start the machine: ';
+}
+
+function describeDisk(disk: DiskOption, index: number): DiskDescription {
+  return { path: resolve(disk.path), readOnly: disk.readOnly, serial: `vireo-disk-${index}`, limits: disk.limits, ...(disk.format ? { format: disk.format } : {}) };
 }
 
 /** Prints how the run ended (nothing for a pass) and returns the exit status. */
@@ -197,20 +213,4 @@ class TraceWriter {
 
 function isKnownError(e: unknown): e is Error & { kind: string } {
   return e instanceof Error && typeof (e as { kind?: unknown }).kind === 'string';
-}
-
-/** Closes every disk, syncing what was written; a failure is reported, not thrown, so the others close too. */
-async function closeDisks(disks: readonly DiskConfig[]): Promise<void> {
-  for (const disk of disks) {
-    try {
-      await disk.backend.close();
-    } catch (e) {
-      process.stderr.write(`vireo: closing a disk failed: ${(e as Error).message}\n`);
-    }
-  }
-}
-
-/** The disk's I/O limits as a throttle, when it has any. */
-function throttleFor(disk: DiskOption): { throttle?: IoThrottle } {
-  return Object.values(disk.limits).some((v) => v > 0) ? { throttle: new IoThrottle(disk.limits) } : {};
 }

@@ -88,7 +88,7 @@ export class VirtioBlockDevice implements VirtioDevice<VirtioBlockState> {
   readonly deviceFeatures: bigint;
   readonly queueMaxSizes: readonly number[];
   readonly stats: VirtioBlockStats = { reads: 0, writes: 0, flushes: 0, discards: 0, bytesRead: 0, bytesWritten: 0, errors: 0, inFlight: 0, peakInFlight: 0 };
-  private readonly backend: BlockBackend;
+  private backend: BlockBackend;
   private readonly serial: Uint8Array;
   private readonly config = new Uint8Array(VirtioBlkConfig.SIZE);
   private readonly limits: BlockRequestLimits;
@@ -202,6 +202,18 @@ export class VirtioBlockDevice implements VirtioDevice<VirtioBlockState> {
       this.pumpScheduled = false;
       this.pump();
     });
+  }
+
+  /**
+   * Puts another backend of the same size and access behind the disk, with nothing in flight:
+   * a snapshot freezes the image the VM wrote so far and the VM carries on in an overlay over it.
+   */
+  replaceBackend(backend: BlockBackend): void {
+    if (this.running.size > 0) throw new VirtioBlockError(`cannot replace the backend of virtio-blk with ${this.running.size} requests in flight; drain the device first`);
+    if (backend.size !== this.backend.size || backend.readOnly !== this.backend.readOnly) {
+      throw new VirtioBlockError(`the new backend (${backend.size} bytes${backend.readOnly ? ', read-only' : ''}) does not match the disk (${this.backend.size} bytes${this.backend.readOnly ? ', read-only' : ''})`);
+    }
+    this.backend = backend;
   }
 
   /** Grows the disk while the guest runs, then tells the driver (config change interrupt). */

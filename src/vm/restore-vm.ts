@@ -1,0 +1,88 @@
+// Brings a saved VM back in this process: the board rebuilt from the snapshot's description,
+// the boot files checked against the digests it recorded, RAM and device state restored, and
+// the disks continued in overlays over the images the snapshot owns (or the disks given again).
+
+import { createHash } from 'node:crypto';
+import { openSnapshot } from './snapshot/snapshot-file.js';
+import { checkVmDescription, type BootFileRef, type DiskDescription, type VmDescription } from './vm-description.js';
+import { VirtualMachine, type BootBytes, type VmIo } from './virtual-machine.js';
+import { overlayWritableDisks } from './disk-overlays.js';
+
+export type BootRole = 'kernel' | 'firmware' | 'initrd';
+
+export interface RestoreOptions {
+  /** Disks to attach instead of overlays over the snapshot's, in the same order. */
+  disks?: DiskDescription[];
+  /** Reads a boot file (the caller knows the size limits and how to report a missing file). */
+  readBoot: (role: BootRole, path: string) => Uint8Array;
+  io: VmIo;
+}
+
+export interface RestoredVm {
+  vm: VirtualMachine;
+  /** Milliseconds from opening the file to a board ready to run. */
+  restoreMs: number;
+  /** Pages of RAM read from the file (the rest are zero). */
+  pagesRead: number;
+}
+
+export class RestoreError extends Error {
+  readonly kind = 'restore';
+}
+
+export async function restoreVirtualMachine(path: string, options: RestoreOptions): Promise<RestoredVm> {
+  const started = performance.now();
+  const snapshot = await openSnapshot(path);
+  try {
+    const description = checkVmDescription(snapshot.description);
+    if (snapshot.ramSize !== description.ramMiB * 1024 * 1024) {
+      throw new RestoreError(`${path} holds ${snapshot.ramSize} bytes of RAM but describes a ${description.ramMiB} MiB VM (corrupt snapshot?)`);
+    }
+    const boot = readBootFiles(description, options.readBoot);
+    const disks = options.disks ?? (await continuedDisks(description.disks, path));
+    if (disks.length !== description.disks.length) {
+      throw new RestoreError(`${path} was saved with ${description.disks.length} disk${description.disks.length === 1 ? '' : 's'}; give as many, or none to continue the snapshot's own`);
+    }
+    const vm = await VirtualMachine.create({ ...description, disks }, boot, options.io);
+    try {
+      // The board loaded its boot files into RAM; the snapshot's zero pages must read as zero.
+      vm.machine.ram.fill(0);
+      await snapshot.readRam(vm.machine.ram);
+      vm.machine.restoreState(snapshot.state);
+    } catch (e) {
+      await vm.close();
+      throw e;
+    }
+    return { vm, restoreMs: performance.now() - started, pagesRead: snapshot.nonZeroPages };
+  } finally {
+    await snapshot.close();
+  }
+}
+
+function readBootFiles(description: VmDescription, read: RestoreOptions['readBoot']): BootBytes {
+  const load = (role: BootRole, ref: BootFileRef): Uint8Array => {
+    const bytes = read(role, ref.path);
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (ref.sha256 !== undefined && digest !== ref.sha256) {
+      throw new RestoreError(`the ${role} ${ref.path} is not the one the VM was started from (its sha256 differs); the guest could not reboot from it. Put the original file back`);
+    }
+    return bytes;
+  };
+  const { kernel, firmware, initrd } = description.boot;
+  return {
+    kernel: load('kernel', kernel),
+    ...(firmware ? { firmware: load('firmware', firmware) } : {}),
+    ...(initrd ? { initrd: load('initrd', initrd) } : {}),
+  };
+}
+
+/** Overlays next to the snapshot file over each writable disk it owns; read-only disks as they are. */
+async function continuedDisks(disks: readonly DiskDescription[], snapshotPath: string): Promise<DiskDescription[]> {
+  const overlays = await overlayWritableDisks(disks, (_disk, i) => `${snapshotPath}.disk${i}`);
+  const result = disks.map((d) => ({ ...d }));
+  for (const overlay of overlays) {
+    await overlay.backend.close();
+    result[overlay.index] = { ...result[overlay.index]!, path: overlay.path, format: 'qcow2' };
+  }
+  return result;
+}

@@ -1,0 +1,214 @@
+// One VM: a board built from a VmDescription, with its disks, network and shares, and the
+// verbs a control API drives: status, pause, resume, save, stop.
+
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { Machine, type RunResult } from '../machine/machine.js';
+import type { ByteSink } from '../devices/mmio-device.js';
+import type { DiskConfig, NicConfig } from '../machine/virtio-devices.js';
+import { openDiskImage, type DiskImage } from '../storage/disk-image.js';
+import { IoThrottle } from '../storage/qos/io-throttle.js';
+import { VirtualSwitch } from '../net/virtual-switch.js';
+import { IcmpResponder } from '../net/icmp-responder.js';
+import { macAddress, macToBytes } from '../net/mac-address.js';
+import { ipv4Address } from '../net/ipv4.js';
+import type { VmDescription } from './vm-description.js';
+import { overlayWritableDisks } from './disk-overlays.js';
+import { writeSnapshot } from './snapshot/snapshot-file.js';
+import { INVALID_STATE, VmControlError, type OperationProgress, type VmController, type VmRunState, type VmStatus } from './api/vm-controller.js';
+
+export const HOST_IP = '10.0.2.2';
+const HOST_MAC = '52:54:00:00:02:02';
+
+/** The bytes a VM boots from, read by the caller from the description's paths. */
+export interface BootBytes {
+  kernel: Uint8Array;
+  firmware?: Uint8Array;
+  initrd?: Uint8Array;
+}
+
+export interface VmIo {
+  /** UART0's output. */
+  serial: ByteSink;
+  /** virtio-console's output, when the description asks for hvc0. */
+  console?: ByteSink;
+  log?: (line: string) => void;
+  /** One disassembled line per instruction (slow). */
+  trace?: (line: string) => void;
+  maxInstructions?: number;
+  timeoutMs?: number;
+}
+
+export class VirtualMachine implements VmController {
+  readonly machine: Machine;
+  readonly description: VmDescription;
+  private readonly boot: BootBytes;
+  private readonly disks: DiskImage[];
+  private state: VmRunState = 'running';
+  private readonly startedMs = performance.now();
+  /** Set by a save that left the VM paused: its disks are the snapshot's and must not change. */
+  private frozenBy: string | null = null;
+  private busy = false;
+
+  private constructor(machine: Machine, description: VmDescription, boot: BootBytes, disks: DiskImage[]) {
+    this.machine = machine;
+    this.description = description;
+    this.boot = boot;
+    this.disks = disks;
+  }
+
+  /** Opens the disks and builds the board; on failure closes what was opened. */
+  static async create(description: VmDescription, boot: BootBytes, io: VmIo): Promise<VirtualMachine> {
+    const disks: DiskImage[] = [];
+    const configs: DiskConfig[] = [];
+    try {
+      for (const disk of description.disks) {
+        const backend = await openDiskImage(disk.path, { readOnly: disk.readOnly, ...(disk.format ? { format: disk.format } : {}) });
+        disks.push(backend);
+        const limited = Object.values(disk.limits).some((v) => v > 0);
+        configs.push({ backend, serial: disk.serial, ...(limited ? { throttle: new IoThrottle(disk.limits) } : {}) });
+      }
+      const nics: NicConfig[] = [];
+      if (description.network) {
+        const hub = new VirtualSwitch();
+        // The responder answers from the switch's delivery callbacks for as long as the VM runs.
+        new IcmpResponder(hub, { mac: macAddress(HOST_MAC), ip: ipv4Address(HOST_IP), delivery: 'microtask' });
+        nics.push({ port: hub.createPort({ name: 'guest' }), mac: macToBytes(macAddress(description.network.mac)) });
+      }
+      const { boot: b } = description;
+      const machine = new Machine({
+        kernel: boot.kernel,
+        ...(boot.firmware !== undefined ? { firmware: boot.firmware } : {}),
+        ...(boot.initrd !== undefined ? { initrd: boot.initrd } : {}),
+        ...(b.bootargs !== undefined ? { bootargs: b.bootargs } : {}),
+        ramMiB: description.ramMiB,
+        serial: io.serial,
+        virtio: { disks: configs, nics, shares: description.shares, ...(description.console === 'hvc0' && io.console ? { console: io.console } : {}) },
+        ...(io.log ? { log: io.log } : {}),
+        ...(io.trace ? { trace: io.trace } : {}),
+        ...(io.maxInstructions !== undefined ? { maxInstructions: io.maxInstructions } : {}),
+        ...(io.timeoutMs !== undefined ? { timeoutMs: io.timeoutMs } : {}),
+        translation: description.translation,
+        ...(description.jitThreshold !== undefined ? { hotThreshold: description.jitThreshold } : {}),
+      });
+      return new VirtualMachine(machine, description, boot, disks);
+    } catch (e) {
+      await closeAll(disks);
+      throw e;
+    }
+  }
+
+  async run(): Promise<RunResult> {
+    try {
+      return await this.machine.run();
+    } finally {
+      this.state = 'stopped';
+    }
+  }
+
+  status(): VmStatus {
+    return { state: this.state, config: this.description, instructionsRetired: this.machine.hart.instret, uptimeMs: Math.round(performance.now() - this.startedMs) };
+  }
+
+  async pause(): Promise<void> {
+    this.expect('pause', ['running', 'paused']);
+    await this.machine.pause();
+    if (this.state === 'running') this.state = 'paused';
+  }
+
+  async resume(): Promise<void> {
+    this.expect('resume', ['paused', 'running']);
+    if (this.state === 'running') return;
+    // The disks hold the snapshot's contents: the VM writes on in overlays over them.
+    if (this.frozenBy !== null) await this.leaveFrozenDisks();
+    this.state = 'running';
+    this.machine.resume();
+  }
+
+  /** Live migration is not built yet: the request is refused and the VM runs on untouched. */
+  async migrate(): Promise<Record<string, unknown>> {
+    throw new VmControlError('not-supported', 'live migration is not available in this build; the VM runs on');
+  }
+
+  async stop(): Promise<void> {
+    this.machine.requestStop();
+  }
+
+  /**
+   * Saves the whole VM to `path`: paused at an instruction boundary, disks drained and flushed,
+   * then the board's state and RAM. The VM stays paused unless `resume`; either way the disks
+   * as they are now belong to the snapshot, and the VM writes on in overlays once it runs.
+   */
+  async save(path: string, options: { resume: boolean }, progress: (p: OperationProgress) => void = () => {}): Promise<Record<string, unknown>> {
+    this.expect('save', ['running', 'paused']);
+    if (this.busy) throw new VmControlError(INVALID_STATE, 'another save is in progress');
+    this.busy = true;
+    const started = performance.now();
+    try {
+      progress({ phase: 'pausing', done: 0, total: 1 });
+      await this.machine.pause();
+      const pausedMs = performance.now();
+      this.state = 'saving';
+      progress({ phase: 'flushing disks', done: 0, total: this.disks.length });
+      for (const disk of this.disks) await disk.flush();
+      const description = this.snapshotDescription();
+      const machineState = this.machine.saveState();
+      const written = await writeSnapshot(path, { description, state: machineState, ram: this.machine.ram }, {
+        onProgress: (done: number, total: number) => progress({ phase: 'writing memory', done, total }),
+      });
+      this.frozenBy = path;
+      this.state = 'paused';
+      if (options.resume) await this.resume();
+      const result = { path, ...written, pausedMs: Math.round(performance.now() - pausedMs), totalMs: Math.round(performance.now() - started), state: this.state };
+      return result;
+    } catch (e) {
+      this.state = 'paused';
+      throw new VmControlError('save-failed', `saving to ${path} failed: ${(e as Error).message}; the VM is paused, nothing was lost`, { cause: e });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Closes shares and disks after run() ended. */
+  async close(): Promise<void> {
+    await this.machine.virtio.close();
+    await closeAll(this.disks);
+  }
+
+  /** The description as a snapshot records it: the digests of the boot files the VM started from. */
+  private snapshotDescription(): VmDescription {
+    const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+    const boot = { ...this.description.boot, kernel: { ...this.description.boot.kernel, sha256: digest(this.boot.kernel) } };
+    if (boot.firmware && this.boot.firmware) boot.firmware = { ...boot.firmware, sha256: digest(this.boot.firmware) };
+    if (boot.initrd && this.boot.initrd) boot.initrd = { ...boot.initrd, sha256: digest(this.boot.initrd) };
+    return { ...this.description, boot, disks: this.description.disks.map((d) => ({ ...d })) };
+  }
+
+  /** Moves every writable disk onto a new overlay over the image the snapshot now owns. */
+  private async leaveFrozenDisks(): Promise<void> {
+    const snapshot = this.frozenBy!;
+    const replaced = await overlayWritableDisks(this.description.disks, (disk) => `${disk.path}.after-${basename(snapshot)}`);
+    for (const { index, path, backend } of replaced) {
+      const old = this.disks[index]!;
+      this.machine.virtio.disks[index]!.replaceBackend(backend);
+      this.disks[index] = backend;
+      this.description.disks[index] = { ...this.description.disks[index]!, path, format: 'qcow2' };
+      await old.close();
+    }
+    this.frozenBy = null;
+  }
+
+  private expect(verb: string, states: VmRunState[]): void {
+    if (!states.includes(this.state)) throw new VmControlError(INVALID_STATE, `cannot ${verb} a VM that is ${this.state}`);
+  }
+}
+
+async function closeAll(disks: readonly DiskImage[]): Promise<void> {
+  for (const disk of disks) {
+    try {
+      await disk.close();
+    } catch {
+      // Closing the rest matters more; the caller reports the run's own outcome.
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// One VM as plain data: what it boots, its memory, disks, network, shares and console. The
+// command line builds one; a snapshot carries one, so a restore builds the same board; the host
+// agent and the control plane will store them.
+
+import type { TranslationMode } from '../machine/machine.js';
+import type { IoLimits } from '../storage/qos/io-limits.js';
+import type { DiskFormat } from '../storage/disk-image.js';
+
+export const VM_DESCRIPTION_VERSION = 1;
+
+/** A boot file by path; a snapshot adds the digest of the bytes the VM was started from. */
+export interface BootFileRef {
+  path: string;
+  sha256?: string;
+}
+
+export interface DiskDescription {
+  path: string;
+  /** Absent: read from the header when opened (and a raw image so found refuses a guest write that would make it look like qcow2). */
+  format?: DiskFormat;
+  readOnly: boolean;
+  /** The guest's name for it (virtio-blk GET_ID). */
+  serial: string;
+  limits: IoLimits;
+}
+
+export interface VmDescription {
+  version: typeof VM_DESCRIPTION_VERSION;
+  ramMiB: number;
+  boot: {
+    kernel: BootFileRef;
+    firmware?: BootFileRef;
+    initrd?: BootFileRef;
+    bootargs?: string;
+  };
+  disks: DiskDescription[];
+  /** A NIC on a switch with a host responder at 10.0.2.2, with this MAC; null for none. */
+  network: { mac: string } | null;
+  shares: Array<{ root: string; tag: string; readOnly: boolean }>;
+  /** Where the terminal's input goes; hvc0 also attaches a virtio-console. */
+  console: 'ttyS0' | 'hvc0';
+  translation: TranslationMode;
+  jitThreshold?: number;
+}
+
+export class VmDescriptionError extends Error {
+  readonly kind = 'vm-description';
+}
+
+/** Checks a description read from a file (a snapshot's): every field a board is built from. */
+export function checkVmDescription(value: unknown): VmDescription {
+  const fail = (why: string): never => {
+    throw new VmDescriptionError(`the VM description ${why} (corrupt snapshot?)`);
+  };
+  if (typeof value !== 'object' || value === null) return fail('is not an object');
+  const d = value as Partial<VmDescription>;
+  if (d.version !== VM_DESCRIPTION_VERSION) return fail(`has version ${String(d.version)}; this build reads ${VM_DESCRIPTION_VERSION}`);
+  if (!Number.isInteger(d.ramMiB) || d.ramMiB! < 1 || d.ramMiB! > 65536) fail(`has an invalid memory size ${String(d.ramMiB)}`);
+  const isRef = (r: unknown) => typeof r === 'object' && r !== null && typeof (r as BootFileRef).path === 'string';
+  if (typeof d.boot !== 'object' || d.boot === null || !isRef(d.boot.kernel)) fail('names no kernel');
+  for (const key of ['firmware', 'initrd'] as const) if (d.boot![key] !== undefined && !isRef(d.boot![key])) fail(`has a malformed ${key}`);
+  if (!Array.isArray(d.disks) || !d.disks.every((k) => typeof k?.path === 'string' && (k.format === undefined || k.format === 'raw' || k.format === 'qcow2') && typeof k.readOnly === 'boolean')) fail('has malformed disks');
+  if (d.network !== null && typeof d.network?.mac !== 'string') fail('has a malformed network');
+  if (!Array.isArray(d.shares) || !d.shares.every((s) => typeof s?.root === 'string' && typeof s.tag === 'string')) fail('has malformed shares');
+  if (d.console !== 'ttyS0' && d.console !== 'hvc0') fail(`has an unknown console ${String(d.console)}`);
+  if (d.translation !== 'on' && d.translation !== 'off' && d.translation !== 'lockstep') fail('has an unknown translation mode');
+  return d as VmDescription;
+}
