@@ -3,6 +3,7 @@
 
 import { HART_BLOCK_BYTES } from './hart-state.js';
 import { DecodeCache } from './decode-cache.js';
+import { DirtyLog } from './dirty-log.js';
 
 const WASM_PAGE = 65536;
 /** Room after the hart blocks for the translation tier's tables (they index RAM, so one per VM). */
@@ -37,6 +38,8 @@ export class GuestMemory {
   readonly view: DataView;
   /** Decoded instructions, dropped when their RAM changes. */
   readonly decodeCache: DecodeCache;
+  /** Pages written while live migration copies RAM. */
+  readonly dirtyLog: DirtyLog;
 
   constructor(options: GuestMemoryOptions) {
     const { ramBase, ramSize, harts } = options;
@@ -65,6 +68,7 @@ export class GuestMemory {
     this.f64 = new Float64Array(buffer);
     this.view = new DataView(buffer);
     this.decodeCache = new DecodeCache(stateBytes, ramSize);
+    this.dirtyLog = new DirtyLog(stateBytes, ramSize / 4096);
   }
 
   /** Byte offset inside `memory` of hart `id`'s block (state first, then its TLBs). */

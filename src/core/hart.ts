@@ -109,6 +109,7 @@ export class Hart {
     this.ramEnd = options.memory.ramBase + options.memory.ramSize;
     this.ramOffset = options.memory.ramOffset;
     options.memory.decodeCache.register(this.writeTlb);
+    options.memory.dirtyLog.register(this.writeTlb);
     this.reset(BigInt(options.memory.ramBase));
   }
 
@@ -463,6 +464,7 @@ export class Hart {
       const u8 = this.memory.u8;
       for (let i = 0; i < size; i++) u8[off + i] = value >>> (8 * i);
       this.memory.decodeCache.written(off, size);
+      this.memory.dirtyLog.mark(off, size);
       return;
     }
     this.exitLoop = true;
@@ -572,12 +574,15 @@ export class Hart {
   /** A write of `size` bytes reached RAM at this guest-memory offset without the TLB. */
   noteWrite(offset: number, size: number): void {
     this.memory.decodeCache.written(offset, size);
+    this.memory.dirtyLog.mark(offset, size);
   }
 
   /** Caches a data translation when its page may be (see cacheablePage); never code pages for writes. */
   private fillTlb(tlb: Tlb, vLo: number, vHi: number, paddr: number, access: Access.Load | Access.Store): void {
     const offset = this.cacheablePage(paddr, access === Access.Store ? PmpAccess.Write : PmpAccess.Read, this.dataPriv());
     if (offset < 0) return;
+    // A store follows: with the page in the write TLB, later stores to it are not seen.
+    if (access === Access.Store) this.memory.dirtyLog.mark(offset, 4096);
     if (access === Access.Store && this.memory.decodeCache.holds(offset)) return;
     tlb.fill(vLo, vHi, offset, this.s[S.TLB_MODE_DATA]!, this.leafShift);
   }

@@ -62,7 +62,11 @@ export function ramDma(memory: GuestMemory): RamDmaMemory {
   return new RamDmaMemory({
     base: memory.ramBase,
     bytes: memory.u8.subarray(memory.ramOffset, memory.ramOffset + memory.ramSize),
-    onWrite: (paddr, length) => memory.decodeCache.drop(memory.ramOffset + (paddr - memory.ramBase), length),
+    onWrite: (paddr, length) => {
+      const offset = memory.ramOffset + (paddr - memory.ramBase);
+      memory.decodeCache.drop(offset, length);
+      memory.dirtyLog.mark(offset, length);
+    },
   });
 }
 
