@@ -2,13 +2,11 @@
 // the boot files checked against the digests it recorded, RAM and device state restored, and
 // the disks continued in overlays over the images the snapshot owns (or the disks given again).
 
-import { createHash } from 'node:crypto';
 import { openSnapshot } from './snapshot/snapshot-file.js';
-import { checkVmDescription, type BootFileRef, type DiskDescription, type VmDescription } from './vm-description.js';
-import { VirtualMachine, type BootBytes, type VmIo } from './virtual-machine.js';
+import { checkVmDescription, type DiskDescription } from './vm-description.js';
+import { readBootFiles, type BootRole } from './boot-files.js';
+import { VirtualMachine, type VmIo } from './virtual-machine.js';
 import { overlayWritableDisks } from './disk-overlays.js';
-
-export type BootRole = 'kernel' | 'firmware' | 'initrd';
 
 export interface RestoreOptions {
   /** Disks to attach instead of overlays over the snapshot's, in the same order. */
@@ -57,23 +55,6 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
   } finally {
     await snapshot.close();
   }
-}
-
-function readBootFiles(description: VmDescription, read: RestoreOptions['readBoot']): BootBytes {
-  const load = (role: BootRole, ref: BootFileRef): Uint8Array => {
-    const bytes = read(role, ref.path);
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    if (ref.sha256 !== undefined && digest !== ref.sha256) {
-      throw new RestoreError(`the ${role} ${ref.path} is not the one the VM was started from (its sha256 differs); the guest could not reboot from it. Put the original file back`);
-    }
-    return bytes;
-  };
-  const { kernel, firmware, initrd } = description.boot;
-  return {
-    kernel: load('kernel', kernel),
-    ...(firmware ? { firmware: load('firmware', firmware) } : {}),
-    ...(initrd ? { initrd: load('initrd', initrd) } : {}),
-  };
 }
 
 /** Overlays next to the snapshot file over each writable disk it owns; read-only disks as they are. */

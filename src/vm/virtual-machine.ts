@@ -12,10 +12,12 @@ import { VirtualSwitch } from '../net/virtual-switch.js';
 import { IcmpResponder } from '../net/icmp-responder.js';
 import { macAddress, macToBytes } from '../net/mac-address.js';
 import { ipv4Address } from '../net/ipv4.js';
-import type { VmDescription } from './vm-description.js';
+import type { DiskDescription, VmDescription } from './vm-description.js';
+import { sendVm, type MigrationReport } from './migration/send-vm.js';
+import type { DiskFacts } from './migration/migration-protocol.js';
 import { overlayWritableDisks } from './disk-overlays.js';
 import { writeSnapshot } from './snapshot/snapshot-file.js';
-import { INVALID_STATE, VmControlError, type OperationProgress, type VmController, type VmRunState, type VmStatus } from './api/vm-controller.js';
+import { INVALID_STATE, VmControlError, type MigrationTarget, type OperationProgress, type VmController, type VmRunState, type VmStatus } from './api/vm-controller.js';
 
 export const HOST_IP = '10.0.2.2';
 const HOST_MAC = '52:54:00:00:02:02';
@@ -57,13 +59,17 @@ export class VirtualMachine implements VmController {
     this.disks = disks;
   }
 
-  /** Opens the disks and builds the board; on failure closes what was opened. */
-  static async create(description: VmDescription, boot: BootBytes, io: VmIo): Promise<VirtualMachine> {
+  /**
+   * Opens the disks (with `openDisk`, by default from their paths) and builds the board; on
+   * failure closes what was opened.
+   */
+  static async create(description: VmDescription, boot: BootBytes, io: VmIo, options: { openDisk?: (disk: DiskDescription, index: number) => Promise<DiskImage> } = {}): Promise<VirtualMachine> {
     const disks: DiskImage[] = [];
     const configs: DiskConfig[] = [];
+    const openDisk = options.openDisk ?? openDescribedDisk;
     try {
-      for (const disk of description.disks) {
-        const backend = await openDiskImage(disk.path, { readOnly: disk.readOnly, ...(disk.format ? { format: disk.format } : {}) });
+      for (const [index, disk] of description.disks.entries()) {
+        const backend = await openDisk(disk, index);
         disks.push(backend);
         const limited = Object.values(disk.limits).some((v) => v > 0);
         configs.push({ backend, serial: disk.serial, ...(limited ? { throttle: new IoThrottle(disk.limits) } : {}) });
@@ -125,9 +131,63 @@ export class VirtualMachine implements VmController {
     this.machine.resume();
   }
 
-  /** Live migration is not built yet: the request is refused and the VM runs on untouched. */
-  async migrate(): Promise<Record<string, unknown>> {
-    throw new VmControlError('not-supported', 'live migration is not available in this build; the VM runs on');
+  /**
+   * Moves the running VM to a destination waiting with `vireo run --incoming`: RAM is copied
+   * while the guest runs, then the guest pauses briefly for the rest. On success this VM stops
+   * (run() ends, migratedTo says where); on failure it runs on here.
+   */
+  async migrate(target: MigrationTarget, progress: (p: OperationProgress) => void = () => {}): Promise<Record<string, unknown>> {
+    this.expect('migrate', ['running']);
+    if (this.busy) throw new VmControlError(INVALID_STATE, 'another long operation is in progress');
+    this.busy = true;
+    this.state = 'migrating';
+    try {
+      const report = await sendVm({
+        machine: this.machine,
+        describe: () => this.snapshotDescription(),
+        diskFacts: () => this.disks.map((d): DiskFacts => ({ size: d.size, readOnly: d.readOnly, discard: d.discard !== undefined, writeZeroes: d.writeZeroes !== undefined })),
+        releaseDisks: () => this.releaseDisks(),
+        reacquireDisks: () => this.reacquireDisks(),
+      }, target, progress);
+      this.migratedTo = report;
+      this.machine.requestStop();
+      return { ...report };
+    } catch (e) {
+      this.state = 'running';
+      throw new VmControlError('migration-failed', `${(e as Error).message}; the VM runs on here`, { cause: e });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Where the VM went, once a migration succeeded. */
+  migratedTo: MigrationReport | null = null;
+
+  /** The destination's handover: the disks the source released replace the awaited ones. */
+  async takeOverDisks(disks: readonly DiskDescription[]): Promise<void> {
+    if (disks.length !== this.disks.length) throw new VmControlError('migration-failed', `the source handed over ${disks.length} disks, not ${this.disks.length}`);
+    for (const [index, disk] of disks.entries()) {
+      const backend = await openDescribedDisk(disk);
+      this.machine.virtio.disks[index]!.replaceBackend(backend);
+      await this.disks[index]!.close();
+      this.disks[index] = backend;
+      this.description.disks[index] = { ...disk };
+    }
+  }
+
+  private async releaseDisks(): Promise<void> {
+    for (const disk of this.disks) {
+      await disk.flush();
+      await disk.close();
+    }
+  }
+
+  private async reacquireDisks(): Promise<void> {
+    for (const [index, disk] of this.description.disks.entries()) {
+      const backend = await openDescribedDisk(disk);
+      this.machine.virtio.disks[index]!.replaceBackend(backend);
+      this.disks[index] = backend;
+    }
   }
 
   async stop(): Promise<void> {
@@ -175,14 +235,25 @@ export class VirtualMachine implements VmController {
     await closeAll(this.disks);
   }
 
-  /** The description as a snapshot records it: the digests of the boot files the VM started from. */
+  /** The description as a snapshot or a migration records it: with the digests of the boot files the VM started from. */
   private snapshotDescription(): VmDescription {
-    const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-    const boot = { ...this.description.boot, kernel: { ...this.description.boot.kernel, sha256: digest(this.boot.kernel) } };
-    if (boot.firmware && this.boot.firmware) boot.firmware = { ...boot.firmware, sha256: digest(this.boot.firmware) };
-    if (boot.initrd && this.boot.initrd) boot.initrd = { ...boot.initrd, sha256: digest(this.boot.initrd) };
+    const digests = (this.bootDigests ??= {
+      kernel: sha256(this.boot.kernel),
+      ...(this.boot.firmware ? { firmware: sha256(this.boot.firmware) } : {}),
+      ...(this.boot.initrd ? { initrd: sha256(this.boot.initrd) } : {}),
+    });
+    const { kernel, firmware, initrd } = this.description.boot;
+    const boot = {
+      ...this.description.boot,
+      kernel: { ...kernel, sha256: digests.kernel },
+      ...(firmware && digests.firmware ? { firmware: { ...firmware, sha256: digests.firmware } } : {}),
+      ...(initrd && digests.initrd ? { initrd: { ...initrd, sha256: digests.initrd } } : {}),
+    };
     return { ...this.description, boot, disks: this.description.disks.map((d) => ({ ...d })) };
   }
+
+  /** Computed once: hashing a kernel takes longer than a migration's pause may. */
+  private bootDigests: { kernel: string; firmware?: string; initrd?: string } | null = null;
 
   /** Moves every writable disk onto a new overlay over the image the snapshot now owns. */
   private async leaveFrozenDisks(): Promise<void> {
@@ -201,6 +272,14 @@ export class VirtualMachine implements VmController {
   private expect(verb: string, states: VmRunState[]): void {
     if (!states.includes(this.state)) throw new VmControlError(INVALID_STATE, `cannot ${verb} a VM that is ${this.state}`);
   }
+}
+
+function openDescribedDisk(disk: DiskDescription): Promise<DiskImage> {
+  return openDiskImage(disk.path, { readOnly: disk.readOnly, ...(disk.format ? { format: disk.format } : {}) });
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 async function closeAll(disks: readonly DiskImage[]): Promise<void> {

@@ -8,6 +8,8 @@ import { LINUX_RAM_MIB } from '../default-guest.js';
 import { parseDiskOption, type DiskOption } from '../disk-option.js';
 import { parseShareOption } from '../share-option.js';
 import { UsageError } from '../usage-error.js';
+import { parseMigrationTarget } from '../../vm/api/migration-target.js';
+import type { MigrationTarget } from '../../vm/api/vm-controller.js';
 
 export const RUN_HELP = `Usage: vireo run [--bios FILE|none] [--kernel FILE] [options]
 
@@ -61,6 +63,10 @@ Options:
                             do not apply). Its writable disks continue in new
                             qcow2 overlays next to FILE over the images the snapshot
                             owns, unless --disk options give the disks again
+  --incoming tcp:HOST:PORT  Wait on HOST:PORT (port 0: any free port, printed) for a
+                            VM that 'vireo vm migrate' sends; it runs here from then on.
+                            Its description comes from the source, as with --restore;
+                            its disks must be at the same paths here (shared storage)
   --trace                   Print every instruction to stderr (slow; implies --jit off)
   --signature FILE          When the guest ends, write the memory between its
                             begin_signature and end_signature symbols to FILE,
@@ -112,6 +118,8 @@ export interface RunArguments {
   api: string | undefined;
   /** A snapshot file to continue from. */
   restore: string | undefined;
+  /** Where to wait for a migrating VM (port 0: any). */
+  incoming: MigrationTarget | undefined;
 }
 
 /** Parses `vireo run` arguments; returns null for --help. Throws UsageError. */
@@ -140,6 +148,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         signature: { type: 'string' },
         api: { type: 'string' },
         restore: { type: 'string' },
+        incoming: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -151,9 +160,11 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
   if (values.kernel === '') throw new UsageError('run', '--kernel needs a file');
   if (values.api === '') throw new UsageError('run', '--api needs a socket path');
   if (values.restore === '') throw new UsageError('run', '--restore needs a snapshot file');
-  if (values.restore !== undefined) {
+  if (values.restore !== undefined && values.incoming !== undefined) throw new UsageError('run', '--restore and --incoming both say where the VM comes from; give one');
+  if (values.restore !== undefined || values.incoming !== undefined) {
     const clash = ['bios', 'kernel', 'initrd', 'memory', 'append', 'share', 'net', 'console'].find((o) => values[o as keyof typeof values] !== undefined);
-    if (clash) throw new UsageError('run', `--${clash} does not apply with --restore: the VM's description comes from the snapshot`);
+    if (clash) throw new UsageError('run', `--${clash} does not apply with --${values.restore !== undefined ? 'restore' : 'incoming'}: the VM's description comes from ${values.restore !== undefined ? 'the snapshot' : 'the migration source'}`);
+    if (values.disk !== undefined && values.incoming !== undefined) throw new UsageError('run', '--disk does not apply with --incoming: the disks come from the migration source');
   }
   if (values.bios === 'none' && values.kernel === undefined) throw new UsageError('run', '--bios none needs --kernel FILE');
   if (values.bios === 'none' && values.initrd !== undefined) {
@@ -177,6 +188,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     jitThreshold: values['jit-threshold'] === undefined ? undefined : parseThreshold(values['jit-threshold']),
     api: values.api,
     restore: values.restore,
+    incoming: values.incoming === undefined ? undefined : parseIncoming(values.incoming),
   };
 }
 
@@ -197,6 +209,14 @@ function describeParseError(e: unknown): string {
     default:
       return error.message;
   }
+}
+
+function parseIncoming(text: string): MigrationTarget {
+  // Port 0 asks for any free port; otherwise the same form `vireo vm migrate` takes.
+  const anyPort = text.endsWith(':0');
+  const target = parseMigrationTarget(anyPort ? `${text.slice(0, -2)}:1` : text);
+  if (typeof target === 'string') throw new UsageError('run', `--incoming: ${target}`);
+  return anyPort ? { ...target, port: 0 } : target;
 }
 
 function parseJit(text: string): TranslationMode {

@@ -16,6 +16,7 @@ import { DEBIAN_APPEND, LINUX_RAM_MIB, defaultRootDisk, prepareDebianImage } fro
 import { VirtualMachine, type VmIo } from '../../vm/virtual-machine.js';
 import { VM_DESCRIPTION_VERSION, type DiskDescription, type VmDescription } from '../../vm/vm-description.js';
 import { restoreVirtualMachine } from '../../vm/restore-vm.js';
+import { receiveVm } from '../../vm/migration/receive-vm.js';
 import { serveVmApi } from '../../vm/api/vm-api-server.js';
 
 const GUEST_MAC = '52:54:00:12:34:56';
@@ -44,7 +45,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   let vm: VirtualMachine;
   try {
-    vm = args.restore !== undefined ? await restore(args, io) : await create(args, io);
+    vm = args.restore !== undefined ? await restore(args, io) : args.incoming !== undefined ? await incoming(args, io) : await create(args, io);
   } catch (e) {
     if (isKnownError(e)) {
       process.stderr.write(`vireo: ${failureContext(e, args)}${e.message}\n`);
@@ -86,6 +87,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     await api?.close();
   }
   await vm.close();
+  if (vm.migratedTo) {
+    const m = vm.migratedTo;
+    process.stderr.write(`vireo: migrated to ${m.target}: ${m.rounds} rounds, ${m.pagesSent} pages, ${m.bytes} bytes, paused ${m.pausedMs} ms, ${m.totalMs} ms in all\n`);
+    return 0;
+  }
   if (args.signature !== undefined && !writeSignature(machine, args.signature)) return EXIT_LOAD_FAILED;
   return report(result, args);
 }
@@ -146,8 +152,19 @@ function failureContext(e: Error & { kind: string }, args: RunArguments): string
   if (e instanceof BootFileError) return '';
   if (e instanceof BlockBackendError || e instanceof Qcow2Error || e instanceof ImageOpsError) return 'cannot attach disk: ';
   if (args.restore !== undefined) return `cannot restore ${args.restore}: `;
+  if (args.incoming !== undefined) return '';
   if (e.kind === 'elf-loader') return `cannot load ${args.kernel}: `;
   return 'cannot start the machine: ';
+}
+
+async function incoming(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
+  const vm = await receiveVm(args.incoming!, {
+    readBoot: (role, path) => readBootFile(role, path),
+    io,
+    onListening: (address) => process.stderr.write(`vireo: waiting for a VM on ${address}\n`),
+  });
+  process.stderr.write('vireo: the VM arrived and runs here\n');
+  return vm;
 }
 
 function describeDisk(disk: DiskOption, index: number): DiskDescription {

@@ -1,0 +1,82 @@
+// The destination side of live migration: waits for one source, builds the board from its
+// description (boot files checked, disks awaited), takes RAM pages as they come, and at the
+// handover opens the disks, restores the machine state and says the VM runs here. A source
+// that goes away or sends nonsense ends the wait with an error; nothing has run here then.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { decodePages } from '../snapshot/page-chunk.js';
+import { checkVmDescription } from '../vm-description.js';
+import { VirtualMachine, type VmIo } from '../virtual-machine.js';
+import { readBootFiles, type BootRole } from '../boot-files.js';
+import { MessageType, MigrationChannel, MigrationError } from './migration-channel.js';
+import { helloProblem, type FinalMessage, type HelloMessage } from './migration-protocol.js';
+import { awaitedDisk } from './awaited-disk.js';
+
+const SOURCE_TIMEOUT_MS = 60_000;
+
+export interface IncomingOptions {
+  readBoot: (role: BootRole, path: string) => Uint8Array;
+  io: VmIo;
+  /** Told the address once listening (with the port chosen when 0 was asked for). */
+  onListening?: (address: string) => void;
+}
+
+export async function receiveVm(listen: { host: string; port: number }, options: IncomingOptions): Promise<VirtualMachine> {
+  const socket = await acceptOne(listen, options.onListening);
+  const channel = new MigrationChannel(socket, 'the migration source');
+  let vm: VirtualMachine | null = null;
+  try {
+    const hello = await channel.receiveJson<HelloMessage>(MessageType.HELLO, SOURCE_TIMEOUT_MS);
+    const problem = helloProblem(hello);
+    if (problem) throw new MigrationError(`cannot take this VM: ${problem}`);
+    const description = checkVmDescription(hello.description);
+    if (hello.ramSize !== description.ramMiB * 1024 * 1024 || hello.disks.length !== description.disks.length) {
+      throw new MigrationError('cannot take this VM: its RAM or disks do not match its description');
+    }
+    const boot = readBootFiles(description, options.readBoot);
+    vm = await VirtualMachine.create(description, boot, options.io, {
+      openDisk: async (disk, i) => awaitedDisk(disk.path, disk.format ?? 'raw', hello.disks[i]!),
+    });
+    const ram = vm.machine.ram;
+    ram.fill(0); // the board loaded its boot files; the source sends every page that is not zero
+    await channel.send(MessageType.READY, {});
+
+    for (;;) {
+      const message = await channel.receive(SOURCE_TIMEOUT_MS);
+      if (message.type === MessageType.PAGES) await decodePages(message.payload, ram);
+      else if (message.type === MessageType.FINAL) {
+        const final = JSON.parse(Buffer.from(message.payload).toString('utf8')) as FinalMessage;
+        const handed = checkVmDescription(final.description);
+        await vm.takeOverDisks(handed.disks);
+        vm.machine.restoreState(final.state);
+        break;
+      } else {
+        const why = message.type === MessageType.ABORT ? 'the source gave up' : `the source sent message ${message.type} out of turn`;
+        throw new MigrationError(`migration failed: ${why}; nothing ran here`);
+      }
+    }
+    await channel.send(MessageType.RUNNING, {});
+    socket.end();
+    return vm;
+  } catch (e) {
+    await channel.send(MessageType.ABORT, { error: (e as Error).message }).catch(() => {});
+    channel.close();
+    await vm?.close();
+    throw e instanceof MigrationError ? e : new MigrationError(`migration failed: ${(e as Error).message}; nothing ran here`, { cause: e });
+  }
+}
+
+function acceptOne(listen: { host: string; port: number }, onListening?: (address: string) => void): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const server: Server = createServer({ pauseOnConnect: false }, (socket) => {
+      server.close();
+      resolve(socket);
+    });
+    server.once('error', (e) => reject(new MigrationError(`cannot listen on tcp:${listen.host}:${listen.port}: ${e.message}`)));
+    server.listen(listen.port, listen.host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : listen.port;
+      onListening?.(`tcp:${listen.host}:${port}`);
+    });
+  });
+}

@@ -1,0 +1,133 @@
+// The source side of live migration (pre-copy): RAM is sent while the guest runs, then in
+// rounds only the pages it wrote meanwhile, until what is left fits a short pause; then the
+// guest is paused, the disks flushed and handed over, the last pages and the machine state
+// sent, and once the destination says it runs the VM, this side is done. Any failure before
+// that leaves the VM running here with nothing lost.
+
+import { connect } from 'node:net';
+import type { Machine } from '../../machine/machine.js';
+import { encodePages } from '../snapshot/page-chunk.js';
+import { findNonZeroPages } from '../snapshot/zero-page.js';
+import { MAX_CHUNK_PAGES, PAGE_SIZE } from '../snapshot/page-chunk-layout.js';
+import type { OperationProgress } from '../api/vm-controller.js';
+import type { VmDescription } from '../vm-description.js';
+import { MessageType, MigrationChannel, MigrationError } from './migration-channel.js';
+import { MIGRATION_PROTOCOL_VERSION, type DiskFacts, type FinalMessage, type HelloMessage } from './migration-protocol.js';
+
+/** What the migration needs of the VM it moves. */
+export interface MigrationSource {
+  machine: Machine;
+  /** The description as the destination must build it (boot file digests included). */
+  describe(): VmDescription;
+  diskFacts(): DiskFacts[];
+  /** Flushes and closes the disks: the destination opens them next. */
+  releaseDisks(): Promise<void>;
+  /** Opens them again after a failed handover. */
+  reacquireDisks(): Promise<void>;
+}
+
+export interface MigrationReport {
+  target: string;
+  rounds: number;
+  /** Bytes sent over the connection. */
+  bytes: number;
+  pagesSent: number;
+  /** How long the guest was paused. */
+  pausedMs: number;
+  totalMs: number;
+}
+
+/** Pre-copy stops once what is left can be sent within this pause. */
+const PAUSE_BUDGET_MS = 30;
+const MAX_ROUNDS = 30;
+/** The destination has this long to answer each step. */
+const ANSWER_TIMEOUT_MS = 60_000;
+
+export async function sendVm(source: MigrationSource, target: { host: string; port: number }, progress: (p: OperationProgress) => void): Promise<MigrationReport> {
+  const started = performance.now();
+  const where = `tcp:${target.host}:${target.port}`;
+  const channel = await open(target, where);
+  const { machine } = source;
+  const log = machine.memory.dirtyLog;
+  let paused = false;
+  let released = false;
+  try {
+    const hello: HelloMessage = { version: MIGRATION_PROTOCOL_VERSION, description: source.describe(), ramSize: machine.ram.length, disks: source.diskFacts() };
+    await channel.send(MessageType.HELLO, hello);
+    await channel.receiveJson(MessageType.READY, ANSWER_TIMEOUT_MS);
+
+    // Round 1: every page that is not zero (the destination's RAM starts zeroed).
+    log.start();
+    const ram = machine.ram;
+    let pages: ArrayLike<number> = findNonZeroPages(ram, ram.length / PAGE_SIZE);
+    let pagesSent = 0;
+    let rounds = 0;
+    let bytesPerMs = 0;
+    for (;;) {
+      rounds++;
+      const roundStart = performance.now();
+      const before = channel.bytesSent;
+      await sendPages(channel, ram, pages, (done) => progress({ phase: `copying memory, round ${rounds}`, done, total: pages.length }));
+      pagesSent += pages.length;
+      const ms = Math.max(1, performance.now() - roundStart);
+      if (pages.length > 64) bytesPerMs = (channel.bytesSent - before) / ms;
+      pages = log.take();
+      const leftMs = bytesPerMs > 0 ? (pages.length * PAGE_SIZE) / bytesPerMs : 0;
+      if (leftMs <= PAUSE_BUDGET_MS || rounds >= MAX_ROUNDS) break;
+    }
+
+    // Stop-and-copy: the guest pauses, its disks are handed over, the rest goes.
+    progress({ phase: 'pausing', done: 0, total: 1 });
+    await machine.pause();
+    paused = true;
+    const pausedAt = performance.now();
+    await source.releaseDisks();
+    released = true;
+    // What the last round left, and what the guest wrote since.
+    const last = [...new Set([...Array.from(pages), ...log.take()])];
+    await sendPages(channel, ram, last, () => {});
+    pagesSent += last.length;
+    const final: FinalMessage = { state: machine.saveState(), description: source.describe() };
+    await channel.send(MessageType.FINAL, final);
+    await channel.receiveJson(MessageType.RUNNING, ANSWER_TIMEOUT_MS);
+    const pausedMs = performance.now() - pausedAt;
+    log.stop();
+    channel.close();
+    return { target: where, rounds: rounds + 1, bytes: channel.bytesSent, pagesSent, pausedMs: round1(pausedMs), totalMs: round1(performance.now() - started) };
+  } catch (e) {
+    // The VM carries on here: disks back, clock and guest running.
+    log.stop();
+    channel.close();
+    if (released) await source.reacquireDisks();
+    if (paused) machine.resume();
+    throw e instanceof MigrationError ? e : new MigrationError(`migration to ${where} failed: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+async function open(target: { host: string; port: number }, where: string): Promise<MigrationChannel> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: target.host, port: target.port });
+    const timer = setTimeout(() => socket.destroy(new Error('no answer within 10 s')), 10_000);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(new MigrationChannel(socket, where));
+    });
+    socket.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new MigrationError(`cannot reach ${where}: ${e.message}; is 'vireo run --incoming ${where}' waiting there?`));
+    });
+  });
+}
+
+async function sendPages(channel: MigrationChannel, ram: Uint8Array, pages: ArrayLike<number>, onProgress: (done: number) => void): Promise<void> {
+  for (let at = 0; at < pages.length; at += MAX_CHUNK_PAGES) {
+    const slice = Array.from({ length: Math.min(MAX_CHUNK_PAGES, pages.length - at) }, (_, i) => pages[at + i]!);
+    await channel.send(MessageType.PAGES, await encodePages(ram, slice));
+    onProgress(at + slice.length);
+  }
+}
+
+function round1(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
