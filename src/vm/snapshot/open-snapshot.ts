@@ -117,7 +117,9 @@ export class SnapshotReader {
       while (!failed && next < this.chunks.length) {
         const i = next++;
         try {
-          done += (await this.readChunk(i, target)) * this.pageSize;
+          // Awaited first: `done += await ...` would read `done` before the other workers add to it.
+          const pages = await this.readChunk(i, target);
+          done += pages * this.pageSize;
         } catch (error) {
           failed = true;
           throw error;
