@@ -24,14 +24,15 @@ export function sparseRam(bytes: number, pages: number): { ram: Uint8Array; nonZ
   return { ram, nonZero: chosen.size };
 }
 
-export async function refused(promise: Promise<unknown>, kind: SnapshotFileErrorKind, message?: RegExp): Promise<SnapshotFileError> {
+/** Checks that `promise` rejects with a SnapshotFileError of `kind` whose message matches. */
+export async function refused(promise: Promise<unknown>, kind: SnapshotFileErrorKind, message?: RegExp, what = ''): Promise<SnapshotFileError> {
   let caught: unknown;
   await assert.rejects(promise, (e: unknown) => {
     caught = e;
     return true;
   });
-  assert.ok(caught instanceof SnapshotFileError, `expected a SnapshotFileError, got ${String(caught)}`);
-  assert.equal(caught.kind, kind, caught.message);
-  if (message) assert.match(caught.message, message);
+  assert.ok(caught instanceof SnapshotFileError, `${what}: expected a SnapshotFileError, got ${String(caught)}`);
+  assert.equal(caught.kind, kind, `${what}: ${caught.message}`);
+  if (message) assert.match(caught.message, message, what);
   return caught;
 }
