@@ -79,6 +79,33 @@ describe('snapshot files', () => {
     await refused(snapshot.readRam(target), 'bad-argument', /closed/);
   });
 
+  it('find the chunk of any page, so pages can be read on demand', async () => {
+    const ram = new Uint8Array(1024 * PAGE_SIZE);
+    const stored = [10, 11, ...Array.from({ length: 300 }, (_, i) => 400 + i), 900]; // two chunks
+    for (const page of stored) ram.fill((page & 0xff) | 1, page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+    const path = join(dir, 'find.snap');
+    await writeSnapshot(path, { description, state, ram });
+    const snapshot = await openSnapshot(path);
+    try {
+      assert.equal(snapshot.chunks.length, 2);
+      assert.equal(snapshot.findChunk(0), -1);
+      assert.equal(snapshot.findChunk(300), 0);
+      assert.equal(snapshot.findChunk(800), 1, 'a zero page inside a chunk range');
+      assert.equal(snapshot.findChunk(901), -1);
+      const target = new Uint8Array(ram.length);
+      const read = new Set<number>();
+      for (const page of stored) {
+        const chunk = snapshot.findChunk(page);
+        assert.ok(chunk >= 0, `page ${page} has a chunk`);
+        if (!read.has(chunk)) await snapshot.readChunk(chunk, target);
+        read.add(chunk);
+      }
+      assert.ok(Buffer.from(target).equals(Buffer.from(ram)));
+    } finally {
+      await snapshot.close();
+    }
+  });
+
   it('refuse bad arguments', async () => {
     const path = join(dir, 'bad-arg.snap');
     await refused(writeSnapshot(path, { description, state, ram: new Uint8Array(PAGE_SIZE + 1) }), 'bad-argument', /multiple of 4096/);
