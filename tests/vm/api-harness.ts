@@ -38,6 +38,16 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
+/** Runs `body` against a fresh server and fake VM, closing them after. */
+export async function withApi(body: (h: Harness) => Promise<void>): Promise<void> {
+  const h = await startHarness();
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+  }
+}
+
 export interface RawAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;

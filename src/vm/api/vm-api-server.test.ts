@@ -8,21 +8,12 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { rawRequest, socketDir, startHarness, type Harness } from '../../../tests/vm/api-harness.js';
+import { rawRequest, socketDir, startHarness, withApi } from '../../../tests/vm/api-harness.js';
 import { FakeVmController } from '../../../tests/vm/fake-vm-controller.js';
 import type { Operation } from './operation-registry.js';
 import { serveVmApi } from './vm-api-server.js';
 import { VmApiError } from './vm-api-error.js';
 import { VmControlError, type VmStatus } from './vm-controller.js';
-
-async function withApi(body: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await startHarness();
-  try {
-    await body(h);
-  } finally {
-    await h.close();
-  }
-}
 
 function assertError(answer: { status: number; body: unknown }, status: number, kind: string, mentions?: RegExp): void {
   const error = (answer.body as { error?: { kind: string; message: string } }).error;
