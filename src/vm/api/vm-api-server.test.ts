@@ -150,6 +150,8 @@ test('unknown routes and operations are 404; a wrong method is 405 with Allow', 
   assertError(await client.request('GET', '/vm/nothing'), 404, 'not-found', /\/vm\/nothing/);
   assertError(await client.request('GET', '/'), 404, 'not-found');
   assertError(await client.request('GET', '/operations/no-such-op'), 404, 'not-found', /no-such-op/);
+  assertError(await client.request('GET', '/operations/%E0%A4%A'), 404, 'not-found', /percent-encoding/);
+  assertError(await client.request('POST', '//vm/pause'), 404, 'not-found');
   const wrong = await client.request('GET', '/vm/pause');
   assertError(wrong, 405, 'method-not-allowed');
   assert.equal(wrong.headers['allow'], 'POST');

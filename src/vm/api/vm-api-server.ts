@@ -74,7 +74,8 @@ async function handle(table: RouteTable, req: IncomingMessage, res: ServerRespon
   res.on('close', () => gone.abort());
   let result: RouteResult;
   try {
-    const url = new URL(req.url ?? '/', 'http://vm');
+    // Prefixed, not resolved: a request for //x must not name a host.
+    const url = new URL(`http://vm${req.url ?? '/'}`);
     const { route, params } = table.match(req.method ?? '', url.pathname);
     const query = parseQuery(route.parameters ?? [], url.searchParams);
     let body: unknown;
