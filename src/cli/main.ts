@@ -5,6 +5,7 @@ import { runCommand } from './commands/run.js';
 import { RUN_HELP } from './commands/run-arguments.js';
 import { IMAGE_HELP, imageCommand } from './commands/image.js';
 import { DISK_HELP, diskCommand } from './commands/disk.js';
+import { VM_HELP, vmCommand } from './commands/vm.js';
 import { UsageError } from './usage-error.js';
 
 export const HELP = `Usage: vireo <command> [options]
@@ -15,6 +16,7 @@ Commands:
   run       Boot the default Debian guest, or a kernel or bare-metal program
   image     Build or verify the default Debian guest image
   disk      Create, inspect, convert and change raw and qcow2 disk images
+  vm        Pause, resume, save, migrate or stop a running VM through its API socket
 
 Run 'vireo <command> --help' for the options of a command.
 `;
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   run: { run: runCommand, help: RUN_HELP },
   image: { run: imageCommand, help: IMAGE_HELP },
   disk: { run: diskCommand, help: DISK_HELP },
+  vm: { run: vmCommand, help: VM_HELP },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

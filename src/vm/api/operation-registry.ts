@@ -8,6 +8,9 @@ import type { OperationProgress } from './vm-controller.js';
 export type OperationKind = 'save' | 'migrate';
 export type OperationState = 'running' | 'succeeded' | 'failed';
 
+/** The work of an operation: reports progress, resolves with its result. */
+export type OperationWork = (progress: (p: OperationProgress) => void) => Promise<Record<string, unknown>>;
+
 export interface Operation {
   id: string;
   kind: OperationKind;
@@ -42,7 +45,7 @@ export class OperationRegistry {
   }
 
   /** Starts `work` as a new operation; refused with 'operation-running' while another runs. */
-  start(kind: OperationKind, work: (progress: (p: OperationProgress) => void) => Promise<Record<string, unknown>>): Operation {
+  start(kind: OperationKind, work: OperationWork): Operation {
     const busy = this.running();
     if (busy !== undefined) {
       throw new VmApiError('operation-running', `a ${busy.kind} operation (${busy.id}) is still running; wait for it with GET /operations/${busy.id}?wait=SECONDS`, { operation: busy.id });

@@ -36,7 +36,11 @@ export class RouteTable {
       }
       const params: Record<string, string> = {};
       names.forEach((name, i) => {
-        params[name] = decodeURIComponent(found[i + 1]!);
+        try {
+          params[name] = decodeURIComponent(found[i + 1]!);
+        } catch {
+          throw new VmApiError('not-found', `${pathname} is not a valid path: bad percent-encoding`, { path: pathname });
+        }
       });
       return { route, params };
     }

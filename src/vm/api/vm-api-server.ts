@@ -37,10 +37,11 @@ export async function serveVmApi(path: string, controller: VmController): Promis
   await claimSocketPath(path);
   const operations = new OperationRegistry();
   const table = apiRoutes(controller, operations);
+  let closing = false;
   const server = createServer({ requestTimeout: 0 }, (req, res) => {
     req.on('error', () => {});
     res.on('error', () => {});
-    handle(table, req, res).catch(() => res.destroy());
+    handle(table, req, res, () => closing).catch(() => res.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new VmApiError('listen-failed', `cannot serve the VM API at ${path}: ${e.message}`, { path }, { cause: e })));
@@ -56,6 +57,7 @@ export async function serveVmApi(path: string, controller: VmController): Promis
   return {
     path,
     close: () => new Promise<void>((resolve) => {
+      closing = true;
       operations.releaseWaiters();
       const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
       server.close(() => {
@@ -67,12 +69,13 @@ export async function serveVmApi(path: string, controller: VmController): Promis
   };
 }
 
-async function handle(table: RouteTable, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(table: RouteTable, req: IncomingMessage, res: ServerResponse, closing: () => boolean): Promise<void> {
   const gone = new AbortController();
   res.on('close', () => gone.abort());
   let result: RouteResult;
   try {
-    const url = new URL(req.url ?? '/', 'http://vm');
+    // Prefixed, not resolved: a request for //x must not name a host.
+    const url = new URL(`http://vm${req.url ?? '/'}`);
     const { route, params } = table.match(req.method ?? '', url.pathname);
     const query = parseQuery(route.parameters ?? [], url.searchParams);
     let body: unknown;
@@ -92,6 +95,8 @@ async function handle(table: RouteTable, req: IncomingMessage, res: ServerRespon
     // The rest of a refused body is not read; the connection cannot carry another request.
     if (!req.complete) result.headers = { ...result.headers, Connection: 'close' };
   }
+  // A connection kept alive would hold close() up.
+  if (closing()) result.headers = { ...result.headers, Connection: 'close' };
   send(res, result);
 }
 

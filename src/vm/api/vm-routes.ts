@@ -4,16 +4,29 @@
 import type { ApiRoute, RouteResult } from './api-route.js';
 import { EMPTY_BODY, errorResponses, MIGRATE_REQUEST, OPERATION, SAVE_REQUEST, VM_STATUS } from './api-schemas.js';
 import { parseMigrationTarget } from './migration-target.js';
-import type { Operation, OperationRegistry } from './operation-registry.js';
+import type { JsonSchema } from './json-schema.js';
+import type { OperationKind, OperationRegistry, OperationWork } from './operation-registry.js';
 import { VmApiError } from './vm-api-error.js';
 import type { VmController } from './vm-controller.js';
 
 export function vmRoutes(controller: VmController, operations: OperationRegistry): ApiRoute[] {
   const status = (): RouteResult => ({ status: 200, body: controller.status() });
-  const started = (op: Operation): RouteResult => ({ status: 202, body: op, headers: { Location: `/operations/${op.id}` } });
-  const notStopped = (verb: string): void => {
-    if (controller.status().state === 'stopped') throw new VmApiError('invalid-state', `cannot ${verb}: the VM is stopped`);
-  };
+  /** POST /vm/KIND: checks the body (`prepare` throws on a bad one) and starts the operation it returns. */
+  const longAction = (kind: OperationKind, summary: string, description: string, schema: JsonSchema, prepare: (body: unknown) => OperationWork): ApiRoute => ({
+    method: 'POST',
+    path: `/vm/${kind}`,
+    operationId: `${kind}Vm`,
+    summary,
+    description: `Starts a ${kind} operation; follow it with GET /operations/{id}. ${description}`,
+    body: { schema, required: true },
+    responses: { 202: { description: `The ${kind} has started (Location: the operation)`, schema: OPERATION }, ...errorResponses(400, 409, 413, 415, 500) },
+    async handle({ body }) {
+      const work = prepare(body);
+      if (controller.status().state === 'stopped') throw new VmApiError('invalid-state', `cannot ${kind}: the VM is stopped`);
+      const op = operations.start(kind, work);
+      return { status: 202, body: op, headers: { Location: `/operations/${op.id}` } };
+    },
+  });
   const stateChange = (verb: 'pause' | 'resume' | 'stop', summary: string): ApiRoute => ({
     method: 'POST',
     path: `/vm/${verb}`,
@@ -39,34 +52,14 @@ export function vmRoutes(controller: VmController, operations: OperationRegistry
     stateChange('pause', 'Pause the VM at an instruction boundary'),
     stateChange('resume', 'Continue a paused VM'),
     stateChange('stop', 'Power the VM off; answers once it has stopped'),
-    {
-      method: 'POST',
-      path: '/vm/save',
-      operationId: 'saveVm',
-      summary: 'Save a whole-VM snapshot to a file',
-      description: 'Starts a save operation; follow it with GET /operations/{id}. The VM stays paused afterwards unless `resume` is true.',
-      body: { schema: SAVE_REQUEST, required: true },
-      responses: { 202: { description: 'The save has started (Location: the operation)', schema: OPERATION }, ...errorResponses(400, 409, 413, 415, 500) },
-      async handle({ body }) {
-        const { path, resume } = body as { path: string; resume?: boolean };
-        notStopped('save');
-        return started(operations.start('save', (progress) => controller.save(path, { resume: resume === true }, progress)));
-      },
-    },
-    {
-      method: 'POST',
-      path: '/vm/migrate',
-      operationId: 'migrateVm',
-      summary: 'Move the running VM to another host',
-      description: 'Starts a migrate operation to a `vireo run --incoming tcp:HOST:PORT`; follow it with GET /operations/{id}.',
-      body: { schema: MIGRATE_REQUEST, required: true },
-      responses: { 202: { description: 'The migration has started (Location: the operation)', schema: OPERATION }, ...errorResponses(400, 409, 413, 415, 500) },
-      async handle({ body }) {
-        const target = parseMigrationTarget((body as { target: string }).target);
-        if (typeof target === 'string') throw new VmApiError('invalid-body', `body.target: ${target}`, { field: 'target' });
-        notStopped('migrate');
-        return started(operations.start('migrate', (progress) => controller.migrate(target, progress)));
-      },
-    },
+    longAction('save', 'Save a whole-VM snapshot to a file', 'The VM stays paused afterwards unless `resume` is true.', SAVE_REQUEST, (body) => {
+      const { path, resume } = body as { path: string; resume?: boolean };
+      return (progress) => controller.save(path, { resume: resume === true }, progress);
+    }),
+    longAction('migrate', 'Move the running VM to another host', 'The destination is a `vireo run --incoming tcp:HOST:PORT`.', MIGRATE_REQUEST, (body) => {
+      const target = parseMigrationTarget((body as { target: string }).target);
+      if (typeof target === 'string') throw new VmApiError('invalid-body', `body.target: ${target}`, { field: 'target' });
+      return (progress) => controller.migrate(target, progress);
+    }),
   ];
 }

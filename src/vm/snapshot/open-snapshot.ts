@@ -117,7 +117,9 @@ export class SnapshotReader {
       while (!failed && next < this.chunks.length) {
         const i = next++;
         try {
-          done += (await this.readChunk(i, target)) * this.pageSize;
+          // Awaited first: `done += await ...` would read `done` before the other workers add to it.
+          const pages = await this.readChunk(i, target);
+          done += pages * this.pageSize;
         } catch (error) {
           failed = true;
           throw error;
@@ -129,6 +131,23 @@ export class SnapshotReader {
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected !== undefined) throw rejected.reason;
     return { pages: this.nonZeroPages, ms: performance.now() - started };
+  }
+
+  /**
+   * The chunk whose page range holds `page`, or -1 when no chunk does and the page is zero: with
+   * readChunk, a restorer can fault pages in on demand instead of reading all of RAM first.
+   */
+  findChunk(page: number): number {
+    let lo = 0;
+    let hi = this.chunks.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const entry = this.chunks[mid]!;
+      if (page < entry.firstPage) hi = mid - 1;
+      else if (page > entry.lastPage) lo = mid + 1;
+      else return mid;
+    }
+    return -1;
   }
 
   /** Reads chunk `i` of `chunks` into `target`; returns the pages it stored. */

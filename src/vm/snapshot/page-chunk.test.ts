@@ -4,7 +4,7 @@ import { randomFillSync } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { decodePages, encodePages } from './page-chunk.js';
 import { MAX_CHUNK_PAGES, PAGE_SIZE } from './page-chunk-layout.js';
-import { SnapshotFileError, type SnapshotFileErrorKind } from './snapshot-file-error.js';
+import { refused } from '../../../tests/snapshot/snapshot-test-support.js';
 
 function page(ram: Uint8Array, i: number): Uint8Array {
   return ram.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
@@ -22,15 +22,6 @@ function resign(chunk: Uint8Array): Uint8Array {
   const b = Buffer.from(chunk);
   b.writeUInt32LE(crc32(b.subarray(8)), 4);
   return b;
-}
-
-async function refused(promise: Promise<unknown>, kind: SnapshotFileErrorKind, message?: RegExp): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof SnapshotFileError, `expected a SnapshotFileError, got ${String(e)}`);
-    assert.equal(e.kind, kind, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
 }
 
 describe('page chunks', () => {
