@@ -3,12 +3,18 @@
 // the disks continued in overlays over the images the snapshot owns (or the disks given again).
 
 import { openSnapshot } from './snapshot/snapshot-file.js';
-import { checkVmDescription, type DiskDescription } from './vm-description.js';
+import { randomBytes } from 'node:crypto';
+import { checkVmDescription, type DiskDescription, type VmDescription } from './vm-description.js';
 import { readBootFiles, type BootRole } from './boot-files.js';
 import { VirtualMachine, type VmIo } from './virtual-machine.js';
 import { overlayWritableDisks } from './disk-overlays.js';
 
 export interface RestoreOptions {
+  /**
+   * A new VM from the snapshot rather than the saved one continued: its own disk overlays, a
+   * new MAC address, and a new generation ID so the guest reseeds its random number generator.
+   */
+  fork?: boolean;
   /** Disks to attach instead of overlays over the snapshot's, in the same order. */
   disks?: DiskDescription[];
   /** Reads a boot file (the caller knows the size limits and how to report a missing file). */
@@ -37,7 +43,8 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
       throw new RestoreError(`${path} holds ${snapshot.ramSize} bytes of RAM but describes a ${description.ramMiB} MiB VM (corrupt snapshot?)`);
     }
     const boot = readBootFiles(description, options.readBoot);
-    const disks = options.disks ?? (await continuedDisks(description.disks, path));
+    const disks = options.disks ?? (await continuedDisks(description.disks, `${path}.${options.fork ? 'fork-' : ''}disk`));
+    const state = options.fork ? forkIdentity(description, snapshot.state) : snapshot.state;
     if (disks.length !== description.disks.length) {
       throw new RestoreError(`${path} was saved with ${description.disks.length} disk${description.disks.length === 1 ? '' : 's'}; give as many, or none to continue the snapshot's own`);
     }
@@ -46,7 +53,7 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
       // The board loaded its boot files into RAM; the snapshot's zero pages must read as zero.
       vm.machine.ram.fill(0);
       await snapshot.readRam(vm.machine.ram);
-      vm.machine.restoreState(snapshot.state);
+      vm.machine.restoreState(state);
     } catch (e) {
       await vm.close();
       throw e;
@@ -57,13 +64,30 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
   }
 }
 
-/** Overlays next to the snapshot file over each writable disk it owns; read-only disks as they are. */
-async function continuedDisks(disks: readonly DiskDescription[], snapshotPath: string): Promise<DiskDescription[]> {
-  const overlays = await overlayWritableDisks(disks, (_disk, i) => `${snapshotPath}.disk${i}`);
+/** Overlays at PREFIX0.qcow2, PREFIX1.qcow2... over each writable disk the snapshot owns; read-only disks as they are. */
+async function continuedDisks(disks: readonly DiskDescription[], prefix: string): Promise<DiskDescription[]> {
+  const overlays = await overlayWritableDisks(disks, (_disk, i) => `${prefix}${i}`);
   const result = disks.map((d) => ({ ...d }));
   for (const overlay of overlays) {
     await overlay.backend.close();
     result[overlay.index] = { ...result[overlay.index]!, path: overlay.path, format: 'qcow2' };
   }
   return result;
+}
+
+/** A fork's own MAC address, in the description and in the saved NIC state it is restored from. */
+function forkIdentity(description: VmDescription, saved: unknown): unknown {
+  if (description.network === null) return saved;
+  const mac = randomMac();
+  description.network = { mac };
+  const state = structuredClone(saved) as { virtio?: Array<{ device?: string; transport?: { device?: { mac?: string } } }> };
+  for (const slot of state.virtio ?? []) {
+    if (slot.device === 'virtio-net' && slot.transport?.device) slot.transport.device.mac = mac;
+  }
+  return state;
+}
+
+/** 52:54:00 (locally administered, as QEMU's defaults) and three random bytes. */
+function randomMac(): string {
+  return ['52', '54', '00', ...[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }

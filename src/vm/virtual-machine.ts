@@ -150,7 +150,8 @@ export class VirtualMachine implements VmController {
         reacquireDisks: () => this.reacquireDisks(),
       }, target, progress);
       this.migratedTo = report;
-      this.machine.requestStop();
+      // Stopped from a task of its own, so whoever awaits this (the API's operation) hears of the success first.
+      setImmediate(() => this.machine.requestStop());
       return { ...report };
     } catch (e) {
       this.state = 'running';

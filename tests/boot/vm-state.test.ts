@@ -1,7 +1,10 @@
-// Whole-VM snapshots of a booted Debian guest, driven through the control API as a user would:
-// save a VM in the middle of a CPU-heavy command, stop it, restore it in a new process, and
-// find the file written before the save, the command's correct result, a clock that did not go
-// backwards and a disk qemu-img finds clean. A corrupt snapshot is refused with a clear error.
+// A booted Debian guest's state moving between processes, driven through the control API as a
+// user would, in one chain of VMs: save a VM in the middle of a CPU-heavy command and restore
+// it in a new process (the file written before the save, the command's correct result, a clock
+// that did not go backwards, a clean disk); migrate it while a destination is killed midway
+// (the source carries on), then for real while a workload runs (its result is right at the
+// destination, and the disk came along); fork two VMs from the snapshot (they diverge, with
+// their own MAC addresses and random numbers). A corrupt snapshot is refused with a clear error.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,11 +36,12 @@ test('a Debian VM saved mid-command and restored in a new process carries on whe
   const dir = mkdtempSync(join(tmpdir(), 'vireo-vm-state-'));
   let first: CliVm | undefined;
   let second: CliVm | undefined;
+  const others: CliVm[] = [];
   try {
     const root = join(dir, 'root.qcow2');
     qemuImg('create', '-q', '-f', 'qcow2', '-b', img.rootDisk, '-F', 'raw', root);
     const api = join(dir, 'first.sock');
-    first = new CliVm(['--disk', root, '--api', api]);
+    first = new CliVm(['--disk', root, '--net', 'host', '--api', api]);
     await first.waitFor(PROMPT, BOOT_MS);
     await first.run('echo written-before-the-save > /root/before.txt && sync');
     const uptimeBefore = Number((await first.run('cut -d" " -f1 /proc/uptime')).trim());
@@ -68,13 +72,64 @@ test('a Debian VM saved mid-command and restored in a new process carries on whe
     assert.ok(uptimeAfter > uptimeBefore, `the guest's clock went from ${uptimeBefore} s to ${uptimeAfter} s`);
     await second.run('echo written-after-the-restore > /root/after.txt && sync');
     assert.equal((await second.run('cat /root/after.txt')).trim(), 'written-after-the-restore');
-    second.type('poweroff');
-    const exit = await second.exited;
+
+    // A migration whose destination dies midway: the source carries on with nothing lost.
+    const secondApi = new VmApiClient(join(dir, 'second.sock'));
+    const doomed = new CliVm(['--incoming', 'tcp:127.0.0.1:0']);
+    const doomedPort = Number((await doomed.waitFor(/waiting for a VM on tcp:127\.0\.0\.1:(\d+)/, 60_000))[1]);
+    let op = await secondApi.call<Operation>('POST', '/vm/migrate', { target: `tcp:127.0.0.1:${doomedPort}` });
+    while (op.state === 'running' && !op.progress?.phase.startsWith('copying memory')) op = await secondApi.operation(op.id, 30, op.revision);
+    await doomed.kill();
+    op = await secondApi.follow(op, () => {});
+    assert.equal(op.state, 'failed', JSON.stringify(op));
+    assert.equal((await secondApi.status()).state, 'running');
+    assert.equal((await second.run('cat /root/after.txt')).trim(), 'written-after-the-restore');
+
+    // A real migration while a workload runs: it finishes at the destination, correctly.
+    const third = new CliVm(['--incoming', 'tcp:127.0.0.1:0', '--api', join(dir, 'third.sock')]);
+    others.push(third);
+    const port = Number((await third.waitFor(/waiting for a VM on tcp:127\.0\.0\.1:(\d+)/, 60_000))[1]);
+    second.type('seq 1 200000 | sha256sum > /root/seq.txt; echo seq-$((40+2))');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    op = await secondApi.follow(await secondApi.call<Operation>('POST', '/vm/migrate', { target: `tcp:127.0.0.1:${port}` }), () => {});
+    assert.equal(op.state, 'succeeded', JSON.stringify(op));
+    const report = op.result as { rounds: number; bytes: number; pausedMs: number; totalMs: number };
+    assert.ok(report.rounds >= 2 && report.bytes > 0 && report.pausedMs >= 0 && report.totalMs >= report.pausedMs, JSON.stringify(report));
+    const sourceExit = await second.exited;
+    assert.equal(sourceExit.code, 0, second.output.slice(-2000));
+    assert.match(second.output, /vireo: migrated to tcp:127\.0\.0\.1:\d+: \d+ rounds, \d+ pages, \d+ bytes, paused [\d.]+ ms/);
     second = undefined;
-    assert.equal(exit.code, 0);
+    await third.waitFor(/seq-42/, 180_000);
+    const seqSum = createHash('sha256').update(Array.from({ length: 200000 }, (_, i) => `${i + 1}\n`).join('')).digest('hex');
+    assert.match(await third.run('cat /root/seq.txt'), new RegExp(`^${seqSum}  -`));
+    assert.equal((await third.run('cat /root/after.txt')).trim(), 'written-after-the-restore');
+    third.type('poweroff');
+    assert.equal((await third.exited).code, 0);
     // The restored VM wrote to an overlay next to the snapshot; the base it reads through did not change.
     const overlay = `${snapshot}.disk0.qcow2`;
     assert.doesNotThrow(() => qemuCheck(overlay));
+    assert.doesNotThrow(() => qemuCheck(root));
+
+    // Two forks of the snapshot, side by side: each continues the saved VM, then they diverge.
+    const forks = [0, 1].map(() => new CliVm(['--restore', snapshot, '--fork']));
+    others.push(...forks);
+    for (const fork of forks) await fork.waitFor(/hashed-42/, 180_000);
+    const seen = [];
+    for (const [i, fork] of forks.entries()) {
+      assert.match(await fork.run('cat /root/sum.txt'), new RegExp(`^${sum}  -`));
+      await fork.run(`echo fork-${i} > /root/fork.txt && sync`);
+      // The NIC's new MAC address is the device's; a guest driver takes it when it binds again.
+      const mac = await fork.run('d=$(basename $(readlink /sys/class/net/eth0/device)); echo $d > /sys/bus/virtio/drivers/virtio_net/unbind; echo $d > /sys/bus/virtio/drivers/virtio_net/bind; sleep 1; cat /sys/class/net/eth0/address');
+      seen.push({ mac: mac.trim(), uuid: (await fork.run('cat /proc/sys/kernel/random/uuid')).trim(), file: (await fork.run('cat /root/fork.txt')).trim() });
+    }
+    assert.notEqual(seen[0]!.mac, seen[1]!.mac);
+    assert.match(seen[0]!.mac, /^52:54:00(:[0-9a-f]{2}){3}$/);
+    assert.notEqual(seen[0]!.uuid, seen[1]!.uuid, 'the forks share their random numbers');
+    assert.deepEqual(seen.map((f) => f.file), ['fork-0', 'fork-1']);
+    for (const fork of forks) {
+      fork.type('poweroff');
+      assert.equal((await fork.exited).code, 0);
+    }
     assert.doesNotThrow(() => qemuCheck(root));
 
     // A damaged snapshot is refused before anything runs.
@@ -89,6 +144,7 @@ test('a Debian VM saved mid-command and restored in a new process carries on whe
   } finally {
     await first?.kill();
     await second?.kill();
+    for (const vm of others) await vm.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });

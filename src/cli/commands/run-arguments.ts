@@ -63,6 +63,10 @@ Options:
                             do not apply). Its writable disks continue in new
                             qcow2 overlays next to FILE over the images the snapshot
                             owns, unless --disk options give the disks again
+  --fork                    With --restore: start a new VM from the snapshot, with its
+                            own disk overlays, a new MAC address and a new generation
+                            ID (the guest reseeds its random numbers at once); several
+                            VMs can be forked from one snapshot
   --incoming tcp:HOST:PORT  Wait on HOST:PORT (port 0: any free port, printed) for a
                             VM that 'vireo vm migrate' sends; it runs here from then on.
                             Its description comes from the source, as with --restore;
@@ -120,6 +124,8 @@ export interface RunArguments {
   restore: string | undefined;
   /** Where to wait for a migrating VM (port 0: any). */
   incoming: MigrationTarget | undefined;
+  /** With restore: a new VM from the snapshot. */
+  fork: boolean;
 }
 
 /** Parses `vireo run` arguments; returns null for --help. Throws UsageError. */
@@ -149,6 +155,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         api: { type: 'string' },
         restore: { type: 'string' },
         incoming: { type: 'string' },
+        fork: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -160,6 +167,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
   if (values.kernel === '') throw new UsageError('run', '--kernel needs a file');
   if (values.api === '') throw new UsageError('run', '--api needs a socket path');
   if (values.restore === '') throw new UsageError('run', '--restore needs a snapshot file');
+  if (values.fork && values.restore === undefined) throw new UsageError('run', '--fork needs --restore FILE: a fork starts from a snapshot');
   if (values.restore !== undefined && values.incoming !== undefined) throw new UsageError('run', '--restore and --incoming both say where the VM comes from; give one');
   if (values.restore !== undefined || values.incoming !== undefined) {
     const clash = ['bios', 'kernel', 'initrd', 'memory', 'append', 'share', 'net', 'console'].find((o) => values[o as keyof typeof values] !== undefined);
@@ -189,6 +197,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     api: values.api,
     restore: values.restore,
     incoming: values.incoming === undefined ? undefined : parseIncoming(values.incoming),
+    fork: values.fork === true,
   };
 }
 

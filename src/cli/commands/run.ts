@@ -140,6 +140,7 @@ async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
 
 async function restore(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
   const { vm } = await restoreVirtualMachine(args.restore!, {
+    fork: args.fork,
     ...(args.disks.length > 0 ? { disks: args.disks.map(describeDisk) } : {}),
     readBoot: (role, path) => readBootFile(role, path),
     io,
