@@ -8,6 +8,8 @@
 //   0x0010_1000 +--------------------------+
 //               |  goldfish RTC     4 KiB  |  irq 11
 //   0x0010_2000 +--------------------------+
+//               |  VM generation ID 4 KiB  |  microsoft,vmgenid: irq 12
+//   0x0010_3000 +--------------------------+
 //               |  (unmapped)              |
 //   0x0200_0000 +--------------------------+
 //               |  CLINT           64 KiB  |  msip, mtimecmp, mtime
@@ -39,11 +41,13 @@ export const TEST_FINISHER: Region = { base: 0x0010_0000, size: 0x1000 };
 export const CLINT: Region = { base: 0x0200_0000, size: 0x1_0000 };
 export const UART0: Region = { base: 0x1000_0000, size: 0x100 };
 export const RTC: Region = { base: 0x0010_1000, size: 0x1000 };
+export const VMGENID: Region = { base: 0x0010_2000, size: 0x1000 };
 export const PLIC: Region = { base: 0x0c00_0000, size: 0x60_0000 };
 /** Interrupt sources of the PLIC: ids 1..PLIC_SOURCES (0 means none). */
 export const PLIC_SOURCES = 95;
 export const UART0_IRQ = 10;
 export const RTC_IRQ = 11;
+export const VMGENID_IRQ = 12;
 /** virtio-mmio transports: slot i at VIRTIO_BASE + i * VIRTIO_STRIDE, PLIC source VIRTIO_IRQ + i. */
 export const VIRTIO_BASE = 0x1000_1000;
 export const VIRTIO_STRIDE = 0x1000;

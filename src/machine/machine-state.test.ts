@@ -83,6 +83,19 @@ test('a saved state restored on a new board continues the guest exactly where it
   assert.ok(view.getBigUint64(0, true) > new DataView(ram.buffer, 0x1000, 8).getBigUint64(0, true));
 });
 
+test('the VM generation ID travels with the state; a state without it is refused', () => {
+  const { machine } = board();
+  machine.generationId.change();
+  const state = JSON.parse(JSON.stringify(machine.saveState())) as Record<string, unknown>;
+  const other = board().machine;
+  assert.notDeepEqual(other.generationId.id, machine.generationId.id);
+  other.restoreState(state);
+  assert.deepEqual(other.generationId.id, machine.generationId.id);
+  assert.equal(other.generationId.pending, true, 'a change the guest had not read yet is still signalled');
+  const { generationId: _, ...without } = state;
+  assert.throws(() => board().machine.restoreState(without), (e: unknown) => e instanceof MachineStateError && /generationId state is missing/.test(e.message));
+});
+
 test('a state is refused while the guest runs, and a state for another board is refused clearly', async () => {
   const { machine } = board();
   const run = machine.run();

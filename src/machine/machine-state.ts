@@ -6,6 +6,7 @@ import type { ClintState } from '../devices/clint.js';
 import type { GoldfishRtcState } from '../devices/goldfish-rtc.js';
 import type { PlicState } from '../devices/plic.js';
 import type { Uart16550State } from '../devices/uart-16550.js';
+import type { VmGenerationIdState } from '../devices/vm-generation-id.js';
 import type { VirtioMmioState } from '../devices/virtio/mmio-transport.js';
 
 export const MACHINE_STATE_VERSION = 1;
@@ -18,6 +19,7 @@ export interface MachineState {
   plic: PlicState;
   uart: Uart16550State;
   rtc: GoldfishRtcState;
+  generationId: VmGenerationIdState;
   /** One entry per virtio slot, in slot order, named by device so a mismatched board is refused. */
   virtio: Array<{ device: string; transport: VirtioMmioState }>;
   /** Bytes typed at the console and not yet taken by UART0. */
@@ -37,7 +39,7 @@ export function checkMachineState(state: unknown, virtioDevices: readonly string
   const s = state as Partial<MachineState>;
   if (s.version !== MACHINE_STATE_VERSION) return fail(`machine state version ${String(s.version)} is not ${MACHINE_STATE_VERSION}, the one this build reads`);
   if (typeof s.hart !== 'string') return fail('the hart state is missing');
-  for (const key of ['clint', 'plic', 'uart', 'rtc'] as const) {
+  for (const key of ['clint', 'plic', 'uart', 'rtc', 'generationId'] as const) {
     if (typeof s[key] !== 'object' || s[key] === null) fail(`the ${key} state is missing`);
   }
   if (!Array.isArray(s.input) || s.input.length > 1 << 20 || !s.input.every((b) => Number.isInteger(b) && b >= 0 && b < 256)) fail('the console input queue is malformed');

@@ -97,7 +97,7 @@ test('boots hart 0 at the entry with a0 = 0 and a1 = the device tree at the top 
   const { root } = readFdt(machine.memory.readRam(machine.fdtAddress, machine.fdt.length));
   assert.deepEqual(root.find('/memory@80000000')!.getCells('reg'), [0, 0x8000_0000, 0, 2 * 1024 * 1024]);
   assert.deepEqual(root.find('/chosen')!.getStrings('bootargs'), ['console=ttyS0']);
-  assert.deepEqual(machine.bus.list().map((m) => m.name), ['test-finisher', 'rtc', 'clint', 'plic', 'uart0', 'virtio-mmio@10001000']);
+  assert.deepEqual(machine.bus.list().map((m) => m.name), ['test-finisher', 'rtc', 'vmgenid', 'clint', 'plic', 'uart0', 'virtio-mmio@10001000']);
   assert.deepEqual([...machine.memory.readRam(0x8000_0000, 4)], [...LOOP]);
 });
 
@@ -191,6 +191,51 @@ test('WFI sleeps until the CLINT deadline instead of spinning, then MTIP wakes t
   assert.equal(r.reason, 'pass');
   assert.ok(r.elapsedMs >= 19, `woke after ${r.elapsedMs} ms`);
   assert.ok(hart.runs <= 10, `the hart was polled ${hart.runs} times while asleep`);
+});
+
+test('the VM generation ID: in the device tree and on the bus; change() wakes a guest in WFI; a guest reset keeps it', async () => {
+  const VMGENID = 0x10_2000;
+  const PLIC = 0x0c00_0000;
+  const SOURCE = 12;
+  const readId = (h: ScriptedHart) => Buffer.from(Array.from({ length: 16 }, (_, i) => h.options.bus.read(VMGENID + i, 1))).toString('hex');
+  const seen: string[] = [];
+  let phase = 0;
+  const { machine } = scripted((h) => {
+    if (phase === 0) {
+      phase = 1;
+      seen.push(readId(h));
+      // As Linux's PLIC driver requests the interrupt: priority 1, enabled for hart 0 in S-mode.
+      h.store(PLIC + 4 * SOURCE, 1);
+      h.store(PLIC + 0x2000 + 0x80, 1 << SOURCE);
+      h.waiting = true;
+      setTimeout(() => machine.generationId.change(), 20);
+      return StopReason.WaitForInterrupt;
+    }
+    if (phase === 1) {
+      if (!(h.pending & Mip.SEIP)) return StopReason.WaitForInterrupt;
+      phase = 2;
+      const claimed = h.options.bus.read(PLIC + 0x20_1004, 4);
+      seen.push(readId(h));
+      h.store(PLIC + 0x20_1004, claimed);
+      assert.equal(claimed, SOURCE);
+      assert.equal(h.pending & Mip.SEIP, 0, 'the interrupt ended once the ID was read and the claim completed');
+      h.store(FINISHER, 0x7777);
+      return StopReason.Stop;
+    }
+    seen.push(readId(h));
+    h.store(FINISHER, 0x5555);
+    return StopReason.Stop;
+  }, { timeoutMs: 5000 });
+  const node = readFdt(machine.fdt).root.find('/soc/rng@102000')!;
+  assert.deepEqual(node.getStrings('compatible'), ['microsoft,vmgenid']);
+  assert.deepEqual(node.getCells('interrupts'), [SOURCE]);
+  const first = Buffer.from(machine.generationId.id).toString('hex');
+  const r = await machine.run();
+  assert.deepEqual([r.reason, r.resets], ['pass', 1]);
+  assert.ok(r.elapsedMs < 900, `the change did not wake the sleeping guest (${r.elapsedMs} ms)`);
+  const second = Buffer.from(machine.generationId.id).toString('hex');
+  assert.notEqual(second, first);
+  assert.deepEqual(seen, [first, second, second]);
 });
 
 test('WFI with no timer armed sleeps until the wall-time limit', async () => {

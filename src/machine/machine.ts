@@ -16,9 +16,10 @@ import { Bus } from './bus.js';
 import { loadKernelImage, type KernelImage } from './elf-loader.js';
 import { placeBootImages } from './boot-images.js';
 import { createBoardFdt } from './fdt/board-fdt.js';
-import { CLINT, PLIC, PLIC_SOURCES, RAM_BASE, RTC, RTC_IRQ, TEST_FINISHER, UART0, UART0_CLOCK_HZ, UART0_IRQ } from './layout.js';
+import { CLINT, PLIC, PLIC_SOURCES, RAM_BASE, RTC, RTC_IRQ, TEST_FINISHER, UART0, UART0_CLOCK_HZ, UART0_IRQ, VMGENID, VMGENID_IRQ } from './layout.js';
 import { Plic } from '../devices/plic.js';
 import { GoldfishRtc } from '../devices/goldfish-rtc.js';
+import { VmGenerationId } from '../devices/vm-generation-id.js';
 import { VirtioDevices, ramDma, type VirtioConfig } from './virtio-devices.js';
 import { VirtualClock } from './virtual-clock.js';
 import { checkMachineState, MACHINE_STATE_VERSION, MachineStateError, type MachineState } from './machine-state.js';
@@ -124,6 +125,8 @@ export class Machine {
   readonly uart: Uart16550;
   readonly plic: Plic;
   readonly rtc: GoldfishRtc;
+  /** The VM generation ID: change() it when this VM is one of several continuing from one state. */
+  readonly generationId: VmGenerationId;
   readonly virtio: VirtioDevices;
   readonly finisher: TestFinisher;
   /** The tohost/fromhost mailbox, when the program defines `tohost`. */
@@ -184,6 +187,11 @@ export class Machine {
     this.plic = new Plic({ sources: PLIC_SOURCES, contexts: [hartLine(Mip.MEIP), hartLine(Mip.SEIP)] });
     this.uart = new Uart16550({ sink: options.serial, irq: this.plic.source(UART0_IRQ) });
     this.rtc = new GoldfishRtc({ clock: { nowNs: () => BigInt(Date.now()) * 1_000_000n }, irq: this.plic.source(RTC_IRQ) });
+    const generationIdLine = this.plic.source(VMGENID_IRQ);
+    // A change comes from the host, not from a guest access: wake a guest that sleeps in WFI.
+    this.generationId = new VmGenerationId({
+      irq: { set: (level) => { generationIdLine.set(level); if (level) this.wake(); } },
+    });
     this.finisher = new TestFinisher((event) => {
       this.finisherEvent = event;
       this.hart.requestStop();
@@ -193,6 +201,7 @@ export class Machine {
     this.bus.map(UART0.base, UART0.size, this.uart, 'uart0');
     this.bus.map(PLIC.base, PLIC.size, this.plic, 'plic');
     this.bus.map(RTC.base, RTC.size, this.rtc, 'rtc');
+    this.bus.map(VMGENID.base, VMGENID.size, this.generationId, 'vmgenid');
     const dma = ramDma(this.memory);
     this.virtio = new VirtioDevices(dma, this.bus, this.plic, options.virtio ?? {}, options.log ?? ((line) => process.stderr.write(`vireo: ${line}\n`)), () => this.wake());
     // A frame arriving for a guest that sleeps in WFI wakes the run loop.
@@ -208,6 +217,7 @@ export class Machine {
       plic: { ...PLIC, sources: PLIC_SOURCES },
       uart: { ...UART0, clockFrequency: UART0_CLOCK_HZ, irq: UART0_IRQ },
       rtc: { ...RTC, irq: RTC_IRQ },
+      vmgenid: { ...VMGENID, irq: VMGENID_IRQ },
       testFinisher: TEST_FINISHER,
       virtio: this.virtio.slots,
       ...(options.bootargs !== undefined ? { bootargs: options.bootargs } : {}),
@@ -288,6 +298,7 @@ export class Machine {
       plic: this.plic.save(),
       uart: this.uart.save(),
       rtc: this.rtc.save(),
+      generationId: this.generationId.save(),
       virtio: this.virtio.transports.map((t, i) => ({ device: this.virtio.deviceNames[i]!, transport: t.save() })),
       input: [...this.input],
     };
@@ -302,6 +313,7 @@ export class Machine {
     this.plic.restore(state.plic);
     this.uart.restore(state.uart);
     this.rtc.restore(state.rtc);
+    this.generationId.restore(state.generationId);
     state.virtio.forEach((v, i) => this.virtio.transports[i]!.restore(v.transport));
     this.input.splice(0, this.input.length, ...state.input);
   }
@@ -399,6 +411,7 @@ export class Machine {
     this.uart.reset();
     this.plic.reset();
     this.rtc.reset();
+    this.generationId.reset();
     this.virtio.reset();
     this.input.length = 0;
     this.boot();

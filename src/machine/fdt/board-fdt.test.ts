@@ -8,7 +8,7 @@ import { createBoardFdt, type BoardDescription } from './board-fdt.js';
 import { decompileDtb } from './dtc.js';
 import { readFdt } from './fdt-reader.js';
 import type { FdtNode } from './fdt-node.js';
-import { CLINT, RAM_BASE, TEST_FINISHER, UART0, UART0_CLOCK_HZ } from '../layout.js';
+import { CLINT, PLIC, PLIC_SOURCES, RAM_BASE, TEST_FINISHER, UART0, UART0_CLOCK_HZ, VMGENID, VMGENID_IRQ } from '../layout.js';
 import { TIMEBASE_HZ } from '../virtual-clock.js';
 
 const RAM_SIZE = 128 * 1024 * 1024;
@@ -130,4 +130,20 @@ test("every node sits where QEMU's virt board puts it, with the same bindings", 
   const isa = (tree: FdtNode) => tree.find('/cpus/cpu@0')!.getStrings('riscv,isa')![0]!;
   assert.ok(isa(ref).startsWith('rv64imafdc'), isa(ref));
   for (const ext of isa(ours).split('_').slice(1)) assert.ok(isa(ref).split('_').includes(ext), `QEMU's hart lacks ${ext}`);
+});
+
+test('the VM generation ID node follows the microsoft,vmgenid binding: window, PLIC interrupt', () => {
+  const withPlic: BoardDescription = { ...board, plic: { ...PLIC, sources: PLIC_SOURCES }, vmgenid: { ...VMGENID, irq: VMGENID_IRQ } };
+  const blob = createBoardFdt(withPlic);
+  assert.equal(decompileDtb(blob).warnings, '');
+  const { root } = readFdt(blob);
+  const { byPhandle } = index(root);
+  const node = root.find('/soc/rng@102000')!;
+  assert.deepEqual(node.getStrings('compatible'), ['microsoft,vmgenid']);
+  assert.deepEqual(node.getCells('reg'), [0, 0x10_2000, 0, 0x1000]);
+  assert.deepEqual(node.getCells('interrupts'), [12]);
+  assert.equal(byPhandle.get(node.getCells('interrupt-parent')![0]!), '/soc/plic@c000000');
+  // The binding requires the interrupt: without a PLIC the node is left out.
+  const noPlic = readFdt(createBoardFdt({ ...board, vmgenid: { ...VMGENID, irq: VMGENID_IRQ } })).root;
+  assert.equal(noPlic.find('/soc/rng@102000'), undefined);
 });

@@ -1,6 +1,7 @@
 // The board's device tree, built from what is actually attached: one createXNode() per node.
 // Bindings: Linux Documentation/devicetree/bindings (riscv/cpus.yaml, serial/8250.yaml,
-// timer/sifive,clint.yaml, power/reset/syscon-poweroff.yaml and syscon-reboot.yaml).
+// timer/sifive,clint.yaml, power/reset/syscon-poweroff.yaml and syscon-reboot.yaml,
+// rng/microsoft,vmgenid.yaml).
 
 import { FinisherStatus } from '../../devices/test-finisher.js';
 import type { Region } from '../layout.js';
@@ -29,6 +30,8 @@ export interface BoardDescription {
   /** The PLIC; devices with an `irq` are its sources. */
   plic?: Region & { sources: number };
   rtc?: Region & { irq: number };
+  /** The VM generation ID; its binding requires the interrupt, so it is left out without a PLIC. */
+  vmgenid?: Region & { irq: number };
   /** virtio-mmio transports in slot order. */
   virtio?: ReadonlyArray<Region & { irq: number }>;
   bootargs?: string;
@@ -76,6 +79,7 @@ export function createBoardFdt(board: BoardDescription): Uint8Array {
     stdoutPath = `/soc/${uart.name}`;
   }
   if (board.rtc) soc.addChild(irq(createRtcNode(board.rtc), board.rtc.irq));
+  if (board.vmgenid && plic !== undefined) soc.addChild(irq(createVmGenIdNode(board.vmgenid), board.vmgenid.irq));
   for (const slot of board.virtio ?? []) soc.addChild(irq(createVirtioMmioNode(slot), slot.irq));
   if (board.testFinisher) {
     const test = phandles.allocate();
@@ -168,6 +172,13 @@ export function createPlicNode(plic: Region & { sources: number }, phandle: numb
 export function createRtcNode(region: Region): FdtNode {
   return new FdtNode(`rtc@${unitAddress(region.base)}`)
     .setString('compatible', 'google,goldfish-rtc')
+    .setCells('reg', reg(region));
+}
+
+/** Linux maps the whole window and reads the 16-byte ID at its start. */
+export function createVmGenIdNode(region: Region): FdtNode {
+  return new FdtNode(`rng@${unitAddress(region.base)}`)
+    .setString('compatible', 'microsoft,vmgenid')
     .setCells('reg', reg(region));
 }
 
