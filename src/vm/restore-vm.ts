@@ -54,6 +54,8 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
       vm.machine.ram.fill(0);
       await snapshot.readRam(vm.machine.ram);
       vm.machine.restoreState(state);
+      // A fork is a new generation of the saved VM: the guest reseeds its random numbers when told.
+      if (options.fork) vm.machine.generationId.change();
     } catch (e) {
       await vm.close();
       throw e;

@@ -146,6 +146,9 @@ export class VirtualMachine implements VmController {
         machine: this.machine,
         describe: () => this.snapshotDescription(),
         diskFacts: () => this.disks.map((d): DiskFacts => ({ size: d.size, readOnly: d.readOnly, discard: d.discard !== undefined, writeZeroes: d.writeZeroes !== undefined })),
+        flushDisks: async () => {
+          for (const disk of this.disks) await disk.flush();
+        },
         releaseDisks: () => this.releaseDisks(),
         reacquireDisks: () => this.reacquireDisks(),
       }, target, progress);
