@@ -18,6 +18,19 @@ export interface GuestMemoryOptions {
   harts: number;
 }
 
+/**
+ * Fills RAM on demand, for a restore that has not read every page yet: told before the hart or
+ * a device first touches [offset, offset + length) of guest memory (offsets into `memory`).
+ */
+export interface RamPager {
+  ensure(offset: number, length: number): void;
+}
+
+/** RAM a pager could not fill (a damaged snapshot file): the guest cannot go on. */
+export class RamFillError extends Error {
+  readonly kind = 'ram-fill';
+}
+
 export class GuestMemoryError extends Error {
   readonly kind = 'guest-memory';
 }
@@ -40,6 +53,8 @@ export class GuestMemory {
   readonly decodeCache: DecodeCache;
   /** Pages written while live migration copies RAM. */
   readonly dirtyLog: DirtyLog;
+  /** Set while RAM is still being filled lazily; null once every page is in. */
+  pager: RamPager | null = null;
 
   constructor(options: GuestMemoryOptions) {
     const { ramBase, ramSize, harts } = options;

@@ -447,6 +447,7 @@ export class Hart {
   private physicalRead(paddr: number, size: 1 | 2 | 4, cause: Cause, vLo: number, vHi: number): number {
     if (paddr >= this.ramBase && paddr + size <= this.ramEnd) {
       const off = paddr - this.ramBase + this.ramOffset;
+      this.memory.pager?.ensure(off, size);
       const u8 = this.memory.u8;
       let v = 0;
       for (let i = size - 1; i >= 0; i--) v = (v << 8) | u8[off + i]!;
@@ -461,6 +462,7 @@ export class Hart {
   private physicalWrite(paddr: number, size: 1 | 2 | 4, value: number, vLo: number, vHi: number): void {
     if (paddr >= this.ramBase && paddr + size <= this.ramEnd) {
       const off = paddr - this.ramBase + this.ramOffset;
+      this.memory.pager?.ensure(off, size);
       const u8 = this.memory.u8;
       for (let i = 0; i < size; i++) u8[off + i] = value >>> (8 * i);
       this.memory.decodeCache.written(off, size);
@@ -581,6 +583,8 @@ export class Hart {
   private fillTlb(tlb: Tlb, vLo: number, vHi: number, paddr: number, access: Access.Load | Access.Store): void {
     const offset = this.cacheablePage(paddr, access === Access.Store ? PmpAccess.Write : PmpAccess.Read, this.dataPriv());
     if (offset < 0) return;
+    // The TLB lets later accesses reach the page directly: it must hold its contents by then.
+    this.memory.pager?.ensure(offset, 4096);
     // A store follows: with the page in the write TLB, later stores to it are not seen.
     if (access === Access.Store) this.memory.dirtyLog.mark(offset, 4096);
     if (access === Access.Store && this.memory.decodeCache.holds(offset)) return;
@@ -605,7 +609,10 @@ export class Hart {
    */
   fetchPage(vLo: number, vHi: number): number {
     const page = this.cacheablePage(translate(this, vLo, vHi, Access.Fetch), PmpAccess.Execute, this.priv);
-    if (page >= 0) this.fetchTlb.fill(vLo, vHi, page, this.s[S.TLB_MODE_FETCH]!, this.leafShift);
+    if (page >= 0) {
+      this.memory.pager?.ensure(page, 4096);
+      this.fetchTlb.fill(vLo, vHi, page, this.s[S.TLB_MODE_FETCH]!, this.leafShift);
+    }
     return page;
   }
 
@@ -640,7 +647,9 @@ export class Hart {
     if (!isLoadReserved && !this.pmp.check(paddr, size, PmpAccess.Write, priv)) this.raise(fault, vLo, vHi);
     this.fillTlb(this.readTlb, vLo, vHi, paddr, Access.Load);
     if (!isLoadReserved) this.fillTlb(this.writeTlb, vLo, vHi, paddr, Access.Store);
-    return paddr - this.ramBase + this.ramOffset;
+    const offset = paddr - this.ramBase + this.ramOffset;
+    this.memory.pager?.ensure(offset, size);
+    return offset;
   }
 
   /** The physical address an offset in guest memory stands for (reservations are physical). */

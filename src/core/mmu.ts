@@ -58,6 +58,7 @@ export function translate(hart: Hart, vLo: number, vHi: number, access: Access):
       hart.raise(ACCESS_FAULT[access]!, vLo, vHi);
     }
     const word = (pteAddr - hart.ramBase + hart.ramOffset) >>> 2;
+    hart.memory.pager?.ensure(word * 4, 8);
     const i32 = hart.memory.i32;
     let lo = i32[word]!;
     const hi = i32[word + 1]!;

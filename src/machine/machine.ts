@@ -2,7 +2,7 @@
 // tree built from them, the kernel loaded at its addresses, and the run loop that drives the
 // hart in slices and sleeps while the guest waits for an interrupt.
 
-import { GuestMemory } from '../core/guest-memory.js';
+import { GuestMemory, RamFillError } from '../core/guest-memory.js';
 import { Hart, Mip, StopReason, type HartOptions } from '../core/hart.js';
 import { TranslationTier } from '../core/jit/translation-tier.js';
 import { warmUpInterpreter } from '../core/interpreter-warm-up.js';
@@ -422,6 +422,7 @@ export class Machine {
       return this.hart.run(budget);
     } catch (e) {
       if (e instanceof LockstepDivergence) throw new MachineError(`lockstep: ${e.message}; the translation tier is wrong here, please report it with the kernel file`, { cause: e });
+      if (e instanceof RamFillError) throw new MachineError(`${e.message}; the VM cannot go on`, { cause: e });
       throw new MachineError(
         `the hart failed at pc 0x${this.hart.pc.toString(16)} with a host error (${(e as Error).message ?? String(e)}); this is a bug in Vireo, please report it with the kernel file`,
         { cause: e },

@@ -62,6 +62,7 @@ export function ramDma(memory: GuestMemory): RamDmaMemory {
   return new RamDmaMemory({
     base: memory.ramBase,
     bytes: memory.u8.subarray(memory.ramOffset, memory.ramOffset + memory.ramSize),
+    beforeAccess: (paddr, length) => memory.pager?.ensure(memory.ramOffset + (paddr - memory.ramBase), length),
     onWrite: (paddr, length) => {
       const offset = memory.ramOffset + (paddr - memory.ramBase);
       memory.decodeCache.drop(offset, length);

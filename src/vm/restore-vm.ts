@@ -26,7 +26,7 @@ export interface RestoredVm {
   vm: VirtualMachine;
   /** Milliseconds from opening the file to a board ready to run. */
   restoreMs: number;
-  /** Pages of RAM read from the file (the rest are zero). */
+  /** Pages of RAM read before the VM could run (the rest come in on demand). */
   pagesRead: number;
 }
 
@@ -34,9 +34,15 @@ export class RestoreError extends Error {
   readonly kind = 'restore';
 }
 
+/**
+ * Restores the VM saved in `path`. Its RAM comes in lazily: the VM may run at once, pages are
+ * read from the file as the guest touches them and the rest in the background; the file stays
+ * open until then (the VM closes it).
+ */
 export async function restoreVirtualMachine(path: string, options: RestoreOptions): Promise<RestoredVm> {
   const started = performance.now();
   const snapshot = await openSnapshot(path);
+  let vm: VirtualMachine | null = null;
   try {
     const description = checkVmDescription(snapshot.description);
     if (snapshot.ramSize !== description.ramMiB * 1024 * 1024) {
@@ -48,21 +54,18 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
     if (disks.length !== description.disks.length) {
       throw new RestoreError(`${path} was saved with ${description.disks.length} disk${description.disks.length === 1 ? '' : 's'}; give as many, or none to continue the snapshot's own`);
     }
-    const vm = await VirtualMachine.create({ ...description, disks }, boot, options.io);
-    try {
-      // The board loaded its boot files into RAM; the snapshot's zero pages must read as zero.
-      vm.machine.ram.fill(0);
-      await snapshot.readRam(vm.machine.ram);
-      vm.machine.restoreState(state);
-      // A fork is a new generation of the saved VM: the guest reseeds its random numbers when told.
-      if (options.fork) vm.machine.generationId.change();
-    } catch (e) {
-      await vm.close();
-      throw e;
-    }
-    return { vm, restoreMs: performance.now() - started, pagesRead: snapshot.nonZeroPages };
-  } finally {
-    await snapshot.close();
+    vm = await VirtualMachine.create({ ...description, disks }, boot, options.io);
+    // The board loaded its boot files into RAM; the snapshot's zero pages must read as zero.
+    vm.machine.ram.fill(0);
+    vm.fillRamFrom(snapshot);
+    vm.machine.restoreState(state);
+    // A fork is a new generation of the saved VM: the guest reseeds its random numbers when told.
+    if (options.fork) vm.machine.generationId.change();
+    return { vm, restoreMs: performance.now() - started, pagesRead: 0 };
+  } catch (e) {
+    if (vm) await vm.close();
+    else await snapshot.close();
+    throw e;
   }
 }
 

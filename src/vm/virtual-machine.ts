@@ -16,7 +16,8 @@ import type { DiskDescription, VmDescription } from './vm-description.js';
 import { sendVm, type MigrationReport } from './migration/send-vm.js';
 import type { DiskFacts } from './migration/migration-protocol.js';
 import { overlayWritableDisks } from './disk-overlays.js';
-import { writeSnapshot } from './snapshot/snapshot-file.js';
+import { writeSnapshot, type SnapshotReader } from './snapshot/snapshot-file.js';
+import { LazyRam } from './lazy-ram.js';
 import { INVALID_STATE, VmControlError, type MigrationTarget, type OperationProgress, type VmController, type VmRunState, type VmStatus } from './api/vm-controller.js';
 
 export const HOST_IP = '10.0.2.2';
@@ -142,6 +143,7 @@ export class VirtualMachine implements VmController {
     this.busy = true;
     this.state = 'migrating';
     try {
+      await this.wholeRam();
       const report = await sendVm({
         machine: this.machine,
         describe: () => this.snapshotDescription(),
@@ -209,6 +211,7 @@ export class VirtualMachine implements VmController {
     this.busy = true;
     const started = performance.now();
     try {
+      await this.wholeRam();
       progress({ phase: 'pausing', done: 0, total: 1 });
       await this.machine.pause();
       const pausedMs = performance.now();
@@ -233,11 +236,36 @@ export class VirtualMachine implements VmController {
     }
   }
 
-  /** Closes shares and disks after run() ended. */
+  /** Closes shares and disks after run() ended, and the snapshot RAM was still coming from. */
   async close(): Promise<void> {
+    this.lazyRam?.stop();
+    await this.ramSource?.close();
     await this.machine.virtio.close();
     await closeAll(this.disks);
   }
+
+  /**
+   * RAM from a snapshot, on demand: pages come in as the guest touches them, the rest in the
+   * background; the VM owns the reader from now on and closes it once every page is in.
+   */
+  fillRamFrom(reader: SnapshotReader): void {
+    const lazy = new LazyRam(reader, this.machine.memory);
+    this.lazyRam = lazy;
+    this.ramSource = reader;
+    lazy.start();
+    void lazy.complete().then(async () => {
+      this.ramSource = null;
+      await reader.close();
+    }, () => {});
+  }
+
+  /** Every page of RAM in place (a save or a migration reads all of it). */
+  private async wholeRam(): Promise<void> {
+    await this.lazyRam?.complete();
+  }
+
+  private lazyRam: LazyRam | null = null;
+  private ramSource: SnapshotReader | null = null;
 
   /** The description as a snapshot or a migration records it: with the digests of the boot files the VM started from. */
   private snapshotDescription(): VmDescription {

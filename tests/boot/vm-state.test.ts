@@ -89,8 +89,8 @@ test('a Debian VM saved mid-command and restored in a new process carries on whe
     const third = new CliVm(['--incoming', 'tcp:127.0.0.1:0', '--api', join(dir, 'third.sock')]);
     others.push(third);
     const port = Number((await third.waitFor(/waiting for a VM on tcp:127\.0\.0\.1:(\d+)/, 60_000))[1]);
-    // About 20 s of work in the guest, longer than the migration takes.
-    second.type('seq 1 3000000 | sha256sum > /root/seq.txt; echo seq-$((40+2))');
+    // Half a minute of work in the guest or more, longer than the migration takes.
+    second.type('for i in $(seq 8); do seq 1 3000000 | sha256sum; done | sha256sum > /root/seq.txt; echo seq-$((40+2))');
     await new Promise((resolve) => setTimeout(resolve, 500));
     op = await secondApi.follow(await secondApi.call<Operation>('POST', '/vm/migrate', { target: `tcp:127.0.0.1:${port}` }), () => {});
     assert.equal(op.state, 'succeeded', JSON.stringify(op));
@@ -102,7 +102,8 @@ test('a Debian VM saved mid-command and restored in a new process carries on whe
     assert.doesNotMatch(second.output, /seq-42/, 'the workload ended before the migration did');
     second = undefined;
     await third.waitFor(/seq-42/, 300_000);
-    const seqSum = createHash('sha256').update(Array.from({ length: 3000000 }, (_, i) => `${i + 1}\n`).join('')).digest('hex');
+    const oneSum = createHash('sha256').update(Array.from({ length: 3000000 }, (_, i) => `${i + 1}\n`).join('')).digest('hex');
+    const seqSum = createHash('sha256').update(`${oneSum}  -\n`.repeat(8)).digest('hex');
     assert.match(await third.run('cat /root/seq.txt'), new RegExp(`^${seqSum}  -`));
     assert.equal((await third.run('cat /root/after.txt')).trim(), 'written-after-the-restore');
     third.type('poweroff');

@@ -7,6 +7,7 @@ import { DEFAULT_RAM_MIB, Machine, MachineError, signatureOf, type RunResult } f
 import type { DiskOption } from '../disk-option.js';
 import { RUN_HELP, parseRunArguments, type RunArguments } from './run-arguments.js';
 import { LockstepDivergence } from '../../core/jit/lockstep.js';
+import { RamFillError } from '../../core/guest-memory.js';
 import { BOOT_FILE_LIMITS, BootFileError, readBootFile } from '../boot-file.js';
 import { BlockBackendError } from '../../storage/block-backend.js';
 import { Qcow2Error } from '../../storage/qcow2/qcow2-error.js';
@@ -77,6 +78,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (e instanceof MachineError && e.cause instanceof LockstepDivergence) {
       process.stderr.write(`vireo: ${e.message}\n`);
       return EXIT_LOCKSTEP;
+    }
+    if (e instanceof MachineError && e.cause instanceof RamFillError) {
+      process.stderr.write(`vireo: ${e.message}\n`);
+      await vm.close();
+      return EXIT_LOAD_FAILED;
     }
     throw e;
   } finally {

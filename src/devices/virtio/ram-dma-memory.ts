@@ -10,17 +10,21 @@ export interface RamDmaMemoryOptions {
   bytes: Uint8Array;
   /** Called after every successful write, e.g. to invalidate cached instructions in that range. */
   onWrite?: (paddr: number, length: number) => void;
+  /** Called before every access, e.g. to fill RAM a lazy restore has not read yet. */
+  beforeAccess?: (paddr: number, length: number) => void;
 }
 
 export class RamDmaMemory implements DmaMemory {
   readonly base: number;
   readonly bytes: Uint8Array;
   private readonly onWrite: ((paddr: number, length: number) => void) | undefined;
+  private readonly beforeAccess: ((paddr: number, length: number) => void) | undefined;
 
   constructor(options: RamDmaMemoryOptions) {
     this.base = options.base;
     this.bytes = options.bytes;
     this.onWrite = options.onWrite;
+    this.beforeAccess = options.beforeAccess;
   }
 
   /** Offset of [paddr, paddr + length) in `bytes`, or -1 when any byte is outside. */
@@ -32,12 +36,15 @@ export class RamDmaMemory implements DmaMemory {
 
   read(paddr: number, length: number): Uint8Array | null {
     const offset = this.offsetOf(paddr, length);
-    return offset < 0 ? null : this.bytes.subarray(offset, offset + length);
+    if (offset < 0) return null;
+    this.beforeAccess?.(paddr, length);
+    return this.bytes.subarray(offset, offset + length);
   }
 
   write(paddr: number, data: Uint8Array): boolean {
     const offset = this.offsetOf(paddr, data.length);
     if (offset < 0) return false;
+    this.beforeAccess?.(paddr, data.length);
     this.bytes.set(data, offset);
     this.onWrite?.(paddr, data.length);
     return true;

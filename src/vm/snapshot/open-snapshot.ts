@@ -1,10 +1,11 @@
 // Opens a whole-VM snapshot file: reads and checks its preamble, header and chunk index (never
 // the RAM section), then reads RAM chunks on demand, several at once.
 
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { INDEX_ENTRY_BYTES, decodeIndex, type ChunkEntry } from './chunk-index.js';
-import { applyPages, hex, inflatePages, parsePageChunk } from './page-chunk.js';
+import { applyPages, hex, inflatePages, inflatePagesSync, parsePageChunk, type ParsedChunk } from './page-chunk.js';
 import { PREAMBLE_BYTES, decodePreamble } from './snapshot-preamble.js';
 import { MAX_HEADER_BYTES, MAX_RAM_BYTES, decodeHeader, type SnapshotHeader } from './snapshot-header.js';
 import { SnapshotFileError, type SnapshotFileErrorContext } from './snapshot-file-error.js';
@@ -72,6 +73,12 @@ async function readMetadata(file: FileHandle, path: string, maxRamSize: number):
   checkCrc(indexBytes, preamble.indexCrc, { path, section: 'chunk index', offset: preamble.indexOffset });
   const chunks = decodeIndex(indexBytes, header.ram, headerEnd, preamble.indexOffset, path, preamble.indexOffset);
   return new SnapshotReader(file, path, preamble.version, header, chunks);
+}
+
+/** A chunk's page lists and its decompressed pages. */
+export interface LoadedChunk {
+  parsed: ParsedChunk;
+  pages: Uint8Array;
 }
 
 /** An open snapshot file: its metadata, and its RAM on demand. */
@@ -153,18 +160,41 @@ export class SnapshotReader {
   /** Reads chunk `i` of `chunks` into `target`; returns the pages it stored. */
   async readChunk(i: number, target: Uint8Array): Promise<number> {
     this.checkTarget(target);
+    const { parsed, pages } = await this.loadChunk(i);
+    applyPages(parsed, pages, target);
+    return parsed.data.length;
+  }
+
+  /** Chunk `i` read, checked against the index and decompressed, for applyPages. */
+  async loadChunk(i: number): Promise<LoadedChunk> {
+    const { entry, where } = this.entry(i);
+    const parsed = this.parse(i, await readAt(this.file, this.path, entry.offset, entry.bytes, `chunk ${i}`), where);
+    return { parsed, pages: await inflatePages(parsed, where) };
+  }
+
+  /** loadChunk on this thread, for a page a running guest waits for (a lazy restore's fault). */
+  loadChunkSync(i: number): LoadedChunk {
+    const { entry, where } = this.entry(i);
+    const parsed = this.parse(i, readAtSync(this.file.fd, this.path, entry.offset, entry.bytes, `chunk ${i}`), where);
+    return { parsed, pages: inflatePagesSync(parsed, where) };
+  }
+
+  private entry(i: number): { entry: ChunkEntry; where: SnapshotFileErrorContext } {
+    if (this.closed) throw new SnapshotFileError('bad-argument', `snapshot ${this.path} is closed; open it again to read its RAM`, { path: this.path });
     const entry = this.chunks[i];
     if (entry === undefined) throw new SnapshotFileError('bad-argument', `snapshot ${this.path} has ${this.chunks.length} RAM chunks; there is no chunk ${i}`, { path: this.path });
-    const where: SnapshotFileErrorContext = { path: this.path, section: `chunk ${i}`, offset: entry.offset };
-    const bytes = await readAt(this.file, this.path, entry.offset, entry.bytes, `chunk ${i}`);
+    return { entry, where: { path: this.path, section: `chunk ${i}`, offset: entry.offset } };
+  }
+
+  private parse(i: number, bytes: Uint8Array, where: SnapshotFileErrorContext): ParsedChunk {
+    const entry = this.chunks[i]!;
     const parsed = parsePageChunk(bytes, this.ramSize / this.pageSize, where);
     const last = Math.max(parsed.data[parsed.data.length - 1] ?? 0, parsed.zeros[parsed.zeros.length - 1] ?? 0);
     const first = Math.min(parsed.data[0] ?? Infinity, parsed.zeros[0] ?? Infinity);
     if (parsed.data.length !== entry.dataPages || first < entry.firstPage || last > entry.lastPage) {
       throw new SnapshotFileError('bad-header', `snapshot ${this.path}: chunk ${i} holds ${parsed.data.length} pages from ${first} to ${last}, but the index says ${entry.dataPages} pages from ${entry.firstPage} to ${entry.lastPage}; the file cannot be restored`, where);
     }
-    applyPages(parsed, await inflatePages(parsed, where), target);
-    return parsed.data.length;
+    return parsed;
   }
 
   async close(): Promise<void> {
@@ -186,6 +216,24 @@ function checkCrc(bytes: Uint8Array, stored: number, where: SnapshotFileErrorCon
   if (computed !== stored) {
     throw new SnapshotFileError('corrupt', `snapshot ${where.path}: ${where.section} CRC32 mismatch (stored 0x${hex(stored)}, computed 0x${hex(computed)}); the file is damaged, use another copy`, where);
   }
+}
+
+/** readAt on this thread. */
+function readAtSync(fd: number, path: string, position: number, length: number, section: string): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  for (let done = 0; done < length; ) {
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(fd, buffer, done, length - done, position + done);
+    } catch (cause) {
+      throw new SnapshotFileError('io', `cannot read snapshot ${path}: ${(cause as Error).message}`, { path, section, offset: position }, { cause });
+    }
+    if (bytesRead === 0) {
+      throw new SnapshotFileError('truncated', `snapshot ${path} is truncated: the ${section} at byte ${position} needs ${length} bytes but the file ends after ${done}; use a complete copy`, { path, section, offset: position });
+    }
+    done += bytesRead;
+  }
+  return buffer;
 }
 
 /** Reads exactly `length` bytes at `position`; a file that ends first is truncated. */

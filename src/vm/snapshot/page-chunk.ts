@@ -3,7 +3,7 @@
 // also say "these pages are now zero" (the destination may hold an older non-zero copy).
 
 import { promisify } from 'node:util';
-import { constants as zlibConstants, crc32, deflateRaw, inflateRaw } from 'node:zlib';
+import { constants as zlibConstants, crc32, deflateRaw, inflateRaw, inflateRawSync } from 'node:zlib';
 import {
   CHUNK_HEADER_BYTES,
   CHUNK_MAGIC,
@@ -157,16 +157,38 @@ export function parsePageChunk(chunk: Uint8Array, ramPages: number, where: Snaps
 
 /** Decompresses a parsed chunk's stored pages: exactly `data.length` pages, or an error. */
 export async function inflatePages(parsed: ParsedChunk, where: SnapshotFileErrorContext): Promise<Uint8Array> {
+  // The bound keeps a crafted stream (deflate expands up to about 1000x) from allocating more
+  // than the pages it declares.
   const expected = parsed.data.length * PAGE_SIZE;
   if (expected === 0) return new Uint8Array(0);
   let pages: Buffer;
   try {
-    // The bound keeps a crafted stream (deflate expands up to about 1000x) from allocating more
-    // than the pages it declares.
     pages = await inflateRawAsync(parsed.compressed, { maxOutputLength: expected });
   } catch (cause) {
-    throw new SnapshotFileError('corrupt', `${describe(where)}: compressed pages do not decode (${(cause as Error).message}); ${DAMAGED}`, where, { cause });
+    throw undecodable(where, cause);
   }
+  return checkInflated(pages, parsed, where);
+}
+
+/** inflatePages on this thread: for a page a running guest waits for. */
+export function inflatePagesSync(parsed: ParsedChunk, where: SnapshotFileErrorContext): Uint8Array {
+  const expected = parsed.data.length * PAGE_SIZE;
+  if (expected === 0) return new Uint8Array(0);
+  let pages: Buffer;
+  try {
+    pages = inflateRawSync(parsed.compressed, { maxOutputLength: expected });
+  } catch (cause) {
+    throw undecodable(where, cause);
+  }
+  return checkInflated(pages, parsed, where);
+}
+
+function undecodable(where: SnapshotFileErrorContext, cause: unknown): SnapshotFileError {
+  return new SnapshotFileError('corrupt', `${describe(where)}: compressed pages do not decode (${(cause as Error).message}); ${DAMAGED}`, where, { cause });
+}
+
+function checkInflated(pages: Buffer, parsed: ParsedChunk, where: SnapshotFileErrorContext): Uint8Array {
+  const expected = parsed.data.length * PAGE_SIZE;
   if (pages.length !== expected) {
     throw new SnapshotFileError('corrupt', `${describe(where)}: compressed pages decode to ${pages.length} bytes, not the ${expected} of its ${parsed.data.length} pages; ${DAMAGED}`, where);
   }
