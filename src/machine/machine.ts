@@ -74,6 +74,12 @@ export interface MachineOptions {
   hotThreshold?: number;
   /** Builds the hart (default: the interpreter's Hart). */
   createHart?: (options: HartOptions) => BoardHart;
+  /**
+   * Leave RAM empty instead of loading the boot images into it, for a board whose RAM and state
+   * a restore or a migration is about to supply (untouched RAM costs the host no memory). The
+   * images are still kept for a guest reboot.
+   */
+  emptyRam?: boolean;
 }
 
 export type TranslationMode = 'on' | 'off' | 'lockstep';
@@ -241,7 +247,7 @@ export class Machine {
         `${ramMiB} MiB of RAM cannot hold the kernel (up to 0x${this.image.end.toString(16)}) and the ${this.fdt.length}-byte device tree at the top of RAM; raise -m`,
       );
     }
-    this.boot();
+    if (!options.emptyRam) this.boot();
   }
 
   /** Queues bytes for UART0's receiver; they enter its FIFO as room frees up. */

@@ -54,9 +54,7 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
     if (disks.length !== description.disks.length) {
       throw new RestoreError(`${path} was saved with ${description.disks.length} disk${description.disks.length === 1 ? '' : 's'}; give as many, or none to continue the snapshot's own`);
     }
-    vm = await VirtualMachine.create({ ...description, disks }, boot, options.io);
-    // The board loaded its boot files into RAM; the snapshot's zero pages must read as zero.
-    vm.machine.ram.fill(0);
+    vm = await VirtualMachine.create({ ...description, disks }, boot, options.io, { emptyRam: true });
     vm.fillRamFrom(snapshot);
     vm.machine.restoreState(state);
     // A fork is a new generation of the saved VM: the guest reseeds its random numbers when told.

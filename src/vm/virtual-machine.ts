@@ -42,6 +42,13 @@ export interface VmIo {
   timeoutMs?: number;
 }
 
+export interface CreateOptions {
+  /** Opens a described disk (default: from its path). */
+  openDisk?: (disk: DiskDescription, index: number) => Promise<DiskImage>;
+  /** RAM and state come from a snapshot or a migration: nothing is loaded into RAM. */
+  emptyRam?: boolean;
+}
+
 export class VirtualMachine implements VmController {
   readonly machine: Machine;
   readonly description: VmDescription;
@@ -64,7 +71,7 @@ export class VirtualMachine implements VmController {
    * Opens the disks (with `openDisk`, by default from their paths) and builds the board; on
    * failure closes what was opened.
    */
-  static async create(description: VmDescription, boot: BootBytes, io: VmIo, options: { openDisk?: (disk: DiskDescription, index: number) => Promise<DiskImage> } = {}): Promise<VirtualMachine> {
+  static async create(description: VmDescription, boot: BootBytes, io: VmIo, options: CreateOptions = {}): Promise<VirtualMachine> {
     const disks: DiskImage[] = [];
     const configs: DiskConfig[] = [];
     const openDisk = options.openDisk ?? openDescribedDisk;
@@ -96,6 +103,7 @@ export class VirtualMachine implements VmController {
         ...(io.maxInstructions !== undefined ? { maxInstructions: io.maxInstructions } : {}),
         ...(io.timeoutMs !== undefined ? { timeoutMs: io.timeoutMs } : {}),
         translation: description.translation,
+        ...(options.emptyRam ? { emptyRam: true } : {}),
         ...(description.jitThreshold !== undefined ? { hotThreshold: description.jitThreshold } : {}),
       });
       return new VirtualMachine(machine, description, boot, disks);

@@ -57,7 +57,7 @@ test('a running VM moves to a destination and carries on there; the source ends'
     while (!address) await tick(5);
     const phases = new Set<string>();
     const report = await source.migrate({ host: '127.0.0.1', port: Number(address.split(':')[2]) }, (p) => phases.add(p.phase));
-    const destination = await arriving;
+    const { vm: destination } = await arriving;
     assert.equal((await sourceRun).reason, 'stopped');
     assert.ok(source.migratedTo !== null);
     assert.ok((report.rounds as number) >= 2 && (report.bytes as number) > 0 && (report.pausedMs as number) >= 0, JSON.stringify(report));

@@ -21,10 +21,17 @@ export interface IncomingOptions {
   onListening?: (address: string) => void;
 }
 
-export async function receiveVm(listen: { host: string; port: number }, options: IncomingOptions): Promise<VirtualMachine> {
+export interface ArrivedVm {
+  vm: VirtualMachine;
+  /** Where the destination's part of the pause went: opening the disks, restoring the state. */
+  handover: { disksMs: number; stateMs: number };
+}
+
+export async function receiveVm(listen: { host: string; port: number }, options: IncomingOptions): Promise<ArrivedVm> {
   const socket = await acceptOne(listen, options.onListening);
   const channel = new MigrationChannel(socket, 'the migration source');
   let vm: VirtualMachine | null = null;
+  let handover = { disksMs: 0, stateMs: 0 };
   try {
     const hello = await channel.receiveJson<HelloMessage>(MessageType.HELLO, SOURCE_TIMEOUT_MS);
     const problem = helloProblem(hello);
@@ -36,19 +43,23 @@ export async function receiveVm(listen: { host: string; port: number }, options:
     const boot = readBootFiles(description, options.readBoot);
     vm = await VirtualMachine.create(description, boot, options.io, {
       openDisk: async (disk, i) => awaitedDisk(disk.path, disk.format ?? 'raw', hello.disks[i]!),
+      emptyRam: true, // the source sends every page that is not zero
     });
     const ram = vm.machine.ram;
-    ram.fill(0); // the board loaded its boot files; the source sends every page that is not zero
     await channel.send(MessageType.READY, {});
 
     for (;;) {
       const message = await channel.receive(SOURCE_TIMEOUT_MS);
       if (message.type === MessageType.PAGES) await decodePages(message.payload, ram);
+      else if (message.type === MessageType.ROUND_END) await channel.send(MessageType.ROUND_APPLIED, {});
       else if (message.type === MessageType.FINAL) {
+        const started = performance.now();
         const final = JSON.parse(Buffer.from(message.payload).toString('utf8')) as FinalMessage;
         const handed = checkVmDescription(final.description);
         await vm.takeOverDisks(handed.disks);
+        const disksAt = performance.now();
         vm.machine.restoreState(final.state);
+        handover = { disksMs: round1(disksAt - started), stateMs: round1(performance.now() - disksAt) };
         break;
       } else {
         const why = message.type === MessageType.ABORT ? 'the source gave up' : `the source sent message ${message.type} out of turn`;
@@ -57,7 +68,7 @@ export async function receiveVm(listen: { host: string; port: number }, options:
     }
     await channel.send(MessageType.RUNNING, {});
     socket.end();
-    return vm;
+    return { vm, handover };
   } catch (e) {
     await channel.send(MessageType.ABORT, { error: (e as Error).message }).catch(() => {});
     channel.close();
@@ -79,4 +90,8 @@ function acceptOne(listen: { host: string; port: number }, onListening?: (addres
       onListening?.(`tcp:${listen.host}:${port}`);
     });
   });
+}
+
+function round1(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }

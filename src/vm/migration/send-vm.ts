@@ -72,6 +72,8 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
       const roundStart = performance.now();
       const before = channel.bytesSent;
       await sendPages(channel, ram, pages, (done) => progress({ phase: `copying memory, round ${rounds}`, done, total: pages.length }));
+      await channel.send(MessageType.ROUND_END, { round: rounds });
+      await channel.receiveJson(MessageType.ROUND_APPLIED, ANSWER_TIMEOUT_MS);
       pagesSent += pages.length;
       const ms = Math.max(1, performance.now() - roundStart);
       if (pages.length > 64) bytesPerMs = (channel.bytesSent - before) / ms;
