@@ -138,3 +138,25 @@ test('a destination refuses a hostile source cleanly: garbage, a huge length, a 
     socket.destroy();
   }
 });
+
+test('a destination that cannot take the VM (its boot files are missing there) refuses it; the source runs on', async () => {
+  const { dir, description } = fixture();
+  try {
+    const source = await VirtualMachine.create(description, { kernel: PROGRAM }, { serial: { write() {} } });
+    const run = source.run();
+    let address = '';
+    const missing = (_role: string, path: string): Uint8Array => {
+      throw new Error(`${path} does not exist here`);
+    };
+    const arriving = receiveVm({ host: '127.0.0.1', port: 0 }, { readBoot: missing, io: { serial: { write() {} } }, onListening: (a) => (address = a) });
+    while (!address) await tick(5);
+    const migration = source.migrate({ host: '127.0.0.1', port: Number(address.split(':')[2]) });
+    await assert.rejects(arriving, /does not exist here/);
+    await assert.rejects(migration, (e: Error) => /gave up: .*does not exist here.*runs on here/.test(e.message));
+    assert.equal(source.status().state, 'running');
+    source.machine.requestStop();
+    await run;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
