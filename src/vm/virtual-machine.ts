@@ -15,6 +15,7 @@ import { ipv4Address } from '../net/ipv4.js';
 import type { DiskDescription, VmDescription } from './vm-description.js';
 import { sendVm, type MigrationReport } from './migration/send-vm.js';
 import type { DiskFacts } from './migration/migration-protocol.js';
+import { trackDisk, type TrackedDisk } from './migration/disk-mirror.js';
 import { overlayWritableDisks } from './disk-overlays.js';
 import { writeSnapshot, type SnapshotReader } from './snapshot/snapshot-file.js';
 import { LazyRam } from './lazy-ram.js';
@@ -156,6 +157,7 @@ export class VirtualMachine implements VmController {
         machine: this.machine,
         describe: () => this.snapshotDescription(),
         diskFacts: () => this.disks.map((d): DiskFacts => ({ size: d.size, readOnly: d.readOnly, discard: d.discard !== undefined, writeZeroes: d.writeZeroes !== undefined })),
+        trackDisks: () => this.trackDisks(),
         flushDisks: async () => {
           for (const disk of this.disks) await disk.flush();
         },
@@ -186,6 +188,21 @@ export class VirtualMachine implements VmController {
       await this.disks[index]!.close();
       this.disks[index] = backend;
       this.description.disks[index] = { ...disk };
+    }
+  }
+
+  /** Puts every disk behind a tracked one (a brief pause, so no request is in flight). */
+  private async trackDisks(): Promise<TrackedDisk[]> {
+    await this.machine.pause();
+    try {
+      return this.disks.map((disk, index) => {
+        const tracked = trackDisk(disk);
+        this.machine.virtio.disks[index]!.replaceBackend(tracked);
+        this.disks[index] = tracked;
+        return tracked;
+      });
+    } finally {
+      this.machine.resume();
     }
   }
 

@@ -21,6 +21,8 @@ export const MessageType = {
   ROUND_END: 7,
   /** Destination: every page sent so far is in place (so a round's rate is what arrived, and nothing is queued at the handover). */
   ROUND_APPLIED: 8,
+  /** Source: a block of a disk the destination keeps its own copy of (disk-mirror.ts). */
+  DISK_DATA: 9,
 } as const;
 
 export type MessageTypeValue = (typeof MessageType)[keyof typeof MessageType];
@@ -118,7 +120,7 @@ export class MigrationChannel {
       const head = this.peek(HEADER_BYTES);
       const type = head[0]!;
       const length = head.readUInt32BE(1);
-      if (type < MessageType.HELLO || type > MessageType.ROUND_APPLIED) return this.fail(new MigrationError(`${this.peer} sent a message of unknown type ${type}`));
+      if (type < MessageType.HELLO || type > MessageType.DISK_DATA) return this.fail(new MigrationError(`${this.peer} sent a message of unknown type ${type}`));
       if (length > MAX_MESSAGE_BYTES) return this.fail(new MigrationError(`${this.peer} sent a ${length}-byte message, more than ${MAX_MESSAGE_BYTES}`));
       if (this.bufferedBytes < HEADER_BYTES + length) return;
       const whole = this.peek(HEADER_BYTES + length);

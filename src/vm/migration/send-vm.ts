@@ -12,6 +12,7 @@ import { MAX_CHUNK_PAGES, PAGE_SIZE } from '../snapshot/page-chunk-layout.js';
 import type { OperationProgress } from '../api/vm-controller.js';
 import type { VmDescription } from '../vm-description.js';
 import { MessageType, MigrationChannel, MigrationError } from './migration-channel.js';
+import { DiskMirror, type TrackedDisk } from './disk-mirror.js';
 import { MIGRATION_PROTOCOL_VERSION, type DiskFacts, type FinalMessage, type HelloMessage } from './migration-protocol.js';
 
 /** What the migration needs of the VM it moves. */
@@ -20,6 +21,8 @@ export interface MigrationSource {
   /** The description as the destination must build it (boot file digests included). */
   describe(): VmDescription;
   diskFacts(): DiskFacts[];
+  /** Puts each disk behind a tracked one, so the blocks the guest writes can be copied again. */
+  trackDisks(): Promise<TrackedDisk[]>;
   /** Flushes the disks while the guest runs, so that the flush in the pause finds little to do. */
   flushDisks(): Promise<void>;
   /** Flushes and closes the disks: the destination opens them next. */
@@ -58,7 +61,13 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
   try {
     const hello: HelloMessage = { version: MIGRATION_PROTOCOL_VERSION, description: source.describe(), ramSize: machine.ram.length, disks: source.diskFacts() };
     await channel.send(MessageType.HELLO, hello);
-    await channel.receiveJson(MessageType.READY, ANSWER_TIMEOUT_MS);
+    const ready = await channel.receiveJson<{ copyDisks?: boolean }>(MessageType.READY, ANSWER_TIMEOUT_MS);
+    // A destination that does not see these disks keeps copies: they go first, while the guest runs.
+    let mirror: DiskMirror | null = null;
+    if (ready.copyDisks === true) {
+      mirror = new DiskMirror(channel, await source.trackDisks());
+      await mirror.copyAll((done, total) => progress({ phase: 'copying disks', done, total }));
+    }
 
     // Round 1: every page that is not zero (the destination's RAM starts zeroed).
     log.start();
@@ -72,13 +81,14 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
       const roundStart = performance.now();
       const before = channel.bytesSent;
       await sendPages(channel, ram, pages, (done) => progress({ phase: `copying memory, round ${rounds}`, done, total: pages.length }));
+      const blocks = (await mirror?.sendDirty()) ?? 0;
       await channel.send(MessageType.ROUND_END, { round: rounds });
       await channel.receiveJson(MessageType.ROUND_APPLIED, ANSWER_TIMEOUT_MS);
       pagesSent += pages.length;
       const ms = Math.max(1, performance.now() - roundStart);
-      if (pages.length > 64) bytesPerMs = (channel.bytesSent - before) / ms;
+      if (pages.length + blocks > 64) bytesPerMs = (channel.bytesSent - before) / ms;
       pages = log.take();
-      const leftMs = bytesPerMs > 0 ? (pages.length * PAGE_SIZE) / bytesPerMs : 0;
+      const leftMs = bytesPerMs > 0 ? (pages.length * PAGE_SIZE + (mirror?.pendingBytes() ?? 0)) / bytesPerMs : 0;
       if (leftMs <= PAUSE_BUDGET_MS || rounds >= MAX_ROUNDS) break;
     }
 
@@ -88,6 +98,7 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
     await machine.pause();
     paused = true;
     const pausedAt = performance.now();
+    await mirror?.sendDirty();
     await source.releaseDisks();
     released = true;
     const disksAt = performance.now();
