@@ -16,7 +16,8 @@ import { VmProcess } from './vm-process.js';
 
 /** Compresses the first MiB of /usr/bin's files with xz -9 (674 MiB of working memory), over and over, printing each result. */
 const WORKLOAD = 'n=0; while :; do n=$((n+1)); echo "xz-round $n $(cat /usr/bin/* 2>/dev/null | head -c 1048576 | xz -9 | wc -c)"; done';
-const ROUND = /xz-round (\d+) (\d+)/;
+/** A whole line: the size may arrive in pieces. */
+const ROUND = /xz-round (\d+) (\d+)\r?\n/;
 /** Time for the workload to start and take its memory before the migration starts. */
 const WARM_UP_MS = 15_000;
 const MIGRATION_TIMEOUT_MS = 600_000;
