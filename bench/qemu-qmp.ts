@@ -14,6 +14,18 @@ export function qmpOption(socketPath: string): string[] {
   return ['-qmp', `unix:${socketPath},server=on,wait=off`];
 }
 
+/** What query-migrate answers (the fields the benchmarks read); times in ms, ram counts in pages and bytes. */
+export interface QemuMigrateInfo {
+  status: string;
+  'total-time'?: number;
+  downtime?: number;
+  ram?: { transferred: number; total: number; duplicate: number; normal: number; 'dirty-sync-count': number };
+}
+
+export function queryMigrate(qmp: QemuQmp): Promise<QemuMigrateInfo> {
+  return qmp.execute<QemuMigrateInfo>('query-migrate');
+}
+
 export class QemuQmp {
   private buffered = '';
   private nextId = 0;

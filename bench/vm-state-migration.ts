@@ -9,9 +9,8 @@ import type { DebianImage } from '../src/images/debian-image.js';
 import { VmApiClient } from '../src/vm/api/vm-api-client.js';
 import type { Operation } from '../src/vm/api/operation-registry.js';
 import { BenchError } from './bench-error.js';
-import { QemuQmp } from './qemu-qmp.js';
+import { QemuQmp, queryMigrate } from './qemu-qmp.js';
 import { bootToPrompt, guestBoot, pollUntil, qemuBoot, rootOverlay, sleep, vireoBoot, vireoRun } from './vm-state-guest.js';
-import { queryMigrate } from './vm-state-restore.js';
 import { VmProcess } from './vm-process.js';
 
 /** Compresses the first MiB of /usr/bin's files with xz -9 (674 MiB of working memory), over and over, printing each result. */

@@ -12,7 +12,7 @@ import type { Operation } from '../src/vm/api/operation-registry.js';
 import { restoreVirtualMachine } from '../src/vm/restore-vm.js';
 import { openSnapshot } from '../src/vm/snapshot/open-snapshot.js';
 import { BenchError } from './bench-error.js';
-import { QemuQmp } from './qemu-qmp.js';
+import { QemuQmp, queryMigrate, type QemuMigrateInfo } from './qemu-qmp.js';
 import { bootToPrompt, guestBoot, MARK, MARK_LINE, MARK_TEXT, pollUntil, qemuBoot, rootOverlay, vireoBoot, vireoRun } from './vm-state-guest.js';
 import { VmProcess } from './vm-process.js';
 
@@ -118,17 +118,6 @@ export async function vireoInProcess(file: string): Promise<VireoInProcess> {
   const cli = new VmProcess('vireo', vireoRun('--help'));
   const { seconds } = await cli.exit(60_000);
   return { restoreMs: restored.restoreMs, readPagesMs, pagesRead: restored.pagesRead, answeredMs: answered, cliStartMs: seconds * 1000 };
-}
-
-interface QemuMigrateInfo {
-  status: string;
-  'total-time'?: number;
-  downtime?: number;
-  ram?: { transferred: number; total: number; duplicate: number; normal: number; 'dirty-sync-count': number };
-}
-
-export async function queryMigrate(qmp: QemuQmp): Promise<QemuMigrateInfo> {
-  return qmp.execute<QemuMigrateInfo>('query-migrate');
 }
 
 /** Saves a booted QEMU guest (stop, then migrate to a file), then restores it `runs` times with -incoming. */
