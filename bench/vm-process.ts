@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { BenchError } from './bench-error.js';
 import { QEMU } from './qemu-runner.js';
 
-const VIREO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'vireo.js');
+export const VIREO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'vireo.js');
 /** How often the peak RSS is read while the process runs (it is gone once the process exits). */
 const RSS_SAMPLE_MS = 100;
 
@@ -46,8 +46,11 @@ function qemuDisk(id: string, path: string, format: ExtraDisk['format']): string
 
 export type VmKind = 'vireo' | 'vireo --jit off' | 'qemu';
 
+/** A program and its arguments. */
+export type CommandLine = readonly [string, readonly string[]];
+
 /** The command line that boots `boot` on Vireo (tier on or off) or on QEMU's virt board with one hart. */
-function vmCommand(kind: VmKind, boot: GuestBoot): [string, string[]] {
+export function vmCommand(kind: VmKind, boot: GuestBoot): [string, string[]] {
   if (kind !== 'qemu') {
     return [process.execPath, [
       VIREO, 'run', '--bios', boot.firmware, '--kernel', boot.kernel, '--initrd', boot.initrd,
@@ -95,8 +98,9 @@ export class VmProcess {
   private peak: number | null = null;
   private commands = 0;
 
-  constructor(readonly kind: VmKind, boot: GuestBoot) {
-    const [command, args] = vmCommand(kind, boot);
+  /** Boots `boot`, or runs a command line of its own (a restore, a migration's destination). */
+  constructor(readonly kind: VmKind, boot: GuestBoot | CommandLine) {
+    const [command, args] = Array.isArray(boot) ? boot as CommandLine : vmCommand(kind, boot as GuestBoot);
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.sampler = setInterval(() => this.peakRssMiB(), RSS_SAMPLE_MS);
     const onData = (d: string): void => {
