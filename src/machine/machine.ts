@@ -152,6 +152,19 @@ export class Machine {
   private readonly input: number[] = [];
   private wakeUp: (() => void) | null = null;
   private running = false;
+  /**
+   * The share of time (0 to 0.95) the guest is held back: live migration raises it when the
+   * guest writes memory faster than it can be copied (as QEMU's auto-converge does).
+   */
+  get cpuThrottle(): number {
+    return this.throttle;
+  }
+
+  set cpuThrottle(share: number) {
+    this.throttle = Math.min(0.95, Math.max(0, share));
+  }
+
+  private throttle = 0;
   /** pause() asked the loop to park; it stays parked until resume(). */
   private pauseRequested = false;
   private isParked = false;
@@ -356,7 +369,14 @@ export class Machine {
         this.virtio.poll();
         const before = this.hart.instret;
         const trapsBefore = this.hart.trapsTaken;
+        const sliceStart = this.cpuThrottle > 0 ? this.hostMs() : 0;
         const stop = this.runSlice(Math.min(this.slice, this.maxInstructions - instructions - traps));
+        if (this.cpuThrottle > 0) {
+          // Throttled: idle for the given share of the time, leaving the host's thread to others.
+          const ran = this.hostMs() - sliceStart;
+          await new Promise((resolve) => setTimeout(resolve, (ran * this.cpuThrottle) / (1 - this.cpuThrottle)));
+          lastYield = this.hostMs();
+        }
         instructions += this.hart.instret - before;
         traps += this.hart.trapsTaken - trapsBefore;
 

@@ -71,6 +71,10 @@ Options:
                             VM that 'vireo vm migrate' sends; it runs here from then on.
                             Its description comes from the source, as with --restore;
                             its disks must be at the same paths here (shared storage)
+                            unless --disk-dir is given
+  --disk-dir DIR            With --incoming: this host does not see the source's disks;
+                            copy them into DIR (thin qcow2) during the migration and run
+                            the VM on the copies
   --trace                   Print every instruction to stderr (slow; implies --jit off)
   --signature FILE          When the guest ends, write the memory between its
                             begin_signature and end_signature symbols to FILE,
@@ -126,6 +130,8 @@ export interface RunArguments {
   incoming: MigrationTarget | undefined;
   /** With restore: a new VM from the snapshot. */
   fork: boolean;
+  /** With incoming: where copies of the migrating VM's disks go. */
+  diskDir: string | undefined;
 }
 
 /** Parses `vireo run` arguments; returns null for --help. Throws UsageError. */
@@ -156,6 +162,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         restore: { type: 'string' },
         incoming: { type: 'string' },
         fork: { type: 'boolean' },
+        'disk-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -167,6 +174,8 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
   if (values.kernel === '') throw new UsageError('run', '--kernel needs a file');
   if (values.api === '') throw new UsageError('run', '--api needs a socket path');
   if (values.restore === '') throw new UsageError('run', '--restore needs a snapshot file');
+  if (values['disk-dir'] !== undefined && values.incoming === undefined) throw new UsageError('run', '--disk-dir needs --incoming: it says where a migrating VM\'s disks are copied');
+  if (values['disk-dir'] === '') throw new UsageError('run', '--disk-dir needs a directory');
   if (values.fork && values.restore === undefined) throw new UsageError('run', '--fork needs --restore FILE: a fork starts from a snapshot');
   if (values.restore !== undefined && values.incoming !== undefined) throw new UsageError('run', '--restore and --incoming both say where the VM comes from; give one');
   if (values.restore !== undefined || values.incoming !== undefined) {
@@ -198,6 +207,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     restore: values.restore,
     incoming: values.incoming === undefined ? undefined : parseIncoming(values.incoming),
     fork: values.fork === true,
+    diskDir: values['disk-dir'],
   };
 }
 

@@ -170,6 +170,7 @@ async function incoming(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
     readBoot: (role, path) => readBootFile(role, path),
     io,
     onListening: (address) => process.stderr.write(`vireo: waiting for a VM on ${address}\n`),
+    ...(args.diskDir !== undefined ? { diskDir: args.diskDir } : {}),
   });
   process.stderr.write(`vireo: the VM arrived and runs here (disks opened in ${handover.disksMs} ms, state restored in ${handover.stateMs} ms)\n`);
   return vm;

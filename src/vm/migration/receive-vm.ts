@@ -11,6 +11,8 @@ import { readBootFiles, type BootRole } from '../boot-files.js';
 import { MessageType, MigrationChannel, MigrationError } from './migration-channel.js';
 import { helloProblem, type FinalMessage, type HelloMessage } from './migration-protocol.js';
 import { awaitedDisk } from './awaited-disk.js';
+import { applyDiskData } from './disk-mirror.js';
+import { createCopies, type DiskCopies } from './disk-copies.js';
 
 const SOURCE_TIMEOUT_MS = 60_000;
 
@@ -19,6 +21,11 @@ export interface IncomingOptions {
   io: VmIo;
   /** Told the address once listening (with the port chosen when 0 was asked for). */
   onListening?: (address: string) => void;
+  /**
+   * This host does not see the source's disks: keep copies here, made during the migration
+   * (qcow2, thin), and run the VM on them.
+   */
+  diskDir?: string;
 }
 
 export interface ArrivedVm {
@@ -32,6 +39,7 @@ export async function receiveVm(listen: { host: string; port: number }, options:
   const channel = new MigrationChannel(socket, 'the migration source');
   let vm: VirtualMachine | null = null;
   let handover = { disksMs: 0, stateMs: 0 };
+  let copies: DiskCopies | null = null;
   try {
     const hello = await channel.receiveJson<HelloMessage>(MessageType.HELLO, SOURCE_TIMEOUT_MS);
     const problem = helloProblem(hello);
@@ -46,17 +54,19 @@ export async function receiveVm(listen: { host: string; port: number }, options:
       emptyRam: true, // the source sends every page that is not zero
     });
     const ram = vm.machine.ram;
-    await channel.send(MessageType.READY, {});
+    if (options.diskDir !== undefined) copies = await createCopies(options.diskDir, description.disks, hello.disks);
+    await channel.send(MessageType.READY, { copyDisks: copies !== null });
 
     for (;;) {
       const message = await channel.receive(SOURCE_TIMEOUT_MS);
       if (message.type === MessageType.PAGES) await decodePages(message.payload, ram);
+      else if (message.type === MessageType.DISK_DATA && copies) await applyDiskData(message.payload, copies.images);
       else if (message.type === MessageType.ROUND_END) await channel.send(MessageType.ROUND_APPLIED, {});
       else if (message.type === MessageType.FINAL) {
         const started = performance.now();
         const final = JSON.parse(Buffer.from(message.payload).toString('utf8')) as FinalMessage;
         const handed = checkVmDescription(final.description);
-        await vm.takeOverDisks(handed.disks);
+        await vm.takeOverDisks(copies ? await copies.finish(handed.disks) : handed.disks);
         const disksAt = performance.now();
         vm.machine.restoreState(final.state);
         handover = { disksMs: round1(disksAt - started), stateMs: round1(performance.now() - disksAt) };
@@ -73,6 +83,7 @@ export async function receiveVm(listen: { host: string; port: number }, options:
     await channel.send(MessageType.ABORT, { error: (e as Error).message }).catch(() => {});
     channel.close();
     await vm?.close();
+    await copies?.discard();
     throw e instanceof MigrationError ? e : new MigrationError(`migration failed: ${(e as Error).message}; nothing ran here`, { cause: e });
   }
 }

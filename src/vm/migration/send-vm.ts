@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import type { Machine } from '../../machine/machine.js';
 import { encodePages } from '../snapshot/page-chunk.js';
 import { findNonZeroPages } from '../snapshot/zero-page.js';
-import { MAX_CHUNK_PAGES, PAGE_SIZE } from '../snapshot/page-chunk-layout.js';
+import { PAGE_SIZE } from '../snapshot/page-chunk-layout.js';
 import type { OperationProgress } from '../api/vm-controller.js';
 import type { VmDescription } from '../vm-description.js';
 import { MessageType, MigrationChannel, MigrationError } from './migration-channel.js';
@@ -34,6 +34,8 @@ export interface MigrationSource {
 export interface MigrationReport {
   target: string;
   rounds: number;
+  /** The largest share of time the guest was held back so that the copy could catch up (0: never). */
+  throttle: number;
   /** Bytes sent over the connection. */
   bytes: number;
   pagesSent: number;
@@ -47,6 +49,10 @@ export interface MigrationReport {
 /** Pre-copy stops once what is left can be sent within this pause. */
 const PAUSE_BUDGET_MS = 30;
 const MAX_ROUNDS = 30;
+/** A round that leaves more than this share of the pages it sent has not converged. */
+const CONVERGED_SHARE = 0.5;
+const THROTTLE_START = 0.3;
+const THROTTLE_STEP = 0.2;
 /** The destination has this long to answer each step. */
 const ANSWER_TIMEOUT_MS = 60_000;
 
@@ -76,6 +82,7 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
     let pagesSent = 0;
     let rounds = 0;
     let bytesPerMs = 0;
+    let throttle = 0;
     for (;;) {
       rounds++;
       const roundStart = performance.now();
@@ -87,9 +94,13 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
       pagesSent += pages.length;
       const ms = Math.max(1, performance.now() - roundStart);
       if (pages.length + blocks > 64) bytesPerMs = (channel.bytesSent - before) / ms;
+      const previous = pages.length;
       pages = log.take();
       const leftMs = bytesPerMs > 0 ? (pages.length * PAGE_SIZE + (mirror?.pendingBytes() ?? 0)) / bytesPerMs : 0;
       if (leftMs <= PAUSE_BUDGET_MS || rounds >= MAX_ROUNDS) break;
+      // The guest writes about as fast as its memory goes out: hold it back, more each round.
+      if (rounds >= 2 && pages.length > previous * CONVERGED_SHARE) machine.cpuThrottle = machine.cpuThrottle === 0 ? THROTTLE_START : machine.cpuThrottle + THROTTLE_STEP;
+      throttle = machine.cpuThrottle;
     }
 
     // Stop-and-copy: the guest pauses, its disks are handed over, the rest goes.
@@ -112,10 +123,12 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
     await channel.receiveJson(MessageType.RUNNING, ANSWER_TIMEOUT_MS);
     const resumedAt = performance.now();
     log.stop();
+    machine.cpuThrottle = 0;
     channel.close();
     return {
       target: where,
       rounds: rounds + 1,
+      throttle,
       bytes: channel.bytesSent,
       pagesSent,
       pausedMs: round1(resumedAt - pausedAt),
@@ -123,8 +136,9 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
       totalMs: round1(performance.now() - started),
     };
   } catch (e) {
-    // The VM carries on here: disks back, clock and guest running.
+    // The VM carries on here: disks back, clock and guest running at full speed.
     log.stop();
+    machine.cpuThrottle = 0;
     channel.close();
     if (released) await source.reacquireDisks();
     if (paused) machine.resume();
@@ -148,11 +162,25 @@ async function open(target: { host: string; port: number }, where: string): Prom
   });
 }
 
+/** Pages per chunk: small enough that compressing the next overlaps sending this one. */
+const CHUNK_PAGES = 1024;
+
 async function sendPages(channel: MigrationChannel, ram: Uint8Array, pages: ArrayLike<number>, onProgress: (done: number) => void): Promise<void> {
-  for (let at = 0; at < pages.length; at += MAX_CHUNK_PAGES) {
-    const slice = Array.from({ length: Math.min(MAX_CHUNK_PAGES, pages.length - at) }, (_, i) => pages[at + i]!);
-    await channel.send(MessageType.PAGES, await encodePages(ram, slice));
-    onProgress(at + slice.length);
+  let previous: { chunk: Promise<Uint8Array>; end: number } | null = null;
+  for (let at = 0; at < pages.length; at += CHUNK_PAGES) {
+    const slice = Array.from({ length: Math.min(CHUNK_PAGES, pages.length - at) }, (_, i) => pages[at + i]!);
+    // encodePages takes its copy of the pages now and compresses on the thread pool meanwhile.
+    const current = { chunk: encodePages(ram, slice), end: at + slice.length };
+    current.chunk.catch(() => {}); // awaited below; a send that fails first must not leave it unhandled
+    if (previous) {
+      await channel.send(MessageType.PAGES, await previous.chunk);
+      onProgress(previous.end);
+    }
+    previous = current;
+  }
+  if (previous) {
+    await channel.send(MessageType.PAGES, await previous.chunk);
+    onProgress(previous.end);
   }
 }
 
