@@ -62,11 +62,12 @@ function printRestore(runs: number, v: Outcome<SaveRestore>, q: Outcome<SaveRest
   for (const [name, o] of [['vireo', v], ['qemu', q]] as const) if ('ok' in o) console.log(`${name} restores (ms): ${o.ok.restoreMs.map(ms).join(', ')}`);
   if ('ok' in inProcess) {
     const p = inProcess.ok;
-    const rest = p.restoreMs - p.readPagesMs;
-    console.log(`\nvireo's restore inside this process (no CLI start-up): ${ms(p.restoreMs)} ms from opening the file to a board ready to run,`);
-    console.log(`  of which reading and decompressing its ${p.pagesRead} non-zero pages alone takes ${ms(p.readPagesMs)} ms; the rest ${ms(rest)} ms`);
-    console.log(`  (target: under ${RESTORE_OVERHEAD_TARGET_MS} ms plus reading the non-zero pages: ${rest < RESTORE_OVERHEAD_TARGET_MS ? 'met' : 'NOT met'});`);
-    console.log(`  the typed line is answered ${ms(p.answeredMs)} ms after the restore began. The CLI alone starts in ${ms(p.cliStartMs)} ms (vireo run --help).`);
+    const budget = RESTORE_OVERHEAD_TARGET_MS + p.readPagesMs;
+    console.log(`\nvireo's restore inside this process (no CLI start-up): a board ready to run ${ms(p.restoreMs)} ms after opening the file,`);
+    console.log(`  with no page read yet: RAM comes in as the guest touches it, the rest in the background;`);
+    console.log(`  reading all its ${p.pagesRead} non-zero pages at once would take ${ms(p.readPagesMs)} ms.`);
+    console.log(`  The typed line is answered ${ms(p.answeredMs)} ms after the restore began (target: under ${RESTORE_OVERHEAD_TARGET_MS} ms plus reading the`);
+    console.log(`  non-zero pages, ${ms(budget)} ms: ${p.answeredMs < budget ? 'met' : 'NOT met'}). The CLI alone starts in ${ms(p.cliStartMs)} ms (vireo run --help).`);
   }
   for (const f of failures([['vireo save/restore', v], ['qemu save/restore', q], ['vireo in-process restore', inProcess]])) console.log(f);
   if ('ok' in v) console.log(`snapshot a small fraction of RAM (under a quarter): ${v.ok.fileBytes < v.ok.ramBytes / 4 ? 'met' : 'NOT met'}`);
