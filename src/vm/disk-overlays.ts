@@ -2,8 +2,8 @@
 // when it was taken, so whoever runs on (the saved VM, a restore, a fork) writes to a new qcow2
 // overlay whose backing file is that image, and the image itself never changes again.
 
-import { stat } from 'node:fs/promises';
 import { cloneImage } from '../storage/image-ops/clone-image.js';
+import { ImageOpsError } from '../storage/image-ops/image-ops-error.js';
 import { openDiskImage, type DiskImage } from '../storage/disk-image.js';
 import type { DiskDescription } from './vm-description.js';
 
@@ -22,8 +22,7 @@ export async function overlayWritableDisks(disks: readonly DiskDescription[], pr
   try {
     for (const [index, disk] of disks.entries()) {
       if (disk.readOnly) continue;
-      const path = await freePath(prefix(disk, index));
-      await cloneImage(disk.path, path, disk.format ? { templateFormat: disk.format } : {});
+      const path = await createFree(prefix(disk, index), (candidate) => cloneImage(disk.path, candidate, disk.format ? { templateFormat: disk.format } : {}));
       overlays.push({ index, path, backend: await openDiskImage(path, { format: 'qcow2' }) });
     }
     return overlays;
@@ -33,9 +32,23 @@ export async function overlayWritableDisks(disks: readonly DiskDescription[], pr
   }
 }
 
-async function freePath(prefix: string): Promise<string> {
+/**
+ * Creates the first of PREFIX.qcow2, PREFIX-2.qcow2, ... that does not exist yet. Creation is
+ * exclusive, so VMs restored from one snapshot at the same moment each get their own.
+ */
+async function createFree(prefix: string, create: (path: string) => Promise<unknown>): Promise<string> {
   for (let n = 1; ; n++) {
     const path = `${prefix}${n === 1 ? '' : `-${n}`}.qcow2`;
-    if (!(await stat(path).then(() => true, () => false))) return path;
+    try {
+      await create(path);
+      return path;
+    } catch (e) {
+      if (!isTaken(e)) throw e;
+    }
   }
+}
+
+function isTaken(e: unknown): boolean {
+  if (e instanceof ImageOpsError) return e.kind === 'exists';
+  return (e as { cause?: { code?: unknown } } | null)?.cause?.code === 'EEXIST';
 }

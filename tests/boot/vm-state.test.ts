@@ -44,6 +44,8 @@ test('a Debian VM saved mid-command and restored in a new process carries on whe
     first = new CliVm(['--disk', root, '--net', 'host', '--api', api]);
     await first.waitFor(PROMPT, BOOT_MS);
     await first.run('echo written-before-the-save > /root/before.txt && sync');
+    const PING = /2 packets transmitted, 2 (packets )?received/;
+    assert.match(await first.run('ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ping -c 2 -W 5 10.0.2.2'), PING);
     const uptimeBefore = Number((await first.run('cut -d" " -f1 /proc/uptime')).trim());
     first.type(`head -c ${HASHED_BYTES} /dev/zero | sha256sum > /root/sum.txt; echo hashed-$((6*7))`);
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -71,6 +73,7 @@ test('a Debian VM saved mid-command and restored in a new process carries on whe
     const uptimeAfter = Number((await second.run('cut -d" " -f1 /proc/uptime')).trim());
     assert.ok(uptimeAfter > uptimeBefore, `the guest's clock went from ${uptimeBefore} s to ${uptimeAfter} s`);
     await second.run('echo written-after-the-restore > /root/after.txt && sync');
+    assert.match(await second.run('ping -c 2 -W 5 10.0.2.2'), PING, 'the network does not work after the restore');
     assert.equal((await second.run('cat /root/after.txt')).trim(), 'written-after-the-restore');
 
     // A migration whose destination dies midway: the source carries on with nothing lost.
@@ -109,6 +112,7 @@ test('a Debian VM saved mid-command and restored in a new process carries on whe
     const digest = (text: string) => createHash('sha256').update(text).digest('hex');
     assert.equal((await third.run('cat /root/sum-*.txt | sort -u')).trim(), `${digest(lines(400000))}  -`);
     assert.equal((await third.run('cat /root/after.txt')).trim(), 'written-after-the-restore');
+    assert.match(await third.run('ping -c 2 -W 5 10.0.2.2'), PING, 'the network does not work at the destination');
     // What the guest wrote while it moved is on the copied disk, not only in its page cache.
     // (The kernel logs the drop on the console too.)
     const copied = await third.run('echo 3 > /proc/sys/vm/drop_caches; for f in /root/seq-*.txt; do sha256sum < $f; done | sort -u');
@@ -131,6 +135,7 @@ test('a Debian VM saved mid-command and restored in a new process carries on whe
       await fork.run(`echo fork-${i} > /root/fork.txt && sync`);
       // The NIC's new MAC address is the device's; a guest driver takes it when it binds again.
       const mac = await fork.run('d=$(basename $(readlink /sys/class/net/eth0/device)); echo $d > /sys/bus/virtio/drivers/virtio_net/unbind; echo $d > /sys/bus/virtio/drivers/virtio_net/bind; sleep 1; cat /sys/class/net/eth0/address');
+      assert.match(await fork.run('ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ping -c 2 -W 5 10.0.2.2'), PING, 'a fork\'s network with its new MAC address');
       seen.push({ mac: mac.trim(), uuid: (await fork.run('cat /proc/sys/kernel/random/uuid')).trim(), file: (await fork.run('cat /root/fork.txt')).trim() });
     }
     assert.notEqual(seen[0]!.mac, seen[1]!.mac);
