@@ -26,8 +26,6 @@ export interface RestoredVm {
   vm: VirtualMachine;
   /** Milliseconds from opening the file to a board ready to run. */
   restoreMs: number;
-  /** Pages of RAM read before the VM could run (the rest come in on demand). */
-  pagesRead: number;
 }
 
 export class RestoreError extends Error {
@@ -59,7 +57,7 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
     vm.machine.restoreState(state);
     // A fork is a new generation of the saved VM: the guest reseeds its random numbers when told.
     if (options.fork) vm.machine.generationId.change();
-    return { vm, restoreMs: performance.now() - started, pagesRead: 0 };
+    return { vm, restoreMs: performance.now() - started };
   } catch (e) {
     if (vm) await vm.close();
     else await snapshot.close();

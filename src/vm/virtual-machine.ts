@@ -21,6 +21,7 @@ import { writeSnapshot, type SnapshotReader } from './snapshot/snapshot-file.js'
 import { LazyRam } from './lazy-ram.js';
 import { INVALID_STATE, VmControlError, type MigrationTarget, type OperationProgress, type VmController, type VmRunState, type VmStatus } from './api/vm-controller.js';
 
+/** The host's address on the switch a VM's NIC attaches to (--net host). */
 export const HOST_IP = '10.0.2.2';
 const HOST_MAC = '52:54:00:00:02:02';
 
@@ -183,12 +184,17 @@ export class VirtualMachine implements VmController {
   async takeOverDisks(disks: readonly DiskDescription[]): Promise<void> {
     if (disks.length !== this.disks.length) throw new VmControlError('migration-failed', `the source handed over ${disks.length} disks, not ${this.disks.length}`);
     for (const [index, disk] of disks.entries()) {
-      const backend = await openDescribedDisk(disk);
-      this.machine.virtio.disks[index]!.replaceBackend(backend);
-      await this.disks[index]!.close();
-      this.disks[index] = backend;
-      this.description.disks[index] = { ...disk };
+      const awaited = this.disks[index]!;
+      this.swapDisk(index, await openDescribedDisk(disk), disk);
+      await awaited.close();
     }
+  }
+
+  /** Puts `backend` behind disk `index` (nothing may be in flight), described by `described` when it moved. */
+  private swapDisk(index: number, backend: DiskImage, described?: DiskDescription): void {
+    this.machine.virtio.disks[index]!.replaceBackend(backend);
+    this.disks[index] = backend;
+    if (described) this.description.disks[index] = { ...described };
   }
 
   /** Puts every disk behind a tracked one (a brief pause, so no request is in flight). */
@@ -197,8 +203,7 @@ export class VirtualMachine implements VmController {
     try {
       return this.disks.map((disk, index) => {
         const tracked = trackDisk(disk);
-        this.machine.virtio.disks[index]!.replaceBackend(tracked);
-        this.disks[index] = tracked;
+        this.swapDisk(index, tracked);
         return tracked;
       });
     } finally {
@@ -214,11 +219,7 @@ export class VirtualMachine implements VmController {
   }
 
   private async reacquireDisks(): Promise<void> {
-    for (const [index, disk] of this.description.disks.entries()) {
-      const backend = await openDescribedDisk(disk);
-      this.machine.virtio.disks[index]!.replaceBackend(backend);
-      this.disks[index] = backend;
-    }
+    for (const [index, disk] of this.description.disks.entries()) this.swapDisk(index, await openDescribedDisk(disk));
   }
 
   async stop(): Promise<void> {
@@ -317,11 +318,9 @@ export class VirtualMachine implements VmController {
     const snapshot = this.frozenBy!;
     const replaced = await overlayWritableDisks(this.description.disks, (disk) => `${disk.path}.after-${basename(snapshot)}`);
     for (const { index, path, backend } of replaced) {
-      const old = this.disks[index]!;
-      this.machine.virtio.disks[index]!.replaceBackend(backend);
-      this.disks[index] = backend;
-      this.description.disks[index] = { ...this.description.disks[index]!, path, format: 'qcow2' };
-      await old.close();
+      const frozen = this.disks[index]!;
+      this.swapDisk(index, backend, { ...this.description.disks[index]!, path, format: 'qcow2' });
+      await frozen.close();
     }
     this.frozenBy = null;
   }

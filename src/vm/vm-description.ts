@@ -3,7 +3,7 @@
 // agent and the control plane will store them.
 
 import type { TranslationMode } from '../machine/machine.js';
-import type { IoLimits } from '../storage/qos/io-limits.js';
+import { checkIoLimits, type IoLimits } from '../storage/qos/io-limits.js';
 import type { DiskFormat } from '../storage/disk-image.js';
 
 export const VM_DESCRIPTION_VERSION = 1;
@@ -59,9 +59,16 @@ export function checkVmDescription(value: unknown): VmDescription {
   const isRef = (r: unknown) => typeof r === 'object' && r !== null && typeof (r as BootFileRef).path === 'string';
   if (typeof d.boot !== 'object' || d.boot === null || !isRef(d.boot.kernel)) fail('names no kernel');
   for (const key of ['firmware', 'initrd'] as const) if (d.boot![key] !== undefined && !isRef(d.boot![key])) fail(`has a malformed ${key}`);
-  if (!Array.isArray(d.disks) || !d.disks.every((k) => typeof k?.path === 'string' && (k.format === undefined || k.format === 'raw' || k.format === 'qcow2') && typeof k.readOnly === 'boolean')) fail('has malformed disks');
+  if (!Array.isArray(d.disks) || !d.disks.every((k) => typeof k?.path === 'string' && (k.format === undefined || k.format === 'raw' || k.format === 'qcow2') && typeof k.readOnly === 'boolean' && typeof k.serial === 'string' && typeof k.limits === 'object' && k.limits !== null)) fail('has malformed disks');
+  for (const disk of d.disks!) {
+    try {
+      checkIoLimits(disk.limits);
+    } catch (e) {
+      fail(`has bad I/O limits for ${disk.path}: ${(e as Error).message}`);
+    }
+  }
   if (d.network !== null && typeof d.network?.mac !== 'string') fail('has a malformed network');
-  if (!Array.isArray(d.shares) || !d.shares.every((s) => typeof s?.root === 'string' && typeof s.tag === 'string')) fail('has malformed shares');
+  if (!Array.isArray(d.shares) || !d.shares.every((s) => typeof s?.root === 'string' && typeof s.tag === 'string' && typeof s.readOnly === 'boolean')) fail('has malformed shares');
   if (d.console !== 'ttyS0' && d.console !== 'hvc0') fail(`has an unknown console ${String(d.console)}`);
   if (d.translation !== 'on' && d.translation !== 'off' && d.translation !== 'lockstep') fail('has an unknown translation mode');
   return d as VmDescription;

@@ -9,6 +9,7 @@ import { parseDiskOption, type DiskOption } from '../disk-option.js';
 import { parseShareOption } from '../share-option.js';
 import { UsageError } from '../usage-error.js';
 import { parseMigrationTarget } from '../../vm/api/migration-target.js';
+import { HOST_IP } from '../../vm/virtual-machine.js';
 import type { MigrationTarget } from '../../vm/api/vm-controller.js';
 
 export const RUN_HELP = `Usage: vireo run [--bios FILE|none] [--kernel FILE] [options]
@@ -96,8 +97,6 @@ Exit status:
   2    usage error
 `;
 
-/** The host's address on the switch that --net host attaches to. */
-export const HOST_IP = '10.0.2.2';
 
 /** Largest RAM one WebAssembly memory holds after the hart state blocks. */
 const MAX_RAM_MIB = 4095;

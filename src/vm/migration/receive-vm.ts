@@ -11,6 +11,7 @@ import { readBootFiles, type BootRole } from '../boot-files.js';
 import { MessageType, MigrationChannel, MigrationError } from './migration-channel.js';
 import { helloProblem, type FinalMessage, type HelloMessage } from './migration-protocol.js';
 import { awaitedDisk } from './awaited-disk.js';
+import { round1 } from './send-vm.js';
 import { applyDiskData } from './disk-mirror.js';
 import { createCopies, type DiskCopies } from './disk-copies.js';
 
@@ -101,8 +102,4 @@ function acceptOne(listen: { host: string; port: number }, onListening?: (addres
       onListening?.(`tcp:${listen.host}:${port}`);
     });
   });
-}
-
-function round1(ms: number): number {
-  return Math.round(ms * 10) / 10;
 }

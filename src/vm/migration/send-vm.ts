@@ -184,6 +184,7 @@ async function sendPages(channel: MigrationChannel, ram: Uint8Array, pages: Arra
   }
 }
 
-function round1(ms: number): number {
+/** Milliseconds to a tenth, for reports. */
+export function round1(ms: number): number {
   return Math.round(ms * 10) / 10;
 }

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkVmDescription, VM_DESCRIPTION_VERSION, VmDescriptionError, type VmDescription } from './vm-description.js';
+
+const GOOD: VmDescription = {
+  version: VM_DESCRIPTION_VERSION,
+  ramMiB: 512,
+  boot: { kernel: { path: '/k', sha256: 'ab' }, initrd: { path: '/i' }, bootargs: 'console=ttyS0' },
+  disks: [{ path: '/d.qcow2', format: 'qcow2', readOnly: false, serial: 'vireo-disk-0', limits: { iops: 100 } }],
+  network: { mac: '52:54:00:12:34:56' },
+  shares: [{ root: '/s', tag: 'data', readOnly: true }],
+  console: 'ttyS0',
+  translation: 'on',
+};
+
+test('a description read from a snapshot is checked field by field before a board is built from it', () => {
+  assert.deepEqual(checkVmDescription(JSON.parse(JSON.stringify(GOOD))), GOOD);
+  const bad: Array<[unknown, RegExp]> = [
+    [null, /not an object/],
+    [{ ...GOOD, version: 2 }, /version 2/],
+    [{ ...GOOD, ramMiB: -1 }, /memory size/],
+    [{ ...GOOD, boot: {} }, /no kernel/],
+    [{ ...GOOD, disks: [{ ...GOOD.disks[0], limits: null }] }, /malformed disks/],
+    [{ ...GOOD, disks: [{ ...GOOD.disks[0], limits: { iops: -5 } }] }, /bad I\/O limits for \/d\.qcow2/],
+    [{ ...GOOD, disks: [{ ...GOOD.disks[0], format: 'vmdk' }] }, /malformed disks/],
+    [{ ...GOOD, network: { mac: 7 } }, /malformed network/],
+    [{ ...GOOD, shares: [{ root: '/s', tag: 'x' }] }, /malformed shares/],
+    [{ ...GOOD, console: 'tty9' }, /unknown console/],
+    [{ ...GOOD, translation: 'fast' }, /translation mode/],
+  ];
+  for (const [value, message] of bad) assert.throws(() => checkVmDescription(value), (e: Error) => e instanceof VmDescriptionError && message.test(e.message), JSON.stringify(value));
+});
