@@ -5,6 +5,7 @@
 
 import type { Tlb } from './tlb.js';
 import { TLB_ENTRIES } from './tlb.js';
+import type { CodeMap } from './code-map.js';
 
 /** Int32 words per decoded page: two per 2-byte slot (packed fields, immediate or word). */
 export const DECODE_PAGE_WORDS = 4096;
@@ -13,14 +14,27 @@ export class DecodeCache {
   private pages: (Int32Array | undefined)[];
   private readonly writeTlbs: Tlb[] = [];
   private readonly listeners: Array<(pageOffset: number) => void> = [];
+  /** With harts on several threads: the shared map, and this cache's hart as a bit (0: no hart, the devices' thread). */
+  private readonly codeMap: CodeMap | null;
+  private readonly hartBit: number;
+  private readonly hartId: number;
+  private staleSeen = 0;
 
-  constructor(private readonly ramOffset: number, ramSize: number) {
+  constructor(private readonly ramOffset: number, ramSize: number, shared?: { codeMap: CodeMap; hartId: number | null }) {
     this.pages = new Array<Int32Array | undefined>(ramSize / 4096);
+    this.codeMap = shared?.codeMap ?? null;
+    this.hartId = shared?.hartId ?? -1;
+    this.hartBit = this.hartId >= 0 ? 1 << this.hartId : 0;
   }
 
-  /** Write TLBs that must never map a page holding decoded code. */
+  /** Write TLBs that must never map a page holding decoded code (with several threads: every hart's). */
   register(writeTlb: Tlb): void {
     this.writeTlbs.push(writeTlb);
+  }
+
+  /** Whether code this cache holds may have been changed by another hart or a device since it was last cleared. */
+  get stale(): boolean {
+    return this.codeMap !== null && this.hartId >= 0 && this.codeMap.staleCount(this.hartId) !== this.staleSeen;
   }
 
   /**
@@ -31,9 +45,10 @@ export class DecodeCache {
     this.listeners.push(listener);
   }
 
-  /** Whether the page at this guest-memory byte offset holds decoded code. */
+  /** Whether the page at this guest-memory byte offset holds decoded code (of any hart). */
   holds(pageOffset: number): boolean {
-    return this.pages[(pageOffset - this.ramOffset) >>> 12] !== undefined;
+    const index = (pageOffset - this.ramOffset) >>> 12;
+    return this.codeMap !== null ? this.codeMap.holdersOf(index) !== 0 : this.pages[index] !== undefined;
   }
 
   /** The decoded page for the RAM page at this guest-memory byte offset, created on first use. */
@@ -43,6 +58,8 @@ export class DecodeCache {
     if (page === undefined) {
       page = new Int32Array(DECODE_PAGE_WORDS);
       this.pages[index] = page;
+      // Claimed before the TLBs are searched: a hart filling its write TLB meanwhile looks again after (Hart.fillTlb).
+      this.codeMap?.claim(index, this.hartBit);
       for (const tlb of this.writeTlbs) {
         for (let i = 0; i < TLB_ENTRIES; i++) if (tlb.base[i] === (pageOffset | 0)) tlb.invalidate(i);
       }
@@ -55,6 +72,7 @@ export class DecodeCache {
    * instructions that overlap it (one starting up to 2 bytes earlier may reach into it).
    */
   written(offset: number, size: number): void {
+    this.codeMap?.written((offset - this.ramOffset) >>> 12, this.hartBit);
     const page = this.pages[(offset - this.ramOffset) >>> 12];
     if (page === undefined) return;
     for (const listener of this.listeners) listener(offset - (offset % 4096));
@@ -67,6 +85,7 @@ export class DecodeCache {
   drop(offset: number, length: number): void {
     for (let page = offset - (offset % 4096); page < offset + length; page += 4096) {
       const index = (page - this.ramOffset) >>> 12;
+      this.codeMap?.written(index, this.hartBit);
       if (this.pages[index] === undefined) continue;
       this.pages[index] = undefined;
       for (const listener of this.listeners) listener(page);
@@ -75,6 +94,10 @@ export class DecodeCache {
 
   clear(): void {
     this.pages = new Array<Int32Array | undefined>(this.pages.length);
+    if (this.codeMap !== null && this.hartId >= 0) {
+      this.staleSeen = this.codeMap.staleCount(this.hartId);
+      this.codeMap.releaseAll(this.hartBit);
+    }
     for (const listener of this.listeners) listener(-1);
   }
 }

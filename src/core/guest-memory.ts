@@ -4,6 +4,7 @@
 import { HART_BLOCK_BYTES } from './hart-state.js';
 import { DecodeCache } from './decode-cache.js';
 import { DirtyLog } from './dirty-log.js';
+import { CodeMap } from './code-map.js';
 
 const WASM_PAGE = 65536;
 /** Room after the hart blocks for the translation tier's tables (they index RAM, so one per VM). */
@@ -14,8 +15,20 @@ export interface GuestMemoryOptions {
   ramBase: number;
   /** RAM size in bytes; a multiple of 4 KiB. */
   ramSize: number;
-  /** Number of harts whose state blocks precede RAM. */
+  /** Number of harts whose state blocks (and translation areas) precede RAM. */
   harts: number;
+  /**
+   * Harts running on several threads share one memory (a SharedArrayBuffer underneath), and
+   * their atomics and fences then use the host's atomic operations.
+   */
+  shared?: boolean;
+  /**
+   * A hart thread's view: wrap this memory and code map (of a GuestMemory made with `shared`)
+   * instead of allocating them; `translationArea` is then the hart's id.
+   */
+  existing?: { memory: WebAssembly.Memory; codeMap: SharedArrayBuffer };
+  /** Whose translation area `translationOffset` names: each hart's thread has its own tier (default 0). */
+  translationArea?: number;
 }
 
 /**
@@ -44,13 +57,19 @@ export class GuestMemory {
   /** Byte offset of the translation tier's area (TRANSLATION_AREA_BYTES). */
   readonly translationOffset: number;
   readonly harts: number;
+  /** Whether other threads access this memory at the same time (see GuestMemoryOptions.shared). */
+  readonly shared: boolean;
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly i32: Int32Array;
+  /** For 64-bit atomics on shared memory. */
+  readonly i64: BigInt64Array;
   readonly f64: Float64Array;
   readonly view: DataView;
   /** Decoded instructions, dropped when their RAM changes. */
   readonly decodeCache: DecodeCache;
+  /** With harts on several threads: which of them decoded each page. */
+  readonly codeMap: CodeMap | null;
   /** Pages written while live migration copies RAM. */
   readonly dirtyLog: DirtyLog;
   /** Set while RAM is still being filled lazily; null once every page is in. */
@@ -63,26 +82,35 @@ export class GuestMemory {
     }
     if (ramBase % 4096 !== 0) throw new GuestMemoryError(`RAM base 0x${ramBase.toString(16)} must be page aligned`);
     const hartBytes = harts * HART_BLOCK_BYTES;
-    const stateBytes = Math.ceil((hartBytes + TRANSLATION_AREA_BYTES) / WASM_PAGE) * WASM_PAGE;
+    const stateBytes = Math.ceil((hartBytes + harts * TRANSLATION_AREA_BYTES) / WASM_PAGE) * WASM_PAGE;
     const pages = (stateBytes + ramSize) / WASM_PAGE;
     if (!Number.isInteger(pages) || pages > 65536) {
       throw new GuestMemoryError(
         `RAM size ${ramSize / 1048576} MiB does not fit one WebAssembly memory (at most ${(65536 * WASM_PAGE - stateBytes) / 1048576} MiB, in 64 KiB steps)`,
       );
     }
-    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const existing = options.existing;
+    if (existing !== undefined && existing.memory.buffer.byteLength !== pages * WASM_PAGE) {
+      throw new GuestMemoryError(`the memory to wrap is ${existing.memory.buffer.byteLength} bytes, not the ${pages * WASM_PAGE} this layout needs`);
+    }
+    this.shared = existing !== undefined || options.shared === true;
+    this.memory = existing?.memory ?? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: this.shared });
     this.ramBase = ramBase;
     this.ramSize = ramSize;
     this.ramOffset = stateBytes;
-    this.translationOffset = hartBytes;
+    const area = options.translationArea ?? 0;
+    if (!Number.isInteger(area) || area < 0 || area >= harts) throw new GuestMemoryError(`translation area ${area} is not one of the ${harts} harts'`);
+    this.translationOffset = hartBytes + area * TRANSLATION_AREA_BYTES;
     this.harts = harts;
     const buffer = this.memory.buffer;
     this.u8 = new Uint8Array(buffer);
     this.u16 = new Uint16Array(buffer);
     this.i32 = new Int32Array(buffer);
+    this.i64 = new BigInt64Array(buffer);
     this.f64 = new Float64Array(buffer);
     this.view = new DataView(buffer);
-    this.decodeCache = new DecodeCache(stateBytes, ramSize);
+    this.codeMap = !this.shared ? null : existing !== undefined ? new CodeMap(existing.codeMap, ramSize / 4096) : CodeMap.create(ramSize / 4096);
+    this.decodeCache = new DecodeCache(stateBytes, ramSize, this.codeMap === null ? undefined : { codeMap: this.codeMap, hartId: existing !== undefined ? area : null });
     this.dirtyLog = new DirtyLog(stateBytes, ramSize / 4096);
   }
 

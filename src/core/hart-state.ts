@@ -46,6 +46,10 @@ export const RESERVATION_VALID = 205;
 /** The mode bits TLB entries are tagged with for data accesses and for fetches now (tlb.ts: tlbMode). */
 export const TLB_MODE_DATA = 206;
 export const TLB_MODE_FETCH = 207;
+/** The value LR read (two words): with other harts on other threads, SC succeeds only if memory still holds it. */
+export const RESERVATION_VALUE = 208;
+/** A word only this hart touches, for the host atomic that makes FENCE a full fence on shared memory. */
+export const FENCE_SCRATCH = 210;
 
 /** 64-bit CSRs: two words each, from word 256. */
 export const MTVEC = 256;

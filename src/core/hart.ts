@@ -41,6 +41,8 @@ export interface HartOptions {
   time: TimeSource;
   /** Runs hot code translated to WebAssembly (checked block by block if made for lockstep); without it every instruction is interpreted. */
   tier?: TranslationTier | null;
+  /** Take over the state already in the hart's block (set up by another thread) instead of resetting it. */
+  adoptState?: boolean;
 }
 
 /** Thrown (as this one object, never an Error) by slow paths to abandon the current instruction. */
@@ -110,7 +112,8 @@ export class Hart {
     this.ramOffset = options.memory.ramOffset;
     options.memory.decodeCache.register(this.writeTlb);
     options.memory.dirtyLog.register(this.writeTlb);
-    this.reset(BigInt(options.memory.ramBase));
+    if (options.adoptState) this.stateChanged();
+    else this.reset(BigInt(options.memory.ramBase));
   }
 
   /** Power-on reset: M-mode, registers and CSRs cleared, pc set (Priv. spec 3.4). */
@@ -133,6 +136,11 @@ export class Hart {
   restoreState(state: Uint8Array): void {
     if (state.length !== S.HART_STATE_BYTES) throw new RangeError(`a hart state is ${S.HART_STATE_BYTES} bytes, not ${state.length}`);
     new Uint8Array(this.s.buffer, this.s.byteOffset, S.HART_STATE_BYTES).set(state);
+    this.stateChanged();
+  }
+
+  /** The state block was written from outside (a restore, another thread): what is derived from it or cached starts over. */
+  stateChanged(): void {
     this.pmp.refresh();
     this.updateTlbModes();
     this.flushTlb();
@@ -284,13 +292,15 @@ export class Hart {
     this.exitLoop = true;
   }
 
+  // Device lines may be driven from another thread than the hart's: atomic updates, so that
+  // one thread's change never overwrites another's.
   setPending(bits: number): void {
-    this.s[S.MIP_DEVICES] |= bits;
+    Atomics.or(this.s, S.MIP_DEVICES, bits);
     this.exitLoop = true;
   }
 
   clearPending(bits: number): void {
-    this.s[S.MIP_DEVICES] &= ~bits;
+    Atomics.and(this.s, S.MIP_DEVICES, ~bits);
   }
 
   isWaitingForInterrupt(): boolean {
@@ -332,8 +342,11 @@ export class Hart {
   /** Sstc: STIP follows time >= stimecmp while menvcfg.STCE is set. */
   updateSupervisorTimer(): void {
     if ((this.s[S.MENVCFG + 1]! & 0x80000000) === 0) return;
-    if (this.time.now() >= this.d[S.F64_STIMECMP]!) this.s[S.MIP_DEVICES] |= Mip.STIP;
-    else this.s[S.MIP_DEVICES] &= ~Mip.STIP;
+    const due = this.time.now() >= this.d[S.F64_STIMECMP]!;
+    if (due !== ((this.s[S.MIP_DEVICES]! & Mip.STIP) !== 0)) {
+      if (due) Atomics.or(this.s, S.MIP_DEVICES, Mip.STIP);
+      else Atomics.and(this.s, S.MIP_DEVICES, ~Mip.STIP);
+    }
   }
 
   /** The interrupt to take now, or -1 (Priv. spec 3.1.9: global enables per privilege). */
@@ -589,6 +602,8 @@ export class Hart {
     if (access === Access.Store) this.memory.dirtyLog.mark(offset, 4096);
     if (access === Access.Store && this.memory.decodeCache.holds(offset)) return;
     tlb.fill(vLo, vHi, offset, this.s[S.TLB_MODE_DATA]!, this.leafShift);
+    // Another hart's thread may have decoded code in the page meanwhile, and searched this TLB before the fill.
+    if (access === Access.Store && this.memory.shared && this.memory.decodeCache.holds(offset)) tlb.flushPage(vLo, vHi);
   }
 
   /**

@@ -5,7 +5,7 @@
 
 import type { Hart } from './hart.js';
 import { TRAP } from './hart.js';
-import { F64_INSTRET, PC, PRIV, TLB_MODE_DATA, TLB_MODE_FETCH, WAITING } from './hart-state.js';
+import { F64_INSTRET, FENCE_SCRATCH, PC, PRIV, TLB_MODE_DATA, TLB_MODE_FETCH, WAITING } from './hart-state.js';
 import { buildDispatchTable, decodeOp, dispatchKey, Format, INSTRUCTIONS, Op } from './decode/instruction-table.js';
 import { buildCompressedTable } from './decode/compressed.js';
 import { disassemble, disassembleCompressed } from './decode/disassembler.js';
@@ -481,7 +481,9 @@ export function execute(hart: Hart, budget: number): void {
           case Op.REMUW: { const v = divideWord(s[r1]!, s[r2]!, false, true); s[rd] = v; s[rd + 1] = v >> 31; break; }
 
           case Op.FENCE:
-            break; // one hart, memory accesses complete in order
+            // One hart's accesses complete in order; other threads' need the host's fence.
+            if (mem.shared) Atomics.add(s, FENCE_SCRATCH, 0);
+            break;
           default: {
             // The rarer instructions keep the whole word as their "immediate".
             const raw = len !== 2 ? imm : pageBase >= 0 ? u16[(pageBase + slot) >>> 1]! : hart.fetchHalfSlow(pcLo, pcHi);

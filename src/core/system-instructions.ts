@@ -68,7 +68,9 @@ export function executeSystem(hart: Hart, insn: number, op: Op, raw: number): bo
       }
       return false;
     case Op.FENCE_I:
-      // Nothing is cached from instruction memory, so stores are already visible to fetch.
+      // This hart's own stores already drop the instructions decoded from what they overwrite;
+      // when another hart or a device wrote code this hart decoded, everything decoded goes.
+      if (hart.memory.decodeCache.stale) hart.memory.decodeCache.clear();
       return false;
   }
   return illegal(hart, raw);

@@ -21,7 +21,8 @@ import { Plic } from '../devices/plic.js';
 import { GoldfishRtc } from '../devices/goldfish-rtc.js';
 import { VmGenerationId } from '../devices/vm-generation-id.js';
 import { VirtioDevices, ramDma, type VirtioConfig } from './virtio-devices.js';
-import { VirtualClock } from './virtual-clock.js';
+import { processClockMs, VirtualClock } from './virtual-clock.js';
+import { HartThreads } from './smp/hart-threads.js';
 import { checkMachineState, MACHINE_STATE_VERSION, MachineStateError, type MachineState } from './machine-state.js';
 
 /** What the board needs of a hart (the real Hart, or a stand-in in tests). */
@@ -42,6 +43,8 @@ export interface MachineOptions {
   initrd?: Uint8Array;
   /** RAM size in MiB (default 128). */
   ramMiB?: number;
+  /** Harts (default 1, at most MAX_CPUS). With more than one, each runs on its own thread. */
+  cpus?: number;
   /** Kernel command line, placed in /chosen/bootargs. */
   bootargs?: string;
   /** Receives every byte the guest writes to UART0. */
@@ -105,6 +108,7 @@ export class MachineError extends Error {
 }
 
 export const DEFAULT_RAM_MIB = 128;
+export const MAX_CPUS = 8;
 const DEFAULT_SLICE = 100_000;
 /** Longest stretch the loop runs without letting host I/O (input, output flushes) in. */
 const YIELD_EVERY_MS = 10;
@@ -114,6 +118,10 @@ const YIELD_EVERY_MS = 10;
  * every turn saved is guest code run translated, or a request completed, sooner.
  */
 const YIELD_WHILE_WAITING_MS = 1;
+/** With harts on threads: longest the devices go without a look (limits, input), when no event wakes them. */
+const THREADED_DEVICE_POLL_MS = 10;
+/** With harts on threads: instructions a hart runs between looks at its interrupts and control word. */
+const THREAD_SLICE = 20_000;
 /** Longest single sleep; the loop re-checks and sleeps again. */
 const MAX_SLEEP_MS = 1000;
 
@@ -124,7 +132,9 @@ export class Machine {
   readonly memory: GuestMemory;
   readonly bus = new Bus();
   readonly clock: VirtualClock;
+  /** Hart 0; with several harts they run on their own threads and these objects only hold their state. */
   readonly hart: BoardHart;
+  readonly harts: readonly BoardHart[];
   /** The translation tier the hart hands hot code to, or null when everything is interpreted. */
   private readonly tier: TranslationTier | null;
   readonly clint: Clint;
@@ -144,6 +154,11 @@ export class Machine {
   readonly fdtAddress: number;
 
   private readonly hostMs: () => number;
+  /** The hart threads while run() runs, when there are several harts. */
+  private threads: HartThreads | null = null;
+  private threadFailure: string | null = null;
+  private readonly translationMode: TranslationMode;
+  private readonly hotThreshold: number | undefined;
   private readonly maxInstructions: number;
   private readonly timeoutMs: number;
   private readonly slice: number;
@@ -162,6 +177,7 @@ export class Machine {
 
   set cpuThrottle(share: number) {
     this.throttle = Math.min(0.95, Math.max(0, share));
+    this.threads?.setThrottle(this.throttle);
   }
 
   private throttle = 0;
@@ -180,30 +196,47 @@ export class Machine {
     this.timeoutMs = positiveOrInfinity(options.timeoutMs, 'timeout');
     this.slice = options.sliceInstructions ?? DEFAULT_SLICE;
     if (!Number.isInteger(this.slice) || this.slice < 1) throw new MachineError(`slice of ${this.slice} instructions is invalid; use a positive integer`);
-    this.hostMs = options.hostClockMs ?? (() => performance.now());
+    const cpus = options.cpus ?? 1;
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) throw new MachineError(`${cpus} CPUs is invalid; give 1 to ${MAX_CPUS}`);
+    // Hart threads read the clock too: a clock every thread reads alike, in memory they share.
+    const threaded = cpus > 1;
+    this.hostMs = threaded ? processClockMs : options.hostClockMs ?? (() => performance.now());
+    if (threaded && (options.createHart !== undefined || options.trace)) throw new MachineError('harts of a multi-CPU board run on their own threads: they cannot be substituted or traced');
 
     const ramSize = ramMiB * 1024 * 1024;
     try {
-      this.memory = new GuestMemory({ ramBase: RAM_BASE, ramSize, harts: 1 });
+      this.memory = new GuestMemory({ ramBase: RAM_BASE, ramSize, harts: cpus, shared: threaded });
     } catch (e) {
       throw new MachineError(`cannot allocate ${ramMiB} MiB of guest RAM: ${(e as Error).message}; choose a smaller -m`, { cause: e });
     }
-    this.clock = new VirtualClock(this.hostMs, options.timebaseHz);
+    this.clock = new VirtualClock(this.hostMs, options.timebaseHz, threaded);
     warmUpInterpreter();
     const createHart = options.createHart ?? ((o: HartOptions) => new Hart(o));
     // The time CSR reads mtime; the closure runs only once the hart executes.
-    const mode = options.translation ?? 'on';
-    const tier = this.tier = mode === 'off' ? null
+    const mode = this.translationMode = options.translation ?? 'on';
+    this.hotThreshold = options.hotThreshold;
+    // Hart threads make their own tiers.
+    const tier = this.tier = mode === 'off' || threaded ? null
       : new TranslationTier(this.memory, { lockstep: mode === 'lockstep', ...(options.hotThreshold !== undefined ? { hotThreshold: options.hotThreshold } : {}) });
-    this.hart = createHart({ memory: this.memory, hartId: 0, bus: this.bus, time: { now: () => this.clint.mtime() }, tier });
+    const time = { now: () => this.clint.mtime() };
+    this.harts = Array.from({ length: cpus }, (_, hartId) => createHart({ memory: this.memory, hartId, bus: this.bus, time, tier }));
+    this.hart = this.harts[0]!;
     this.hart.trace = options.trace ?? null;
 
-    const hartLine = (bit: Mip): IrqLine => ({
-      set: (level) => (level ? this.hart.setPending(bit) : this.hart.clearPending(bit)),
-    });
-    this.clint = new Clint({ harts: 1, clock: this.clock, msip: [hartLine(Mip.MSIP)], mtip: [hartLine(Mip.MTIP)] });
-    // PLIC context 0 is hart 0 in M-mode, context 1 hart 0 in S-mode.
-    this.plic = new Plic({ sources: PLIC_SOURCES, contexts: [hartLine(Mip.MEIP), hartLine(Mip.SEIP)] });
+    const hartLine = (hartId: number, bit: Mip): IrqLine => {
+      const hart = this.harts[hartId]!;
+      return {
+        set: (level) => {
+          if (!level) return hart.clearPending(bit);
+          hart.setPending(bit);
+          this.threads?.wake(hartId);
+        },
+      };
+    };
+    const hartIds = this.harts.map((_, id) => id);
+    this.clint = new Clint({ harts: cpus, clock: this.clock, msip: hartIds.map((id) => hartLine(id, Mip.MSIP)), mtip: hartIds.map((id) => hartLine(id, Mip.MTIP)) });
+    // PLIC context 2n is hart n in M-mode, context 2n + 1 hart n in S-mode.
+    this.plic = new Plic({ sources: PLIC_SOURCES, contexts: hartIds.flatMap((id) => [hartLine(id, Mip.MEIP), hartLine(id, Mip.SEIP)]) });
     this.uart = new Uart16550({ sink: options.serial, irq: this.plic.source(UART0_IRQ) });
     this.rtc = new GoldfishRtc({ clock: { nowNs: () => BigInt(Date.now()) * 1_000_000n }, irq: this.plic.source(RTC_IRQ) });
     const generationIdLine = this.plic.source(VMGENID_IRQ);
@@ -214,6 +247,7 @@ export class Machine {
     this.finisher = new TestFinisher((event) => {
       this.finisherEvent = event;
       this.hart.requestStop();
+      this.wake();
     });
     this.bus.map(TEST_FINISHER.base, TEST_FINISHER.size, this.finisher, 'test-finisher');
     this.bus.map(CLINT.base, CLINT.size, this.clint, 'clint');
@@ -229,7 +263,7 @@ export class Machine {
     for (const sink of new Set([options.serial, options.virtio?.console])) sink?.onReady?.(() => this.wake());
 
     const describe = (initrd?: { start: number; end: number }) => createBoardFdt({
-      hartIds: [0],
+      hartIds,
       timebaseFrequency: this.clock.frequency,
       memory: { base: RAM_BASE, size: ramSize },
       clint: CLINT,
@@ -310,6 +344,7 @@ export class Machine {
   /** The board's state (RAM aside); only while paused or not running, so nothing is mid-flight. */
   saveState(): MachineState {
     if (this.running && !this.isParked) throw new MachineStateError('pause the machine before saving its state');
+    if (this.harts.length > 1) throw new MachineStateError(`saving the state of a VM with ${this.harts.length} CPUs is not supported yet; run it with one CPU to save, restore or migrate it`);
     return {
       version: MACHINE_STATE_VERSION,
       hart: Buffer.from(this.hart.saveState()).toString('base64'),
@@ -326,6 +361,7 @@ export class Machine {
   /** Continues from a saved state on a board built from the same description, before run(); RAM is restored separately. */
   restoreState(saved: unknown): void {
     if (this.running) throw new MachineStateError('cannot restore a running machine');
+    if (this.harts.length > 1) throw new MachineStateError(`restoring a VM with ${this.harts.length} CPUs is not supported yet`);
     const state = checkMachineState(saved, this.virtio.deviceNames);
     this.hart.restoreState(Buffer.from(state.hart, 'base64'));
     this.clint.restore(state.clint);
@@ -341,6 +377,7 @@ export class Machine {
   async run(): Promise<RunResult> {
     if (this.running) throw new MachineError('the machine is already running; wait for run() to finish');
     this.running = true;
+    const threads = this.harts.length > 1 ? await this.startThreads() : null;
     const started = this.hostMs();
     const deadline = started + this.timeoutMs;
     let instructions = 0;
@@ -367,17 +404,27 @@ export class Machine {
         this.clint.update();
         this.rtc.update();
         this.virtio.poll();
-        const before = this.hart.instret;
+        const before = this.instretTotal();
         const trapsBefore = this.hart.trapsTaken;
-        const sliceStart = this.cpuThrottle > 0 ? this.hostMs() : 0;
-        const stop = this.runSlice(Math.min(this.slice, this.maxInstructions - instructions - traps));
-        if (this.cpuThrottle > 0) {
-          // Throttled: idle for the given share of the time, leaving the host's thread to others.
-          const ran = this.hostMs() - sliceStart;
-          await new Promise((resolve) => setTimeout(resolve, (ran * this.cpuThrottle) / (1 - this.cpuThrottle)));
+        let stop: StopReason;
+        if (threads !== null) {
+          // The harts run on their threads meanwhile: the devices wait for their next event.
+          if (this.threadFailure !== null) throw new MachineError(`${this.threadFailure}; this is a bug in Vireo, please report it with the kernel file`);
+          threads.mtimeOffset = this.clint.mtime() - this.clock.now();
+          await this.sleep(Math.min(this.msUntilNextTimer(), THREADED_DEVICE_POLL_MS, deadline - this.hostMs()));
           lastYield = this.hostMs();
+          stop = StopReason.Budget;
+        } else {
+          const sliceStart = this.cpuThrottle > 0 ? this.hostMs() : 0;
+          stop = this.runSlice(Math.min(this.slice, this.maxInstructions - instructions - traps));
+          if (this.cpuThrottle > 0) {
+            // Throttled: idle for the given share of the time, leaving the host's thread to others.
+            const ran = this.hostMs() - sliceStart;
+            await new Promise((resolve) => setTimeout(resolve, (ran * this.cpuThrottle) / (1 - this.cpuThrottle)));
+            lastYield = this.hostMs();
+          }
         }
-        instructions += this.hart.instret - before;
+        instructions += this.instretTotal() - before;
         traps += this.hart.trapsTaken - trapsBefore;
 
         const exit = this.htif?.poll();
@@ -388,7 +435,10 @@ export class Machine {
         if (event?.kind === 'fail') return result('fail', event.code);
         if (event?.kind === 'reset') {
           resets++;
+          await threads?.park();
           this.resetBoard();
+          threads?.stateChanged();
+          threads?.run();
         }
         if (this.stopRequested) return result('stopped');
         if (instructions + traps >= this.maxInstructions) return result('instruction-limit');
@@ -403,14 +453,50 @@ export class Machine {
         }
       }
     } finally {
+      if (threads !== null) {
+        await threads.park();
+        await threads.close();
+        this.threads = null;
+      }
       // Requests the disks still hold finish before run() resolves, so a caller may close them.
       await this.virtio.drain();
       this.running = false;
     }
   }
 
+  /** Instructions retired by all harts since reset. */
+  private instretTotal(): number {
+    let total = 0;
+    for (const hart of this.harts) total += hart.instret;
+    return total;
+  }
+
+  /** Starts one thread per hart and lets them run. */
+  private async startThreads(): Promise<HartThreads> {
+    this.threadFailure = null;
+    const threads = await HartThreads.start({
+      memory: this.memory,
+      bus: this.bus,
+      clock: this.clock,
+      translation: this.translationMode,
+      ...(this.hotThreshold !== undefined ? { hotThreshold: this.hotThreshold } : {}),
+      slice: THREAD_SLICE,
+      onFailure: (message) => {
+        this.threadFailure = message;
+        this.wake();
+      },
+    });
+    threads.setThrottle(this.throttle);
+    threads.mtimeOffset = this.clint.mtime() - this.clock.now();
+    threads.stateChanged();
+    this.threads = threads;
+    threads.run();
+    return threads;
+  }
+
   /** Holds the loop, with the clock stopped and I/O drained, until resume() or requestStop(). */
   private async park(): Promise<void> {
+    await this.threads?.park();
     this.clock.pause();
     await this.virtio.drain();
     this.isParked = true;
@@ -419,6 +505,7 @@ export class Machine {
     this.unpark = null;
     this.isParked = false;
     this.clock.resume();
+    this.threads?.run();
   }
 
   /** Loads the image and device tree and starts hart 0 at the entry: a0 = hartid, a1 = FDT (RISC-V boot protocol). */
@@ -426,9 +513,12 @@ export class Machine {
     loadKernelImage(this.memory, this.image);
     if (this.initrd) this.memory.writeRam(this.initrd.start, this.initrd.data);
     this.memory.writeRam(this.fdtAddress, this.fdt);
-    this.hart.reset(BigInt(this.image.entry));
-    this.hart.setRegister(10, 0n);
-    this.hart.setRegister(11, BigInt(this.fdtAddress));
+    // Every hart starts at the entry; the firmware picks one to boot and parks the others.
+    this.harts.forEach((hart, hartId) => {
+      hart.reset(BigInt(this.image.entry));
+      hart.setRegister(10, BigInt(hartId));
+      hart.setRegister(11, BigInt(this.fdtAddress));
+    });
   }
 
   /** The guest asked for a reset: devices to power-on state, image reloaded, hart restarted. */

@@ -98,6 +98,7 @@ export class VirtualMachine implements VmController {
         ...(boot.initrd !== undefined ? { initrd: boot.initrd } : {}),
         ...(b.bootargs !== undefined ? { bootargs: b.bootargs } : {}),
         ramMiB: description.ramMiB,
+        ...(description.cpus !== undefined ? { cpus: description.cpus } : {}),
         serial: io.serial,
         virtio: { disks: configs, nics, shares: description.shares, ...(description.console === 'hvc0' && io.console ? { console: io.console } : {}) },
         ...(io.log ? { log: io.log } : {}),

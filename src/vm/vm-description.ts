@@ -2,7 +2,7 @@
 // command line builds one; a snapshot carries one, so a restore builds the same board; the host
 // agent and the control plane will store them.
 
-import type { TranslationMode } from '../machine/machine.js';
+import { MAX_CPUS, type TranslationMode } from '../machine/machine.js';
 import { checkIoLimits, type IoLimits } from '../storage/qos/io-limits.js';
 import type { DiskFormat } from '../storage/disk-image.js';
 
@@ -27,6 +27,8 @@ export interface DiskDescription {
 export interface VmDescription {
   version: typeof VM_DESCRIPTION_VERSION;
   ramMiB: number;
+  /** Harts, each on its own host thread; absent means 1. */
+  cpus?: number;
   boot: {
     kernel: BootFileRef;
     firmware?: BootFileRef;
@@ -56,6 +58,7 @@ export function checkVmDescription(value: unknown): VmDescription {
   const d = value as Partial<VmDescription>;
   if (d.version !== VM_DESCRIPTION_VERSION) return fail(`has version ${String(d.version)}; this build reads ${VM_DESCRIPTION_VERSION}`);
   if (!Number.isInteger(d.ramMiB) || d.ramMiB! < 1 || d.ramMiB! > 65536) fail(`has an invalid memory size ${String(d.ramMiB)}`);
+  if (d.cpus !== undefined && (!Number.isInteger(d.cpus) || d.cpus < 1 || d.cpus > MAX_CPUS)) fail(`has an invalid CPU count ${String(d.cpus)}`);
   const isRef = (r: unknown) => typeof r === 'object' && r !== null && typeof (r as BootFileRef).path === 'string';
   if (typeof d.boot !== 'object' || d.boot === null || !isRef(d.boot.kernel)) fail('names no kernel');
   for (const key of ['firmware', 'initrd'] as const) if (d.boot![key] !== undefined && !isRef(d.boot![key])) fail(`has a malformed ${key}`);

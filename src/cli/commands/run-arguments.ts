@@ -2,7 +2,7 @@
 // are UsageError, reported with exit status 2).
 
 import { parseArgs } from 'node:util';
-import { DEFAULT_RAM_MIB, type TranslationMode } from '../../machine/machine.js';
+import { DEFAULT_RAM_MIB, MAX_CPUS, type TranslationMode } from '../../machine/machine.js';
 import type { ShareConfig } from '../../machine/virtio-devices.js';
 import { LINUX_RAM_MIB } from '../default-guest.js';
 import { parseDiskOption, type DiskOption } from '../disk-option.js';
@@ -31,6 +31,7 @@ Options:
   --initrd FILE             An initial ramdisk for the kernel (needs --bios FILE)
   -m, --memory MIB          RAM size in MiB, or with a suffix: 512M, 2G (default ${LINUX_RAM_MIB}
                             with firmware, ${DEFAULT_RAM_MIB} with --bios none)
+  --cpus N                  Harts (1 to 8, default 1); each runs on its own host thread
   --append ARGS             Kernel command line, placed in /chosen/bootargs
   --max-instructions N      Stop after N instructions; a trap counts as one, so a
                             guest stuck in a trap loop stops too
@@ -108,6 +109,7 @@ export interface RunArguments {
   /** The kernel; undefined boots the default Debian guest. */
   kernel: string | undefined;
   ramMiB: number | undefined;
+  cpus: number | undefined;
   append: string | undefined;
   maxInstructions: number | undefined;
   timeoutSeconds: number | undefined;
@@ -146,6 +148,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         kernel: { type: 'string' },
         initrd: { type: 'string' },
         memory: { type: 'string', short: 'm' },
+        cpus: { type: 'string' },
         append: { type: 'string' },
         'max-instructions': { type: 'string' },
         disk: { type: 'string', multiple: true },
@@ -178,7 +181,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
   if (values.fork && values.restore === undefined) throw new UsageError('run', '--fork needs --restore FILE: a fork starts from a snapshot');
   if (values.restore !== undefined && values.incoming !== undefined) throw new UsageError('run', '--restore and --incoming both say where the VM comes from; give one');
   if (values.restore !== undefined || values.incoming !== undefined) {
-    const clash = ['bios', 'kernel', 'initrd', 'memory', 'append', 'share', 'net', 'console'].find((o) => values[o as keyof typeof values] !== undefined);
+    const clash = ['bios', 'kernel', 'initrd', 'memory', 'cpus', 'append', 'share', 'net', 'console'].find((o) => values[o as keyof typeof values] !== undefined);
     if (clash) throw new UsageError('run', `--${clash} does not apply with --${values.restore !== undefined ? 'restore' : 'incoming'}: the VM's description comes from ${values.restore !== undefined ? 'the snapshot' : 'the migration source'}`);
     if (values.disk !== undefined && values.incoming !== undefined) throw new UsageError('run', '--disk does not apply with --incoming: the disks come from the migration source');
   }
@@ -191,6 +194,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     initrd: values.initrd,
     kernel: values.kernel,
     ramMiB: values.memory === undefined ? undefined : parseMemory(values.memory),
+    cpus: values.cpus === undefined ? undefined : parseCpus(values.cpus),
     append: values.append,
     maxInstructions: values['max-instructions'] === undefined ? undefined : parseCount(values['max-instructions']),
     timeoutSeconds: values.timeout === undefined ? undefined : parseSeconds(values.timeout),
@@ -208,6 +212,12 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     fork: values.fork === true,
     diskDir: values['disk-dir'],
   };
+}
+
+function parseCpus(text: string): number {
+  const cpus = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(cpus >= 1 && cpus <= MAX_CPUS)) throw new UsageError('run', `--cpus takes a whole number from 1 to ${MAX_CPUS}, got '${text}'`);
+  return cpus;
 }
 
 function describeParseError(e: unknown): string {

@@ -128,6 +128,7 @@ async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
   const description: VmDescription = {
     version: VM_DESCRIPTION_VERSION,
     ramMiB,
+    ...(args.cpus !== undefined && args.cpus > 1 ? { cpus: args.cpus } : {}),
     boot: {
       kernel: { path: resolve(kernelPath!) },
       ...(firmwarePath !== undefined ? { firmware: { path: resolve(firmwarePath) } } : {}),

@@ -84,6 +84,11 @@ export interface TranslateOptions {
   step?: boolean;
   /** Physical address minus guest-memory offset of RAM, for the LR/SC reservation (kept as a physical address). */
   physicalOffset: number;
+  /**
+   * Other harts run at the same time on other threads: atomics are left to the interpreter
+   * (which uses the host's atomic operations) and FENCE becomes a real fence.
+   */
+  sharedMemory?: boolean;
 }
 
 export interface TranslatedBlock {
@@ -123,14 +128,14 @@ const bImm = (insn: number) => ((insn >> 19) & 0xfffff000) | ((insn << 4) & 0x80
 const jImm = (insn: number) => ((insn >> 11) & 0xfff00000) | (insn & 0xff000) | ((insn >>> 9) & 0x800) | ((insn >>> 20) & 0x7fe);
 
 /** Whether translateBlock makes a block at byte `start` of the page at `pageBase` (with `step` or not). */
-export function startsTranslatable(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number, step: boolean): boolean {
+export function startsTranslatable(u16: Uint16Array, compressed: Int32Array, pageBase: number, start: number, step: boolean, sharedMemory = false): boolean {
   const d = fetch(u16, compressed, pageBase, start);
-  return step || (d !== null && isTranslatable(d.op));
+  return step || (d !== null && isTranslatable(d.op, sharedMemory));
 }
 
 /** Whether the tier translates `op` inline; the rest end a block. */
-export function isTranslatable(op: Rv): boolean {
-  return (op >= Rv.LUI && op <= Rv.FENCE) || (op >= Rv.MUL && op <= Rv.REMUW) || (op >= Rv.LR_W && op <= Rv.AMOMAXU_D);
+export function isTranslatable(op: Rv, sharedMemory = false): boolean {
+  return (op >= Rv.LUI && op <= Rv.FENCE) || (op >= Rv.MUL && op <= Rv.REMUW) || (!sharedMemory && op >= Rv.LR_W && op <= Rv.AMOMAXU_D);
 }
 
 function isControlTransfer(op: Rv): boolean {
@@ -169,7 +174,8 @@ export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBas
     return target >= 0 && target < 4096 ? chainTo(pageBase + target) : -1;
   };
   const step = options.step ?? false;
-  const emit = new BlockEmitter(code, options.undoLog ?? -1, step, options.physicalOffset, successor);
+  const shared = options.sharedMemory ?? false;
+  const emit = new BlockEmitter(code, options.undoLog ?? -1, step, options.physicalOffset, shared, successor);
   let offset = start;
   let count = 0;
   let stepped = 0;
@@ -187,12 +193,12 @@ export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBas
       count++;
       break;
     }
-    if (d === null || (!step && !isTranslatable(d.op))) {
+    if (d === null || (!step && !isTranslatable(d.op, shared))) {
       if (count === 0) return null;
       emit.exit(offset - start, count, EXIT);
       break;
     }
-    if (isTranslatable(d.op)) {
+    if (isTranslatable(d.op, shared)) {
       emit.instruction(d, offset - start, count);
     } else {
       emit.step(offset - start, count, d.len);
@@ -225,6 +231,8 @@ class BlockEmitter {
     /** Whether `step` is imported, for what is not translated inline. */
     private readonly canStep: boolean,
     private readonly physicalOffset: number,
+    /** Whether other threads share guest memory (TranslateOptions.sharedMemory). */
+    private readonly sharedMemory: boolean,
     /** The function index of the translated block at entry pc + delta in this module, or -1. */
     private readonly successor?: (delta: number) => number,
   ) {}
@@ -443,7 +451,8 @@ class BlockEmitter {
       case Rv.SRLW: return word(Op.I32ShrU, rs2Word);
       case Rv.SRAW: return word(Op.I32ShrS, rs2Word);
 
-      case Rv.FENCE: return; // one hart: memory accesses already complete in order
+      // One hart's accesses already complete in order; other threads' need the host's fence.
+      case Rv.FENCE: if (this.sharedMemory) this.c.atomicFence(); return;
 
       case Rv.MUL: return binary(Op.I64Mul);
       case Rv.MULW: return word(Op.I32Mul, rs2Word);

@@ -6,7 +6,7 @@
 import { FETCH_TLB, PC, TLB_MODE_FETCH } from '../hart-state.js';
 import { TLB_BASE, TLB_INDEX_MASK, TLB_TAG_HI } from '../tlb.js';
 import { BLOCK_PARAMS, EXIT } from './block-translator.js';
-import { CodeWriter, Op, ValType, WasmModuleBuilder } from './wasm-module-builder.js';
+import { CodeWriter, Op, sharedMaximumOf, ValType, WasmModuleBuilder } from './wasm-module-builder.js';
 import { ENTRY_BYTES, FUNCTION_FIELD, KEY_FIELD, LENGTH_FIELD, WAYS, type EntryTable } from './entry-table.js';
 
 export type DispatchFunction = (state: number, budget: number) => number;
@@ -14,7 +14,7 @@ export type DispatchFunction = (state: number, budget: number) => number;
 /** Builds the dispatcher over `table` (block functions) and the entry table in `memory`. */
 export function createDispatcher(memory: WebAssembly.Memory, table: WebAssembly.Table, entries: EntryTable): DispatchFunction {
   const b = new WasmModuleBuilder();
-  b.importMemory('env', 'memory', 1);
+  b.importMemory('env', 'memory', 1, sharedMaximumOf(memory));
   b.importTable('env', 'table', 1);
   const blockType = b.type(BLOCK_PARAMS, [ValType.I32]);
   const runType = b.type([ValType.I32, ValType.I32], [ValType.I32]);

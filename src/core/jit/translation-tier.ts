@@ -9,7 +9,7 @@ import { buildCompressedTable } from '../decode/compressed.js';
 import { BLOCK_PARAMS, blockSuccessors, MAX_RUN_BUDGET, STEP_PARAMS, startsTranslatable, translateBlock, type TranslateOptions } from './block-translator.js';
 import { createDispatcher, type DispatchFunction } from './dispatcher.js';
 import { ENTRY_TABLE_BYTES, EntryTable } from './entry-table.js';
-import { ValType, WasmModuleBuilder } from './wasm-module-builder.js';
+import { sharedMaximumOf, ValType, WasmModuleBuilder } from './wasm-module-builder.js';
 import { TLB_INDEX_MASK, type Tlb } from '../tlb.js';
 
 export interface TranslationTierOptions {
@@ -125,7 +125,8 @@ export class TranslationTier {
     this.background = options.compileInBackground ?? (!this.lockstep && this.hotThreshold > 1);
     this.undoLog = this.lockstep ? memory.translationOffset + ENTRY_TABLE_BYTES : -1;
     const physicalOffset = memory.ramBase - memory.ramOffset;
-    this.translateOptions = this.lockstep ? { undoLog: this.undoLog, physicalOffset } : { physicalOffset };
+    const shared = memory.shared ? { sharedMemory: true } : {};
+    this.translateOptions = this.lockstep ? { undoLog: this.undoLog, physicalOffset, ...shared } : { physicalOffset, ...shared };
     this.table = new WebAssembly.Table({ initial: TABLE_START, element: 'anyfunc' });
     this.dispatch = createDispatcher(memory.memory, this.table, this.entries);
     memory.decodeCache.onCodeChange((pageOffset) => this.invalidatePage(pageOffset));
@@ -337,13 +338,13 @@ export class TranslationTier {
     // table sized like the shared table in every instance that imports it, and updates all of
     // them on every change, which grows with the number of modules.
     const b = new WasmModuleBuilder();
-    b.importMemory('env', 'memory', 1);
+    b.importMemory('env', 'memory', 1, sharedMaximumOf(this.memory.memory));
     const type = b.type(BLOCK_PARAMS, [ValType.I32]);
     // Lockstep checks blocks alone, each ending before what it leaves to the interpreter.
     const step = !this.lockstep;
     if (step) b.importFunction('env', 'step', b.type(STEP_PARAMS, [ValType.I32]));
     const u16 = this.memory.u16;
-    const translatable = keys.filter((key) => startsTranslatable(u16, COMPRESSED, key & ~0xfff, key & 0xfff, step));
+    const translatable = keys.filter((key) => startsTranslatable(u16, COMPRESSED, key & ~0xfff, key & 0xfff, step, this.memory.shared));
     // A block reaches another in its page by a tail call, wherever it was compiled: a write
     // to the page drops both, so the callee can never be stale for the caller.
     const indexOf = new Map<number, number>();

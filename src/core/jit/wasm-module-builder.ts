@@ -202,6 +202,12 @@ export class ByteWriter {
   }
 }
 
+/** For importing `memory`: its size in pages when shared between threads (an import of a shared memory names its maximum), else undefined. */
+export function sharedMaximumOf(memory: WebAssembly.Memory): number | undefined {
+  const buffer = memory.buffer as ArrayBufferLike;
+  return buffer instanceof SharedArrayBuffer ? buffer.byteLength / 65536 : undefined;
+}
+
 /** The instructions of one function body. */
 export class CodeWriter extends ByteWriter {
   op(code: Op): this {
@@ -215,6 +221,11 @@ export class CodeWriter extends ByteWriter {
 
   end(): this {
     return this.byte(Op.End);
+  }
+
+  /** atomic.fence (threads proposal: prefix 0xfe, opcode 0x03, a zero flags byte). */
+  atomicFence(): this {
+    return this.byte(0xfe).byte(0x03).byte(0x00);
   }
 
   br(code: Op.Br | Op.BrIf, depth: number): this {
@@ -266,7 +277,7 @@ interface FunctionDef {
 export class WasmModuleBuilder {
   private readonly types: FunctionType[] = [];
   private readonly importedFunctions: Array<{ module: string; name: string; type: number }> = [];
-  private memoryImport: { module: string; name: string; pages: number } | null = null;
+  private memoryImport: { module: string; name: string; pages: number; sharedMaximum?: number } | null = null;
   private tableImport: { module: string; name: string; size: number } | null = null;
   private readonly functions: FunctionDef[] = [];
   private readonly exports: Array<{ name: string; functionIndex: number }> = [];
@@ -281,8 +292,9 @@ export class WasmModuleBuilder {
     return this.types.length - 1;
   }
 
-  importMemory(module: string, name: string, pages: number): void {
-    this.memoryImport = { module, name, pages };
+  /** Imports a memory of at least `pages`; a shared one (threads) must also give its maximum. */
+  importMemory(module: string, name: string, pages: number, sharedMaximum?: number): void {
+    this.memoryImport = { module, name, pages, ...(sharedMaximum !== undefined ? { sharedMaximum } : {}) };
   }
 
   importTable(module: string, name: string, size: number): void {
@@ -331,7 +343,13 @@ export class WasmModuleBuilder {
     const importCount = (this.memoryImport ? 1 : 0) + (this.tableImport ? 1 : 0) + this.importedFunctions.length;
     if (importCount > 0) {
       section(2, importCount, (w) => {
-        if (this.memoryImport) w.name(this.memoryImport.module).name(this.memoryImport.name).byte(0x02).byte(0x00).unsigned(this.memoryImport.pages);
+        const memory = this.memoryImport;
+        if (memory) {
+          w.name(memory.module).name(memory.name).byte(0x02);
+          // Limits: 0x00 min, or 0x03 min max for a shared memory (threads proposal).
+          if (memory.sharedMaximum === undefined) w.byte(0x00).unsigned(memory.pages);
+          else w.byte(0x03).unsigned(memory.pages).unsigned(memory.sharedMaximum);
+        }
         if (this.tableImport) w.name(this.tableImport.module).name(this.tableImport.name).byte(0x01).byte(0x70).byte(0x00).unsigned(this.tableImport.size);
         for (const f of this.importedFunctions) w.name(f.module).name(f.name).byte(0x00).unsigned(f.type);
       });
