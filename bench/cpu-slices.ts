@@ -44,12 +44,34 @@ async function startVm(dir: string, name: string, extra: string[] = []): Promise
   }
 }
 
+/** Two busy VMs under the CpuSliceController for RUN_MS, weights 2:1: what each used, percent of a core. */
+async function underScheduler(capacity: number, pair: SpinVm[]): Promise<{ used: number[]; caps: string }> {
+  const ids = ['heavy', 'light'];
+  const controller = new CpuSliceController({
+    scheduler: new CpuScheduler(capacity),
+    vms: () => ids.map((id, i) => ({ id, weight: i === 0 ? 200 : 100, capPercent: null, vcpus: 1 })),
+    measure: async (id) => (await pair[ids.indexOf(id)]!.api.call<CpuStatus>('GET', '/vm/cpu')).usedPercent,
+    apply: async (id, capPercent) => void await pair[ids.indexOf(id)]!.api.call('PUT', '/vm/cpu', { capPercent }),
+    onError: (id, e) => process.stderr.write(`bench: ${id}: ${(e as Error).message}\n`),
+  });
+  controller.start();
+  await new Promise((r) => setTimeout(r, WARM_MS));
+  const before = pair.map((vm) => processCpuSeconds(vm.process.pid!));
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, RUN_MS));
+  const elapsed = (performance.now() - started) / 1000;
+  const used = pair.map((vm, i) => ((processCpuSeconds(vm.process.pid!) - before[i]!) * 100) / elapsed);
+  await controller.stop();
+  return { used, caps: [...controller.caps].map(([id, cap]) => `${id} ${cap}`).join(', ') };
+}
+
 const pp = (measured: number, target: number): string => `${measured - target >= 0 ? '+' : ''}${(measured - target).toFixed(1)}`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vireo-bench-slices-'));
   const vms: SpinVm[] = [];
   const rows: string[][] = [];
+  const notes: string[] = [];
   try {
     const alone = await startVm(dir, 'alone');
     vms.push(alone);
@@ -58,31 +80,19 @@ async function main(): Promise<void> {
     alone.process.kill();
     rows.push(['one VM alone, uncapped (reference)', '-', reference.toFixed(1), '-']);
 
-    const pair = [await startVm(dir, 'heavy'), await startVm(dir, 'light')];
-    vms.push(...pair);
-    const weights: Record<string, number> = { heavy: 200, light: 100 };
-    const byId = new Map([['heavy', pair[0]!], ['light', pair[1]!]]);
-    const controller = new CpuSliceController({
-      scheduler: new CpuScheduler(100),
-      vms: () => Object.keys(weights).map((id) => ({ id, weight: weights[id]!, capPercent: null, vcpus: 1 })),
-      measure: async (id) => (await byId.get(id)!.api.call<CpuStatus>('GET', '/vm/cpu')).usedPercent,
-      apply: async (id, capPercent) => void await byId.get(id)!.api.call('PUT', '/vm/cpu', { capPercent }),
-      onError: (id, e) => process.stderr.write(`bench: ${id}: ${(e as Error).message}\n`),
-    });
-    controller.start();
-    await new Promise((r) => setTimeout(r, WARM_MS));
-    const before = pair.map((vm) => processCpuSeconds(vm.process.pid!));
-    const started = performance.now();
-    await new Promise((r) => setTimeout(r, RUN_MS));
-    const elapsed = (performance.now() - started) / 1000;
-    const used = pair.map((vm, i) => ((processCpuSeconds(vm.process.pid!) - before[i]!) * 100) / elapsed);
-    await controller.stop();
-    const total = used[0]! + used[1]!;
-    const shares = used.map((u) => (u * 100) / total);
-    rows.push(['weight 2, host capacity 100%', '66.7', used[0]!.toFixed(1), pp(used[0]!, 66.7)]);
-    rows.push(['weight 1, host capacity 100%', '33.3', used[1]!.toFixed(1), pp(used[1]!, 33.3)]);
-    rows.push(['weight 2, share of what both used', '66.7', shares[0]!.toFixed(1), pp(shares[0]!, 66.7)]);
-    for (const vm of pair) vm.process.kill();
+    // 100% as asked; 50% as well, which binds even when other work on the host leaves the VMs less than 100%.
+    for (const capacity of [100, 50]) {
+      const pair = [await startVm(dir, `heavy${capacity}`), await startVm(dir, `light${capacity}`)];
+      vms.push(...pair);
+      const { used, caps } = await underScheduler(capacity, pair);
+      const targets = [capacity * 2 / 3, capacity / 3];
+      const total = used[0]! + used[1]!;
+      rows.push([`weight 2, host capacity ${capacity}%`, targets[0]!.toFixed(1), used[0]!.toFixed(1), pp(used[0]!, targets[0]!)]);
+      rows.push([`weight 1, host capacity ${capacity}%`, targets[1]!.toFixed(1), used[1]!.toFixed(1), pp(used[1]!, targets[1]!)]);
+      rows.push([`weight 2, share of what both used`, '66.7', ((used[0]! * 100) / total).toFixed(1), pp((used[0]! * 100) / total, 66.7)]);
+      notes.push(`capacity ${capacity}%: caps last pushed ${caps}`);
+      for (const vm of pair) vm.process.kill();
+    }
 
     const capped = await startVm(dir, 'capped', ['--cpu-cap', '30']);
     vms.push(capped);
@@ -93,7 +103,7 @@ async function main(): Promise<void> {
 
     console.log(`CPU time slices: percent of one host core, measured from /proc over ${RUN_MS / 1000} s (the capped VM over ${RUN_MS / 2000} s)`);
     console.log(formatTable(['VM', 'target %', 'measured %', 'error (points)'], rows));
-    console.log(`caps last pushed: ${[...controller.caps].map(([id, cap]) => `${id} ${cap}`).join(', ')}; the reference shows what one VM process gets from this host now`);
+    console.log(`${notes.join('; ')}. The reference shows what one VM process gets from this host now.`);
   } finally {
     for (const vm of vms) if (vm.process.exitCode === null) vm.process.kill();
     rmSync(dir, { recursive: true, force: true });
