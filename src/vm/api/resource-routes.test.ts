@@ -81,3 +81,18 @@ test('PUT /vm/disks/{serial}/limits replaces the disk\'s limits while it runs; u
     assert.ok(doc.paths['/vm/disks/{serial}/limits']?.['put'] && doc.paths['/vm/cpu']?.['put'] && doc.paths['/vm/stats']?.['get']);
   });
 });
+
+test('a cap steps aside while a migration drives the throttle and is back in force when it fails', async () => {
+  await withVm(async (vm, client) => {
+    await client.call('PUT', '/vm/cpu', { capPercent: 30 });
+    // Nothing listens on port 1: the migration fails at once and the VM runs on here.
+    await assert.rejects(vm.migrate({ host: '127.0.0.1', port: 1 }), /runs on here/);
+    const seen = new Set<number>();
+    for (let i = 0; i < 40; i++) {
+      seen.add(vm.machine.cpuThrottle);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(seen.has(0) && [...seen].some((t) => t >= 0.9), `throttles seen after the migration: ${[...seen]}`);
+    assert.equal((await client.call<CpuStatus>('GET', '/vm/cpu')).capPercent, 30);
+  });
+});
