@@ -6,6 +6,7 @@ import { RUN_HELP } from './commands/run-arguments.js';
 import { IMAGE_HELP, imageCommand } from './commands/image.js';
 import { DISK_HELP, diskCommand } from './commands/disk.js';
 import { VM_HELP, vmCommand } from './commands/vm.js';
+import { SWITCH_HELP, switchCommand } from './commands/switch.js';
 import { UsageError } from './usage-error.js';
 
 export const HELP = `Usage: vireo <command> [options]
@@ -17,6 +18,7 @@ Commands:
   image     Build or verify the default Debian guest image
   disk      Create, inspect, convert and change raw and qcow2 disk images
   vm        Pause, resume, save, migrate or stop a running VM through its API socket
+  switch    Serve a virtual switch that VM processes join with --net switch:PATH
 
 Run 'vireo <command> --help' for the options of a command.
 `;
@@ -26,6 +28,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   image: { run: imageCommand, help: IMAGE_HELP },
   disk: { run: diskCommand, help: DISK_HELP },
   vm: { run: vmCommand, help: VM_HELP },
+  switch: { run: switchCommand, help: SWITCH_HELP },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

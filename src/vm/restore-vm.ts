@@ -80,7 +80,7 @@ async function continuedDisks(disks: readonly DiskDescription[], prefix: string)
 function forkIdentity(description: VmDescription, saved: unknown): unknown {
   if (description.network === null) return saved;
   const mac = randomMac();
-  description.network = { mac };
+  description.network = { ...description.network, mac };
   const state = structuredClone(saved) as { virtio?: Array<{ device?: string; transport?: { device?: { mac?: string } } }> };
   for (const slot of state.virtio ?? []) {
     if (slot.device === 'virtio-net' && slot.transport?.device) slot.transport.device.mac = mac;
@@ -89,6 +89,6 @@ function forkIdentity(description: VmDescription, saved: unknown): unknown {
 }
 
 /** 52:54:00 (locally administered, as QEMU's defaults) and three random bytes. */
-function randomMac(): string {
+export function randomMac(): string {
   return ['52', '54', '00', ...[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }

@@ -8,6 +8,7 @@ import type { ByteSink } from '../devices/mmio-device.js';
 import type { DiskConfig, NicConfig } from '../machine/virtio-devices.js';
 import { openDiskImage, type DiskImage } from '../storage/disk-image.js';
 import { IoThrottle } from '../storage/qos/io-throttle.js';
+import type { IoLimits } from '../storage/qos/io-limits.js';
 import { VirtualSwitch } from '../net/virtual-switch.js';
 import { IcmpResponder } from '../net/icmp-responder.js';
 import { macAddress, macToBytes } from '../net/mac-address.js';
@@ -20,10 +21,13 @@ import { overlayWritableDisks } from './disk-overlays.js';
 import { writeSnapshot, type SnapshotReader } from './snapshot/snapshot-file.js';
 import { LazyRam } from './lazy-ram.js';
 import { INVALID_STATE, VmControlError, type MigrationTarget, type OperationProgress, type VmController, type VmRunState, type VmStatus } from './api/vm-controller.js';
+import type { CpuStatus, VmResourceController, VmStats } from './api/vm-resources.js';
+import { CpuCap } from './cpu-cap.js';
+import { attachNic } from './attach-nic.js';
 
 /** The host's address on the switch a VM's NIC attaches to (--net host). */
 export const HOST_IP = '10.0.2.2';
-const HOST_MAC = '52:54:00:00:02:02';
+export const HOST_MAC = '52:54:00:00:02:02';
 
 /** The bytes a VM boots from, read by the caller from the description's paths. */
 export interface BootBytes {
@@ -51,7 +55,7 @@ export interface CreateOptions {
   emptyRam?: boolean;
 }
 
-export class VirtualMachine implements VmController {
+export class VirtualMachine implements VmController, VmResourceController {
   readonly machine: Machine;
   readonly description: VmDescription;
   private readonly boot: BootBytes;
@@ -62,12 +66,23 @@ export class VirtualMachine implements VmController {
   private frozenBy: string | null = null;
   private busy = false;
 
-  private constructor(machine: Machine, description: VmDescription, boot: BootBytes, disks: DiskImage[]) {
+  private constructor(machine: Machine, description: VmDescription, boot: BootBytes, disks: DiskImage[], throttles: IoThrottle[], closeNic: () => void) {
     this.machine = machine;
     this.description = description;
     this.boot = boot;
     this.disks = disks;
+    this.throttles = throttles;
+    this.closeNic = closeNic;
+    // One hart per board for now: the cap goes up to 100% of one core.
+    this.cpuCap = new CpuCap(machine, { harts: 1 });
+    if (description.cpu) this.cpuCap.set(description.cpu.capPercent);
+    this.cpuCap.start();
   }
+
+  /** Each disk's throttle, in the description's order; always there, so limits can be set at run time. */
+  private readonly throttles: IoThrottle[];
+  private readonly cpuCap: CpuCap;
+  private readonly closeNic: () => void;
 
   /**
    * Opens the disks (with `openDisk`, by default from their paths) and builds the board; on
@@ -76,20 +91,27 @@ export class VirtualMachine implements VmController {
   static async create(description: VmDescription, boot: BootBytes, io: VmIo, options: CreateOptions = {}): Promise<VirtualMachine> {
     const disks: DiskImage[] = [];
     const configs: DiskConfig[] = [];
+    const throttles: IoThrottle[] = [];
+    let closeNic = (): void => {};
     const openDisk = options.openDisk ?? openDescribedDisk;
     try {
       for (const [index, disk] of description.disks.entries()) {
         const backend = await openDisk(disk, index);
         disks.push(backend);
-        const limited = Object.values(disk.limits).some((v) => v > 0);
-        configs.push({ backend, serial: disk.serial, ...(limited ? { throttle: new IoThrottle(disk.limits) } : {}) });
+        const throttle = new IoThrottle(disk.limits);
+        throttles.push(throttle);
+        configs.push({ backend, serial: disk.serial, throttle });
       }
       const nics: NicConfig[] = [];
       if (description.network) {
-        const hub = new VirtualSwitch();
-        // The responder answers from the switch's delivery callbacks for as long as the VM runs.
-        new IcmpResponder(hub, { mac: macAddress(HOST_MAC), ip: ipv4Address(HOST_IP), delivery: 'microtask' });
-        nics.push({ port: hub.createPort({ name: 'guest' }), mac: macToBytes(macAddress(description.network.mac)) });
+        const { port, close } = await attachNic(description.network, () => {
+          const hub = new VirtualSwitch();
+          // The responder answers from the switch's delivery callbacks for as long as the VM runs.
+          new IcmpResponder(hub, { mac: macAddress(HOST_MAC), ip: ipv4Address(HOST_IP), delivery: 'microtask' });
+          return hub.createPort({ name: 'guest' });
+        }, io.log);
+        closeNic = close;
+        nics.push({ port, mac: macToBytes(macAddress(description.network.mac)) });
       }
       const { boot: b } = description;
       const machine = new Machine({
@@ -109,8 +131,9 @@ export class VirtualMachine implements VmController {
         ...(options.emptyRam ? { emptyRam: true } : {}),
         ...(description.jitThreshold !== undefined ? { hotThreshold: description.jitThreshold } : {}),
       });
-      return new VirtualMachine(machine, description, boot, disks);
+      return new VirtualMachine(machine, description, boot, disks, throttles, closeNic);
     } catch (e) {
+      closeNic();
       await closeAll(disks);
       throw e;
     }
@@ -126,6 +149,39 @@ export class VirtualMachine implements VmController {
 
   status(): VmStatus {
     return { state: this.state, config: this.description, instructionsRetired: this.machine.hart.instret, uptimeMs: Math.round(performance.now() - this.startedMs) };
+  }
+
+  stats(): VmStats {
+    const { user, system } = process.cpuUsage();
+    const { rss, heapUsed } = process.memoryUsage();
+    const { disks, nics } = this.machine.virtio;
+    return {
+      uptimeMs: Math.round(performance.now() - this.startedMs),
+      cpu: { userMicros: user, systemMicros: system, instructionsRetired: this.machine.hart.instret },
+      memory: { rssBytes: rss, heapUsedBytes: heapUsed, guestRamBytes: this.description.ramMiB * 1024 * 1024 },
+      disks: disks.map(({ stats: s }, i) => ({ serial: this.description.disks[i]!.serial, readOps: s.reads, writeOps: s.writes, readBytes: s.bytesRead, writeBytes: s.bytesWritten, flushOps: s.flushes })),
+      nics: nics.map((nic) => ({ mac: this.description.network!.mac, ...nic.counters })),
+    };
+  }
+
+  cpu(): CpuStatus {
+    return { capPercent: this.cpuCap.capPercent, usedPercent: this.cpuCap.usedPercent };
+  }
+
+  /** Applied at once; recorded in the description, so a snapshot or migration carries it. */
+  setCpuCap(capPercent: number | null): CpuStatus {
+    this.cpuCap.set(capPercent);
+    if (capPercent === null) delete this.description.cpu;
+    else this.description.cpu = { capPercent };
+    return this.cpu();
+  }
+
+  setDiskLimits(serial: string, limits: IoLimits): IoLimits | null {
+    const index = this.description.disks.findIndex((d) => d.serial === serial);
+    if (index < 0) return null;
+    this.throttles[index]!.setLimits(limits);
+    this.description.disks[index] = { ...this.description.disks[index]!, limits: { ...limits } };
+    return this.throttles[index]!.limits;
   }
 
   async pause(): Promise<void> {
@@ -153,6 +209,7 @@ export class VirtualMachine implements VmController {
     if (this.busy) throw new VmControlError(INVALID_STATE, 'another long operation is in progress');
     this.busy = true;
     this.state = 'migrating';
+    this.cpuCap.hold();
     try {
       await this.wholeRam();
       const report = await sendVm({
@@ -175,6 +232,7 @@ export class VirtualMachine implements VmController {
       throw new VmControlError('migration-failed', `${(e as Error).message}; the VM runs on here`, { cause: e });
     } finally {
       this.busy = false;
+      this.cpuCap.release();
     }
   }
 
@@ -265,6 +323,8 @@ export class VirtualMachine implements VmController {
 
   /** Closes shares and disks after run() ended, and the snapshot RAM was still coming from. */
   async close(): Promise<void> {
+    this.cpuCap.stop();
+    this.closeNic();
     this.lazyRam?.stop();
     await this.ramSource?.close();
     await this.machine.virtio.close();

@@ -15,6 +15,8 @@ const GOOD: VmDescription = {
 
 test('a description read from a snapshot is checked field by field before a board is built from it', () => {
   assert.deepEqual(checkVmDescription(JSON.parse(JSON.stringify(GOOD))), GOOD);
+  const shared = { ...GOOD, network: { mac: '52:54:00:12:34:57', switch: '/run/sw.sock' }, cpu: { capPercent: 30 } };
+  assert.deepEqual(checkVmDescription(JSON.parse(JSON.stringify(shared))), shared);
   const bad: Array<[unknown, RegExp]> = [
     [null, /not an object/],
     [{ ...GOOD, version: 2 }, /version 2/],
@@ -24,6 +26,9 @@ test('a description read from a snapshot is checked field by field before a boar
     [{ ...GOOD, disks: [{ ...GOOD.disks[0], limits: { iops: -5 } }] }, /bad I\/O limits for \/d\.qcow2/],
     [{ ...GOOD, disks: [{ ...GOOD.disks[0], format: 'vmdk' }] }, /malformed disks/],
     [{ ...GOOD, network: { mac: 7 } }, /malformed network/],
+    [{ ...GOOD, network: { mac: '52:54:00:12:34:56', switch: 5 } }, /malformed network/],
+    [{ ...GOOD, cpu: { capPercent: 2 } }, /CPU cap/],
+    [{ ...GOOD, cpu: {} }, /CPU cap/],
     [{ ...GOOD, shares: [{ root: '/s', tag: 'x' }] }, /malformed shares/],
     [{ ...GOOD, console: 'tty9' }, /unknown console/],
     [{ ...GOOD, translation: 'fast' }, /translation mode/],

@@ -36,13 +36,21 @@ export interface VmDescription {
     bootargs?: string;
   };
   disks: DiskDescription[];
-  /** A NIC on a switch with a host responder at 10.0.2.2, with this MAC; null for none. */
-  network: { mac: string } | null;
+  /** A NIC with this MAC on a switch with a host responder at 10.0.2.2 (or the shared one at `switch`); null for none. */
+  network: NetworkDescription | null;
   shares: Array<{ root: string; tag: string; readOnly: boolean }>;
   /** Where the terminal's input goes; hvc0 also attaches a virtio-console. */
   console: 'ttyS0' | 'hvc0';
   translation: TranslationMode;
   jitThreshold?: number;
+  /** A cap on the VM's CPU use, percent of one host core (5..100 per hart). */
+  cpu?: { capPercent: number };
+}
+
+export interface NetworkDescription {
+  mac: string;
+  /** The Unix socket of a switch shared with other VM processes (absent: a switch of the VM's own). */
+  switch?: string;
 }
 
 export class VmDescriptionError extends Error {
@@ -70,7 +78,9 @@ export function checkVmDescription(value: unknown): VmDescription {
       fail(`has bad I/O limits for ${disk.path}: ${(e as Error).message}`);
     }
   }
-  if (d.network !== null && typeof d.network?.mac !== 'string') fail('has a malformed network');
+  if (d.network !== null && (typeof d.network?.mac !== 'string' || (d.network.switch !== undefined && typeof d.network.switch !== 'string'))) fail('has a malformed network');
+  // One hart per board for now: 100% of one core at most.
+  if (d.cpu !== undefined && !(typeof d.cpu?.capPercent === 'number' && d.cpu.capPercent >= 5 && d.cpu.capPercent <= 100)) fail('has a CPU cap outside 5..100%');
   if (!Array.isArray(d.shares) || !d.shares.every((s) => typeof s?.root === 'string' && typeof s.tag === 'string' && typeof s.readOnly === 'boolean')) fail('has malformed shares');
   if (d.console !== 'ttyS0' && d.console !== 'hvc0') fail(`has an unknown console ${String(d.console)}`);
   if (d.translation !== 'on' && d.translation !== 'off' && d.translation !== 'lockstep') fail('has an unknown translation mode');

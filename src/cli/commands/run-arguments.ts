@@ -50,6 +50,11 @@ Options:
                             hvc0 also attaches a virtio-console, for console=hvc0
   --net host                Attach a virtio-net NIC to a virtual switch where the host
                             answers ARP and ping at 10.0.2.2
+  --net switch:PATH         Attach the NIC (with a MAC address of its own) to a switch
+                            shared with other VM processes, served on the Unix socket
+                            PATH by 'vireo switch serve' or the host agent
+  --cpu-cap PERCENT         Hold the VM's CPU use to PERCENT of one host core (5-100);
+                            change it while it runs with PUT /vm/cpu
   --jit on|off|lockstep     Translate hot guest code to WebAssembly (on, the default),
                             interpret everything (off), or check every translated block
                             against the interpreter and stop at the first divergence
@@ -119,6 +124,10 @@ export interface RunArguments {
   shares: ShareConfig[];
   /** Attach a NIC to a switch shared with a host responder at 10.0.2.2. */
   net: boolean;
+  /** With net: the socket of a switch shared with other VM processes, instead of the VM's own. */
+  netSwitch: string | undefined;
+  /** A cap on the VM's CPU use, percent of one host core. */
+  cpuCap: number | undefined;
   /** Which guest console the terminal's input goes to; hvc0 also attaches a virtio-console. */
   console: 'ttyS0' | 'hvc0';
   jit: TranslationMode;
@@ -154,6 +163,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         disk: { type: 'string', multiple: true },
         share: { type: 'string', multiple: true },
         net: { type: 'string' },
+        'cpu-cap': { type: 'string' },
         console: { type: 'string' },
         jit: { type: 'string' },
         'jit-threshold': { type: 'string' },
@@ -202,7 +212,9 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     signature: values.signature,
     disks: (values.disk ?? []).map(parseDiskOption),
     shares: (values.share ?? []).map(parseShareOption),
-    net: values.net === undefined ? false : parseNet(values.net),
+    net: values.net !== undefined,
+    netSwitch: values.net === undefined ? undefined : parseNet(values.net),
+    cpuCap: values['cpu-cap'] === undefined ? undefined : parseCpuCap(values['cpu-cap']),
     console: values.console === undefined ? 'ttyS0' : parseConsole(values.console),
     jit: values.jit === undefined ? 'on' : parseJit(values.jit),
     jitThreshold: values['jit-threshold'] === undefined ? undefined : parseThreshold(values['jit-threshold']),
@@ -263,9 +275,17 @@ function parseConsole(text: string): 'ttyS0' | 'hvc0' {
   return text;
 }
 
-function parseNet(text: string): boolean {
-  if (text !== 'host') throw new UsageError('run', `--net takes 'host' (a switch with the host answering ARP and ping at ${HOST_IP}), got '${text}'`);
-  return true;
+/** undefined for host, the socket path for switch:PATH. */
+function parseNet(text: string): string | undefined {
+  if (text === 'host') return undefined;
+  if (text.startsWith('switch:') && text.length > 'switch:'.length) return text.slice('switch:'.length);
+  throw new UsageError('run', `--net takes 'host' (a switch with the host answering ARP and ping at ${HOST_IP}) or 'switch:PATH' (a switch shared over the Unix socket PATH), got '${text}'`);
+}
+
+function parseCpuCap(text: string): number {
+  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 5 && n <= 100)) throw new UsageError('run', `--cpu-cap takes a percent of one host core from 5 to 100, got '${text}'`);
+  return n;
 }
 
 function parseMemory(text: string): number {

@@ -16,7 +16,7 @@ import { SerialConsole } from '../serial-console.js';
 import { DEBIAN_APPEND, LINUX_RAM_MIB, defaultRootDisk, prepareDebianImage } from '../default-guest.js';
 import { VirtualMachine, type VmIo } from '../../vm/virtual-machine.js';
 import { VM_DESCRIPTION_VERSION, type DiskDescription, type VmDescription } from '../../vm/vm-description.js';
-import { restoreVirtualMachine } from '../../vm/restore-vm.js';
+import { randomMac, restoreVirtualMachine } from '../../vm/restore-vm.js';
 import { receiveVm } from '../../vm/migration/receive-vm.js';
 import { serveVmApi } from '../../vm/api/vm-api-server.js';
 
@@ -54,6 +54,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     }
     throw e;
   }
+  // Over a restored or arriving VM's own cap too; recorded in its description.
+  if (args.cpuCap !== undefined) vm.setCpuCap(args.cpuCap);
   const machine = vm.machine;
   let api: { close(): Promise<void> } | null = null;
   if (args.api !== undefined) {
@@ -136,7 +138,7 @@ async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
       ...(bootargs !== undefined ? { bootargs } : {}),
     },
     disks,
-    network: args.net ? { mac: GUEST_MAC } : null,
+    network: args.net ? (args.netSwitch !== undefined ? { mac: randomMac(), switch: resolve(args.netSwitch) } : { mac: GUEST_MAC }) : null,
     shares: args.shares.map((s) => ({ root: resolve(s.root), tag: s.tag, readOnly: s.readOnly === true })),
     console: args.console,
     translation: args.trace ? 'off' : args.jit,

@@ -16,6 +16,8 @@ import { RouteTable } from './route-table.js';
 import { errorResponse, VmApiError } from './vm-api-error.js';
 import type { VmController } from './vm-controller.js';
 import { vmRoutes } from './vm-routes.js';
+import { resourceRoutes } from './resource-routes.js';
+import { hasResources } from './vm-resources.js';
 
 export interface VmApiServer {
   readonly path: string;
@@ -28,7 +30,7 @@ const CLOSE_GRACE_MS = 1000;
 
 /** The routes the server answers, for the server and for tests of the OpenAPI document. */
 export function apiRoutes(controller: VmController, operations: OperationRegistry): RouteTable {
-  const routes = [...vmRoutes(controller, operations), ...operationRoutes(operations)];
+  const routes = [...vmRoutes(controller, operations), ...(hasResources(controller) ? resourceRoutes(controller) : []), ...operationRoutes(operations)];
   return new RouteTable([...routes, openApiRoute(routes)]);
 }
 
