@@ -35,6 +35,8 @@ export interface ApiConnection {
   token?: string;
   /** Said after "cannot reach ..." when nothing answers (default: how to start a VM with --api). */
   unreachableHint?: string;
+  /** Give up on an answer after this long (default: wait as long as it takes). */
+  timeoutMs?: number;
 }
 
 export class VmApiClient {
@@ -64,6 +66,8 @@ export class VmApiClient {
         });
       });
       req.on('error', (e) => reject(this.unreachable(e)));
+      const { timeoutMs } = this.connection;
+      if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer to ${method} ${path} within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.end(text);
     });
   }
