@@ -53,6 +53,8 @@ export class VmInstance {
   startedAt: number | null = null;
   private stopping: { keepWanted: boolean } | null = null;
   private migratedTo: string | null = null;
+  /** Settles once the current process has ended and its end is recorded. */
+  private ending: Promise<void> = Promise.resolve();
 
   constructor(public definition: VmDefinition, public runtime: RuntimeRecord, readonly dir: string, private readonly hooks: InstanceHooks) {
     this.apiPath = join(dir, 'api.sock');
@@ -87,6 +89,7 @@ export class VmInstance {
     child.stdout.on('data', (chunk: Buffer) => this.console.write(chunk));
     child.stdout.on('error', () => {});
     const ended = child.exited.then((exit) => this.ended(child, exit));
+    this.ending = ended;
     this.runtime = { ...this.runtime, wantRunning: true, pid: child.pid };
     await this.hooks.persist(this.name, this.runtime);
     await options.onSpawned?.();
@@ -107,7 +110,7 @@ export class VmInstance {
     }
     this.stopping = { keepWanted: options.keepWanted === true };
     this.state = 'stopping';
-    const gone = child.exited.then(() => true);
+    const gone = this.ending.then(() => true);
     const within = (ms: number): Promise<boolean> => Promise.race([gone, new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
     if (!options.force) {
       await this.client(Math.max(1, options.timeoutMs)).call('POST', '/vm/stop').catch(() => {});

@@ -1,0 +1,132 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { VmApiClient, VmApiClientError } from '../../vm/api/vm-api-client.js';
+import { HostAgent } from '../host-agent.js';
+import { hostApiRoutes } from './host-routes.js';
+import { serveHostApi, type HostApiServer } from './host-api-server.js';
+import { fakeSpawner } from '../../../tests/host/fake-vm-process.js';
+
+const TOKEN = 'a-token-of-thirty-two-characters';
+
+interface Setup {
+  agent: HostAgent;
+  server: HostApiServer;
+  unix: VmApiClient;
+  tcp(token?: string): VmApiClient;
+}
+
+async function withServer(body: (s: Setup) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vh-'));
+  const fake = fakeSpawner();
+  const agent = await HostAgent.open({ dataDir: dir, spawn: fake.spawn, storageCapacityBytes: 1024 ** 3, log: () => {} });
+  const server = await serveHostApi(agent, { socketPath: join(dir, 'agent.sock'), tcp: { host: '127.0.0.1', port: 0, token: TOKEN } });
+  const tcp = (token?: string) => new VmApiClient('agent', { tcp: server.tcp!, ...(token === undefined ? {} : { token }), unreachableHint: 'no agent' });
+  try {
+    await body({ agent, server, unix: new VmApiClient(server.socketPath, { unreachableHint: 'no agent' }), tcp });
+  } finally {
+    await agent.shutdown(1000);
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const spec = { ramMiB: 64, boot: { kernel: '/nonexistent/k.elf' } };
+
+test('the Unix socket is mode 0600 and needs no token; TCP answers 401 without the right token', () => withServer(async ({ server, unix, tcp }) => {
+  assert.equal(statSync(server.socketPath).mode & 0o777, 0o600);
+  assert.equal((await unix.request('GET', '/host')).status, 200);
+  const none = await tcp().request('GET', '/host');
+  assert.equal(none.status, 401);
+  assert.equal((none.body as { error: { kind: string } }).error.kind, 'unauthorized');
+  assert.equal(none.headers['www-authenticate'], 'Bearer');
+  assert.equal((await tcp('not-the-token-not-the-token-xx').request('GET', '/vms')).status, 401);
+  assert.equal((await tcp(TOKEN).request('POST', '/vms', { name: 'x', spec })).status, 201);
+  assert.equal((await tcp(TOKEN).request('GET', '/vms/x')).status, 200);
+}));
+
+test('VMs are defined, listed, started, paused, stopped and deleted through the API; errors have one shape', () => withServer(async ({ unix }) => {
+  const defined = await unix.request('POST', '/vms', { name: 'web', spec, autostart: true });
+  assert.equal(defined.status, 201);
+  assert.equal(defined.headers['location'], '/vms/web');
+  assert.equal((await unix.request('POST', '/vms', { name: 'web', spec })).status, 409);
+  const bad = await unix.request('POST', '/vms', { name: 'web2', spec: { ...spec, ramMiB: 'lots' } });
+  assert.equal(bad.status, 400);
+  assert.match((bad.body as { error: { message: string } }).error.message, /body\.spec\.ramMiB: must be an integer/);
+  assert.equal((await unix.request('GET', '/vms/nope')).status, 404);
+  assert.equal((await unix.request('PUT', '/vms')).status, 405);
+  assert.equal((await unix.call<{ state: string }>('POST', '/vms/web/start')).state, 'running');
+  assert.equal((await unix.call<{ state: string }>('POST', '/vms/web/pause')).state, 'paused');
+  assert.equal((await unix.call<{ state: string }>('POST', '/vms/web/resume')).state, 'running');
+  const stats = await unix.call<{ state: string; status: { instructionsRetired: number }; vm: unknown }>('GET', '/vms/web/stats');
+  assert.equal(stats.state, 'running');
+  assert.equal(stats.status.instructionsRetired, 123_456);
+  assert.equal((await unix.request('DELETE', '/vms/web')).status, 409);
+  assert.equal((await unix.call<{ state: string }>('POST', '/vms/web/stop', { timeoutSeconds: 2 })).state, 'stopped');
+  assert.deepEqual(await unix.call('DELETE', '/vms/web?disks=true'), { deleted: 'web' });
+  assert.deepEqual(await unix.call('GET', '/vms'), { vms: [] });
+}));
+
+test('limits are stored and their fate reported; an unknown disk is 404', () => withServer(async ({ unix }) => {
+  await unix.call('POST', '/vms', { name: 'db', spec: { ...spec, disks: [{ sizeMiB: 1 }] } });
+  const answer = await unix.call<{ vm: { definition: { spec: { cpu: { weight: number }; disks: Array<{ limits: object }> } } }; applied: { disks: Record<string, string> } }>('PUT', '/vms/db/limits', { cpu: { weight: 50 }, disks: { 'vireo-disk-0': { iops: 10 } } });
+  assert.equal(answer.vm.definition.spec.cpu.weight, 50);
+  assert.deepEqual(answer.vm.definition.spec.disks[0]!.limits, { iops: 10 });
+  assert.equal(answer.applied.disks['vireo-disk-0'], 'stored');
+  assert.equal((await unix.request('PUT', '/vms/db/limits', { disks: { 'vireo-disk-9': {} } })).status, 404);
+  assert.equal((await unix.request('PUT', '/vms/db/limits', { disks: { 'vireo-disk-0': { iops: -1 } } })).status, 400);
+}));
+
+test('a snapshot is an operation that ends with the VM\'s result', () => withServer(async ({ agent, unix }) => {
+  await unix.call('POST', '/vms', { name: 'snap', spec });
+  await unix.call('POST', '/vms/snap/start');
+  const answer = await unix.request('POST', '/vms/snap/snapshot', { path: '/tmp/never-written.vmsnap' });
+  assert.equal(answer.status, 202);
+  const op = answer.body as { id: string; kind: string };
+  assert.equal(op.kind, 'save');
+  assert.equal((await unix.request('POST', '/vms/snap/snapshot', {})).status, 409);
+  // The fake VM's save is finished by the test.
+  const fake = (agent.get('snap').process as unknown as { controller: { nextAction(): Promise<{ path?: string; succeed(r: object): void }> } }).controller;
+  const action = await fake.nextAction();
+  assert.equal(action.path, '/tmp/never-written.vmsnap');
+  action.succeed({ bytes: 42 });
+  const ended = await unix.call<{ state: string; result: Record<string, unknown> }>('GET', `/operations/${op.id}?wait=5`);
+  assert.equal(ended.state, 'succeeded');
+  assert.deepEqual(ended.result, { vm: 'snap', bytes: 42, path: '/tmp/never-written.vmsnap' });
+}));
+
+test('the console WebSocket shows the tail, then output, and types input; TCP needs the token here too', () => withServer(async ({ agent, server, unix }) => {
+  await unix.call('POST', '/vms', { name: 'tty', spec });
+  await unix.call('POST', '/vms/tty/start');
+  agent.get('tty').console.write(Buffer.from('login: '));
+  const url = `ws://127.0.0.1:${server.tcp!.port}/vms/tty/console`;
+  const refused = new WebSocket(url);
+  const status = await new Promise<number>((resolve) => refused.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+  assert.equal(status, 401);
+  const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  let seen = '';
+  ws.on('message', (data: Buffer) => { seen += data.toString('utf8'); });
+  await new Promise((resolve) => ws.on('open', resolve));
+  ws.send('root\n');
+  for (let i = 0; i < 100 && !seen.includes('ROOT'); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(seen, 'login: ROOT\n');
+  ws.close();
+  assert.equal((await unix.request('GET', '/vms/tty/console')).status, 426);
+}));
+
+test('the OpenAPI document lists exactly the routes the server answers', () => withServer(async ({ agent, unix }) => {
+  const document = await unix.call<{ info: { title: string }; paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json');
+  assert.equal(document.info.title, 'Vireo host agent API');
+  const declared = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+  const served = hostApiRoutes(agent).routes.map((r) => `${r.method} ${r.path}`).sort();
+  assert.deepEqual(declared, served);
+  for (const route of ['POST /vms', 'DELETE /vms/{name}', 'GET /vms/{name}/console', 'POST /vms/incoming', 'GET /host', 'GET /operations/{id}']) assert.ok(declared.includes(route), route);
+}));
+
+test('an unreachable agent is an error that says so', async () => {
+  const client = new VmApiClient('/nonexistent/agent.sock', { unreachableHint: 'start one with vireo host serve' });
+  await assert.rejects(client.call('GET', '/host'), (e: unknown) => e instanceof VmApiClientError && e.kind === 'unreachable' && /vireo host serve/.test(e.message));
+});
