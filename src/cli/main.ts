@@ -6,6 +6,7 @@ import { RUN_HELP } from './commands/run-arguments.js';
 import { IMAGE_HELP, imageCommand } from './commands/image.js';
 import { DISK_HELP, diskCommand } from './commands/disk.js';
 import { VM_HELP, vmCommand } from './commands/vm.js';
+import { HOST_HELP, hostCommand } from './commands/host.js';
 import { UsageError } from './usage-error.js';
 
 export const HELP = `Usage: vireo <command> [options]
@@ -17,6 +18,7 @@ Commands:
   image     Build or verify the default Debian guest image
   disk      Create, inspect, convert and change raw and qcow2 disk images
   vm        Pause, resume, save, migrate or stop a running VM through its API socket
+  host      Run many VMs on this server, each in its own process, behind one API
 
 Run 'vireo <command> --help' for the options of a command.
 `;
@@ -26,6 +28,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   image: { run: imageCommand, help: IMAGE_HELP },
   disk: { run: diskCommand, help: DISK_HELP },
   vm: { run: vmCommand, help: VM_HELP },
+  host: { run: hostCommand, help: HOST_HELP },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
