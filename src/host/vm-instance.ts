@@ -153,6 +153,12 @@ export class VmInstance {
     this.migratedTo = target;
   }
 
+  /** Resolves true once the current process has ended (and its end is recorded), false after `ms`. */
+  endedWithin(ms: number): Promise<boolean> {
+    if (this.process === null) return Promise.resolve(true);
+    return Promise.race([this.ending.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+  }
+
   /** Applies the CPU weight as the process's nice value (CFS weights step by about 1.25 per level). */
   applyWeight(): string {
     if (this.process === null) return 'stored';

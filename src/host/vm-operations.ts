@@ -44,7 +44,14 @@ function runVmOperation(vm: VmInstance, kind: OperationKind, prepare: () => Prom
     try {
       const { body, result } = await prepare();
       const started = await vm.callVm<Operation>('POST', `/vm/${kind}`, body);
-      const ended = await vm.client((POLL_SECONDS + 30) * 1000).follow(started, (op) => op.progress !== null && progress(op.progress), POLL_SECONDS);
+      let ended: Operation;
+      try {
+        ended = await vm.client((POLL_SECONDS + 30) * 1000).follow(started, (op) => op.progress !== null && progress(op.progress), POLL_SECONDS);
+      } catch (e) {
+        // A VM that has moved away ends its process, maybe before its operation's end is read.
+        if (kind === 'migrate' && (await vm.endedWithin(10_000)) && vm.runtime.lastExit?.code === 0) return { vm: vm.name, ...result };
+        throw e;
+      }
       if (ended.state === 'failed') throw new HostError('vm-failed', `the VM's ${kind} failed: ${ended.error?.message ?? 'no reason given'}`, { vm: vm.name });
       if (kind === 'save') vm.noteStatus(await vm.client().status());
       return { vm: vm.name, ...ended.result, ...result };
