@@ -80,14 +80,18 @@ test('a crashed autostart VM is restarted, and counts its restarts', () => withA
   assert.equal(agent.get('plain').state, 'crashed');
 }));
 
-test('a guest that powers off is stopped, not crashed, and not restarted', () => withAgent(async (agent, fake) => {
+test('a guest that powers off, or a VM stopped through its own API, is stopped, not crashed, and not restarted', () => withAgent(async (agent, fake) => {
   await agent.define({ name: 'svc', autostart: true, spec });
   await agent.start('svc');
   void fake.spawned[0]!.exit({ code: 0, signal: null });
   await until(() => agent.get('svc').state === 'stopped', 'the stop');
   assert.equal(agent.get('svc').runtime.lastExit?.reason, 'the guest powered off');
+  await agent.start('svc');
+  void fake.spawned[1]!.exit({ code: 130, signal: null });
+  await until(() => agent.get('svc').state === 'stopped', 'the second stop');
+  assert.equal(agent.get('svc').runtime.lastExit?.reason, 'stopped from outside the agent: exit status 130');
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(fake.spawned.length, 1);
+  assert.equal(fake.spawned.length, 2);
 }));
 
 test('a start that would pass the memory budget is refused', () => withAgent(async (agent) => {

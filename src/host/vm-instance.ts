@@ -35,6 +35,8 @@ export interface StopOptions {
   keepWanted?: boolean;
 }
 
+/** `vireo run`'s exit status when stopped (EXIT_STOPPED in src/cli/commands/run.ts, which the host layer does not import). */
+const EXIT_STOPPED = 130;
 /** How long a VM process may take to serve its API after being spawned. */
 const API_WAIT_MS = 30_000;
 /** How long the VM's API may take to answer one request before the VM is called unresponsive. */
@@ -192,8 +194,13 @@ export class VmInstance {
     this.process = null;
     this.startedAt = null;
     const requested = this.stopping !== null;
-    const crashed = !requested && exit.code !== 0;
-    const reason = crashed ? `crashed: ${describeExit(exit)}` : this.migratedTo !== null ? `migrated to ${this.migratedTo}` : requested ? `stopped: ${describeExit(exit)}` : 'the guest powered off';
+    // `vireo run` exits 130 when stopped through its API or by SIGTERM: someone stopped it on purpose.
+    const stoppedOutside = !requested && exit.code === EXIT_STOPPED;
+    const crashed = !requested && !stoppedOutside && exit.code !== 0;
+    const reason = crashed ? `crashed: ${describeExit(exit)}`
+      : this.migratedTo !== null ? `migrated to ${this.migratedTo}`
+      : requested ? `stopped: ${describeExit(exit)}`
+      : stoppedOutside ? `stopped from outside the agent: ${describeExit(exit)}` : 'the guest powered off';
     const lastExit: ExitRecord = { at: new Date().toISOString(), code: exit.code, signal: exit.signal, reason };
     const wantRunning = crashed || (requested && this.stopping!.keepWanted);
     this.runtime = { ...this.runtime, wantRunning, pid: null, lastExit };
