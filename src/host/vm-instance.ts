@@ -2,6 +2,7 @@
 // process's exit and the VM's API. Everything a VM can do wrong (not start, hang, crash) ends
 // here as a state and an exit reason; nothing reaches the agent as an exception it did not ask for.
 
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setPriority } from 'node:os';
 import { OperationRegistry } from '../vm/api/operation-registry.js';
@@ -97,7 +98,8 @@ export class VmInstance {
     await options.onSpawned?.();
     const status = await Promise.race([this.waitForApi(options.apiWaitMs ?? API_WAIT_MS), ended.then(() => null)]);
     if (status === null || this.process !== child) {
-      throw new HostError('spawn-failed', `VM ${this.name} ended before it served its API: ${this.runtime.lastExit?.reason ?? 'no reason'}; see ${this.logPath}`, { vm: this.name });
+      const said = await lastLogLine(this.logPath);
+      throw new HostError('spawn-failed', `VM ${this.name} ended before it served its API (${this.runtime.lastExit?.reason ?? 'no reason'})${said === '' ? '' : `: ${said}`}; see ${this.logPath}`, { vm: this.name });
     }
     this.state = status.state === 'paused' ? 'paused' : 'running';
     this.hooks.log(`vm ${this.name}: running as pid ${child.pid}`);
@@ -213,6 +215,23 @@ export class VmInstance {
 
   private expect(verb: string, states: readonly VmState[]): void {
     if (!states.includes(this.state)) throw new HostError('invalid-state', `cannot ${verb} VM ${this.name}: it is ${this.state}`, { vm: this.name });
+  }
+}
+
+/** The last line the VM's process wrote to its log (what `vireo run` said when it failed). */
+async function lastLogLine(path: string): Promise<string> {
+  try {
+    const file = await open(path, 'r');
+    try {
+      const { size } = await file.stat();
+      const tail = Buffer.alloc(Math.min(size, 2048));
+      await file.read(tail, 0, tail.length, size - tail.length);
+      return tail.toString('utf8').trimEnd().split('\n').pop() ?? '';
+    } finally {
+      await file.close();
+    }
+  } catch {
+    return '';
   }
 }
 
