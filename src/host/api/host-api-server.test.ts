@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -130,3 +130,22 @@ test('an unreachable agent is an error that says so', async () => {
   const client = new VmApiClient('/nonexistent/agent.sock', { unreachableHint: 'start one with vireo host serve' });
   await assert.rejects(client.call('GET', '/host'), (e: unknown) => e instanceof VmApiClientError && e.kind === 'unreachable' && /vireo host serve/.test(e.message));
 });
+
+test('limits reach a running VM through its API, and its own statistics come back in the stats', () => withServer(async ({ agent, unix }) => {
+  await unix.call('POST', '/vms', { name: 'busy', spec: { ...spec, disks: [{ sizeMiB: 1 }], cpu: { capPercent: 40 } } });
+  await unix.call('POST', '/vms/busy/start');
+  const child = agent.get('busy').process as unknown as { contractCalls: Array<{ method: string; path: string; body: unknown }> };
+  assert.deepEqual(child.contractCalls, [{ method: 'PUT', path: '/vm/cpu', body: { capPercent: 40 } }], 'the cap is applied at start');
+  const answer = await unix.call<{ applied: { cpu: { weight: string; capPercent: string }; disks: Record<string, string> } }>('PUT', '/vms/busy/limits', { cpu: { capPercent: null, weight: 25 }, disks: { 'vireo-disk-0': { bps: 1000 } } });
+  assert.equal(answer.applied.cpu.capPercent, 'applied');
+  assert.match(answer.applied.cpu.weight, /^applied as nice 6$/);
+  const pid = agent.get('busy').process!.pid;
+  assert.equal(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16], '6', 'the process runs at nice 6');
+  assert.equal(answer.applied.disks['vireo-disk-0'], 'applied');
+  assert.deepEqual(child.contractCalls.slice(1), [
+    { method: 'PUT', path: '/vm/cpu', body: { capPercent: null } },
+    { method: 'PUT', path: '/vm/disks/vireo-disk-0/limits', body: { bps: 1000 } },
+  ]);
+  const stats = await unix.call<{ vm: { cpu: { instructionsRetired: number } }; rssBytes: number | null }>('GET', '/vms/busy/stats');
+  assert.equal(stats.vm.cpu.instructionsRetired, 123_456);
+}));
