@@ -34,6 +34,9 @@ const MAX_BACKOFF_MS = 60_000;
 export class HostAgent {
   readonly instances = new Map<string, VmInstance>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  /** When each VM was last started, and how many times in a row it crashed soon after. */
+  private readonly lastStart = new Map<string, number>();
+  private readonly crashStreak = new Map<string, number>();
   private closing = false;
 
   private constructor(
@@ -133,6 +136,7 @@ export class HostAgent {
     const vm = this.get(name);
     this.cancelRestart(name);
     this.checkBudget(vm);
+    this.lastStart.set(name, Date.now());
     await vm.start(runArguments(vm.definition, vm.apiPath));
     await this.applyCpu(vm);
     return vm;
@@ -224,14 +228,10 @@ export class HostAgent {
     }, delay));
   }
 
-  private readonly lastStart = new Map<string, number>();
-  private readonly crashStreak = new Map<string, number>();
-
   private cancelRestart(name: string): void {
     const timer = this.restartTimers.get(name);
     if (timer !== undefined) clearTimeout(timer);
     this.restartTimers.delete(name);
-    this.lastStart.set(name, Date.now());
   }
 
   /**
