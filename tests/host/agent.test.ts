@@ -72,10 +72,16 @@ test('the agent runs eight VMs in their own processes; one killed is crashed whi
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
     await eventually('the console tail', 5000, async () => seen.includes('tick 0'));
     ws.send('ping');
-    await eventually('the echo of the input', 5000, async () => seen.includes('PING'));
+    // The guest echoes input between its naps, so a tick line may fall between the letters.
+    await eventually('the echo of the input', 5000, async () => seen.replace(/tick [0-9a-f]{8}\n/g, '').includes('PING'));
     const ticks = [...seen.matchAll(/tick ([0-9a-f]{8})/g)].map((m) => parseInt(m[1]!, 16));
     assert.ok(ticks.length >= 5 && ticks.every((t, i) => i === 0 || t === ticks[i - 1]! + 1), `ticks in order: ${ticks.join(' ')}`);
     ws.close();
+
+    // A second agent on the same directory refuses to start and touches nothing.
+    await assert.rejects(AgentProcess.start(data, tokenFile), /the agent did not start serving:[^]*is in use/);
+    const still = await Promise.all(NAMES.map(stats));
+    for (const [i, name] of NAMES.entries()) if (name !== 'vm3') assert.equal(still[i]!.pid, pids[i], `${name} kept its process`);
 
     // The agent dies; a new one keeps the definitions, stops the processes left behind and
     // starts the autostart VMs again (vm3, crashed and not autostart, stays down).

@@ -7,6 +7,7 @@ import { readTokenFile } from '../../host/api/bearer-auth.js';
 import { serveHostApi } from '../../host/api/host-api-server.js';
 import { HostAgent } from '../../host/host-agent.js';
 import { HostError } from '../../host/host-error.js';
+import { claimSocketPath } from '../../vm/api/claim-socket-path.js';
 import { VmApiError } from '../../vm/api/vm-api-error.js';
 import { parseMigrationTarget } from '../../vm/api/migration-target.js';
 import { UsageError } from '../usage-error.js';
@@ -51,9 +52,12 @@ export async function hostServe(argv: string[], io: CommandIo): Promise<number> 
   try {
     const token = values['token-file'] === undefined ? undefined : await readTokenFile(values['token-file']);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // Before anything in DIR is touched: an agent already serving it is left alone.
+    const socketPath = join(dataDir, 'agent.sock');
+    await claimSocketPath(socketPath);
     const log = (line: string): void => io.err(`vireo host: ${line}\n`);
     const agent = await HostAgent.open({ dataDir, log, ...(budget !== undefined ? { memoryBudgetMiB: budget } : {}), ...(storage !== undefined ? { storageCapacityBytes: storage } : {}) });
-    const server = await serveHostApi(agent, { socketPath: join(dataDir, 'agent.sock'), ...(tcp && token !== undefined ? { tcp: { ...tcp, token } } : {}) });
+    const server = await serveHostApi(agent, { socketPath, ...(tcp && token !== undefined ? { tcp: { ...tcp, token } } : {}) });
     log(`serving ${server.socketPath}${server.tcp ? ` and tcp:${server.tcp.host}:${server.tcp.port}` : ''}; ${agent.instances.size} VMs defined, memory budget ${agent.budgetMiB} MiB`);
     await new Promise<void>((done) => {
       process.once('SIGTERM', done);
