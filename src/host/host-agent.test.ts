@@ -78,6 +78,19 @@ test('a crashed autostart VM is restarted, and counts its restarts', () => withA
   await until(() => agent.get('svc').state === 'running' && fake.spawned.length === 3, 'the restart');
   assert.equal(agent.get('svc').runtime.restarts, 1);
   assert.equal(agent.get('plain').state, 'crashed');
+  // Crashing again at once doubles the wait (20 ms, then 40 ms).
+  const crashedAt = Date.now();
+  void fake.spawned[2]!.exit({ code: 1, signal: null });
+  await until(() => agent.get('svc').state === 'running' && fake.spawned.length === 4, 'the second restart');
+  assert.ok(Date.now() - crashedAt >= 40, `restarted after ${Date.now() - crashedAt} ms`);
+  assert.equal(agent.get('svc').runtime.restarts, 2);
+  // Stopping a VM that waits for its restart keeps it down.
+  void fake.spawned[3]!.exit({ code: 1, signal: null });
+  await until(() => agent.get('svc').state === 'crashed', 'the third crash');
+  await agent.stop('svc', { force: false, timeoutMs: 1000 });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(fake.spawned.length, 4);
+  assert.equal(agent.get('svc').runtime.wantRunning, false);
 }));
 
 test('a guest that powers off, or a VM stopped through its own API, is stopped, not crashed, and not restarted', () => withAgent(async (agent, fake) => {

@@ -115,6 +115,14 @@ test('the console WebSocket shows the tail, then output, and types input; TCP ne
   assert.equal(seen, 'login: ROOT\n');
   ws.close();
   assert.equal((await unix.request('GET', '/vms/tty/console')).status, 426);
+  const upgradeStatus = async (path: string) => {
+    const socket = new WebSocket(`ws+unix:${server.socketPath}:${path}`);
+    return new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+  };
+  assert.equal(await upgradeStatus('/vms/nope/console'), 404);
+  assert.equal(await upgradeStatus('/vms'), 404);
+  await unix.call('POST', '/vms/tty/stop', { force: true });
+  assert.equal(await upgradeStatus('/vms/tty/console'), 409, 'a stopped VM has no console');
 }));
 
 test('the OpenAPI document lists exactly the routes the server answers', () => withServer(async ({ agent, unix }) => {
