@@ -3,7 +3,7 @@
 // drive it with a fake child.
 
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,9 @@ export interface SpawnRequest {
 
 export type SpawnVm = (request: SpawnRequest) => VmProcess;
 
+/** A VM's log beyond this when it starts is moved to vm.log.1. */
+const MAX_LOG_BYTES = 4 * 1024 * 1024;
+
 /** bin/vireo.js of this installation (dist/src/host/ is three levels below the root). */
 const VIREO_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'vireo.js');
 
@@ -44,6 +47,8 @@ const VIREO_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'
 export const spawnVireoRun: SpawnVm = (request) => {
   let log: number;
   try {
+    // One previous log is kept: a VM restarted again and again cannot fill the disk.
+    if ((statSync(request.logPath, { throwIfNoEntry: false })?.size ?? 0) > MAX_LOG_BYTES) renameSync(request.logPath, `${request.logPath}.1`);
     log = openSync(request.logPath, 'a', 0o600);
   } catch (e) {
     throw new HostError('spawn-failed', `cannot open the VM's log ${request.logPath}: ${(e as Error).message}`, { vm: request.name }, { cause: e });
