@@ -11,7 +11,8 @@ import { chargeMiB, defaultBudgetMiB } from './memory-budget.js';
 import { isProcessOf, residentBytes } from './process-info.js';
 import { ACTIVE_STATES, VmInstance, type StopOptions } from './vm-instance.js';
 import { runArguments, spawnVireoRun, type SpawnVm } from './vm-process.js';
-import { checkDefineRequest, VM_DEFINITION_VERSION, type VmDefinition } from './vm-definition.js';
+import type { VmStatus } from '../vm/api/vm-controller.js';
+import { checkDefineRequest, VM_DEFINITION_VERSION, type DiskSpec, type VmDefinition } from './vm-definition.js';
 
 export interface HostAgentOptions {
   dataDir: string;
@@ -120,6 +121,24 @@ export class HostAgent {
     const next = { ...definition, generation: vm.definition.generation + 1 };
     await this.store.save(next);
     vm.definition = next;
+  }
+
+  /**
+   * Takes the disk paths a running VM reports (after a snapshot it writes on in overlays over
+   * the images the snapshot owns) into its definition, so a later cold start uses them.
+   */
+  async followDisks(vm: VmInstance, status: VmStatus): Promise<void> {
+    const described = (status.config as { disks?: Array<{ path?: unknown; format?: unknown }> } | null)?.disks;
+    const disks = vm.definition.spec.disks;
+    if (!Array.isArray(described) || described.length !== disks.length) return;
+    const next = disks.map((disk, i): DiskSpec => {
+      const { path, format } = described[i]!;
+      if (typeof path !== 'string' || path === disk.path) return disk;
+      return { ...disk, path, ...(format === 'raw' || format === 'qcow2' ? { format } : {}) };
+    });
+    if (next.every((disk, i) => disk === disks[i])) return;
+    await this.saveDefinition(vm, { ...vm.definition, spec: { ...vm.definition.spec, disks: next } });
+    this.log(`vm ${vm.name}: its disks are now ${next.map((d) => d.path).join(', ')}`);
   }
 
   async remove(name: string, options: { disks: boolean }): Promise<void> {

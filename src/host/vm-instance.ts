@@ -127,10 +127,11 @@ export class VmInstance {
   }
 
   /** Pauses or resumes through the VM's API; the VM's answer sets the state. */
-  async setRunning(verb: 'pause' | 'resume'): Promise<void> {
+  async setRunning(verb: 'pause' | 'resume'): Promise<VmStatus> {
     this.expect(verb, verb === 'pause' ? ['running', 'paused'] : ['paused', 'running']);
     const status = await this.callVm<VmStatus>('POST', `/vm/${verb}`);
     this.noteStatus(status);
+    return status;
   }
 
   /** Calls the VM's API; its errors become HostErrors ('vm-failed', or the VM's 4xx as 'invalid-state'/'not-found'). */

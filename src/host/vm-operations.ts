@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Operation, OperationKind } from '../vm/api/operation-registry.js';
-import type { OperationProgress } from '../vm/api/vm-controller.js';
+import type { OperationProgress, VmStatus } from '../vm/api/vm-controller.js';
 import { checkVmDescription, type VmDescription } from '../vm/vm-description.js';
 import type { HostAgent } from './host-agent.js';
 import { HostError } from './host-error.js';
@@ -19,12 +19,12 @@ const INCOMING_WAIT_MS = 10 * 60_000;
 /** One long-poll of the VM's operation; the client waits a little longer than that. */
 const POLL_SECONDS = 30;
 
-export function startSnapshot(vm: VmInstance, body: { path?: string; resume?: boolean }): Operation {
+export function startSnapshot(agent: HostAgent, vm: VmInstance, body: { path?: string; resume?: boolean }): Operation {
   return runVmOperation(vm, 'save', async () => {
     const path = body.path ?? join(vm.dir, 'snapshots', `${new Date().toISOString().replace(/[:.]/g, '-')}.vmsnap`);
     if (body.path === undefined) await mkdir(join(vm.dir, 'snapshots'), { recursive: true });
     return { body: { path, resume: body.resume ?? true }, result: { path } };
-  });
+  }, undefined, (status) => agent.followDisks(vm, status));
 }
 
 export function startMigration(vm: VmInstance, target: string): Operation {
@@ -36,7 +36,7 @@ export function startMigration(vm: VmInstance, target: string): Operation {
  * Starts the VM's operation KIND with the body `prepare` gives and mirrors its progress; the
  * agent's operation ends when the VM's does, with the VM's result and `prepare`'s.
  */
-function runVmOperation(vm: VmInstance, kind: OperationKind, prepare: () => Promise<{ body: unknown; result: Record<string, unknown> }>, onFailure?: () => void): Operation {
+function runVmOperation(vm: VmInstance, kind: OperationKind, prepare: () => Promise<{ body: unknown; result: Record<string, unknown> }>, onFailure?: () => void, afterwards?: (status: VmStatus) => Promise<void>): Operation {
   if (vm.state !== 'running' && vm.state !== 'paused') throw new HostError('invalid-state', `cannot ${kind} VM ${vm.name}: it is ${vm.state}`, { vm: vm.name });
   const busy = vm.operations.running();
   if (busy !== undefined) throw new HostError('operation-running', `VM ${vm.name} has a ${busy.kind} operation (${busy.id}) running; wait for it with GET /operations/${busy.id}?wait=SECONDS`, { vm: vm.name });
@@ -53,7 +53,11 @@ function runVmOperation(vm: VmInstance, kind: OperationKind, prepare: () => Prom
         throw e;
       }
       if (ended.state === 'failed') throw new HostError('vm-failed', `the VM's ${kind} failed: ${ended.error?.message ?? 'no reason given'}`, { vm: vm.name });
-      if (kind === 'save') vm.noteStatus(await vm.client().status());
+      if (afterwards !== undefined) {
+        const status = await vm.client().status();
+        vm.noteStatus(status);
+        await afterwards(status);
+      }
       return { vm: vm.name, ...ended.result, ...result };
     } catch (e) {
       onFailure?.();

@@ -80,8 +80,8 @@ test('limits are stored and their fate reported; an unknown disk is 404', () => 
   assert.equal((await unix.request('PUT', '/vms/db/limits', { disks: { 'vireo-disk-0': { iops: -1 } } })).status, 400);
 }));
 
-test('a snapshot is an operation that ends with the VM\'s result', () => withServer(async ({ agent, unix }) => {
-  await unix.call('POST', '/vms', { name: 'snap', spec });
+test('a snapshot is an operation that ends with the VM\'s result, and the definition follows the VM onto its overlays', () => withServer(async ({ agent, unix }) => {
+  await unix.call('POST', '/vms', { name: 'snap', spec: { ...spec, disks: [{ path: '/img/root.qcow2' }] } });
   await unix.call('POST', '/vms/snap/start');
   const answer = await unix.request('POST', '/vms/snap/snapshot', { path: '/tmp/never-written.vmsnap' });
   assert.equal(answer.status, 202);
@@ -92,10 +92,14 @@ test('a snapshot is an operation that ends with the VM\'s result', () => withSer
   const fake = (agent.get('snap').process as unknown as { controller: { nextAction(): Promise<{ path?: string; succeed(r: object): void }> } }).controller;
   const action = await fake.nextAction();
   assert.equal(action.path, '/tmp/never-written.vmsnap');
+  // As a VM does when it runs on after a save: its disk is now an overlay over the saved image.
+  Object.assign(fake as object, { config: { disks: [{ path: '/img/root.qcow2.after-never-written.vmsnap', format: 'qcow2' }] } });
   action.succeed({ bytes: 42 });
   const ended = await unix.call<{ state: string; result: Record<string, unknown> }>('GET', `/operations/${op.id}?wait=5`);
   assert.equal(ended.state, 'succeeded');
   assert.deepEqual(ended.result, { vm: 'snap', bytes: 42, path: '/tmp/never-written.vmsnap' });
+  const disk = agent.get('snap').definition.spec.disks[0]!;
+  assert.deepEqual([disk.path, disk.format], ['/img/root.qcow2.after-never-written.vmsnap', 'qcow2'], 'a later cold start uses the overlay');
 }));
 
 test('the console WebSocket shows the tail, then output, and types input; TCP needs the token here too', () => withServer(async ({ agent, server, unix }) => {

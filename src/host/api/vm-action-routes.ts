@@ -45,10 +45,11 @@ export function vmActionRoutes(agent: HostAgent): ApiRoute[] {
     }),
     action('resume', 'Continue a paused VM', EMPTY_BODY, async (name) => {
       const vm = agent.get(name);
-      await vm.setRunning('resume');
+      // Resuming after a snapshot moves the disks onto overlays: the definition follows.
+      await agent.followDisks(vm, await vm.setRunning('resume'));
       return vm;
     }),
-    operation('snapshot', 'Save a whole-VM snapshot (the VM\'s save)', SNAPSHOT_REQUEST, (vm, body) => startSnapshot(vm, body as { path?: string; resume?: boolean })),
+    operation('snapshot', 'Save a whole-VM snapshot (the VM\'s save)', SNAPSHOT_REQUEST, (vm, body) => startSnapshot(agent, vm, body as { path?: string; resume?: boolean })),
     operation('migrate', 'Move the running VM to another agent, which POST /vms/incoming prepared', MIGRATE_REQUEST, (vm, body) => startMigration(vm, body['target'] as string)),
     {
       method: 'POST', path: '/vms/incoming', operationId: 'receiveVm', summary: 'Wait for a VM migrating here; answers the target for the source',
