@@ -75,6 +75,20 @@ test('a save replaces the file whole, and remove leaves nothing', () => withDir(
   await store.create(definition('alpha'));
   await store.save({ ...definition('alpha'), generation: 2 });
   assert.equal(JSON.parse(readFileSync(join(store.vmDir('alpha'), 'definition.json'), 'utf8')).generation, 2);
-  await store.remove('alpha');
+  await store.remove('alpha', { data: true });
   assert.deepEqual(readdirSync(store.vmsDir), []);
+}));
+
+test('a VM removed without its data leaves disks and snapshots, and its name can be defined again', () => withDir(async (dir) => {
+  const store = new DefinitionStore(dir);
+  await store.load();
+  await store.create(definition('alpha'));
+  mkdirSync(join(store.vmDir('alpha'), 'disks'));
+  writeFileSync(join(store.vmDir('alpha'), 'disks', '0-root.qcow2'), 'copied');
+  writeFileSync(join(store.vmDir('alpha'), 'vm.log'), 'log');
+  await store.remove('alpha', { data: false });
+  assert.deepEqual(readdirSync(store.vmDir('alpha')), ['disks']);
+  assert.deepEqual((await store.load()).vms, []);
+  await store.create(definition('alpha'));
+  assert.equal((await store.load()).vms.length, 1);
 }));

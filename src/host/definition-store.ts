@@ -2,7 +2,7 @@
 // the agent last knew of its process), each written atomically. Reading back checks every
 // file: a corrupt one is reported and skipped, never taken for a VM and never fatal.
 
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError } from './host-error.js';
 import { readJson, writeJsonAtomic } from './json-file.js';
@@ -89,7 +89,9 @@ export class DefinitionStore {
     try {
       await mkdir(dir, { mode: 0o700 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new HostError('exists', `a VM named ${name} already exists (or its directory ${dir} does)`, { vm: name });
+      // A deleted VM's directory, left holding its data, may be taken again; a defined VM's not.
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && (await readJson(join(dir, 'definition.json')).catch(() => null)) === undefined) return;
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new HostError('exists', `a VM named ${name} already exists (its directory ${dir} holds a definition)`, { vm: name });
       throw new HostError('io', `cannot create ${dir}: ${(e as Error).message}`, { vm: name }, { cause: e });
     }
   }
@@ -102,10 +104,20 @@ export class DefinitionStore {
     return writeJsonAtomic(join(this.vmDir(name), 'runtime.json'), runtime);
   }
 
-  /** Removes the VM's directory, definition first, so a crash half way leaves no half VM. */
-  async remove(name: string): Promise<void> {
-    await rm(join(this.vmDir(name), 'definition.json'), { force: true });
-    await rm(this.vmDir(name), { recursive: true, force: true });
+  /**
+   * Removes the VM's files, definition first, so a crash half way leaves no half VM. Its data
+   * (disks/, copied in by a migration, and snapshots/) goes only with `data`; a directory left
+   * holding them can be claimed again by a VM of the same name.
+   */
+  async remove(name: string, options: { data: boolean }): Promise<void> {
+    const dir = this.vmDir(name);
+    await rm(join(dir, 'definition.json'), { force: true });
+    for (const file of ['runtime.json', 'api.sock', 'vm.log', 'vm.log.1', ...(options.data ? ['disks', 'snapshots'] : [])]) {
+      await rm(join(dir, file), { recursive: true, force: true });
+    }
+    await rmdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOTEMPTY' && e.code !== 'ENOENT') throw new HostError('io', `cannot remove ${dir}: ${e.message}`, { vm: name }, { cause: e });
+    });
   }
 
   /** The runtime record; a missing or damaged one is a fresh record (it only guides restarts). */

@@ -146,7 +146,7 @@ export class HostAgent {
     if (ACTIVE_STATES.includes(vm.state)) throw new HostError('invalid-state', `cannot delete VM ${name}: it is ${vm.state}; stop it first`, { vm: name });
     this.cancelRestart(name);
     if (options.disks) await this.disks.remove(vm.definition.spec.disks);
-    await this.store.remove(name);
+    await this.store.remove(name, { data: options.disks });
     this.instances.delete(name);
     this.log(`vm ${name}: deleted${options.disks ? ' with its disks' : ''}`);
   }
@@ -234,7 +234,8 @@ export class HostAgent {
   }
 
   private exited(vm: VmInstance, crashed: boolean): void {
-    if (!crashed || this.closing || !vm.definition.autostart || this.instances.get(vm.name) !== vm) return;
+    // wantRunning: a stop may have come while the crash was being recorded.
+    if (!crashed || this.closing || !vm.definition.autostart || !vm.runtime.wantRunning || this.instances.get(vm.name) !== vm) return;
     const ranMs = vm.runtime.lastExit === null ? 0 : Date.parse(vm.runtime.lastExit.at) - (this.lastStart.get(vm.name) ?? 0);
     const streak = ranMs >= STABLE_RUN_MS ? 0 : (this.crashStreak.get(vm.name) ?? 0) + 1;
     this.crashStreak.set(vm.name, streak);

@@ -106,7 +106,7 @@ export async function receiveIncoming(agent: HostAgent, request: IncomingRequest
   });
   arrived.catch(async (e: Error) => {
     agent.log(`vm ${vm.name}: the migration did not arrive: ${e.message}`);
-    if (vm.process === null) await agent.store.remove(vm.name).then(() => agent.instances.delete(vm.name), () => {});
+    if (vm.process === null) await agent.store.remove(vm.name, { data: true }).then(() => agent.instances.delete(vm.name), () => {});
   });
   const address = await Promise.race([waitForListening(vm), arrived.then(() => null, () => null)]);
   if (address === null) throw new HostError('spawn-failed', `the destination process for ${request.name} did not start listening; see ${vm.logPath}`, { vm: request.name });
