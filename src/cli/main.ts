@@ -7,6 +7,7 @@ import { IMAGE_HELP, imageCommand } from './commands/image.js';
 import { DISK_HELP, diskCommand } from './commands/disk.js';
 import { VM_HELP, vmCommand } from './commands/vm.js';
 import { SWITCH_HELP, switchCommand } from './commands/switch.js';
+import { HOST_HELP, hostCommand } from './commands/host.js';
 import { UsageError } from './usage-error.js';
 
 export const HELP = `Usage: vireo <command> [options]
@@ -19,6 +20,7 @@ Commands:
   disk      Create, inspect, convert and change raw and qcow2 disk images
   vm        Pause, resume, save, migrate or stop a running VM through its API socket
   switch    Serve a virtual switch that VM processes join with --net switch:PATH
+  host      Run many VMs on this server, each in its own process, behind one API
 
 Run 'vireo <command> --help' for the options of a command.
 `;
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   disk: { run: diskCommand, help: DISK_HELP },
   vm: { run: vmCommand, help: VM_HELP },
   switch: { run: switchCommand, help: SWITCH_HELP },
+  host: { run: hostCommand, help: HOST_HELP },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -116,8 +116,13 @@ function showStatus(io: CommandIo, status: VmStatus, json: boolean, headline: st
   return 0;
 }
 
-async function runOperation(client: VmApiClient, kind: 'save' | 'migrate', body: Record<string, unknown>, success: string, json: boolean, io: CommandIo): Promise<number> {
-  const started = await client.call<Operation>('POST', `/vm/${kind}`, body);
+function runOperation(client: VmApiClient, kind: 'save' | 'migrate', body: Record<string, unknown>, success: string, json: boolean, io: CommandIo): Promise<number> {
+  return followOperation(client, `/vm/${kind}`, kind, body, success, json, io, 'vireo vm');
+}
+
+/** Starts the operation POST `path` answers with, shows its progress and then its result; `vireo host vm` uses it too. */
+export async function followOperation(client: VmApiClient, path: string, kind: string, body: Record<string, unknown>, success: string, json: boolean, io: CommandIo, program: string): Promise<number> {
+  const started = await client.call<Operation>('POST', path, body);
   const progress = operationProgress(io, kind);
   let op: Operation;
   try {
@@ -127,7 +132,7 @@ async function runOperation(client: VmApiClient, kind: 'save' | 'migrate', body:
   }
   if (json) printJson(io, op);
   if (op.state === 'failed') {
-    io.err(`vireo vm: ${kind} failed: ${op.error?.message ?? 'no reason given'}${op.error === undefined ? '' : ` (${op.error.kind})`}\n`);
+    io.err(`${program}: ${kind} failed: ${op.error?.message ?? 'no reason given'}${op.error === undefined ? '' : ` (${op.error.kind})`}\n`);
     return EXIT_VM_ERROR;
   }
   if (!json) {

@@ -3,7 +3,7 @@
 
 import type { JsonSchema } from './json-schema.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface RouteParameter {
   name: string;

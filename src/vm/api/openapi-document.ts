@@ -6,7 +6,19 @@ import { errorResponses, OPENAPI_DOCUMENT } from './api-schemas.js';
 
 export const OPENAPI_PATH = '/openapi.json';
 
-export function openApiDocument(routes: readonly ApiRoute[]): Record<string, unknown> {
+/** The document's title and description; the VM API's unless another API (the host agent's) passes its own. */
+export interface OpenApiInfo {
+  title: string;
+  description: string;
+}
+
+const VM_API_INFO: OpenApiInfo = {
+  title: 'Vireo VM API',
+  description: 'Controls one VM: served by `vireo run --api PATH` as HTTP/1.1 with JSON over the Unix socket PATH. ' +
+    'Every error is {"error": {"kind", "message"}}; unknown routes answer 404, wrong methods 405 with Allow.',
+};
+
+export function openApiDocument(routes: readonly ApiRoute[], info: OpenApiInfo = VM_API_INFO): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const operation: Record<string, unknown> = { operationId: route.operationId, summary: route.summary };
@@ -23,18 +35,13 @@ export function openApiDocument(routes: readonly ApiRoute[]): Record<string, unk
   }
   return {
     openapi: '3.1.0',
-    info: {
-      title: 'Vireo VM API',
-      version: '1',
-      description: 'Controls one VM: served by `vireo run --api PATH` as HTTP/1.1 with JSON over the Unix socket PATH. ' +
-        'Every error is {"error": {"kind", "message"}}; unknown routes answer 404, wrong methods 405 with Allow.',
-    },
+    info: { title: info.title, version: '1', description: info.description },
     paths,
   };
 }
 
 /** GET /openapi.json, describing `routes` and itself. */
-export function openApiRoute(routes: readonly ApiRoute[]): ApiRoute {
+export function openApiRoute(routes: readonly ApiRoute[], info?: OpenApiInfo): ApiRoute {
   const self: ApiRoute = {
     method: 'GET',
     path: OPENAPI_PATH,
@@ -43,6 +50,6 @@ export function openApiRoute(routes: readonly ApiRoute[]): ApiRoute {
     responses: { 200: { description: 'The document', schema: OPENAPI_DOCUMENT }, ...errorResponses(400, 413, 415) },
     handle: async () => ({ status: 200, body: document }),
   };
-  const document = openApiDocument([...routes, self]);
+  const document = openApiDocument([...routes, self], info);
   return self;
 }

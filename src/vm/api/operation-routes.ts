@@ -8,7 +8,12 @@ import { VmApiError } from './vm-api-error.js';
 /** The longest one long-poll may wait; clients poll again after it. */
 export const MAX_WAIT_SECONDS = 300;
 
-export function operationRoutes(operations: OperationRegistry): ApiRoute[] {
+/**
+ * `operations` is the registry, or (the host agent's, one registry per VM) a function that finds
+ * the registry holding an operation id.
+ */
+export function operationRoutes(operations: OperationRegistry | ((id: string) => OperationRegistry | undefined)): ApiRoute[] {
+  const find = typeof operations === 'function' ? operations : () => operations;
   return [
     {
       method: 'GET',
@@ -25,7 +30,7 @@ export function operationRoutes(operations: OperationRegistry): ApiRoute[] {
       async handle({ params, query, signal }) {
         const id = params['id']!;
         const wait = query['wait'] as number | undefined;
-        const op = await operations.wait(id, (wait ?? 0) * 1000, query['after'] as number | undefined, signal);
+        const op = await find(id)?.wait(id, (wait ?? 0) * 1000, query['after'] as number | undefined, signal);
         if (op === undefined) throw new VmApiError('not-found', `no operation ${id}: it never existed or was forgotten (the last 32 finished ones are kept)`, { operation: id });
         return { status: 200, body: op };
       },

@@ -29,16 +29,29 @@ export interface ApiAnswer {
   body: unknown;
 }
 
+/** How to reach an API other than over a VM's socket: TCP, a bearer token, and what to call it in errors. */
+export interface ApiConnection {
+  tcp?: { host: string; port: number };
+  token?: string;
+  /** Said after "cannot reach ..." when nothing answers (default: how to start a VM with --api). */
+  unreachableHint?: string;
+  /** Give up on an answer after this long (default: wait as long as it takes). */
+  timeoutMs?: number;
+}
+
 export class VmApiClient {
-  constructor(readonly socketPath: string) {}
+  /** `socketPath` is the Unix socket, or with `connection.tcp` only a name for the server in messages. */
+  constructor(readonly socketPath: string, private readonly connection: ApiConnection = {}) {}
 
   /** Sends one request and returns whatever the server answered (errors included). */
   request(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
     const text = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
+      const { tcp, token } = this.connection;
+      const headers: Record<string, string | number> = text === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
+      if (token !== undefined) headers['Authorization'] = `Bearer ${token}`;
       const req = httpRequest({
-        socketPath: this.socketPath, method, path,
-        headers: text === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) },
+        ...(tcp === undefined ? { socketPath: this.socketPath } : { host: tcp.host, port: tcp.port }), method, path, headers,
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -53,6 +66,8 @@ export class VmApiClient {
         });
       });
       req.on('error', (e) => reject(this.unreachable(e)));
+      const { timeoutMs } = this.connection;
+      if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer to ${method} ${path} within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.end(text);
     });
   }
@@ -90,6 +105,7 @@ export class VmApiClient {
 
   private unreachable(e: Error & { code?: string }): VmApiClientError {
     const why = e.code === 'ENOENT' ? 'no such socket' : e.code === 'ECONNREFUSED' ? 'nothing listens on it' : e.message;
-    return new VmApiClientError('unreachable', `cannot reach the VM API at ${this.socketPath} (${why}): no VM serves it; start one with 'vireo run --api ${this.socketPath}'`, { socketPath: this.socketPath }, { cause: e });
+    const hint = this.connection.unreachableHint ?? `no VM serves it; start one with 'vireo run --api ${this.socketPath}'`;
+    return new VmApiClientError('unreachable', `cannot reach the ${this.connection.unreachableHint === undefined ? 'VM API' : 'API'} at ${this.socketPath} (${why}): ${hint}`, { socketPath: this.socketPath }, { cause: e });
   }
 }

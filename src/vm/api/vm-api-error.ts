@@ -48,5 +48,8 @@ export function errorResponse(e: unknown): { status: number; body: ErrorBody } {
   const error = e instanceof Error ? e : new Error(String(e));
   const declared = (error as Error & { kind?: unknown }).kind;
   const kind = typeof declared === 'string' && declared !== '' ? declared : 'internal';
-  return { status: kind === 'invalid-state' ? 409 : 500, body: { error: { kind, message: error.message || 'the VM failed without a message' } } };
+  // Another API's error class (the host agent's) may say its own status.
+  const declaredStatus = (error as Error & { status?: unknown }).status;
+  const status = typeof declaredStatus === 'number' && declaredStatus >= 400 && declaredStatus <= 599 ? declaredStatus : kind === 'invalid-state' ? 409 : 500;
+  return { status, body: { error: { kind, message: error.message || 'the VM failed without a message' } } };
 }

@@ -43,7 +43,7 @@ export async function serveVmApi(path: string, controller: VmController): Promis
   const server = createServer({ requestTimeout: 0 }, (req, res) => {
     req.on('error', () => {});
     res.on('error', () => {});
-    handle(table, req, res, () => closing).catch(() => res.destroy());
+    handleApiRequest(table, req, res, () => closing).catch(() => res.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new VmApiError('listen-failed', `cannot serve the VM API at ${path}: ${e.message}`, { path }, { cause: e })));
@@ -71,7 +71,11 @@ export async function serveVmApi(path: string, controller: VmController): Promis
   };
 }
 
-async function handle(table: RouteTable, req: IncomingMessage, res: ServerResponse, closing: () => boolean): Promise<void> {
+/**
+ * Answers one request from `table`: matching, query and body checks, the handler, and every
+ * error as a JSON answer. Exported for the host agent's API, which serves its own table.
+ */
+export async function handleApiRequest(table: RouteTable, req: IncomingMessage, res: ServerResponse, closing: () => boolean): Promise<void> {
   const gone = new AbortController();
   res.on('close', () => gone.abort());
   let result: RouteResult;
@@ -99,16 +103,16 @@ async function handle(table: RouteTable, req: IncomingMessage, res: ServerRespon
   }
   // A connection kept alive would hold close() up.
   if (closing()) result.headers = { ...result.headers, Connection: 'close' };
-  send(res, result);
+  sendResult(res, result);
 }
 
-function send(res: ServerResponse, result: RouteResult): void {
+export function sendResult(res: ServerResponse, result: RouteResult): void {
   if (res.headersSent || res.destroyed) return;
   let text: string;
   try {
     text = `${JSON.stringify(result.body)}\n`;
   } catch (e) {
-    return send(res, errorResponse(new VmApiError('internal', `the answer could not be encoded as JSON: ${(e as Error).message}`)));
+    return sendResult(res, errorResponse(new VmApiError('internal', `the answer could not be encoded as JSON: ${(e as Error).message}`)));
   }
   res.writeHead(result.status, { ...result.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);

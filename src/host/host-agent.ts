@@ -1,0 +1,277 @@
+// The host agent: the VMs of this server, each in its own `vireo run` process. It keeps their
+// definitions in DIR, starts and stops them, charges them against the memory budget, restarts
+// crashed autostart VMs with backoff, and on its own start picks up what it left running.
+
+import { randomUUID } from 'node:crypto';
+import { cpus, freemem, totalmem } from 'node:os';
+import { AgentDisks } from './agent-disks.js';
+import { DefinitionStore, NEW_RUNTIME } from './definition-store.js';
+import { HostError } from './host-error.js';
+import { chargeMiB, defaultBudgetMiB } from './memory-budget.js';
+import { isProcessOf, residentBytes } from './process-info.js';
+import { ACTIVE_STATES, VmInstance, type StopOptions } from './vm-instance.js';
+import { runArguments, spawnVireoRun, type SpawnVm } from './vm-process.js';
+import type { VmStatus } from '../vm/api/vm-controller.js';
+import { checkDefineRequest, VM_DEFINITION_VERSION, type DiskSpec, type VmDefinition } from './vm-definition.js';
+
+export interface HostAgentOptions {
+  dataDir: string;
+  /** MiB the VMs may be charged in all (default: physical RAM less a reserve). */
+  memoryBudgetMiB?: number;
+  /** Bytes the agent's thin disks may take (default: the data directory's free space when first made). */
+  storageCapacityBytes?: number;
+  spawn?: SpawnVm;
+  log?: (line: string) => void;
+  /** First delay before restarting a crashed autostart VM; doubles per crash, up to 60 s. */
+  restartBaseMs?: number;
+}
+
+/** A graceful stop waits this long for the VM to end by itself. */
+export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+/** A VM that ran this long before crashing starts its backoff afresh. */
+const STABLE_RUN_MS = 60_000;
+const MAX_BACKOFF_MS = 60_000;
+
+export class HostAgent {
+  readonly instances = new Map<string, VmInstance>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  /** When each VM was last started, and how many times in a row it crashed soon after. */
+  private readonly lastStart = new Map<string, number>();
+  private readonly crashStreak = new Map<string, number>();
+  private closing = false;
+
+  private constructor(
+    readonly store: DefinitionStore,
+    readonly disks: AgentDisks,
+    readonly budgetMiB: number,
+    private readonly spawn: SpawnVm,
+    readonly log: (line: string) => void,
+    private readonly restartBaseMs: number,
+  ) {}
+
+  /** Reads DIR (reporting and skipping what is corrupt), stops leftover VM processes, and starts the autostart VMs that were running. */
+  static async open(options: HostAgentOptions): Promise<HostAgent> {
+    const store = new DefinitionStore(options.dataDir);
+    const log = options.log ?? ((line: string) => process.stderr.write(`vireo host: ${line}\n`));
+    const { vms, problems } = await store.load();
+    for (const problem of problems) log(`skipped ${problem.path}: ${problem.message}`);
+    const disks = await AgentDisks.open(options.dataDir, options.storageCapacityBytes);
+    const agent = new HostAgent(store, disks, options.memoryBudgetMiB ?? defaultBudgetMiB(), options.spawn ?? spawnVireoRun, log, options.restartBaseMs ?? 1000);
+    for (const { definition, runtime } of vms) agent.instances.set(definition.name, agent.instance(definition, runtime));
+    for (const vm of agent.instances.values()) await agent.reapLeftover(vm);
+    for (const vm of agent.instances.values()) {
+      if (vm.definition.autostart && vm.runtime.wantRunning) await agent.start(vm.name).catch((e: Error) => log(`vm ${vm.name}: autostart failed: ${e.message}`));
+    }
+    return agent;
+  }
+
+  get(name: string): VmInstance {
+    const vm = this.instances.get(name);
+    if (vm === undefined) throw new HostError('not-found', `no VM named ${name} on this host; 'vireo host vm list' shows them`, { vm: name });
+    return vm;
+  }
+
+  async define(body: unknown): Promise<VmInstance> {
+    const request = checkDefineRequest(body);
+    if (this.instances.has(request.name)) throw new HostError('exists', `a VM named ${request.name} already exists`, { vm: request.name });
+    const { spec } = request;
+    const definition: VmDefinition = {
+      version: VM_DEFINITION_VERSION,
+      name: request.name,
+      uuid: randomUUID(),
+      generation: 1,
+      autostart: request.autostart === true,
+      spec: {
+        ramMiB: spec.ramMiB,
+        boot: spec.boot,
+        disks: [],
+        network: spec.network ?? 'none',
+        console: spec.console ?? 'ttyS0',
+        cpu: { weight: spec.cpu?.weight ?? 100, capPercent: spec.cpu?.capPercent ?? null },
+        jit: spec.jit ?? 'on',
+      },
+    };
+    // The name is claimed first, so two requests for one name cannot both make disks.
+    const vm = this.adopt(definition);
+    try {
+      definition.spec.disks = await this.disks.provision(definition.name, spec.disks ?? []);
+      try {
+        await this.store.create(definition);
+      } catch (e) {
+        await this.disks.remove(definition.spec.disks);
+        throw e;
+      }
+    } catch (e) {
+      this.instances.delete(definition.name);
+      throw e;
+    }
+    this.log(`vm ${definition.name}: defined`);
+    return vm;
+  }
+
+  /** Registers a VM that is not yet stored (one arriving by migration). */
+  adopt(definition: VmDefinition): VmInstance {
+    const vm = this.instance(definition, { ...NEW_RUNTIME });
+    this.instances.set(definition.name, vm);
+    return vm;
+  }
+
+  /** Writes a changed definition (its generation goes up). */
+  async saveDefinition(vm: VmInstance, definition: VmDefinition): Promise<void> {
+    const next = { ...definition, generation: vm.definition.generation + 1 };
+    await this.store.save(next);
+    vm.definition = next;
+  }
+
+  /**
+   * Takes the disk paths a running VM reports (after a snapshot it writes on in overlays over
+   * the images the snapshot owns) into its definition, so a later cold start uses them.
+   */
+  async followDisks(vm: VmInstance, status: VmStatus): Promise<void> {
+    const described = (status.config as { disks?: Array<{ path?: unknown; format?: unknown }> } | null)?.disks;
+    const disks = vm.definition.spec.disks;
+    if (!Array.isArray(described) || described.length !== disks.length) return;
+    const next = disks.map((disk, i): DiskSpec => {
+      const { path, format } = described[i]!;
+      if (typeof path !== 'string' || path === disk.path) return disk;
+      return { ...disk, path, ...(format === 'raw' || format === 'qcow2' ? { format } : {}) };
+    });
+    if (next.every((disk, i) => disk === disks[i])) return;
+    await this.saveDefinition(vm, { ...vm.definition, spec: { ...vm.definition.spec, disks: next } });
+    this.log(`vm ${vm.name}: its disks are now ${next.map((d) => d.path).join(', ')}`);
+  }
+
+  async remove(name: string, options: { disks: boolean }): Promise<void> {
+    const vm = this.get(name);
+    if (ACTIVE_STATES.includes(vm.state)) throw new HostError('invalid-state', `cannot delete VM ${name}: it is ${vm.state}; stop it first`, { vm: name });
+    this.cancelRestart(name);
+    if (options.disks) await this.disks.remove(vm.definition.spec.disks);
+    await this.store.remove(name, { data: options.disks });
+    this.instances.delete(name);
+    this.log(`vm ${name}: deleted${options.disks ? ' with its disks' : ''}`);
+  }
+
+  async start(name: string): Promise<VmInstance> {
+    const vm = this.get(name);
+    this.cancelRestart(name);
+    this.checkBudget(vm);
+    this.lastStart.set(name, Date.now());
+    await vm.start(runArguments(vm.definition, vm.apiPath));
+    await this.applyCpu(vm);
+    return vm;
+  }
+
+  async stop(name: string, options: StopOptions): Promise<VmInstance> {
+    const vm = this.get(name);
+    this.cancelRestart(name);
+    if (!ACTIVE_STATES.includes(vm.state) && vm.runtime.wantRunning) {
+      // A crashed VM waiting for its restart: stopping it means it stays down.
+      vm.runtime = { ...vm.runtime, wantRunning: false };
+      await this.store.saveRuntime(name, vm.runtime);
+      return vm;
+    }
+    await vm.stop(options);
+    return vm;
+  }
+
+  /** Refuses a start that would take the VMs past the memory budget. */
+  checkBudget(vm: VmInstance): void {
+    const charged = this.chargedMiB();
+    const wanted = chargeMiB(vm.definition.spec.ramMiB);
+    if (charged + wanted > this.budgetMiB) {
+      throw new HostError('over-budget', `cannot start VM ${vm.name}: it needs ${wanted} MiB (${vm.definition.spec.ramMiB} MiB RAM and its process), and ${charged} of the ${this.budgetMiB} MiB budget are taken; stop a VM or raise --memory-budget`, { vm: vm.name });
+    }
+  }
+
+  chargedMiB(): number {
+    let sum = 0;
+    for (const vm of this.instances.values()) if (ACTIVE_STATES.includes(vm.state)) sum += chargeMiB(vm.definition.spec.ramMiB);
+    return sum;
+  }
+
+  /** Pushes the CPU weight (nice) and cap (the VM's API) to a running VM; says what happened to each. */
+  async applyCpu(vm: VmInstance): Promise<{ weight: string; capPercent: string }> {
+    const weight = vm.applyWeight();
+    if (vm.process === null) return { weight, capPercent: 'stored' };
+    try {
+      await vm.callVm('PUT', '/vm/cpu', { capPercent: vm.definition.spec.cpu.capPercent });
+      return { weight, capPercent: 'applied' };
+    } catch (e) {
+      if (vm.definition.spec.cpu.capPercent !== null) this.log(`vm ${vm.name}: CPU cap not applied: ${(e as Error).message}`);
+      return { weight, capPercent: `not applied: ${(e as Error).message}` };
+    }
+  }
+
+  async hostInfo(): Promise<Record<string, unknown>> {
+    const byState: Record<string, number> = {};
+    let rssBytes = 0;
+    for (const vm of this.instances.values()) {
+      byState[vm.state] = (byState[vm.state] ?? 0) + 1;
+      if (vm.process !== null) rssBytes += (await residentBytes(vm.process.pid)) ?? 0;
+    }
+    return {
+      cores: cpus().length,
+      memory: { totalBytes: totalmem(), freeBytes: freemem(), budgetMiB: this.budgetMiB, chargedMiB: this.chargedMiB(), vmRssBytes: rssBytes },
+      storage: this.disks.usage(),
+      vms: { total: this.instances.size, byState },
+    };
+  }
+
+  /** Stops every VM gracefully (they start again with the agent if autostart) and stops restarting. */
+  async shutdown(timeoutMs = DEFAULT_STOP_TIMEOUT_MS): Promise<void> {
+    this.closing = true;
+    for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
+    await Promise.all([...this.instances.values()].filter((vm) => vm.process !== null).map((vm) => vm.stop({ force: false, timeoutMs, keepWanted: true }).catch(() => {})));
+  }
+
+  private instance(definition: VmDefinition, runtime: VmInstance['runtime']): VmInstance {
+    return new VmInstance(definition, runtime, this.store.vmDir(definition.name), {
+      spawn: this.spawn,
+      persist: (name, record) => (this.instances.has(name) ? this.store.saveRuntime(name, record) : Promise.resolve()),
+      exited: (vm, crashed) => this.exited(vm, crashed),
+      log: this.log,
+    });
+  }
+
+  private exited(vm: VmInstance, crashed: boolean): void {
+    // wantRunning: a stop may have come while the crash was being recorded.
+    if (!crashed || this.closing || !vm.definition.autostart || !vm.runtime.wantRunning || this.instances.get(vm.name) !== vm) return;
+    const ranMs = vm.runtime.lastExit === null ? 0 : Date.parse(vm.runtime.lastExit.at) - (this.lastStart.get(vm.name) ?? 0);
+    const streak = ranMs >= STABLE_RUN_MS ? 0 : (this.crashStreak.get(vm.name) ?? 0) + 1;
+    this.crashStreak.set(vm.name, streak);
+    const delay = Math.min(MAX_BACKOFF_MS, this.restartBaseMs * 2 ** Math.max(0, streak - 1));
+    this.log(`vm ${vm.name}: restarting in ${delay} ms (autostart)`);
+    this.restartTimers.set(vm.name, setTimeout(() => {
+      this.restartTimers.delete(vm.name);
+      vm.runtime = { ...vm.runtime, restarts: vm.runtime.restarts + 1 };
+      this.start(vm.name).catch((e: Error) => this.log(`vm ${vm.name}: restart failed: ${e.message}`));
+    }, delay));
+  }
+
+  private cancelRestart(name: string): void {
+    const timer = this.restartTimers.get(name);
+    if (timer !== undefined) clearTimeout(timer);
+    this.restartTimers.delete(name);
+  }
+
+  /**
+   * A VM process left by an agent that died: its console went with that agent, so it is stopped
+   * (through its API, else killed) and, if autostart, started again with a console.
+   */
+  private async reapLeftover(vm: VmInstance): Promise<void> {
+    const pid = vm.runtime.pid;
+    if (pid === null || !(await isProcessOf(pid, vm.apiPath))) return;
+    this.log(`vm ${vm.name}: stopping the process ${pid} left by the previous agent`);
+    await vm.client(5000).call('POST', '/vm/stop').catch(() => {});
+    for (let i = 0; i < 50 && (await isProcessOf(pid, vm.apiPath)); i++) await new Promise((r) => setTimeout(r, 100));
+    if (await isProcessOf(pid, vm.apiPath)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    vm.runtime = { ...vm.runtime, pid: null };
+    await this.store.saveRuntime(vm.name, vm.runtime);
+  }
+}

@@ -1,0 +1,25 @@
+// What the agent reads about a VM's process from Linux's /proc: its resident memory, and whether
+// a pid left in a runtime record is still that VM (and not a reused pid).
+
+import { readFile } from 'node:fs/promises';
+
+/** Resident set size in bytes, or null when the process is gone or /proc is not there. */
+export async function residentBytes(pid: number): Promise<number | null> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kib = /^VmRSS:\s+(\d+)\s+kB/mu.exec(status)?.[1];
+    return kib === undefined ? null : Number(kib) * 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether process `pid` runs and its command line contains `marker` (the VM's API socket path). */
+export async function isProcessOf(pid: number, marker: string): Promise<boolean> {
+  try {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.split('\0').includes(marker);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,102 @@
+// A VM's own OS process, `vireo run ... --api SOCK`: the serial console on its stdin/stdout,
+// stderr appended to the VM's log. The supervisor sees it only through VmProcess, so tests
+// drive it with a fake child.
+
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, renameSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { HostError } from './host-error.js';
+import type { VmDefinition } from './vm-definition.js';
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface VmProcess {
+  readonly pid: number;
+  /** Guest-bound console input. */
+  readonly stdin: Writable;
+  /** The console's output. */
+  readonly stdout: Readable;
+  /** Settles once the process has ended. */
+  readonly exited: Promise<ProcessExit>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface SpawnRequest {
+  name: string;
+  /** The arguments after `vireo run`. */
+  runArgs: string[];
+  /** V8 old-space limit for the process. */
+  heapMiB: number;
+  logPath: string;
+}
+
+export type SpawnVm = (request: SpawnRequest) => VmProcess;
+
+/** A VM's log beyond this when it starts is moved to vm.log.1. */
+const MAX_LOG_BYTES = 4 * 1024 * 1024;
+
+/** bin/vireo.js of this installation (dist/src/host/ is three levels below the root). */
+const VIREO_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'vireo.js');
+
+/** Spawns `node --max-old-space-size=N bin/vireo.js run ...` in its own process group. */
+export const spawnVireoRun: SpawnVm = (request) => {
+  let log: number;
+  try {
+    // One previous log is kept: a VM restarted again and again cannot fill the disk.
+    if ((statSync(request.logPath, { throwIfNoEntry: false })?.size ?? 0) > MAX_LOG_BYTES) renameSync(request.logPath, `${request.logPath}.1`);
+    log = openSync(request.logPath, 'a', 0o600);
+  } catch (e) {
+    throw new HostError('spawn-failed', `cannot open the VM's log ${request.logPath}: ${(e as Error).message}`, { vm: request.name }, { cause: e });
+  }
+  try {
+    // Its own process group: a Ctrl-C meant for the agent's terminal does not reach the VMs.
+    const child = spawn(process.execPath, [`--max-old-space-size=${request.heapMiB}`, VIREO_BIN, 'run', ...request.runArgs], { stdio: ['pipe', 'pipe', log], detached: true });
+    const exited = new Promise<ProcessExit>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', () => resolve({ code: null, signal: null }));
+    });
+    const { pid, stdin, stdout } = child;
+    if (pid === undefined || stdin === null || stdout === null) throw new HostError('spawn-failed', `cannot start a process for VM ${request.name}`, { vm: request.name });
+    // A VM that dies while input is on its way must not take the agent with it.
+    stdin.on('error', () => {});
+    return { pid, stdin, stdout, exited, kill: (signal) => { child.kill(signal); } };
+  } finally {
+    closeSync(log);
+  }
+};
+
+/** The `vireo run` arguments for a definition, serving the API at `apiPath`. */
+export function runArguments(definition: VmDefinition, apiPath: string): string[] {
+  const { spec } = definition;
+  const args = ['--kernel', spec.boot.kernel, '--bios', spec.boot.firmware ?? 'none', '-m', String(spec.ramMiB), '--console', spec.console, '--jit', spec.jit];
+  if (spec.boot.initrd !== undefined) args.push('--initrd', spec.boot.initrd);
+  if (spec.boot.bootargs !== undefined) args.push('--append', spec.boot.bootargs);
+  for (const disk of spec.disks) args.push('--disk', diskOption(disk));
+  if (spec.network === 'host') args.push('--net', 'host');
+  args.push('--api', apiPath);
+  return args;
+}
+
+/** `vireo run --incoming` waiting for a migrating VM, its disks copied into `diskDir`. */
+export function incomingArguments(listenHost: string, diskDir: string, apiPath: string): string[] {
+  const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
+  return ['--incoming', `tcp:${host}:0`, '--disk-dir', diskDir, '--api', apiPath];
+}
+
+const LIMIT_OPTIONS: Record<string, string> = { iops: 'iops', iopsRead: 'iops-rd', iopsWrite: 'iops-wr', bps: 'bps', bpsRead: 'bps-rd', bpsWrite: 'bps-wr', iopsBurst: 'iops-burst', bpsBurst: 'bps-burst' };
+
+function diskOption(disk: VmDefinition['spec']['disks'][number]): string {
+  if (disk.path.includes(',')) throw new HostError('invalid-definition', `the disk path ${disk.path} contains a comma, which 'vireo run --disk' cannot take; rename the file`, { path: disk.path });
+  const options = [disk.path];
+  if (disk.readOnly) options.push('ro');
+  if (disk.format !== undefined) options.push(`format=${disk.format}`);
+  for (const [field, value] of Object.entries(disk.limits)) {
+    if (typeof value === 'number' && value > 0) options.push(`${LIMIT_OPTIONS[field]}=${Math.round(value)}`);
+  }
+  return options.join(',');
+}
