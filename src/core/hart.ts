@@ -76,6 +76,9 @@ export class Hart {
   exitLoop = false;
   /** Set by requestStop(); run() returns StopReason.Stop. */
   stopRequested = false;
+  /** With harts on more threads than host cores: PAUSE ends run() (StopReason.Stop) and sets pauseSeen. */
+  yieldOnPause = false;
+  pauseSeen = false;
   /** The pending trap raised by a slow path: cause and tval (low, high). */
   trapCause = 0;
   trapTvalLo = 0;

@@ -18,6 +18,8 @@ import { executeFloat } from './float-instructions.js';
 import { INVALID_TAG, TLB_INDEX_MASK } from './tlb.js';
 
 const DISPATCH = buildDispatchTable();
+/** FENCE's immediate field in PAUSE: fm 0, predecessor W, successor none. */
+const PAUSE_IMMEDIATE = 0x010;
 const COMPRESSED = buildCompressedTable();
 
 /** log2 of the access size of each load, indexed by Op. */
@@ -482,7 +484,16 @@ export function execute(hart: Hart, budget: number): void {
 
           case Op.FENCE:
             // One hart's accesses complete in order; other threads' need the host's fence.
-            if (mem.shared) Atomics.add(s, FENCE_SCRATCH, 0);
+            if (mem.shared) {
+              Atomics.add(s, FENCE_SCRATCH, 0);
+              // PAUSE (Zihintpause, a FENCE hint) marks a spin-wait: the hart's thread may give
+              // its host core to the hart being waited for.
+              if (imm === PAUSE_IMMEDIATE && hart.yieldOnPause) {
+                hart.pauseSeen = true;
+                hart.requestStop();
+                limit = executed + 1;
+              }
+            }
             break;
           default: {
             // The rarer instructions keep the whole word as their "immediate".

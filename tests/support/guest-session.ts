@@ -65,7 +65,6 @@ export class GuestSession {
     return Promise.race([this.done, timer]);
   }
 
-  /** Stops the guest if it still runs. */
   /** Stops the guest if it still runs, and releases the host descriptors of its shared directories. */
   async stop(): Promise<RunResult> {
     if (!this.ended) this.machine.requestStop();

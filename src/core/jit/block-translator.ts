@@ -119,6 +119,9 @@ function fetch(u16: Uint16Array, compressed: Int32Array, pageBase: number, offse
   return { op: decodeOp(insn), insn, len: 4 };
 }
 
+/** The PAUSE hint (Zihintpause): FENCE with predecessor W and no successor. */
+const PAUSE = 0x0100000f;
+
 const rdOf = (insn: number) => (insn >>> 7) & 31;
 const rs1Of = (insn: number) => (insn >>> 15) & 31;
 const rs2Of = (insn: number) => (insn >>> 20) & 31;
@@ -198,7 +201,8 @@ export function translateBlock(u16: Uint16Array, compressed: Int32Array, pageBas
       emit.exit(offset - start, count, EXIT);
       break;
     }
-    if (isTranslatable(d.op, shared)) {
+    // PAUSE may end the run (Hart.yieldOnPause): the interpreter does it.
+    if (isTranslatable(d.op, shared) && !(shared && d.insn === PAUSE)) {
       emit.instruction(d, offset - start, count);
     } else {
       emit.step(offset - start, count, d.len);

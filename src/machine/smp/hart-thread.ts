@@ -28,15 +28,22 @@ export interface HartThreadData {
   timebaseHz: number;
   /** Instructions between looks at interrupts, the control word and the throttle. */
   slice: number;
+  /** More harts than host cores: a spinning hart (PAUSE) lets the others run. */
+  yieldOnPause: boolean;
 }
 
 /** What a hart thread posts to the main thread. */
 export type HartThreadMessage = { kind: 'ready' } | { kind: 'failed'; message: string; pc: string };
 
+/** How long a hart that spins (PAUSE) gives its host core away, when harts outnumber cores. */
+const PAUSE_SLEEP_MS = 0.05;
 /** Longest WFI sleep between looks at the timer and the control word. */
 const MAX_SLEEP_MS = 100;
 
-function main(data: HartThreadData): void {
+/** While translations compile, the thread's event loop must turn for them to finish: this often. */
+const YIELD_WHILE_COMPILING_MS = 1;
+
+async function main(data: HartThreadData): Promise<void> {
   const control = new ThreadControl(data.control);
   const memory = new GuestMemory({
     ramBase: data.ramBase, ramSize: data.ramSize, harts: data.harts,
@@ -53,7 +60,9 @@ function main(data: HartThreadData): void {
   const time = { now: () => clock.now() + control.mtimeOffset };
   const hart = new Hart({ memory, hartId: data.hartId, bus: new MailboxBus(data.mailboxes, data.hartId), time, tier, adoptState: true });
   const id = data.hartId;
+  hart.yieldOnPause = data.yieldOnPause;
   let epoch = control.epoch;
+  let lastYield = performance.now();
   parentPort!.postMessage({ kind: 'ready' } satisfies HartThreadMessage);
   try {
     for (;;) {
@@ -71,10 +80,19 @@ function main(data: HartThreadData): void {
         epoch = control.epoch;
         hart.stateChanged();
       }
+      if (tier?.compiling && performance.now() - lastYield >= YIELD_WHILE_COMPILING_MS) {
+        // Compilation finishes in tasks on this thread's event loop (WebAssembly.compile).
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
       const throttle = control.throttle(id);
       const started = throttle > 0 ? performance.now() : 0;
       const stop = hart.run(data.slice);
       if (throttle > 0) control.sleep(id, control.wakeCount(id), ((performance.now() - started) * throttle) / (1 - throttle));
+      if (hart.pauseSeen) {
+        hart.pauseSeen = false;
+        control.sleep(id, control.wakeCount(id), PAUSE_SLEEP_MS);
+      }
       if (stop === StopReason.WaitForInterrupt) {
         const seen = control.wakeCount(id);
         // An interrupt raised before `seen` was read shows here; one raised after it ends the sleep.
@@ -95,4 +113,4 @@ function msUntil(deadline: number, now: number, hz: number): number {
   return Math.ceil(((deadline - now) * 1000) / hz);
 }
 
-main(workerData as HartThreadData);
+void main(workerData as HartThreadData);

@@ -3,6 +3,7 @@
 // park and wake them.
 
 import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import type { GuestMemory } from '../../core/guest-memory.js';
 import type { SystemBus } from '../../core/system-bus.js';
 import type { VirtualClock } from '../virtual-clock.js';
@@ -50,6 +51,7 @@ export class HartThreads {
         clockCells: options.clock.cells,
         timebaseHz: options.clock.frequency,
         slice: options.slice,
+        yieldOnPause: this.harts > availableParallelism(),
       };
       const worker = new Worker(new URL('./hart-thread.js', import.meta.url), { workerData: data });
       worker.on('message', (message: HartThreadMessage) => {

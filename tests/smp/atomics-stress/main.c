@@ -5,55 +5,11 @@
  * passed between harts behind FENCEs checks the ordering they promise. Hart 0 reports PASS or
  * the first wrong total on the UART and through the test finisher.
  */
-#define UART ((volatile unsigned char *)0x10000000UL)
-#define FINISHER ((volatile unsigned int *)0x100000UL)
 #define ITERATIONS 20000
 #define MESSAGE_WORDS 256
 
-static void put_char(char c) {
-  while ((UART[5] & 0x20) == 0) {}
-  UART[0] = (unsigned char)c;
-}
-
-static void put_string(const char *s) {
-  while (*s) put_char(*s++);
-}
-
-static void put_number(unsigned long v) {
-  char b[24];
-  int i = 23;
-  b[i] = 0;
-  do { b[--i] = (char)('0' + v % 10); v /= 10; } while (v);
-  put_string(b + i);
-}
-
-static unsigned be32(const unsigned char *p) {
-  return ((unsigned)p[0] << 24) | ((unsigned)p[1] << 16) | ((unsigned)p[2] << 8) | p[3];
-}
-
-/* Counts the device tree's nodes named cpu@N (DTSpec 5.4: the structure block's tokens). */
-static int count_cpus(const unsigned char *fdt) {
-  const unsigned char *p = fdt + be32(fdt + 8);
-  int cpus = 0;
-  for (;;) {
-    unsigned token = be32(p);
-    p += 4;
-    if (token == 1) {
-      const char *name = (const char *)p;
-      if (name[0] == 'c' && name[1] == 'p' && name[2] == 'u' && name[3] == '@') cpus++;
-      unsigned long len = 0;
-      while (name[len]) len++;
-      p += (len + 1 + 3) & ~3UL;
-    } else if (token == 3) {
-      unsigned len = be32(p);
-      p += 8 + ((len + 3) & ~3U);
-    } else if (token == 9) {
-      return cpus;
-    } else if (token != 2 && token != 4) {
-      return -1;
-    }
-  }
-}
+#include "../common/console.h"
+#include "../common/fdt-cpus.h"
 
 static volatile int harts;
 static volatile int arrived;

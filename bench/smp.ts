@@ -1,0 +1,42 @@
+// Parallel speedup: one CPU-bound job (64 sieves, tests/smp/speedup) split across 1 and 2 guest
+// CPUs, on Vireo (`vireo run --cpus N`, each hart on its own thread) and on QEMU's virt board
+// (-smp N) in the same run. The guest times the job itself with the time CSR, so process start
+// and boot are left out; each configuration runs REPEATS times and the median counts.
+// Target: the job on 2 CPUs takes at most 0.6x its time on 1 CPU.
+
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { buildFreestandingProgram, QEMU, repoRoot } from '../tests/support/riscv-toolchain.js';
+import { formatTable, median, ratio, seconds } from './report.js';
+
+const REPEATS = 3;
+const TIMEBASE_HZ = 10_000_000;
+const TARGET = 0.6;
+
+function jobSeconds(command: string, args: string[]): number {
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 300_000 });
+  const match = /harts (\d+) ticks (\d+) PASS/.exec(r.stdout ?? '');
+  if (!match) throw new Error(`${command} ${args.join(' ')} did not finish the job:\n${r.stdout}${r.stderr}`);
+  return Number(match[2]) / TIMEBASE_HZ;
+}
+
+function measure(run: (cpus: number) => number): { one: number; two: number } {
+  const times = (cpus: number) => median(Array.from({ length: REPEATS }, () => run(cpus)));
+  return { one: times(1), two: times(2) };
+}
+
+const elf = buildFreestandingProgram('smp-speedup', join(repoRoot(), 'tests', 'smp', 'speedup'));
+const vireo = measure((cpus) => jobSeconds(process.execPath, [join(repoRoot(), 'bin', 'vireo.js'), 'run', '--bios', 'none', '--kernel', elf, '--cpus', String(cpus)]));
+const qemu = measure((cpus) => jobSeconds(QEMU, ['-M', 'virt', '-smp', String(cpus), '-m', '128', '-bios', 'none', '-kernel', elf, '-nographic', '-monitor', 'none', '-serial', 'stdio']));
+
+console.log(`CPU-bound job split across guest CPUs (median of ${REPEATS}; host: ${(await import('node:os')).availableParallelism()} cores)`);
+console.log(formatTable(
+  ['', '1 CPU (s)', '2 CPUs (s)', '2 / 1'],
+  [
+    ['Vireo', seconds(vireo.one), seconds(vireo.two), ratio(vireo.two / vireo.one)],
+    ['QEMU', seconds(qemu.one), seconds(qemu.two), ratio(qemu.two / qemu.one)],
+  ],
+));
+const speedup = vireo.two / vireo.one;
+console.log(`target: 2 CPUs take at most ${TARGET}x the time of 1: ${speedup <= TARGET ? 'met' : 'not met'} (${ratio(speedup)})`);
+console.log(`Vireo against QEMU: ${ratio(vireo.one / qemu.one)}x its time on 1 CPU, ${ratio(vireo.two / qemu.two)}x on 2`);
