@@ -5,6 +5,8 @@ import { Hart } from './hart.js';
 import { Csr, csrValue, readCsr, writeCsr } from './csr.js';
 import { PRIV } from './hart-state.js';
 import { Priv } from './privilege.js';
+import { executeSystem } from './system-instructions.js';
+import { Op } from './decode/instruction-table.js';
 
 function hart(): Hart {
   const memory = new GuestMemory({ ramBase: 0x80000000, ramSize: 1 << 20, harts: 1 });
@@ -65,4 +67,21 @@ test('mstatus: MPP ignores the reserved value 2; SD follows a dirty FS; UXL and 
   const v = read(h, Csr.MSTATUS);
   assert.equal(v >> 63n, 1n);
   assert.equal((v >> 32n) & 0xfn, 0xan);
+});
+
+test('csrrs/csrrc on mip leave a device-driven SEIP out of the bits they write back', () => {
+  const h = hart();
+  h.s[PRIV] = Priv.Machine;
+  h.setPending(1 << 9); // the PLIC raises SEIP
+  h.setRegister(6, 2n); // SSIP
+  const csrrs = (0x344 << 20) | (6 << 15) | (2 << 12) | (5 << 7) | 0x73;
+  executeSystem(h, csrrs, Op.CSRRS, csrrs);
+  assert.equal(h.getRegister(5) & (1n << 9n), 1n << 9n, 'the read shows the line');
+  h.clearPending(1 << 9); // the PLIC lowers it
+  assert.equal(read(h, Csr.MIP) & 0x202n, 2n, 'SSIP set by software, SEIP gone with the line');
+  const csrrc = (0x344 << 20) | (6 << 15) | (3 << 12) | (0 << 7) | 0x73;
+  h.setPending(1 << 9);
+  executeSystem(h, csrrc, Op.CSRRC, csrrc);
+  h.clearPending(1 << 9);
+  assert.equal(read(h, Csr.MIP) & 0x202n, 0n);
 });

@@ -80,6 +80,8 @@ function illegal(hart: Hart, raw: number): never {
   return hart.raise(Cause.IllegalInstruction, raw, 0);
 }
 
+const CSR_MIP = 0x344;
+
 /** After MRET/SRET: accesses are checked for the new mode, and interrupts may now be enabled. */
 function returned(hart: Hart): void {
   hart.updateTlbModes();
@@ -104,7 +106,10 @@ function csrInstruction(hart: Hart, insn: number, op: Op, raw: number): void {
   if (writes) {
     let lo = srcLo;
     let hi = srcHi;
-    if (kind === 1) { lo = oldLo | srcLo; hi = oldHi | srcHi; } else if (kind === 2) { lo = oldLo & ~srcLo; hi = oldHi & ~srcHi; }
+    // Priv. spec 3.1.9: only the software-writable bits of mip take part in CSRRS/CSRRC's
+    // read-modify-write, never the lines devices drive (else a passing SEIP would stick).
+    const baseLo = csr === CSR_MIP ? s[S.MIP_SOFTWARE]! : oldLo;
+    if (kind === 1) { lo = baseLo | srcLo; hi = oldHi | srcHi; } else if (kind === 2) { lo = baseLo & ~srcLo; hi = oldHi & ~srcHi; }
     writeCsr(hart, csr, lo, hi);
   }
   if (rd !== 0) {
