@@ -107,5 +107,32 @@ cd "$HOME"
     { path: 'etc/group', mode: 0o644, content: 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' },
     { path: 'etc/nsswitch.conf', mode: 0o644, content: 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' },
     { path: 'etc/fstab', mode: 0o644, content: '/dev/vda\t/\text4\trw,relatime\t0\t1\n' },
+    { path: 'usr/share/udhcpc/default.script', mode: 0o755, content: UDHCPC_SCRIPT },
   ];
 }
+
+/**
+ * What busybox udhcpc runs on each DHCP event (its first argument): configure the interface,
+ * the default route and /etc/resolv.conf from the lease it passes in the environment.
+ */
+const UDHCPC_SCRIPT = `#!/bin/sh
+case "$1" in
+  deconfig)
+    ip -4 addr flush dev "$interface" 2>/dev/null
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface" 2>/dev/null
+    ip addr add "$ip/\${mask:-24}" \${broadcast:+broadcast "$broadcast"} dev "$interface"
+    ip link set "$interface" up
+    if [ -n "$router" ]; then
+      ip route del default dev "$interface" 2>/dev/null
+      for gateway in $router; do ip route add default via "$gateway" dev "$interface" && break; done
+    fi
+    : > /etc/resolv.conf
+    [ -n "$domain" ] && echo "search $domain" >> /etc/resolv.conf
+    for server in $dns; do echo "nameserver $server" >> /etc/resolv.conf; done
+    ;;
+esac
+exit 0
+`;
