@@ -80,7 +80,7 @@ async function continuedDisks(disks: readonly DiskDescription[], prefix: string)
 function forkIdentity(description: VmDescription, saved: unknown): unknown {
   if (description.network === null) return saved;
   const mac = randomMac();
-  description.network = { mac };
+  description.network = { ...description.network, mac };
   const state = structuredClone(saved) as { virtio?: Array<{ device?: string; transport?: { device?: { mac?: string } } }> };
   for (const slot of state.virtio ?? []) {
     if (slot.device === 'virtio-net' && slot.transport?.device) slot.transport.device.mac = mac;

@@ -12,6 +12,7 @@ import { VirtualSwitch } from '../net/virtual-switch.js';
 import { IcmpResponder } from '../net/icmp-responder.js';
 import { macAddress, macToBytes } from '../net/mac-address.js';
 import { ipv4Address } from '../net/ipv4.js';
+import { UserNetwork } from '../net/user/user-network.js';
 import type { DiskDescription, VmDescription } from './vm-description.js';
 import { sendVm, type MigrationReport } from './migration/send-vm.js';
 import type { DiskFacts } from './migration/migration-protocol.js';
@@ -61,6 +62,8 @@ export class VirtualMachine implements VmController {
   /** Set by a save that left the VM paused: its disks are the snapshot's and must not change. */
   private frozenBy: string | null = null;
   private busy = false;
+  /** The gateway of `--net user`, with its host sockets and listeners; null otherwise. */
+  userNetwork: UserNetwork | null = null;
 
   private constructor(machine: Machine, description: VmDescription, boot: BootBytes, disks: DiskImage[]) {
     this.machine = machine;
@@ -77,6 +80,7 @@ export class VirtualMachine implements VmController {
     const disks: DiskImage[] = [];
     const configs: DiskConfig[] = [];
     const openDisk = options.openDisk ?? openDescribedDisk;
+    let userNetwork: UserNetwork | null = null;
     try {
       for (const [index, disk] of description.disks.entries()) {
         const backend = await openDisk(disk, index);
@@ -87,8 +91,14 @@ export class VirtualMachine implements VmController {
       const nics: NicConfig[] = [];
       if (description.network) {
         const hub = new VirtualSwitch();
-        // The responder answers from the switch's delivery callbacks for as long as the VM runs.
-        new IcmpResponder(hub, { mac: macAddress(HOST_MAC), ip: ipv4Address(HOST_IP), delivery: 'microtask' });
+        if (description.network.mode === 'user') {
+          // Like the responder, the gateway answers from the switch's delivery callbacks.
+          userNetwork = new UserNetwork(hub, { ...description.network.user, mac: macAddress(HOST_MAC), ...(io.log ? { log: io.log } : {}) });
+          await userNetwork.start();
+        } else {
+          // The responder answers from the switch's delivery callbacks for as long as the VM runs.
+          new IcmpResponder(hub, { mac: macAddress(HOST_MAC), ip: ipv4Address(HOST_IP), delivery: 'microtask' });
+        }
         nics.push({ port: hub.createPort({ name: 'guest' }), mac: macToBytes(macAddress(description.network.mac)) });
       }
       const { boot: b } = description;
@@ -108,8 +118,11 @@ export class VirtualMachine implements VmController {
         ...(options.emptyRam ? { emptyRam: true } : {}),
         ...(description.jitThreshold !== undefined ? { hotThreshold: description.jitThreshold } : {}),
       });
-      return new VirtualMachine(machine, description, boot, disks);
+      const vm = new VirtualMachine(machine, description, boot, disks);
+      vm.userNetwork = userNetwork;
+      return vm;
     } catch (e) {
+      userNetwork?.close();
       await closeAll(disks);
       throw e;
     }
@@ -264,6 +277,7 @@ export class VirtualMachine implements VmController {
 
   /** Closes shares and disks after run() ended, and the snapshot RAM was still coming from. */
   async close(): Promise<void> {
+    this.userNetwork?.close();
     this.lazyRam?.stop();
     await this.ramSource?.close();
     await this.machine.virtio.close();

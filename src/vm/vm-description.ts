@@ -5,6 +5,7 @@
 import type { TranslationMode } from '../machine/machine.js';
 import { checkIoLimits, type IoLimits } from '../storage/qos/io-limits.js';
 import type { DiskFormat } from '../storage/disk-image.js';
+import { checkUserNetworkOptions, type UserNetworkOptions } from '../net/user/user-network-options.js';
 
 export const VM_DESCRIPTION_VERSION = 1;
 
@@ -34,13 +35,24 @@ export interface VmDescription {
     bootargs?: string;
   };
   disks: DiskDescription[];
-  /** A NIC on a switch with a host responder at 10.0.2.2, with this MAC; null for none. */
-  network: { mac: string } | null;
+  /** A NIC with this MAC; null for none. */
+  network: NetworkDescription | null;
   shares: Array<{ root: string; tag: string; readOnly: boolean }>;
   /** Where the terminal's input goes; hvc0 also attaches a virtio-console. */
   console: 'ttyS0' | 'hvc0';
   translation: TranslationMode;
   jitThreshold?: number;
+}
+
+/**
+ * The NIC's network. 'host' (the default when absent, as in older descriptions): a switch with
+ * a host answering ARP and ping at 10.0.2.2. 'user': user-mode networking to the outside
+ * through host sockets, with the forwarding rules in `user`.
+ */
+export interface NetworkDescription {
+  mac: string;
+  mode?: 'host' | 'user';
+  user?: UserNetworkOptions;
 }
 
 export class VmDescriptionError extends Error {
@@ -68,6 +80,13 @@ export function checkVmDescription(value: unknown): VmDescription {
     }
   }
   if (d.network !== null && typeof d.network?.mac !== 'string') fail('has a malformed network');
+  if (d.network) {
+    const { mode, user } = d.network;
+    if (mode !== undefined && mode !== 'host' && mode !== 'user') fail(`has an unknown network mode ${String(mode)}`);
+    if (mode === 'user' && user === undefined) fail('has user networking without its options');
+    const problem = user === undefined ? undefined : checkUserNetworkOptions(user);
+    if (problem !== undefined) fail(`has bad user networking options: ${problem}`);
+  }
   if (!Array.isArray(d.shares) || !d.shares.every((s) => typeof s?.root === 'string' && typeof s.tag === 'string' && typeof s.readOnly === 'boolean')) fail('has malformed shares');
   if (d.console !== 'ttyS0' && d.console !== 'hvc0') fail(`has an unknown console ${String(d.console)}`);
   if (d.translation !== 'on' && d.translation !== 'off' && d.translation !== 'lockstep') fail('has an unknown translation mode');

@@ -7,6 +7,7 @@ import type { ShareConfig } from '../../machine/virtio-devices.js';
 import { LINUX_RAM_MIB } from '../default-guest.js';
 import { parseDiskOption, type DiskOption } from '../disk-option.js';
 import { parseShareOption } from '../share-option.js';
+import { UserNetworkOptionError, parseUserNetworkOptions, type UserNetworkOptions } from '../../net/user/user-network-options.js';
 import { UsageError } from '../usage-error.js';
 import { parseMigrationTarget } from '../../vm/api/migration-target.js';
 import { HOST_IP } from '../../vm/virtual-machine.js';
@@ -49,6 +50,18 @@ Options:
                             hvc0 also attaches a virtio-console, for console=hvc0
   --net host                Attach a virtio-net NIC to a virtual switch where the host
                             answers ARP and ping at 10.0.2.2
+  --net user[,RULES]        Attach a virtio-net NIC with user-mode networking: DHCP
+                            (the guest gets 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3)
+                            and TCP/UDP out through this process's own sockets; the
+                            host's loopback is out of reach. Comma-separated RULES:
+                            hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT
+                              listen on the host (default 127.0.0.1; port 0: any free
+                              port, printed) and connect into the guest
+                            guestfwd=tcp|udp:10.0.2.2:GUESTPORT-HOSTADDR:HOSTPORT
+                              the guest reaches HOSTADDR:HOSTPORT (loopback allowed)
+                              at 10.0.2.2:GUESTPORT
+                            dns=ADDR[:PORT]  resolver for 10.0.2.3 (repeatable;
+                              default: the host's /etc/resolv.conf)
   --jit on|off|lockstep     Translate hot guest code to WebAssembly (on, the default),
                             interpret everything (off), or check every translated block
                             against the interpreter and stop at the first divergence
@@ -101,6 +114,8 @@ Exit status:
 /** Largest RAM one WebAssembly memory holds after the hart state blocks. */
 const MAX_RAM_MIB = 4095;
 
+export type NetArgument = { mode: 'host' } | { mode: 'user'; user: UserNetworkOptions };
+
 export interface RunArguments {
   /** The firmware file, 'none', or 'default' (OpenSBI from the Debian image). */
   bios: string;
@@ -115,8 +130,8 @@ export interface RunArguments {
   signature: string | undefined;
   disks: DiskOption[];
   shares: ShareConfig[];
-  /** Attach a NIC to a switch shared with a host responder at 10.0.2.2. */
-  net: boolean;
+  /** Attach a NIC: to a switch with a host responder at 10.0.2.2, or with user-mode networking. */
+  net: NetArgument | undefined;
   /** Which guest console the terminal's input goes to; hvc0 also attaches a virtio-console. */
   console: 'ttyS0' | 'hvc0';
   jit: TranslationMode;
@@ -198,7 +213,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     signature: values.signature,
     disks: (values.disk ?? []).map(parseDiskOption),
     shares: (values.share ?? []).map(parseShareOption),
-    net: values.net === undefined ? false : parseNet(values.net),
+    net: values.net === undefined ? undefined : parseNet(values.net),
     console: values.console === undefined ? 'ttyS0' : parseConsole(values.console),
     jit: values.jit === undefined ? 'on' : parseJit(values.jit),
     jitThreshold: values['jit-threshold'] === undefined ? undefined : parseThreshold(values['jit-threshold']),
@@ -253,9 +268,17 @@ function parseConsole(text: string): 'ttyS0' | 'hvc0' {
   return text;
 }
 
-function parseNet(text: string): boolean {
-  if (text !== 'host') throw new UsageError('run', `--net takes 'host' (a switch with the host answering ARP and ping at ${HOST_IP}), got '${text}'`);
-  return true;
+function parseNet(text: string): NetArgument {
+  if (text === 'host') return { mode: 'host' };
+  if (text === 'user' || text.startsWith('user,')) {
+    try {
+      return { mode: 'user', user: parseUserNetworkOptions(text) };
+    } catch (e) {
+      if (e instanceof UserNetworkOptionError) throw new UsageError('run', `--net: ${e.message}`);
+      throw e;
+    }
+  }
+  throw new UsageError('run', `--net takes 'host' (a switch with the host answering ARP and ping at ${HOST_IP}) or 'user[,hostfwd=...][,guestfwd=...][,dns=...]', got '${text}'`);
 }
 
 function parseMemory(text: string): number {

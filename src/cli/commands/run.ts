@@ -55,6 +55,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw e;
   }
   const machine = vm.machine;
+  for (const f of vm.userNetwork?.hostForwards ?? []) process.stderr.write(`vireo: forwarding ${f.protocol} ${f.hostAddress}:${f.hostPort} -> guest port ${f.guestPort}\n`);
   let api: { close(): Promise<void> } | null = null;
   if (args.api !== undefined) {
     try {
@@ -135,7 +136,7 @@ async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
       ...(bootargs !== undefined ? { bootargs } : {}),
     },
     disks,
-    network: args.net ? { mac: GUEST_MAC } : null,
+    network: args.net === undefined ? null : args.net.mode === 'host' ? { mac: GUEST_MAC } : { mac: GUEST_MAC, mode: 'user', user: args.net.user },
     shares: args.shares.map((s) => ({ root: resolve(s.root), tag: s.tag, readOnly: s.readOnly === true })),
     console: args.console,
     translation: args.trace ? 'off' : args.jit,

@@ -109,7 +109,11 @@ export class UserNetwork {
 
   /** Opens the hostfwd listeners; resolves with each one's real host address and port. */
   async start(): Promise<BoundForward[]> {
-    return this.forwards.start(this.settings.hostForwards ?? []);
+    try {
+      return await this.forwards.start(this.settings.hostForwards ?? []);
+    } catch (e) {
+      throw new UserNetworkError(`cannot open a hostfwd listener: ${(e as Error).message}; pick another host port, or 0 for any`, { cause: e });
+    }
   }
 
   get hostForwards(): readonly BoundForward[] {
