@@ -27,7 +27,7 @@ test('a RISC-V Linux Image is recognized by its header magic', () => {
 });
 
 /** A cache holding stand-in outputs and a manifest that matches them. */
-function fakeCache(modules = ['ext4', '9p', '9pnet_virtio'], rootfsRevision: number | null = 1): { cacheRoot: string; dir: string } {
+function fakeCache(modules = ['ext4', '9p', '9pnet_virtio'], rootfsRevision: number | null = 3): { cacheRoot: string; dir: string } {
   const cacheRoot = mkdtempSync(join(tmpdir(), 'vireo-image-'));
   const dir = imageDirectory(cacheRoot);
   mkdirSync(dir, { recursive: true });
@@ -109,7 +109,7 @@ test('an image built before the udhcpc script was added is rebuilt', async () =>
       ensureDebianImage({ cacheRoot, mirror: 'file:/nonexistent/debian', onProgress: (step, detail) => details.push(`${step}: ${detail}`) }),
       (e: unknown) => e instanceof ImageError && (e.kind === 'mirror-unreachable' || e.kind === 'missing-tool'),
     );
-    assert.ok(details.some((d) => d.startsWith('check: building: the cached root disk predates revision 1')), details.join('\n'));
+    assert.ok(details.some((d) => d.startsWith('check: building: the cached root disk predates revision 3')), details.join('\n'));
   } finally {
     rmSync(cacheRoot, { recursive: true, force: true });
   }

@@ -37,7 +37,9 @@ test('the root disk boots busybox init to a root shell and names the machine', (
 });
 
 test('the udhcpc script configures the address, default route and resolvers from the lease', () => {
-  const script = new Map(rootfsFiles().map((f) => [f.path, f])).get('usr/share/udhcpc/default.script')!;
+  const files = new Map(rootfsFiles().map((f) => [f.path, f]));
+  const script = files.get('etc/udhcpc/default.script')!;
+  assert.equal(files.get('usr/share/udhcpc/default.script')?.content, script.content);
   assert.equal(script.mode, 0o755);
   assert.equal(shellSyntaxError(script.content), undefined);
   // Run it with stand-in ip commands that log, and a resolv.conf under a temporary root.

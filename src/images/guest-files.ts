@@ -88,6 +88,8 @@ grep -q ' /run ' /proc/mounts || mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs 
 mount -o remount,rw / 2>/dev/null
 hostname -F /etc/hostname
 ifconfig lo 127.0.0.1 up 2>/dev/null
+# The NIC's link up with no address, so udhcpc (which does not raise it) can send at once.
+ip link set eth0 up 2>/dev/null
 echo "vireo: $(uname -sr) $(uname -m) up"
 `,
     },
@@ -107,6 +109,8 @@ cd "$HOME"
     { path: 'etc/group', mode: 0o644, content: 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' },
     { path: 'etc/nsswitch.conf', mode: 0o644, content: 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' },
     { path: 'etc/fstab', mode: 0o644, content: '/dev/vda\t/\text4\trw,relatime\t0\t1\n' },
+    // Debian's busybox runs /etc/udhcpc/default.script; other builds default to /usr/share/udhcpc.
+    { path: 'etc/udhcpc/default.script', mode: 0o755, content: UDHCPC_SCRIPT },
     { path: 'usr/share/udhcpc/default.script', mode: 0o755, content: UDHCPC_SCRIPT },
   ];
 }
