@@ -22,11 +22,15 @@ export type Destination = { allowed: true; host: string; port: number } | { allo
 export class AddressPolicy {
   private readonly guestForwards: ReadonlyMap<string, GuestForward>;
 
-  /** `subnet` is the guest network (its addresses other than the gateway's reach nothing). */
+  /**
+   * `subnet` is the guest network (its addresses other than the gateway's reach nothing);
+   * `dns`, when given, takes TCP to its address's port 53 (DNS answers too large for UDP).
+   */
   constructor(
     private readonly gateway: Ipv4Address,
     private readonly subnet: { base: Ipv4Address; prefix: number },
     guestForwards: readonly GuestForward[],
+    private readonly dns?: { address: Ipv4Address; server: { address: string; port: number } },
   ) {
     this.guestForwards = new Map(guestForwards.map((f) => [`${f.protocol}:${f.guestPort}`, f]));
   }
@@ -37,6 +41,7 @@ export class AddressPolicy {
       const rule = this.guestForwards.get(`${protocol}:${port}`);
       return rule ? { allowed: true, host: rule.hostAddress, port: rule.hostPort } : { allowed: false, why: `no guestfwd rule for ${protocol} port ${port} of the gateway` };
     }
+    if (this.dns !== undefined && address === this.dns.address && protocol === 'tcp' && port === 53) return { allowed: true, host: this.dns.server.address, port: this.dns.server.port };
     const n = ipv4ToNumber(address);
     const subnetMask = (0xffffffff << (32 - this.subnet.prefix)) >>> 0;
     if (((n & subnetMask) >>> 0) === ipv4ToNumber(this.subnet.base)) return { allowed: false, why: `${address} is on the guest network and is no host` };

@@ -18,6 +18,8 @@ export interface DnsRelayOptions {
   /** Queries waiting for an answer at most (default 256); more are dropped. */
   maxPending?: number;
   timeoutMs?: number;
+  /** Larger answers are cut to their header with TC set (RFC 1035 4.1.1), so the guest asks again over TCP. */
+  maxAnswerBytes?: number;
 }
 
 export interface DnsRelayCounters {
@@ -99,7 +101,12 @@ export class DnsRelay {
     const entry = this.pending.get(id);
     if (entry === undefined || entry.server.address !== address || entry.server.port !== port) return;
     this.forget(id);
-    const reply = Uint8Array.from(message);
+    const tooLarge = message.length > (this.options.maxAnswerBytes ?? Infinity);
+    const reply = tooLarge ? Uint8Array.from(message.subarray(0, DNS_HEADER_BYTES)) : Uint8Array.from(message);
+    if (tooLarge) {
+      reply[2]! |= 0x02; // TC
+      reply.fill(0, 4, DNS_HEADER_BYTES); // no question or records follow
+    }
     reply[0] = entry.id >>> 8;
     reply[1] = entry.id & 0xff;
     this.counters.answers++;

@@ -241,3 +241,22 @@ test('close() ends every host socket and listener', async () => {
   assert.equal(error.code, 'ECONNREFUSED');
   server.close();
 });
+
+test('DNS over TCP to 10.0.2.3:53 reaches the configured resolver', async () => {
+  let accepted = 0;
+  const { server, port } = await loopbackServer((socket) => {
+    accepted++;
+    socket.end();
+  });
+  const { guest, close } = setup({ dnsServers: [{ address: '127.0.0.1', port }] });
+  try {
+    guest.sendTcp(ipv4Address('10.0.2.3'), { srcPort: 34200, dstPort: 53, flags: TcpFlag.SYN, seq: 1 });
+    const synAck = await guest.nextTcp(34200);
+    assert.equal(synAck.flags, TcpFlag.SYN | TcpFlag.ACK);
+    assert.equal(synAck.src, '10.0.2.3');
+    await until(() => accepted === 1, 'the resolver accepted');
+  } finally {
+    close();
+    server.close();
+  }
+});

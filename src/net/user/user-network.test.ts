@@ -237,3 +237,21 @@ test('malformed frames are counted and dropped, and the gateway goes on working'
     close();
   }
 });
+
+test('a DNS answer too large for one packet reaches the guest cut to its header with TC set', async () => {
+  const big = createSocket('udp4');
+  big.on('message', (m, from) => big.send(Buffer.concat([m.subarray(0, 2), Buffer.from([0x81, 0x80]), Buffer.alloc(3000, 1)]), from.port, from.address));
+  big.bind(0, '127.0.0.1');
+  await once(big, 'listening');
+  const { guest, close } = setup({ dnsServers: [{ address: '127.0.0.1', port: big.address().port }] });
+  try {
+    guest.sendUdp(DNS, { srcPort: 40002, dstPort: 53, payload: Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1]) });
+    const answer = await guest.nextUdp(40002);
+    assert.equal(answer.payload.length, 12);
+    assert.deepEqual([answer.payload[0], answer.payload[1]], [0x12, 0x34]);
+    assert.equal(answer.payload[2]! & 0x02, 0x02, 'TC is set, so the resolver asks again over TCP');
+  } finally {
+    close();
+    big.close();
+  }
+});

@@ -34,6 +34,8 @@ const NETMASK = ipv4Address('255.255.255.0');
 const BROADCAST = ipv4Address('10.0.2.255');
 const DNS_PORT = 53;
 const FIRST_GATEWAY_PORT = 49152;
+/** The most a UDP datagram to the guest carries in one 1500-byte packet (no fragments are sent). */
+const MAX_UDP_PAYLOAD = 1500 - 20 - 8;
 
 export class UserNetworkError extends Error {
   readonly kind = 'user-network';
@@ -96,9 +98,10 @@ export class UserNetwork {
     this.log = settings.log ?? (() => {});
     const guestForwards = settings.guestForwards ?? [];
     this.reservedPorts = new Set(guestForwards.map((f) => f.guestPort));
-    this.policy = new AddressPolicy(GATEWAY_IP, { base: NETWORK, prefix: 24 }, guestForwards);
+    const dnsServers = settings.dnsServers ?? hostDnsServers();
+    this.policy = new AddressPolicy(GATEWAY_IP, { base: NETWORK, prefix: 24 }, guestForwards, dnsServers[0] && { address: DNS_IP, server: dnsServers[0] });
     this.dhcp = new DhcpServer({ server: GATEWAY_IP, dns: DNS_IP, netmask: NETMASK, broadcast: BROADCAST, poolFirst: FIRST_GUEST_IP, poolLast: LAST_GUEST_IP });
-    this.dns = new DnsRelay({ servers: settings.dnsServers ?? hostDnsServers(), ...(settings.dnsTimeoutMs !== undefined ? { timeoutMs: settings.dnsTimeoutMs } : {}) });
+    this.dns = new DnsRelay({ servers: dnsServers, maxAnswerBytes: MAX_UDP_PAYLOAD, ...(settings.dnsTimeoutMs !== undefined ? { timeoutMs: settings.dnsTimeoutMs } : {}) });
     const link = this.link();
     this.tcp = new TcpNat(link, this.policy, settings.maxTcpConnections ?? 256);
     this.udp = new UdpNat(link, settings.maxUdpFlows ?? 256, settings.udpIdleMs ?? 60_000);
