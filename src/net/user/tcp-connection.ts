@@ -228,6 +228,8 @@ export class TcpConnection {
       this.stopTimer();
     }
     this.sndWnd = seg.window << this.sndShift;
+    // The guest answers: a closed window being probed is no reason to give up on it.
+    if (advance >= 0 && this.sndWnd === 0) this.retries = 0;
     if (this.sndUna !== this.sndNxt) this.startTimer();
     if (this.finAcked && this.guestFin) this.enterTimeWait();
   }

@@ -260,3 +260,21 @@ test('DNS over TCP to 10.0.2.3:53 reaches the configured resolver', async () => 
     server.close();
   }
 });
+
+test('a closed guest window is probed with one byte, and the data flows once it opens', async () => {
+  const { server, port } = await loopbackServer((socket) => socket.write('abcdef'));
+  const { guest, close } = setup({ guestForwards: [{ protocol: 'tcp', guestPort: 80, hostAddress: '127.0.0.1', hostPort: port }] });
+  try {
+    const s = await handshake(guest, 80, 34300, 0);
+    const probe = await waitData(guest, 34300);
+    assert.equal(probe.payload.length, 1, 'only a one-byte probe goes into a closed window');
+    assert.equal(probe.seq, s.ack);
+    // The guest takes the probe byte and opens its window: the rest follows.
+    guest.sendTcp(GATEWAY, { srcPort: 34300, dstPort: 80, flags: TcpFlag.ACK, seq: s.seq, ack: seqAdd(s.ack, 1), window: 65535 });
+    const rest = await waitData(guest, 34300);
+    assert.equal(Buffer.from(rest.payload).toString(), 'bcdef');
+  } finally {
+    close();
+    server.close();
+  }
+});
