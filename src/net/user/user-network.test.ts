@@ -255,3 +255,25 @@ test('a DNS answer too large for one packet reaches the guest cut to its header 
     big.close();
   }
 });
+
+test('hostfwd udp: a host peer\'s datagrams reach the guest from the gateway, and its answers go back', async () => {
+  const { net, guest, close } = setup({ hostForwards: [{ protocol: 'udp', hostAddress: '127.0.0.1', hostPort: 0, guestPort: 9000 }] });
+  const peer = createSocket('udp4');
+  try {
+    const [bound] = await net.start();
+    guest.sendArpRequest(GATEWAY); // the gateway learns the guest's MAC
+    peer.bind(0, '127.0.0.1');
+    await once(peer, 'listening');
+    peer.send(Buffer.from('question'), bound!.hostPort, '127.0.0.1');
+    const got = await guest.nextUdp(9000);
+    assert.equal(got.src, GATEWAY);
+    assert.equal(Buffer.from(got.payload).toString(), 'question');
+    const answered = once(peer, 'message');
+    guest.sendUdp(GATEWAY, { srcPort: 9000, dstPort: got.srcPort, payload: Buffer.from('answer') });
+    const [message] = (await answered) as [Buffer];
+    assert.equal(message.toString(), 'answer');
+  } finally {
+    close();
+    peer.close();
+  }
+});
