@@ -142,8 +142,9 @@ async function measure(kind: VmKind, image: DebianImage, dir: string, sink: Sink
     const counted = vm.run(`nc -l -p ${GUEST_LISTEN_PORT} | wc -c`, 600_000);
     await sleep(2000);
     const inSeconds = await within(sendToGuest(hostPort, mib * MiB), 600_000, `${kind}: the guest did not take ${mib} MiB within 10 minutes`);
-    const received = Number((await counted).trim());
-    if (received !== mib * MiB) throw new BenchError('wrong-result', `${kind}: the guest counted ${received} bytes, not ${mib * MiB}`);
+    const text = await counted;
+    const received = Number(/(\d+)\s*$/.exec(text)?.[1]);
+    if (received !== mib * MiB) throw new BenchError('wrong-result', `${kind}: the guest counted ${received} bytes, not ${mib * MiB}: ${JSON.stringify(text.slice(-500))}`);
     return { out: mib / outSeconds, in: mib / inSeconds };
   } finally {
     await vm.kill();
