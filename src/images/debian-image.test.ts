@@ -27,7 +27,7 @@ test('a RISC-V Linux Image is recognized by its header magic', () => {
 });
 
 /** A cache holding stand-in outputs and a manifest that matches them. */
-function fakeCache(modules = ['ext4', '9p', '9pnet_virtio']): { cacheRoot: string; dir: string } {
+function fakeCache(modules = ['ext4', '9p', '9pnet_virtio'], rootfsRevision: number | null = 3): { cacheRoot: string; dir: string } {
   const cacheRoot = mkdtempSync(join(tmpdir(), 'vireo-image-'));
   const dir = imageDirectory(cacheRoot);
   mkdirSync(dir, { recursive: true });
@@ -49,6 +49,7 @@ function fakeCache(modules = ['ext4', '9p', '9pnet_virtio']): { cacheRoot: strin
     packages: [pkg('linux-image-6.12.117+deb13-riscv64', '6.12.117-1', 'kernel'), pkg('opensbi', '1.6-1', 'firmware'), pkg('busybox-static', '1:1.37.0-6+b9', 'busybox'), pkg('libc6', '2.41-12', 'userland')],
     outputs,
     builtAt: '2025-01-01T00:00:00.000Z',
+    ...(rootfsRevision !== null ? { rootfsRevision } : {}),
   } satisfies Omit<ImageManifest, 'outputs' | 'packages'> & Record<string, unknown>;
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
   return { cacheRoot, dir };
@@ -95,6 +96,20 @@ test('an image built before the 9p drivers were added is rebuilt', async () => {
       (e: unknown) => e instanceof ImageError && (e.kind === 'mirror-unreachable' || e.kind === 'missing-tool'),
     );
     assert.ok(details.includes('check: building: the cached initrd lacks the drivers 9p, 9pnet_virtio'), details.join('\n'));
+  } finally {
+    rmSync(cacheRoot, { recursive: true, force: true });
+  }
+});
+
+test('an image built before the udhcpc script was added is rebuilt', async () => {
+  const { cacheRoot } = fakeCache(undefined, null);
+  try {
+    const details: string[] = [];
+    await assert.rejects(
+      ensureDebianImage({ cacheRoot, mirror: 'file:/nonexistent/debian', onProgress: (step, detail) => details.push(`${step}: ${detail}`) }),
+      (e: unknown) => e instanceof ImageError && (e.kind === 'mirror-unreachable' || e.kind === 'missing-tool'),
+    );
+    assert.ok(details.some((d) => d.startsWith('check: building: the cached root disk predates revision 3')), details.join('\n'));
   } finally {
     rmSync(cacheRoot, { recursive: true, force: true });
   }

@@ -32,6 +32,9 @@ const USERLAND_PACKAGES = ['libc6', 'libgcc-s1', 'coreutils', 'dash', 'xz-utils'
 /** Drivers the board needs that Debian builds as modules (crc32c_generic: ext4's checksums). */
 const GUEST_MODULES = ['crc32c_generic', 'ext4', 'virtio_mmio', 'virtio_blk', 'virtio_net', 'virtio_rng', 'virtio_console', '9p', '9pnet_virtio'];
 
+/** Bumped when the root disk's own files change, so a cached image without the change is rebuilt (1: the udhcpc script; 2: eth0 up at boot; 3: the script where Debian's busybox looks). */
+const ROOTFS_REVISION = 3;
+
 const FIRMWARE_PATH = 'usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin';
 const ROOT_DISK_MIB = 256;
 const DEFAULT_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
@@ -130,6 +133,7 @@ async function checkCache(dir: string): Promise<{ manifest?: ImageManifest; prob
   // Images built before the 9p drivers were added lack them (Debian builds both as modules, so a complete initrd lists them).
   const missing = ['9p', '9pnet_virtio'].filter((m) => !manifest.modules.includes(m));
   if (missing.length > 0) return { manifest, problems: [`the cached initrd lacks the drivers ${missing.join(', ')}`] };
+  if ((manifest.rootfsRevision ?? 0) < ROOTFS_REVISION) return { manifest, problems: [`the cached root disk predates revision ${ROOTFS_REVISION} of its files (udhcpc support)`] };
   return { manifest, problems: await checkOutputs(dir, manifest) };
 }
 
@@ -331,6 +335,7 @@ async function build(dir: string, previous: ImageManifest | undefined, options: 
       packages: plan.packages.map(({ record, use }) => ({ name: record.name, version: record.version, architecture: record.architecture, sha256: record.sha256, size: record.size, use })),
       outputs,
       builtAt: new Date().toISOString(),
+      rootfsRevision: ROOTFS_REVISION,
     };
     // Outputs first, manifest last: a crash in between leaves a manifest that no longer matches.
     for (const name of OUTPUT_NAMES) renameSync(join(out, OUTPUT_FILES[name]), join(dir, OUTPUT_FILES[name]));

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { initramfsInit, rootfsFiles } from './guest-files.js';
 
 const MODULES = ['kernel/crypto/crc32c_generic.ko', 'kernel/fs/jbd2/jbd2.ko', 'kernel/fs/ext4/ext4.ko', 'kernel/drivers/block/virtio_blk.ko'];
@@ -31,4 +34,27 @@ test('the root disk boots busybox init to a root shell and names the machine', (
   assert.match(files.get('etc/passwd')!.content, /^root::0:0:root:\/root:\/bin\/sh$/m);
   assert.equal(files.get('etc/init.d/rcS')!.mode, 0o755);
   for (const path of ['etc/init.d/rcS', 'etc/profile']) assert.equal(shellSyntaxError(files.get(path)!.content), undefined, path);
+});
+
+test('the udhcpc script configures the address, default route and resolvers from the lease', () => {
+  const files = new Map(rootfsFiles().map((f) => [f.path, f]));
+  const script = files.get('etc/udhcpc/default.script')!;
+  assert.equal(files.get('usr/share/udhcpc/default.script')?.content, script.content);
+  assert.equal(script.mode, 0o755);
+  assert.equal(shellSyntaxError(script.content), undefined);
+  // Run it with stand-in ip commands that log, and a resolv.conf under a temporary root.
+  const dir = mkdtempSync(join(tmpdir(), 'udhcpc-'));
+  try {
+    writeFileSync(join(dir, 'ip'), '#!/bin/sh\necho "ip $*" >> "$LOG"\n', { mode: 0o755 });
+    const body = script.content.replaceAll('/etc/resolv.conf', join(dir, 'resolv.conf'));
+    const env = { PATH: `${dir}:/usr/bin:/bin`, LOG: join(dir, 'log'), interface: 'eth0', ip: '10.0.2.15', mask: '24', router: '10.0.2.2', dns: '10.0.2.3' };
+    const r = spawnSync('sh', ['-c', body, 'default.script', 'bound'], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const log = readFileSync(join(dir, 'log'), 'utf8');
+    assert.match(log, /^ip addr add 10\.0\.2\.15\/24 dev eth0$/m);
+    assert.match(log, /^ip route add default via 10\.0\.2\.2 dev eth0$/m);
+    assert.equal(readFileSync(join(dir, 'resolv.conf'), 'utf8'), 'nameserver 10.0.2.3\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

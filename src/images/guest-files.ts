@@ -88,6 +88,8 @@ grep -q ' /run ' /proc/mounts || mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs 
 mount -o remount,rw / 2>/dev/null
 hostname -F /etc/hostname
 ifconfig lo 127.0.0.1 up 2>/dev/null
+# The NIC's link up with no address, so udhcpc (which does not raise it) can send at once.
+ip link set eth0 up 2>/dev/null
 echo "vireo: $(uname -sr) $(uname -m) up"
 `,
     },
@@ -107,5 +109,34 @@ cd "$HOME"
     { path: 'etc/group', mode: 0o644, content: 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' },
     { path: 'etc/nsswitch.conf', mode: 0o644, content: 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' },
     { path: 'etc/fstab', mode: 0o644, content: '/dev/vda\t/\text4\trw,relatime\t0\t1\n' },
+    // Debian's busybox runs /etc/udhcpc/default.script; other builds default to /usr/share/udhcpc.
+    { path: 'etc/udhcpc/default.script', mode: 0o755, content: UDHCPC_SCRIPT },
+    { path: 'usr/share/udhcpc/default.script', mode: 0o755, content: UDHCPC_SCRIPT },
   ];
 }
+
+/**
+ * What busybox udhcpc runs on each DHCP event (its first argument): configure the interface,
+ * the default route and /etc/resolv.conf from the lease it passes in the environment.
+ */
+const UDHCPC_SCRIPT = `#!/bin/sh
+case "$1" in
+  deconfig)
+    ip -4 addr flush dev "$interface" 2>/dev/null
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface" 2>/dev/null
+    ip addr add "$ip/\${mask:-24}" \${broadcast:+broadcast "$broadcast"} dev "$interface"
+    ip link set "$interface" up
+    if [ -n "$router" ]; then
+      ip route del default dev "$interface" 2>/dev/null
+      for gateway in $router; do ip route add default via "$gateway" dev "$interface" && break; done
+    fi
+    : > /etc/resolv.conf
+    [ -n "$domain" ] && echo "search $domain" >> /etc/resolv.conf
+    for server in $dns; do echo "nameserver $server" >> /etc/resolv.conf; done
+    ;;
+esac
+exit 0
+`;

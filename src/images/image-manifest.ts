@@ -48,6 +48,8 @@ export interface ImageManifest {
   outputs: Record<OutputName, ManifestOutput>;
   /** ISO 8601 time of the build; informational only. */
   builtAt: string;
+  /** Revision of the root disk's own files (guest-files.ts); absent in images built before it was recorded. */
+  rootfsRevision?: number;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -109,6 +111,7 @@ export function parseManifest(value: unknown, path = 'manifest.json'): ImageMani
       }),
     ) as Record<OutputName, ManifestOutput>,
     builtAt: typeof value['builtAt'] === 'string' ? value['builtAt'] : '',
+    ...(Number.isSafeInteger(value['rootfsRevision']) ? { rootfsRevision: value['rootfsRevision'] as number } : {}),
   };
 }
 

@@ -44,3 +44,24 @@ export function buildIcmpEcho(echo: IcmpEcho): Uint8Array {
   bytes[3] = checksum & 0xff;
   return bytes;
 }
+
+export const ICMP_DEST_UNREACHABLE = 3;
+/** RFC 792 codes for destination unreachable (and RFC 1812 5.2.7.1's 13). */
+export const enum UnreachableCode {
+  PORT = 3,
+  ADMIN_PROHIBITED = 13,
+}
+
+/** RFC 792 destination unreachable: the offending packet's IP header and its first 8 data bytes follow. */
+export function buildIcmpUnreachable(code: number, original: Uint8Array): Uint8Array {
+  const headerBytes = Math.min(original.length, ((original[0] ?? 0x45) & 0x0f) * 4);
+  const quoted = original.subarray(0, Math.min(original.length, headerBytes + 8));
+  const bytes = new Uint8Array(ICMP_ECHO_HEADER_BYTES + quoted.length);
+  bytes[0] = ICMP_DEST_UNREACHABLE;
+  bytes[1] = code;
+  bytes.set(quoted, ICMP_ECHO_HEADER_BYTES);
+  const checksum = internetChecksum(bytes);
+  bytes[2] = checksum >>> 8;
+  bytes[3] = checksum & 0xff;
+  return bytes;
+}

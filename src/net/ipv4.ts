@@ -107,3 +107,25 @@ export function buildIpv4(options: Ipv4BuildOptions): Uint8Array {
   packet.set(payload, IPV4_HEADER_BYTES);
   return packet;
 }
+
+/**
+ * The TCP/UDP checksum (RFC 9293 3.1, RFC 768) of `segment` with its checksum field included:
+ * over the pseudo-header (source, destination, zero, protocol, length) and the segment. Zero
+ * over a received segment means it checks out; over one with a zeroed field it is the value to store.
+ */
+export function transportChecksum(src: Ipv4Address, dst: Ipv4Address, protocol: number, segment: Uint8Array): number {
+  const pseudo = new Uint8Array(12 + segment.length);
+  pseudo.set(ipv4ToBytes(src), 0);
+  pseudo.set(ipv4ToBytes(dst), 4);
+  pseudo[9] = protocol;
+  pseudo[10] = (segment.length >>> 8) & 0xff;
+  pseudo[11] = segment.length & 0xff;
+  pseudo.set(segment, 12);
+  return internetChecksum(pseudo);
+}
+
+/** The address as a 32-bit unsigned number, for range checks. */
+export function ipv4ToNumber(address: Ipv4Address): number {
+  const b = ipv4ToBytes(address);
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}

@@ -10,9 +10,11 @@ import { openDiskImage, type DiskImage } from '../storage/disk-image.js';
 import { IoThrottle } from '../storage/qos/io-throttle.js';
 import type { IoLimits } from '../storage/qos/io-limits.js';
 import { VirtualSwitch } from '../net/virtual-switch.js';
+import type { NetBackend } from '../net/net-backend.js';
 import { IcmpResponder } from '../net/icmp-responder.js';
 import { macAddress, macToBytes } from '../net/mac-address.js';
 import { ipv4Address } from '../net/ipv4.js';
+import { UserNetwork } from '../net/user/user-network.js';
 import type { DiskDescription, VmDescription } from './vm-description.js';
 import { sendVm, type MigrationReport } from './migration/send-vm.js';
 import type { DiskFacts } from './migration/migration-protocol.js';
@@ -65,6 +67,8 @@ export class VirtualMachine implements VmController, VmResourceController {
   /** Set by a save that left the VM paused: its disks are the snapshot's and must not change. */
   private frozenBy: string | null = null;
   private busy = false;
+  /** The gateway of `--net user`, with its host sockets and listeners; null otherwise. */
+  userNetwork: UserNetwork | null = null;
 
   private constructor(machine: Machine, description: VmDescription, boot: BootBytes, disks: DiskImage[], throttles: IoThrottle[], closeNic: () => void) {
     this.machine = machine;
@@ -94,6 +98,7 @@ export class VirtualMachine implements VmController, VmResourceController {
     const throttles: IoThrottle[] = [];
     let closeNic = (): void => {};
     const openDisk = options.openDisk ?? openDescribedDisk;
+    let userNetwork: UserNetwork | null = null;
     try {
       for (const [index, disk] of description.disks.entries()) {
         const backend = await openDisk(disk, index);
@@ -104,12 +109,19 @@ export class VirtualMachine implements VmController, VmResourceController {
       }
       const nics: NicConfig[] = [];
       if (description.network) {
-        const { port, close } = await attachNic(description.network, () => {
+        const network = description.network;
+        const ownSwitch = (): { port: NetBackend; gateway: UserNetwork | null } => {
           const hub = new VirtualSwitch();
-          // The responder answers from the switch's delivery callbacks for as long as the VM runs.
+          const port = hub.createPort({ name: 'guest' });
+          // The responder or the gateway answers from the switch's delivery callbacks for as long as the VM runs.
+          if (network.mode === 'user') return { port, gateway: new UserNetwork(hub, { ...network.user, mac: macAddress(HOST_MAC), ...(io.log ? { log: io.log } : {}) }) };
           new IcmpResponder(hub, { mac: macAddress(HOST_MAC), ip: ipv4Address(HOST_IP), delivery: 'microtask' });
-          return hub.createPort({ name: 'guest' });
-        }, io.log);
+          return { port, gateway: null };
+        };
+        const own = network.switch === undefined ? ownSwitch() : null;
+        userNetwork = own?.gateway ?? null;
+        const { port, close } = await attachNic(network, () => own!.port, io.log);
+        await userNetwork?.start();
         closeNic = close;
         nics.push({ port, mac: macToBytes(macAddress(description.network.mac)) });
       }
@@ -131,8 +143,11 @@ export class VirtualMachine implements VmController, VmResourceController {
         ...(options.emptyRam ? { emptyRam: true } : {}),
         ...(description.jitThreshold !== undefined ? { hotThreshold: description.jitThreshold } : {}),
       });
-      return new VirtualMachine(machine, description, boot, disks, throttles, closeNic);
+      const vm = new VirtualMachine(machine, description, boot, disks, throttles, closeNic);
+      vm.userNetwork = userNetwork;
+      return vm;
     } catch (e) {
+      userNetwork?.close();
       closeNic();
       await closeAll(disks);
       throw e;
@@ -325,6 +340,7 @@ export class VirtualMachine implements VmController, VmResourceController {
   async close(): Promise<void> {
     this.cpuCap.stop();
     this.closeNic();
+    this.userNetwork?.close();
     this.lazyRam?.stop();
     await this.ramSource?.close();
     await this.machine.virtio.close();

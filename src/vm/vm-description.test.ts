@@ -29,9 +29,17 @@ test('a description read from a snapshot is checked field by field before a boar
     [{ ...GOOD, network: { mac: '52:54:00:12:34:56', switch: 5 } }, /malformed network/],
     [{ ...GOOD, cpu: { capPercent: 2 } }, /CPU cap/],
     [{ ...GOOD, cpu: {} }, /CPU cap/],
+    [{ ...GOOD, network: { mac: 'm', mode: 'tap' } }, /unknown network mode tap/],
+    [{ ...GOOD, network: { mac: 'm', mode: 'user' } }, /user networking without its options/],
+    [{ ...GOOD, network: { mac: 'm', mode: 'user', user: { hostForwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 99999, guestPort: 22 }], guestForwards: [] } } }, /bad user networking options: hostfwd/],
     [{ ...GOOD, shares: [{ root: '/s', tag: 'x' }] }, /malformed shares/],
     [{ ...GOOD, console: 'tty9' }, /unknown console/],
     [{ ...GOOD, translation: 'fast' }, /translation mode/],
   ];
   for (const [value, message] of bad) assert.throws(() => checkVmDescription(value), (e: Error) => e instanceof VmDescriptionError && message.test(e.message), JSON.stringify(value));
+});
+
+test('a description with user networking and its forwarding rules checks out', () => {
+  const user: VmDescription = { ...GOOD, network: { mac: '52:54:00:12:34:56', mode: 'user', user: { hostForwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 0, guestPort: 22 }], guestForwards: [{ protocol: 'tcp', guestPort: 80, hostAddress: '127.0.0.1', hostPort: 8080 }], dnsServers: [{ address: '127.0.0.1', port: 53 }] } } };
+  assert.deepEqual(checkVmDescription(JSON.parse(JSON.stringify(user))), user);
 });

@@ -5,6 +5,7 @@
 import { MAX_CPUS, type TranslationMode } from '../machine/machine.js';
 import { checkIoLimits, type IoLimits } from '../storage/qos/io-limits.js';
 import type { DiskFormat } from '../storage/disk-image.js';
+import { checkUserNetworkOptions, type UserNetworkOptions } from '../net/user/user-network-options.js';
 
 export const VM_DESCRIPTION_VERSION = 1;
 
@@ -36,7 +37,7 @@ export interface VmDescription {
     bootargs?: string;
   };
   disks: DiskDescription[];
-  /** A NIC with this MAC on a switch with a host responder at 10.0.2.2 (or the shared one at `switch`); null for none. */
+  /** A NIC with this MAC; null for none. */
   network: NetworkDescription | null;
   shares: Array<{ root: string; tag: string; readOnly: boolean }>;
   /** Where the terminal's input goes; hvc0 also attaches a virtio-console. */
@@ -47,9 +48,16 @@ export interface VmDescription {
   cpu?: { capPercent: number };
 }
 
+/**
+ * The NIC's network. 'host' (the default when absent, as in older descriptions): a switch with
+ * a host answering ARP and ping at 10.0.2.2. 'user': user-mode networking to the outside
+ * through host sockets, with the forwarding rules in `user`. With `switch`, the NIC is on a
+ * switch shared with other VM processes, served on that Unix socket, instead.
+ */
 export interface NetworkDescription {
   mac: string;
-  /** The Unix socket of a switch shared with other VM processes (absent: a switch of the VM's own). */
+  mode?: 'host' | 'user';
+  user?: UserNetworkOptions;
   switch?: string;
 }
 
@@ -79,8 +87,16 @@ export function checkVmDescription(value: unknown): VmDescription {
     }
   }
   if (d.network !== null && (typeof d.network?.mac !== 'string' || (d.network.switch !== undefined && typeof d.network.switch !== 'string'))) fail('has a malformed network');
-  // One hart per board for now: 100% of one core at most.
-  if (d.cpu !== undefined && !(typeof d.cpu?.capPercent === 'number' && d.cpu.capPercent >= 5 && d.cpu.capPercent <= 100)) fail('has a CPU cap outside 5..100%');
+  // At most all of every hart's core.
+  const maxCap = 100 * (d.cpus ?? 1);
+  if (d.cpu !== undefined && !(typeof d.cpu?.capPercent === 'number' && d.cpu.capPercent >= 5 && d.cpu.capPercent <= maxCap)) fail(`has a CPU cap outside 5..${maxCap}%`);
+  if (d.network) {
+    const { mode, user } = d.network;
+    if (mode !== undefined && mode !== 'host' && mode !== 'user') fail(`has an unknown network mode ${String(mode)}`);
+    if (mode === 'user' && user === undefined) fail('has user networking without its options');
+    const problem = user === undefined ? undefined : checkUserNetworkOptions(user);
+    if (problem !== undefined) fail(`has bad user networking options: ${problem}`);
+  }
   if (!Array.isArray(d.shares) || !d.shares.every((s) => typeof s?.root === 'string' && typeof s.tag === 'string' && typeof s.readOnly === 'boolean')) fail('has malformed shares');
   if (d.console !== 'ttyS0' && d.console !== 'hvc0') fail(`has an unknown console ${String(d.console)}`);
   if (d.translation !== 'on' && d.translation !== 'off' && d.translation !== 'lockstep') fail('has an unknown translation mode');

@@ -1,24 +1,48 @@
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UsageError } from '../usage-error.js';
+import assert from 'node:assert/strict';
 import { parseRunArguments } from './run-arguments.js';
+import { UsageError } from '../usage-error.js';
 
-const parse = (...argv: string[]) => parseRunArguments(['--bios', 'none', '--kernel', 'k.elf', ...argv])!;
+test('--net host and --net user with forwarding rules', () => {
+  assert.equal(parseRunArguments([])!.net, undefined);
+  assert.deepEqual(parseRunArguments(['--net', 'host'])!.net, { mode: 'host' });
+  assert.deepEqual(parseRunArguments(['--net', 'user,hostfwd=tcp::0-:8080,guestfwd=tcp:10.0.2.2:80-127.0.0.1:8000,dns=127.0.0.1:5353'])!.net, {
+    mode: 'user',
+    user: {
+      hostForwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 0, guestPort: 8080 }],
+      guestForwards: [{ protocol: 'tcp', guestPort: 80, hostAddress: '127.0.0.1', hostPort: 8000 }],
+      dnsServers: [{ address: '127.0.0.1', port: 5353 }],
+    },
+  });
+});
 
-test('--net host is the VM\'s own switch; --net switch:PATH a shared one', () => {
-  assert.deepEqual([parse().net, parse().netSwitch], [false, undefined]);
-  assert.deepEqual([parse('--net', 'host').net, parse('--net', 'host').netSwitch], [true, undefined]);
-  assert.deepEqual([parse('--net', 'switch:/run/sw.sock').net, parse('--net', 'switch:/run/sw.sock').netSwitch], [true, '/run/sw.sock']);
-  for (const bad of ['switch:', 'user', 'switch']) {
-    assert.throws(() => parse('--net', bad), (e: unknown) => e instanceof UsageError && /switch:PATH/.test(e.message), bad);
+test('a bad --net is a usage error naming what is wrong', () => {
+  for (const [text, message] of [['tap', /takes 'host'.*'user.*'switch:PATH'/], ['user,hostfwd=tcp:x', /hostfwd takes/], ['user,bogus', /unknown user networking option/]] as const) {
+    assert.throws(() => parseRunArguments(['--net', text]), (e: unknown) => e instanceof UsageError && message.test(e.message), text);
   }
 });
 
-test('--cpu-cap takes a percent of one core from 5 to 100', () => {
-  assert.equal(parse().cpuCap, undefined);
-  assert.equal(parse('--cpu-cap', '30').cpuCap, 30);
-  assert.equal(parse('--cpu-cap', '12.5').cpuCap, 12.5);
-  for (const bad of ['4', '101', '0', '30%', 'half', '']) {
-    assert.throws(() => parse('--cpu-cap', bad), (e: unknown) => e instanceof UsageError && /5 to 100/.test(e.message), bad);
+test('--net switch:PATH puts the NIC on a shared switch', () => {
+  assert.deepEqual(parseRunArguments(['--net', 'switch:/run/sw.sock'])!.net, { mode: 'switch', path: '/run/sw.sock' });
+  for (const bad of ['switch:', 'switch']) {
+    assert.throws(() => parseRunArguments(['--net', bad]), (e: unknown) => e instanceof UsageError && /switch:PATH/.test(e.message), bad);
+  }
+});
+
+test('--cpu-cap takes a percent of one core, from 5 to 100 per CPU', () => {
+  assert.equal(parseRunArguments([])!.cpuCap, undefined);
+  assert.equal(parseRunArguments(['--cpu-cap', '30'])!.cpuCap, 30);
+  assert.equal(parseRunArguments(['--cpu-cap', '12.5'])!.cpuCap, 12.5);
+  assert.equal(parseRunArguments(['--cpu-cap', '350'])!.cpuCap, 350);
+  for (const bad of ['4', '801', '0', '30%', 'half', '']) {
+    assert.throws(() => parseRunArguments(['--cpu-cap', bad]), (e: unknown) => e instanceof UsageError && /5 to 100 per CPU/.test(e.message), bad);
+  }
+});
+
+test('--cpus takes 1 to 8', () => {
+  assert.equal(parseRunArguments([])!.cpus, undefined);
+  assert.equal(parseRunArguments(['--cpus', '4'])!.cpus, 4);
+  for (const bad of ['0', '9', 'two', '1.5']) {
+    assert.throws(() => parseRunArguments(['--cpus', bad]), (e: unknown) => e instanceof UsageError && /--cpus takes/.test(e.message), bad);
   }
 });

@@ -7,6 +7,7 @@ import type { ShareConfig } from '../../machine/virtio-devices.js';
 import { LINUX_RAM_MIB } from '../default-guest.js';
 import { parseDiskOption, type DiskOption } from '../disk-option.js';
 import { parseShareOption } from '../share-option.js';
+import { UserNetworkOptionError, parseUserNetworkOptions, type UserNetworkOptions } from '../../net/user/user-network-options.js';
 import { UsageError } from '../usage-error.js';
 import { parseMigrationTarget } from '../../vm/api/migration-target.js';
 import { HOST_IP } from '../../vm/virtual-machine.js';
@@ -50,6 +51,18 @@ Options:
                             hvc0 also attaches a virtio-console, for console=hvc0
   --net host                Attach a virtio-net NIC to a virtual switch where the host
                             answers ARP and ping at 10.0.2.2
+  --net user[,RULES]        Attach a virtio-net NIC with user-mode networking: DHCP
+                            (the guest gets 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3)
+                            and TCP/UDP out through this process's own sockets; the
+                            host's loopback is out of reach. Comma-separated RULES:
+                            hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT
+                              listen on the host (default 127.0.0.1; port 0: any free
+                              port, printed) and connect into the guest
+                            guestfwd=tcp|udp:10.0.2.2:GUESTPORT-HOSTADDR:HOSTPORT
+                              the guest reaches HOSTADDR:HOSTPORT (loopback allowed)
+                              at 10.0.2.2:GUESTPORT
+                            dns=ADDR[:PORT]  resolver for 10.0.2.3 (repeatable;
+                              default: the host's /etc/resolv.conf)
   --net switch:PATH         Attach the NIC (with a MAC address of its own) to a switch
                             shared with other VM processes, served on the Unix socket
                             PATH by 'vireo switch serve' or the host agent
@@ -107,6 +120,8 @@ Exit status:
 /** Largest RAM one WebAssembly memory holds after the hart state blocks. */
 const MAX_RAM_MIB = 4095;
 
+export type NetArgument = { mode: 'host' } | { mode: 'user'; user: UserNetworkOptions } | { mode: 'switch'; path: string };
+
 export interface RunArguments {
   /** The firmware file, 'none', or 'default' (OpenSBI from the Debian image). */
   bios: string;
@@ -122,10 +137,8 @@ export interface RunArguments {
   signature: string | undefined;
   disks: DiskOption[];
   shares: ShareConfig[];
-  /** Attach a NIC to a switch shared with a host responder at 10.0.2.2. */
-  net: boolean;
-  /** With net: the socket of a switch shared with other VM processes, instead of the VM's own. */
-  netSwitch: string | undefined;
+  /** Attach a NIC: to a switch with a host responder at 10.0.2.2, with user-mode networking, or to a shared switch. */
+  net: NetArgument | undefined;
   /** A cap on the VM's CPU use, percent of one host core. */
   cpuCap: number | undefined;
   /** Which guest console the terminal's input goes to; hvc0 also attaches a virtio-console. */
@@ -212,8 +225,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     signature: values.signature,
     disks: (values.disk ?? []).map(parseDiskOption),
     shares: (values.share ?? []).map(parseShareOption),
-    net: values.net !== undefined,
-    netSwitch: values.net === undefined ? undefined : parseNet(values.net),
+    net: values.net === undefined ? undefined : parseNet(values.net),
     cpuCap: values['cpu-cap'] === undefined ? undefined : parseCpuCap(values['cpu-cap']),
     console: values.console === undefined ? 'ttyS0' : parseConsole(values.console),
     jit: values.jit === undefined ? 'on' : parseJit(values.jit),
@@ -275,16 +287,23 @@ function parseConsole(text: string): 'ttyS0' | 'hvc0' {
   return text;
 }
 
-/** undefined for host, the socket path for switch:PATH. */
-function parseNet(text: string): string | undefined {
-  if (text === 'host') return undefined;
-  if (text.startsWith('switch:') && text.length > 'switch:'.length) return text.slice('switch:'.length);
-  throw new UsageError('run', `--net takes 'host' (a switch with the host answering ARP and ping at ${HOST_IP}) or 'switch:PATH' (a switch shared over the Unix socket PATH), got '${text}'`);
+function parseNet(text: string): NetArgument {
+  if (text === 'host') return { mode: 'host' };
+  if (text.startsWith('switch:') && text.length > 'switch:'.length) return { mode: 'switch', path: text.slice('switch:'.length) };
+  if (text === 'user' || text.startsWith('user,')) {
+    try {
+      return { mode: 'user', user: parseUserNetworkOptions(text) };
+    } catch (e) {
+      if (e instanceof UserNetworkOptionError) throw new UsageError('run', `--net: ${e.message}`);
+      throw e;
+    }
+  }
+  throw new UsageError('run', `--net takes 'host' (a switch with the host answering ARP and ping at ${HOST_IP}), 'user[,hostfwd=...][,guestfwd=...][,dns=...]' or 'switch:PATH' (a switch shared over the Unix socket PATH), got '${text}'`);
 }
 
 function parseCpuCap(text: string): number {
   const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 5 && n <= 100)) throw new UsageError('run', `--cpu-cap takes a percent of one host core from 5 to 100, got '${text}'`);
+  if (!(n >= 5 && n <= 100 * MAX_CPUS)) throw new UsageError('run', `--cpu-cap takes a percent of one host core from 5 to 100 per CPU, got '${text}'`);
   return n;
 }
 

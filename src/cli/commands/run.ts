@@ -57,6 +57,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Over a restored or arriving VM's own cap too; recorded in its description.
   if (args.cpuCap !== undefined) vm.setCpuCap(args.cpuCap);
   const machine = vm.machine;
+  for (const f of vm.userNetwork?.hostForwards ?? []) process.stderr.write(`vireo: forwarding ${f.protocol} ${f.hostAddress}:${f.hostPort} -> guest port ${f.guestPort}\n`);
   let api: { close(): Promise<void> } | null = null;
   if (args.api !== undefined) {
     try {
@@ -138,7 +139,10 @@ async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
       ...(bootargs !== undefined ? { bootargs } : {}),
     },
     disks,
-    network: args.net ? (args.netSwitch !== undefined ? { mac: randomMac(), switch: resolve(args.netSwitch) } : { mac: GUEST_MAC }) : null,
+    network: args.net === undefined ? null
+      : args.net.mode === 'switch' ? { mac: randomMac(), switch: resolve(args.net.path) }
+      : args.net.mode === 'user' ? { mac: GUEST_MAC, mode: 'user', user: args.net.user }
+      : { mac: GUEST_MAC },
     shares: args.shares.map((s) => ({ root: resolve(s.root), tag: s.tag, readOnly: s.readOnly === true })),
     console: args.console,
     translation: args.trace ? 'off' : args.jit,
