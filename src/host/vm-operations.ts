@@ -139,6 +139,7 @@ export function specOf(description: VmDescription, cpu: CpuSpec): VmSpec {
   const { boot } = description;
   return {
     ramMiB: description.ramMiB,
+    ...(description.cpus !== undefined && description.cpus > 1 ? { cpus: description.cpus } : {}),
     boot: { kernel: boot.kernel.path, ...(boot.firmware ? { firmware: boot.firmware.path } : {}), ...(boot.initrd ? { initrd: boot.initrd.path } : {}), ...(boot.bootargs !== undefined ? { bootargs: boot.bootargs } : {}) },
     disks: description.disks.map((d) => ({ path: d.path, readOnly: d.readOnly, limits: d.limits, ...(d.format ? { format: d.format } : {}) })),
     network: description.network === null ? 'none' : 'host',
