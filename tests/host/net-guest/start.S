@@ -1,17 +1,12 @@
-# Entry of the network test guest: a stack, a cleared bss, then main (machine mode, no traps).
+# Entry of the network test guest: a stack, then main (machine mode, no traps). The bss is
+# not cleared: the guest only ever runs from a fresh boot, whose RAM starts zeroed.
         .section .text.init, "ax", @progbits
         .globl _start
 _start:
         la      sp, stack_top
-        la      t0, __bss_start
-        la      t1, __bss_end
-1:      bgeu    t0, t1, 2f
-        sd      zero, 0(t0)
-        addi    t0, t0, 8
+        call    main
+1:      wfi
         j       1b
-2:      call    main
-3:      wfi
-        j       3b
 
         .bss
         .align  4
