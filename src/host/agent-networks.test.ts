@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { SwitchClient } from '../net/switch-socket/switch-client.js';
 import { HostAgent } from './host-agent.js';
 import { HostError } from './host-error.js';
+import { VM_DESCRIPTION_VERSION, type VmDescription } from '../vm/vm-description.js';
+import { specOf } from './vm-operations.js';
 import { fakeSpawner } from '../../tests/host/fake-vm-process.js';
 
 const spec = { ramMiB: 64, boot: { kernel: '/nonexistent/k.elf' } };
@@ -64,4 +66,16 @@ test('each named network is a switch of its own: its VMs join it, other networks
     await agent.shutdown(1000);
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a VM arriving by migration from an agent\'s network is on the network of that name here; its harts come along', () => {
+  const description = (network: VmDescription['network'], cpus?: number): VmDescription => ({
+    version: VM_DESCRIPTION_VERSION, ramMiB: 64, ...(cpus !== undefined ? { cpus } : {}), boot: { kernel: { path: '/k.elf' } }, disks: [], network, shares: [], console: 'ttyS0', translation: 'on',
+  });
+  const cpu = { weight: 100, capPercent: null };
+  assert.deepEqual(specOf(description({ mac: '52:54:00:12:34:56', switch: '/srv/vireo/networks/tenant-a.sock' }, 2), cpu).network, { name: 'tenant-a' });
+  assert.equal(specOf(description({ mac: '52:54:00:12:34:56', switch: '/srv/vireo/networks/tenant-a.sock' }, 2), cpu).cpus, 2);
+  assert.equal(specOf(description({ mac: '52:54:00:12:34:56', switch: '/tmp/my-switch.sock' }), cpu).network, 'host');
+  assert.equal(specOf(description({ mac: '52:54:00:12:34:56' }), cpu).network, 'host');
+  assert.equal(specOf(description(null), cpu).network, 'none');
 });
