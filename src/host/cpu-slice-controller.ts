@@ -70,6 +70,13 @@ export class CpuSliceController {
     await this.ticking;
   }
 
+  /** Runs a period now, after the one under way (the VMs or their weights changed). */
+  async now(): Promise<void> {
+    while (this.ticking !== null) await this.ticking;
+    this.ticking = this.tick().finally(() => (this.ticking = null));
+    await this.ticking;
+  }
+
   /** One period: measure, decide, push what changed. */
   async tick(): Promise<void> {
     const vms = this.options.vms();

@@ -4,7 +4,11 @@
 
 import { randomUUID } from 'node:crypto';
 import { cpus, freemem, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { AgentCpu, defaultCpuCapacity } from './agent-cpu.js';
 import { AgentDisks } from './agent-disks.js';
+import { AgentIo } from './agent-io.js';
+import { AgentNetworks } from './agent-networks.js';
 import { DefinitionStore, NEW_RUNTIME } from './definition-store.js';
 import { HostError } from './host-error.js';
 import { chargeMiB, defaultBudgetMiB } from './memory-budget.js';
@@ -12,7 +16,8 @@ import { isProcessOf, residentBytes } from './process-info.js';
 import { ACTIVE_STATES, VmInstance, type StopOptions } from './vm-instance.js';
 import { runArguments, spawnVireoRun, type SpawnVm } from './vm-process.js';
 import type { VmStatus } from '../vm/api/vm-controller.js';
-import { checkDefineRequest, VM_DEFINITION_VERSION, type DiskSpec, type VmDefinition } from './vm-definition.js';
+import type { IoBudget } from './io-allocator.js';
+import { checkDefineRequest, networkOf, VM_DEFINITION_VERSION, type DiskSpec, type VmDefinition } from './vm-definition.js';
 
 export interface HostAgentOptions {
   dataDir: string;
@@ -24,6 +29,12 @@ export interface HostAgentOptions {
   log?: (line: string) => void;
   /** First delay before restarting a crashed autostart VM; doubles per crash, up to 60 s. */
   restartBaseMs?: number;
+  /** CPU the VMs may use together, 100 per core (default: every core). */
+  cpuCapacityPercent?: number;
+  /** How often the CPU slices are decided again (default 500 ms). */
+  cpuPeriodMs?: number;
+  /** Operations and bytes per second all VMs' disks may do together (default: no budget). */
+  diskBudget?: IoBudget;
 }
 
 /** A graceful stop waits this long for the VM to end by itself. */
@@ -39,6 +50,9 @@ export class HostAgent {
   private readonly lastStart = new Map<string, number>();
   private readonly crashStreak = new Map<string, number>();
   private closing = false;
+  readonly cpu: AgentCpu;
+  readonly io: AgentIo;
+  readonly networks: AgentNetworks;
 
   private constructor(
     readonly store: DefinitionStore,
@@ -47,7 +61,13 @@ export class HostAgent {
     private readonly spawn: SpawnVm,
     readonly log: (line: string) => void,
     private readonly restartBaseMs: number,
-  ) {}
+    options: HostAgentOptions,
+  ) {
+    const running = (): VmInstance[] => [...this.instances.values()].filter((vm) => vm.process !== null);
+    this.cpu = new AgentCpu(options.cpuCapacityPercent ?? defaultCpuCapacity(), running, log, options.cpuPeriodMs);
+    this.io = new AgentIo(options.diskBudget ?? {}, running, log);
+    this.networks = new AgentNetworks(join(options.dataDir, 'networks'), log);
+  }
 
   /** Reads DIR (reporting and skipping what is corrupt), stops leftover VM processes, and starts the autostart VMs that were running. */
   static async open(options: HostAgentOptions): Promise<HostAgent> {
@@ -56,9 +76,14 @@ export class HostAgent {
     const { vms, problems } = await store.load();
     for (const problem of problems) log(`skipped ${problem.path}: ${problem.message}`);
     const disks = await AgentDisks.open(options.dataDir, options.storageCapacityBytes);
-    const agent = new HostAgent(store, disks, options.memoryBudgetMiB ?? defaultBudgetMiB(), options.spawn ?? spawnVireoRun, log, options.restartBaseMs ?? 1000);
+    const agent = new HostAgent(store, disks, options.memoryBudgetMiB ?? defaultBudgetMiB(), options.spawn ?? spawnVireoRun, log, options.restartBaseMs ?? 1000, options);
     for (const { definition, runtime } of vms) agent.instances.set(definition.name, agent.instance(definition, runtime));
     for (const vm of agent.instances.values()) await agent.reapLeftover(vm);
+    for (const vm of agent.instances.values()) {
+      const network = networkOf(vm.definition.spec);
+      if (network !== null) await agent.networks.ensure(network).catch((e: Error) => log(e.message));
+    }
+    agent.cpu.start();
     for (const vm of agent.instances.values()) {
       if (vm.definition.autostart && vm.runtime.wantRunning) await agent.start(vm.name).catch((e: Error) => log(`vm ${vm.name}: autostart failed: ${e.message}`));
     }
@@ -86,6 +111,7 @@ export class HostAgent {
         boot: spec.boot,
         disks: [],
         network: spec.network ?? 'none',
+        ...(spec.cpus !== undefined ? { cpus: spec.cpus } : {}),
         console: spec.console ?? 'ttyS0',
         cpu: { weight: spec.cpu?.weight ?? 100, capPercent: spec.cpu?.capPercent ?? null },
         jit: spec.jit ?? 'on',
@@ -94,6 +120,8 @@ export class HostAgent {
     // The name is claimed first, so two requests for one name cannot both make disks.
     const vm = this.adopt(definition);
     try {
+      const network = networkOf(definition.spec);
+      if (network !== null) await this.networks.ensure(network);
       definition.spec.disks = await this.disks.provision(definition.name, spec.disks ?? []);
       try {
         await this.store.create(definition);
@@ -149,6 +177,11 @@ export class HostAgent {
     await this.store.remove(name, { data: options.disks });
     this.instances.delete(name);
     this.log(`vm ${name}: deleted${options.disks ? ' with its disks' : ''}`);
+    const network = networkOf(vm.definition.spec);
+    if (network !== null && ![...this.instances.values()].some((other) => networkOf(other.definition.spec) === network)) {
+      await this.networks.drop(network);
+      this.log(`network ${network}: no VM is defined on it any more; its switch is gone`);
+    }
   }
 
   async start(name: string): Promise<VmInstance> {
@@ -156,8 +189,11 @@ export class HostAgent {
     this.cancelRestart(name);
     this.checkBudget(vm);
     this.lastStart.set(name, Date.now());
-    await vm.start(runArguments(vm.definition, vm.apiPath));
+    const network = networkOf(vm.definition.spec);
+    const switchPath = network === null ? undefined : (await this.networks.ensure(network)).path;
+    await vm.start(runArguments(vm.definition, vm.apiPath, switchPath));
     await this.applyCpu(vm);
+    await this.io.rebalance();
     return vm;
   }
 
@@ -189,16 +225,16 @@ export class HostAgent {
     return sum;
   }
 
-  /** Pushes the CPU weight (nice) and cap (the VM's API) to a running VM; says what happened to each. */
+  /** Puts the VMs' CPU slices in force again now (weight and cap from the definitions); says what happened. */
   async applyCpu(vm: VmInstance): Promise<{ weight: string; capPercent: string }> {
-    const weight = vm.applyWeight();
-    if (vm.process === null) return { weight, capPercent: 'stored' };
+    if (vm.process === null) return { weight: 'stored', capPercent: 'stored' };
     try {
-      await vm.callVm('PUT', '/vm/cpu', { capPercent: vm.definition.spec.cpu.capPercent });
-      return { weight, capPercent: 'applied' };
+      await this.cpu.rebalance();
+      const effective = this.cpu.report(vm).effectiveCapPercent;
+      return { weight: 'applied', capPercent: `applied: effective cap ${effective === null ? 'none' : `${effective}%`}` };
     } catch (e) {
-      if (vm.definition.spec.cpu.capPercent !== null) this.log(`vm ${vm.name}: CPU cap not applied: ${(e as Error).message}`);
-      return { weight, capPercent: `not applied: ${(e as Error).message}` };
+      this.log(`vm ${vm.name}: CPU slices not applied: ${(e as Error).message}`);
+      return { weight: `not applied: ${(e as Error).message}`, capPercent: `not applied: ${(e as Error).message}` };
     }
   }
 
@@ -214,6 +250,9 @@ export class HostAgent {
       memory: { totalBytes: totalmem(), freeBytes: freemem(), budgetMiB: this.budgetMiB, chargedMiB: this.chargedMiB(), vmRssBytes: rssBytes },
       storage: this.disks.usage(),
       vms: { total: this.instances.size, byState },
+      cpu: { capacityPercent: this.cpu.capacityPercent },
+      diskBudget: { iops: this.io.budget.iops ?? null, bps: this.io.budget.bps ?? null },
+      networks: await this.networks.list(),
     };
   }
 
@@ -221,7 +260,9 @@ export class HostAgent {
   async shutdown(timeoutMs = DEFAULT_STOP_TIMEOUT_MS): Promise<void> {
     this.closing = true;
     for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
+    await this.cpu.stop();
     await Promise.all([...this.instances.values()].filter((vm) => vm.process !== null).map((vm) => vm.stop({ force: false, timeoutMs, keepWanted: true }).catch(() => {})));
+    await this.networks.close();
   }
 
   private instance(definition: VmDefinition, runtime: VmInstance['runtime']): VmInstance {
@@ -234,6 +275,11 @@ export class HostAgent {
   }
 
   private exited(vm: VmInstance, crashed: boolean): void {
+    // What the VM had goes to the others at once.
+    if (!this.closing) {
+      this.cpu.rebalance().catch((e: Error) => this.log(`CPU slices: ${e.message}`));
+      this.io.rebalance().catch((e: Error) => this.log(`disk budget: ${e.message}`));
+    }
     // wantRunning: a stop may have come while the crash was being recorded.
     if (!crashed || this.closing || !vm.definition.autostart || !vm.runtime.wantRunning || this.instances.get(vm.name) !== vm) return;
     const ranMs = vm.runtime.lastExit === null ? 0 : Date.parse(vm.runtime.lastExit.at) - (this.lastStart.get(vm.name) ?? 0);

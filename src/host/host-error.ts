@@ -6,14 +6,14 @@ export type HostErrorKind =
   | 'not-found' | 'exists'
   | 'invalid-state' | 'over-budget' | 'operation-running'
   | 'unauthorized' | 'upgrade-required'
-  | 'corrupt-file' | 'io' | 'spawn-failed' | 'vm-failed';
+  | 'corrupt-file' | 'io' | 'spawn-failed' | 'network-failed' | 'vm-failed';
 
 const STATUS: Record<HostErrorKind, number> = {
   'invalid-definition': 400, 'invalid-request': 400,
   'not-found': 404, exists: 409,
   'invalid-state': 409, 'over-budget': 409, 'operation-running': 409,
   unauthorized: 401, 'upgrade-required': 426,
-  'corrupt-file': 500, io: 500, 'spawn-failed': 500, 'vm-failed': 502,
+  'corrupt-file': 500, io: 500, 'spawn-failed': 500, 'network-failed': 500, 'vm-failed': 502,
 };
 
 export class HostError extends Error {

@@ -14,6 +14,9 @@ export const VM_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 /** RAM a VM may have; `vireo run -m` takes at most 4095 MiB. */
 export const MAX_RAM_MIB = 4095;
 
+/** Harts a VM may have (MAX_CPUS of the machine, which `vireo run --cpus` takes). */
+export const MAX_CPUS = 8;
+
 export interface DiskSpec {
   /** The image on this host: given by the user, or the agent's thin LUN. */
   path: string;
@@ -31,11 +34,18 @@ export interface CpuSpec {
   capPercent: number | null;
 }
 
+/** A virtual network of this host: a switch of its own that the VMs naming it share. */
+export interface NetworkRef {
+  name: string;
+}
+
 export interface VmSpec {
   ramMiB: number;
+  /** Harts (vireo run --cpus); absent: 1. */
+  cpus?: number;
   boot: { kernel: string; firmware?: string; initrd?: string; bootargs?: string };
   disks: DiskSpec[];
-  network: 'none' | 'host';
+  network: 'none' | 'host' | NetworkRef;
   console: 'ttyS0' | 'hvc0';
   cpu: CpuSpec;
   jit: 'on' | 'off';
@@ -52,6 +62,16 @@ export interface VmDefinition {
 }
 
 /** The guest's name for disk `index` (virtio-blk serial), as `vireo run` assigns them. */
+/** The VM's vCPU count. */
+export function vcpusOf(spec: VmSpec): number {
+  return spec.cpus ?? 1;
+}
+
+/** The name of the agent's network the VM is on, or null. */
+export function networkOf(spec: VmSpec): string | null {
+  return typeof spec.network === 'object' ? spec.network.name : null;
+}
+
 export function diskSerial(index: number): string {
   return `vireo-disk-${index}`;
 }
@@ -123,9 +143,14 @@ function specSchema(disk: JsonSchema, complete: boolean): JsonSchema {
     required: complete ? ['ramMiB', 'boot', 'disks', 'network', 'console', 'cpu', 'jit'] : ['ramMiB', 'boot'],
     properties: {
       ramMiB: { type: 'integer', minimum: 1, maximum: MAX_RAM_MIB },
+      cpus: { type: 'integer', minimum: 1, maximum: MAX_CPUS, description: 'Harts, each on its own host thread (default 1)' },
       boot: BOOT_SCHEMA,
       disks: { type: 'array', items: disk },
-      network: { type: 'string', enum: ['none', 'host'], description: 'host: a NIC on a switch where the host answers ARP and ping at 10.0.2.2' },
+      network: {
+        type: ['string', 'object'], enum: ['none', 'host'], additionalProperties: false, required: ['name'],
+        properties: { name: { type: 'string', pattern: VM_NAME_PATTERN } },
+        description: 'host: a NIC on a switch of its own where the host answers ARP and ping at 10.0.2.2; {"name": NET}: a NIC on the agent\'s network NET, a switch shared only by the VMs that name it',
+      },
       console: { type: 'string', enum: ['ttyS0', 'hvc0'] },
       cpu: CPU_SCHEMA,
       jit: { type: 'string', enum: ['on', 'off'] },

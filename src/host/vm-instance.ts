@@ -4,7 +4,6 @@
 
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setPriority } from 'node:os';
 import { OperationRegistry } from '../vm/api/operation-registry.js';
 import { VmApiClient, VmApiClientError } from '../vm/api/vm-api-client.js';
 import type { VmStatus } from '../vm/api/vm-controller.js';
@@ -164,18 +163,6 @@ export class VmInstance {
     return Promise.race([this.ending.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
   }
 
-  /** Applies the CPU weight as the process's nice value (CFS weights step by about 1.25 per level). */
-  applyWeight(): string {
-    if (this.process === null) return 'stored';
-    const nice = Math.min(19, Math.max(0, Math.round(Math.log(100 / this.definition.spec.cpu.weight) / Math.log(1.25))));
-    try {
-      setPriority(this.process.pid, nice);
-      return this.definition.spec.cpu.weight > 100 ? `applied as nice 0 (raising priority above the agent's needs privileges)` : `applied as nice ${nice}`;
-    } catch (e) {
-      return `not applied: ${(e as Error).message}`;
-    }
-  }
-
   private async waitForApi(ms: number): Promise<VmStatus | null> {
     const deadline = Date.now() + ms;
     while (this.process !== null && Date.now() < deadline) {
@@ -217,6 +204,11 @@ export class VmInstance {
   private expect(verb: string, states: readonly VmState[]): void {
     if (!states.includes(this.state)) throw new HostError('invalid-state', `cannot ${verb} VM ${this.name}: it is ${this.state}`, { vm: this.name });
   }
+}
+
+/** One VM process's key (name#pid): a restarted VM is a new process with nothing in force yet. */
+export function processKey(vm: VmInstance): string {
+  return `${vm.name}#${vm.process?.pid ?? 0}`;
 }
 
 /** The last line the VM's process wrote to its log (what `vireo run` said when it failed). */

@@ -1,5 +1,6 @@
 // Changing a VM's resource limits: the CPU weight and cap and each disk's I/O limits are stored
-// in its definition and, when the VM runs, pushed to its process (nice value, the VM's API).
+// in its definition and, when the VM runs, put in force at once: the CPU slices are decided again,
+// and each disk gets its limits (or, with a host disk budget, its share of it) through the VM's API.
 
 import type { IoLimits } from '../storage/qos/io-limits.js';
 import { validate, type JsonSchema } from '../vm/api/json-schema.js';
@@ -43,6 +44,13 @@ export async function updateLimits(agent: HostAgent, name: string, request: Limi
   await agent.saveDefinition(vm, { ...vm.definition, spec: { ...spec, cpu, disks } });
   const outcome: LimitsOutcome = { disks: {} };
   if (request.cpu !== undefined) outcome.cpu = await agent.applyCpu(vm);
+  if (agent.io.sharing && vm.process !== null && (request.disks !== undefined || request.cpu?.weight !== undefined)) {
+    // The disks' shares of the host's budget follow the new limits and weight.
+    await agent.io.rebalance();
+    const inForce = agent.io.report(vm) ?? {};
+    for (const serial of Object.keys(request.disks ?? {})) outcome.disks[serial] = `applied as its share of the host's disk budget: ${JSON.stringify(inForce[serial] ?? {})}`;
+    return outcome;
+  }
   for (const [serial, limits] of Object.entries(request.disks ?? {})) {
     if (vm.process === null) {
       outcome.disks[serial] = 'stored';

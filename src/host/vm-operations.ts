@@ -12,7 +12,7 @@ import type { HostAgent } from './host-agent.js';
 import { HostError } from './host-error.js';
 import { VmInstance } from './vm-instance.js';
 import { incomingArguments } from './vm-process.js';
-import { VM_DEFINITION_VERSION, type CpuSpec, type VmDefinition, type VmSpec } from './vm-definition.js';
+import { networkOf, VM_DEFINITION_VERSION, type CpuSpec, type VmDefinition, type VmSpec } from './vm-definition.js';
 
 /** How long a destination waits for the source to connect and hand the VM over. */
 const INCOMING_WAIT_MS = 10 * 60_000;
@@ -101,7 +101,10 @@ export async function receiveIncoming(agent: HostAgent, request: IncomingRequest
     await agent.store.save(definition);
     await agent.store.saveRuntime(definition.name, vm.runtime);
     vm.definition = definition;
+    const network = networkOf(definition.spec);
+    if (network !== null) await agent.networks.ensure(network);
     await agent.applyCpu(vm);
+    await agent.io.rebalance();
     agent.log(`vm ${vm.name}: arrived by migration`);
   });
   arrived.catch(async (e: Error) => {
@@ -139,11 +142,19 @@ export function specOf(description: VmDescription, cpu: CpuSpec): VmSpec {
   const { boot } = description;
   return {
     ramMiB: description.ramMiB,
+    ...(description.cpus !== undefined && description.cpus > 1 ? { cpus: description.cpus } : {}),
     boot: { kernel: boot.kernel.path, ...(boot.firmware ? { firmware: boot.firmware.path } : {}), ...(boot.initrd ? { initrd: boot.initrd.path } : {}), ...(boot.bootargs !== undefined ? { bootargs: boot.bootargs } : {}) },
     disks: description.disks.map((d) => ({ path: d.path, readOnly: d.readOnly, limits: d.limits, ...(d.format ? { format: d.format } : {}) })),
-    network: description.network === null ? 'none' : 'host',
+    network: networkSpec(description),
     console: description.console,
     cpu,
     jit: description.translation === 'off' ? 'off' : 'on',
   };
+}
+
+/** A VM that arrives from an agent's network `networks/NET.sock` is on network NET here too. */
+function networkSpec(description: VmDescription): VmSpec['network'] {
+  if (description.network === null) return 'none';
+  const name = /\/networks\/([a-z0-9][a-z0-9-]{0,62})\.sock$/u.exec(description.network.switch ?? '')?.[1];
+  return name === undefined ? 'host' : { name };
 }

@@ -70,14 +70,19 @@ export const spawnVireoRun: SpawnVm = (request) => {
   }
 };
 
-/** The `vireo run` arguments for a definition, serving the API at `apiPath`. */
-export function runArguments(definition: VmDefinition, apiPath: string): string[] {
+/** The `vireo run` arguments for a definition, serving the API at `apiPath`; `switchPath`: its network's switch. */
+export function runArguments(definition: VmDefinition, apiPath: string, switchPath?: string): string[] {
   const { spec } = definition;
   const args = ['--kernel', spec.boot.kernel, '--bios', spec.boot.firmware ?? 'none', '-m', String(spec.ramMiB), '--console', spec.console, '--jit', spec.jit];
+  if (spec.cpus !== undefined && spec.cpus > 1) args.push('--cpus', String(spec.cpus));
   if (spec.boot.initrd !== undefined) args.push('--initrd', spec.boot.initrd);
   if (spec.boot.bootargs !== undefined) args.push('--append', spec.boot.bootargs);
   for (const disk of spec.disks) args.push('--disk', diskOption(disk));
   if (spec.network === 'host') args.push('--net', 'host');
+  else if (typeof spec.network === 'object') {
+    if (switchPath === undefined) throw new HostError('network-failed', `VM ${definition.name} is on network ${spec.network.name}, which has no switch`, { vm: definition.name });
+    args.push('--net', `switch:${switchPath}`);
+  }
   args.push('--api', apiPath);
   return args;
 }

@@ -3,6 +3,7 @@
 
 import { residentBytes } from './process-info.js';
 import { chargeMiB } from './memory-budget.js';
+import type { HostAgent } from './host-agent.js';
 import type { VmInstance } from './vm-instance.js';
 
 export function vmInfo(vm: VmInstance): Record<string, unknown> {
@@ -18,8 +19,10 @@ export function vmInfo(vm: VmInstance): Record<string, unknown> {
   };
 }
 
-export async function vmStats(vm: VmInstance): Promise<Record<string, unknown>> {
+export async function vmStats(agent: HostAgent, vm: VmInstance): Promise<Record<string, unknown>> {
   const base = {
+    cpu: agent.cpu.report(vm),
+    diskLimits: agent.io.report(vm),
     name: vm.name,
     state: vm.state,
     pid: vm.process?.pid ?? null,

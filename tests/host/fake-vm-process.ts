@@ -24,6 +24,8 @@ export class FakeVmProcess implements VmProcess {
   readonly signals: NodeJS.Signals[] = [];
   /** When set, an API stop is ignored (a hung guest), so the agent must fall back to signals. */
   ignoreStop = false;
+  /** What GET /vm/cpu says the guest uses (percent of one core); a busy guest uses all its cap allows. */
+  cpuUsedPercent = 0;
   private finish!: (exit: ProcessExit) => void;
   private server: { close(): Promise<void> } | null = null;
   private done = false;
@@ -102,12 +104,16 @@ function contractRoutes(child: FakeVmProcess, disks: number): ApiRoute[] {
       handle: async () => ({ status: 200, body: { uptimeMs: 5, cpu: { userMicros: 1, systemMicros: 2, instructionsRetired: child.controller.instructionsRetired }, memory: { rssBytes: 3, heapUsedBytes: 4, guestRamBytes: 5 }, disks: [], nics: [] } }),
     },
     {
+      method: 'GET', path: '/vm/cpu', operationId: 'getVmCpu', summary: 'cpu', responses: ok,
+      handle: async () => ({ status: 200, body: { capPercent, usedPercent: Math.min(child.cpuUsedPercent, capPercent ?? Infinity) } }),
+    },
+    {
       method: 'PUT', path: '/vm/cpu', operationId: 'setVmCpu', summary: 'cpu', responses: ok,
       body: { schema: { type: 'object', required: ['capPercent'], properties: { capPercent: { type: ['number', 'null'] } } }, required: true },
       async handle({ body }) {
         record('PUT', '/vm/cpu', body);
         capPercent = (body as { capPercent: number | null }).capPercent;
-        return { status: 200, body: { capPercent, usedPercent: 0 } };
+        return { status: 200, body: { capPercent, usedPercent: Math.min(child.cpuUsedPercent, capPercent ?? Infinity) } };
       },
     },
     {

@@ -28,12 +28,21 @@ Options:
                            at least 1 GiB); a start that would pass it is refused
   --storage-capacity GIB   Room for the thin disks the agent makes, when DIR/luns is first
                            made (default: the free space there)
+  --cpu-capacity PERCENT   CPU the VMs share, 100 per core (default: every core); each
+                           VM's cap is set so busy VMs divide it by weight
+  --disk-iops N            Operations per second all VMs' disks share by weight (default:
+                           no budget, each disk has its own limits only)
+  --disk-bps N             Bytes per second all VMs' disks share by weight (default: none)
+
+VMs whose definition names a network ({"name": NET}) join its switch, served by the agent
+on DIR/networks/NET.sock; VMs on different networks never see each other's frames.
 `;
 
 export async function hostServe(argv: string[], io: CommandIo): Promise<number> {
   const args = parseVerbArgs('host', argv, {
     data: { type: 'string' }, listen: { type: 'string' }, 'token-file': { type: 'string' },
     'memory-budget': { type: 'string' }, 'storage-capacity': { type: 'string' },
+    'cpu-capacity': { type: 'string' }, 'disk-iops': { type: 'string' }, 'disk-bps': { type: 'string' },
   }, []);
   if (args === null) return help(io, HOST_SERVE_HELP);
   const { values } = args;
@@ -49,6 +58,11 @@ export async function hostServe(argv: string[], io: CommandIo): Promise<number> 
   }
   const budget = values['memory-budget'] === undefined ? undefined : positive('--memory-budget', values['memory-budget']);
   const storage = values['storage-capacity'] === undefined ? undefined : positive('--storage-capacity', values['storage-capacity']) * 1024 ** 3;
+  const cpuCapacity = values['cpu-capacity'] === undefined ? undefined : positive('--cpu-capacity', values['cpu-capacity']);
+  const diskBudget = {
+    ...(values['disk-iops'] === undefined ? {} : { iops: positive('--disk-iops', values['disk-iops']) }),
+    ...(values['disk-bps'] === undefined ? {} : { bps: positive('--disk-bps', values['disk-bps']) }),
+  };
   try {
     const token = values['token-file'] === undefined ? undefined : await readTokenFile(values['token-file']);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -56,9 +70,9 @@ export async function hostServe(argv: string[], io: CommandIo): Promise<number> 
     const socketPath = join(dataDir, 'agent.sock');
     await claimSocketPath(socketPath);
     const log = (line: string): void => io.err(`vireo host: ${line}\n`);
-    const agent = await HostAgent.open({ dataDir, log, ...(budget !== undefined ? { memoryBudgetMiB: budget } : {}), ...(storage !== undefined ? { storageCapacityBytes: storage } : {}) });
+    const agent = await HostAgent.open({ dataDir, log, ...(budget !== undefined ? { memoryBudgetMiB: budget } : {}), ...(storage !== undefined ? { storageCapacityBytes: storage } : {}), ...(cpuCapacity !== undefined ? { cpuCapacityPercent: cpuCapacity } : {}), diskBudget });
     const server = await serveHostApi(agent, { socketPath, ...(tcp && token !== undefined ? { tcp: { ...tcp, token } } : {}) });
-    log(`serving ${server.socketPath}${server.tcp ? ` and tcp:${server.tcp.host}:${server.tcp.port}` : ''}; ${agent.instances.size} VMs defined, memory budget ${agent.budgetMiB} MiB`);
+    log(`serving ${server.socketPath}${server.tcp ? ` and tcp:${server.tcp.host}:${server.tcp.port}` : ''}; ${agent.instances.size} VMs defined, memory budget ${agent.budgetMiB} MiB, CPU capacity ${agent.cpu.capacityPercent}%`);
     await new Promise<void>((done) => {
       process.once('SIGTERM', done);
       process.once('SIGINT', done);

@@ -20,6 +20,7 @@ export const DEFINE_OPTIONS = {
   jit: { type: 'string' as const },
   'cpu-weight': { type: 'string' as const },
   'cpu-cap': { type: 'string' as const },
+  cpus: { type: 'string' as const },
   autostart: { type: 'boolean' as const },
 };
 
@@ -27,8 +28,9 @@ export const DEFINE_HELP = `  define NAME             Define a VM, from --spec F
       --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [-m MIB]
       [--disk FILE[,ro][,format=raw|qcow2][,iops=N,bps=N...]]...   an existing image
       [--new-disk SIZE[,ro][,iops=N...]]...   a new thin disk, SIZE in MiB or with M/G
-      [--net host] [--console ttyS0|hvc0] [--jit on|off]
-      [--cpu-weight 1..10000] [--cpu-cap PERCENT] [--autostart]`;
+      [--net host|network:NET] [--console ttyS0|hvc0] [--jit on|off] [--cpus N]
+      [--cpu-weight 1..10000] [--cpu-cap PERCENT] [--autostart]
+      (network:NET puts the NIC on the agent's network NET, a switch only its VMs share)`;
 
 type DefineValues = { [K in keyof typeof DEFINE_OPTIONS]?: (typeof DEFINE_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof DEFINE_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
@@ -67,7 +69,8 @@ export function defineRequest(name: string, values: DefineValues): Record<string
     spec: {
       ramMiB: values.memory === undefined ? 128 : mebibytes('-m', values.memory),
       boot, disks,
-      ...(values.net !== undefined ? { network: values.net } : {}),
+      ...(values.net !== undefined ? { network: values.net.startsWith('network:') ? { name: values.net.slice('network:'.length) } : values.net } : {}),
+      ...(values.cpus !== undefined ? { cpus: Number(values.cpus) } : {}),
       ...(values.console !== undefined ? { console: values.console } : {}),
       ...(values.jit !== undefined ? { jit: values.jit } : {}),
       cpu,

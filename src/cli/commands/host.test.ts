@@ -59,6 +59,16 @@ test('define from options makes the spec vireo run would boot; list and show pri
   assert.equal(shown.state, 'defined');
 }));
 
+test('define --net network:NET puts the VM on the agent\'s network NET, and --cpus gives it harts', () => withAgent(async (socket, agent) => {
+  const defined = await host(['vm', 'define', 'tenant', '--agent', socket, '--kernel', 'k.elf', '--net', 'network:tenant-a', '--cpus', '2']);
+  assert.equal(defined.status, 0, defined.stderr);
+  assert.deepEqual(agent.get('tenant').definition.spec.network, { name: 'tenant-a' });
+  assert.equal(agent.get('tenant').definition.spec.cpus, 2);
+  const bad = await host(['vm', 'define', 'bad', '--agent', socket, '--kernel', 'k.elf', '--net', 'network:Bad_Name']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /network/);
+}));
+
 test('start, stop --force, set and delete; a refusal is status 1 with the agent\'s message', () => withAgent(async (socket, agent) => {
   await host(['vm', 'define', 'db', '--agent', socket, '--kernel', '/k.elf', '--new-disk', '16']);
   assert.equal((await host(['vm', 'start', 'db', '--agent', socket])).stdout, 'VM db is running\n');

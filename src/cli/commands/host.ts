@@ -14,7 +14,8 @@ export const HOST_HELP = `Usage: vireo host <serve|status|vm> [options]
 Runs many VMs on this server, each in its own process, behind one API (docs/host-agent.md).
 
   serve --data DIR [...]     Run the host agent ('vireo host serve --help')
-  status [--json]            The host: cores, memory and budget, storage, VMs by state
+  status [--json]            The host: cores, memory and budget, storage, VMs by state,
+                             CPU capacity, disk budget, networks
   vm VERB [NAME] [...]       Define, start, stop, snapshot, migrate... the agent's VMs
                              ('vireo host vm --help')
 

@@ -29,8 +29,14 @@ export const VM_LIST: JsonSchema = { type: 'object', required: ['vms'], properti
 
 export const VM_STATS: JsonSchema = {
   type: 'object',
-  required: ['name', 'state', 'pid', 'restarts', 'lastExit', 'uptimeMs', 'rssBytes', 'chargedMiB', 'consoleBytes', 'status', 'vm'],
+  required: ['name', 'state', 'pid', 'restarts', 'lastExit', 'uptimeMs', 'rssBytes', 'chargedMiB', 'consoleBytes', 'status', 'vm', 'cpu', 'diskLimits'],
   properties: {
+    cpu: {
+      type: 'object', required: ['weight', 'capPercent', 'effectiveCapPercent', 'usedPercent'],
+      description: 'The VM\'s CPU slice: its weight and user cap, the cap the agent has in force, and the CPU its process used over the last second (percent of one core)',
+      properties: { weight: { type: 'integer' }, capPercent: { type: ['number', 'null'] }, effectiveCapPercent: { type: ['number', 'null'] }, usedPercent: { type: ['number', 'null'] } },
+    },
+    diskLimits: { type: ['object', 'null'], description: 'By disk serial, the limits in force: the disk\'s own, or with a host disk budget its share of it; null when not running' },
     name: { type: 'string' }, state: STATE, pid: { type: ['integer', 'null'] },
     restarts: { type: 'integer' }, lastExit: EXIT,
     uptimeMs: { type: ['number', 'null'], description: 'Since the agent started the process' },
@@ -42,10 +48,24 @@ export const VM_STATS: JsonSchema = {
   },
 };
 
+export const NETWORK_INFO: JsonSchema = {
+  type: 'object',
+  required: ['name', 'socket', 'ports', 'macs'],
+  properties: {
+    name: { type: 'string' },
+    socket: { type: 'string', description: 'The switch\'s Unix socket (vireo run --net switch:PATH)' },
+    ports: { type: 'integer', description: 'VM processes joined now' },
+    macs: { type: 'array', items: { type: 'string' }, description: 'MAC addresses the switch has learned' },
+  },
+};
+
 export const HOST_INFO: JsonSchema = {
   type: 'object',
-  required: ['cores', 'memory', 'storage', 'vms'],
+  required: ['cores', 'memory', 'storage', 'vms', 'cpu', 'diskBudget', 'networks'],
   properties: {
+    cpu: { type: 'object', description: 'capacityPercent: the CPU the VMs share, 100 per core' },
+    diskBudget: { type: 'object', description: 'iops and bps all VMs\' disks share by weight, null for none' },
+    networks: { type: 'array', items: NETWORK_INFO },
     cores: { type: 'integer' },
     memory: { type: 'object', description: 'totalBytes, freeBytes, budgetMiB, chargedMiB (by the VMs started), vmRssBytes' },
     storage: { type: 'object', description: 'The physical LUN the agent makes disks in: capacity, provisioned, allocated, free' },

@@ -149,15 +149,18 @@ test('limits reach a running VM through its API, and its own statistics come bac
   const child = agent.get('busy').process as unknown as { contractCalls: Array<{ method: string; path: string; body: unknown }> };
   assert.deepEqual(child.contractCalls, [{ method: 'PUT', path: '/vm/cpu', body: { capPercent: 40 } }], 'the cap is applied at start');
   const answer = await unix.call<{ applied: { cpu: { weight: string; capPercent: string }; disks: Record<string, string> } }>('PUT', '/vms/busy/limits', { cpu: { capPercent: null, weight: 25 }, disks: { 'vireo-disk-0': { bps: 1000 } } });
-  assert.equal(answer.applied.cpu.capPercent, 'applied');
-  assert.match(answer.applied.cpu.weight, /^applied as nice 6$/);
+  // Alone on the host, without a cap, the VM may use all its hart.
+  assert.equal(answer.applied.cpu.capPercent, 'applied: effective cap none');
+  assert.equal(answer.applied.cpu.weight, 'applied');
   const pid = agent.get('busy').process!.pid;
-  assert.equal(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16], '6', 'the process runs at nice 6');
+  assert.equal(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16], '0', 'the weight is no nice value: the process keeps nice 0');
   assert.equal(answer.applied.disks['vireo-disk-0'], 'applied');
   assert.deepEqual(child.contractCalls.slice(1), [
     { method: 'PUT', path: '/vm/cpu', body: { capPercent: null } },
     { method: 'PUT', path: '/vm/disks/vireo-disk-0/limits', body: { bps: 1000 } },
   ]);
-  const stats = await unix.call<{ vm: { cpu: { instructionsRetired: number } }; rssBytes: number | null }>('GET', '/vms/busy/stats');
+  const stats = await unix.call<{ vm: { cpu: { instructionsRetired: number } }; rssBytes: number | null; cpu: unknown; diskLimits: unknown }>('GET', '/vms/busy/stats');
   assert.equal(stats.vm.cpu.instructionsRetired, 123_456);
+  assert.deepEqual(stats.cpu, { weight: 25, capPercent: null, effectiveCapPercent: null, usedPercent: 0 });
+  assert.deepEqual(stats.diskLimits, { 'vireo-disk-0': { bps: 1000 } });
 }));

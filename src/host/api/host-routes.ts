@@ -6,7 +6,7 @@ import { openApiRoute } from '../../vm/api/openapi-document.js';
 import { operationRoutes } from '../../vm/api/operation-routes.js';
 import { RouteTable } from '../../vm/api/route-table.js';
 import type { HostAgent } from '../host-agent.js';
-import { HOST_INFO } from './host-api-schemas.js';
+import { HOST_INFO, NETWORK_INFO } from './host-api-schemas.js';
 import { hostErrors } from './host-errors.js';
 import { vmActionRoutes } from './vm-action-routes.js';
 import { vmResourceRoutes } from './vm-resource-routes.js';
@@ -20,11 +20,16 @@ export const HOST_API_INFO = {
 
 export function hostApiRoutes(agent: HostAgent): RouteTable {
   const host: ApiRoute = {
-    method: 'GET', path: '/host', operationId: 'getHost', summary: 'This host: cores, memory and its budget, storage, VMs by state',
+    method: 'GET', path: '/host', operationId: 'getHost', summary: 'This host: cores, memory and its budget, storage, VMs by state, CPU capacity, disk budget, networks',
     responses: { 200: { description: 'The host', schema: HOST_INFO }, ...hostErrors() },
     handle: async () => ({ status: 200, body: await agent.hostInfo() }),
   };
+  const networks: ApiRoute = {
+    method: 'GET', path: '/networks', operationId: 'listNetworks', summary: 'The virtual networks this agent serves: a switch each, shared only by the VMs that name it',
+    responses: { 200: { description: 'The networks', schema: { type: 'object', required: ['networks'], properties: { networks: { type: 'array', items: NETWORK_INFO } } } }, ...hostErrors() },
+    handle: async () => ({ status: 200, body: { networks: await agent.networks.list() } }),
+  };
   const find = (id: string) => [...agent.instances.values()].find((vm) => vm.operations.get(id) !== undefined)?.operations;
-  const routes = [host, ...vmResourceRoutes(agent), ...vmActionRoutes(agent), ...operationRoutes(find)];
+  const routes = [host, networks, ...vmResourceRoutes(agent), ...vmActionRoutes(agent), ...operationRoutes(find)];
   return new RouteTable([...routes, openApiRoute(routes, HOST_API_INFO)]);
 }

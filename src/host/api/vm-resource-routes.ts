@@ -48,7 +48,7 @@ export function vmResourceRoutes(agent: HostAgent): ApiRoute[] {
     },
     {
       method: 'PUT', path: '/vms/{name}/limits', operationId: 'setVmLimits', summary: 'Change the CPU weight and cap, and disks\' I/O limits',
-      description: 'Stored in the definition; pushed to a running VM (the weight as its process\'s nice value, the cap and disk limits through the VM\'s API). The answer says what was applied.',
+      description: 'Stored in the definition; pushed to a running VM (the CPU slices are decided again at once; disk limits, or with a host disk budget each disk\'s share of it, through the VM\'s API). The answer says what was applied.',
       parameters: [NAME_PARAMETER],
       body: { schema: LIMITS_REQUEST_SCHEMA, required: true },
       responses: { 200: { description: 'The VM and what was applied', schema: LIMITS_ANSWER }, ...hostErrors(404, 500) },
@@ -58,10 +58,10 @@ export function vmResourceRoutes(agent: HostAgent): ApiRoute[] {
       },
     },
     {
-      method: 'GET', path: '/vms/{name}/stats', operationId: 'getVmStats', summary: 'Statistics: the VM process\'s own, its memory, restarts and exit reason',
+      method: 'GET', path: '/vms/{name}/stats', operationId: 'getVmStats', summary: 'Statistics: the VM process\'s own, its memory, CPU slice, disk limits in force, restarts and exit reason',
       parameters: [NAME_PARAMETER],
       responses: { 200: { description: 'The statistics', schema: VM_STATS }, ...hostErrors(404) },
-      handle: async ({ params }) => ({ status: 200, body: await vmStats(agent.get(params['name']!)) }),
+      handle: async ({ params }) => ({ status: 200, body: await vmStats(agent, agent.get(params['name']!)) }),
     },
     {
       method: 'GET', path: CONSOLE_PATH, operationId: 'attachConsole', summary: 'The serial console as a WebSocket (binary frames both ways)',
