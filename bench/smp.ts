@@ -25,7 +25,7 @@ function measure(run: (cpus: number) => number): { one: number; two: number } {
   return { one: times(1), two: times(2) };
 }
 
-const elf = buildFreestandingProgram('smp-speedup', join(repoRoot(), 'tests', 'smp', 'speedup'));
+const elf = buildFreestandingProgram('smp-speedup', join(repoRoot(), 'tests', 'smp', 'speedup'), [join(repoRoot(), 'tests', 'smp', 'common')]);
 const vireo = measure((cpus) => jobSeconds(process.execPath, [join(repoRoot(), 'bin', 'vireo.js'), 'run', '--bios', 'none', '--kernel', elf, '--cpus', String(cpus)]));
 const qemu = measure((cpus) => jobSeconds(QEMU, ['-M', 'virt', '-smp', String(cpus), '-m', '128', '-bios', 'none', '-kernel', elf, '-nographic', '-monitor', 'none', '-serial', 'stdio']));
 

@@ -77,8 +77,8 @@ export class VirtualMachine implements VmController, VmResourceController {
     this.disks = disks;
     this.throttles = throttles;
     this.closeNic = closeNic;
-    // One hart per board for now: the cap goes up to 100% of one core.
-    this.cpuCap = new CpuCap(machine, { harts: 1 });
+    // The cap goes up to 100% of one core per hart.
+    this.cpuCap = new CpuCap(machine, { harts: description.cpus ?? 1 });
     if (description.cpu) this.cpuCap.set(description.cpu.capPercent);
     this.cpuCap.start();
   }

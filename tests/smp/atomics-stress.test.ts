@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { buildFreestandingProgram, describeRun, QEMU, repoRoot, requireQemu, runOnVireo } from '../support/riscv-toolchain.js';
 
-const program = () => buildFreestandingProgram('smp-atomics', join(repoRoot(), 'tests', 'smp', 'atomics-stress'));
+const program = () => buildFreestandingProgram('smp-atomics', join(repoRoot(), 'tests', 'smp', 'atomics-stress'), [join(repoRoot(), 'tests', 'smp', 'common')]);
 
 for (const cpus of [2, 4]) {
   for (const jit of ['off', 'on']) {

@@ -141,17 +141,19 @@ const FREESTANDING_FLAGS = ['-O2', '-ffreestanding', '-fno-builtin', '-fno-tree-
 /**
  * Compiles every .c and .S file of `sourceDir` into one bare-metal ELF named `name`, linked with
  * tests/programs/link.ld (the sources bring their own _start); returns its path. Cached like
- * buildProgram, keyed by every file in the directory.
+ * buildProgram, keyed by every file in the directory and in `includedDirs` (what they #include).
  */
-export function buildFreestandingProgram(name: string, sourceDir: string): string {
+export function buildFreestandingProgram(name: string, sourceDir: string, includedDirs: string[] = []): string {
   requireToolchain();
   const linkScript = join(programsDir(), 'link.ld');
   const files = readdirSync(sourceDir).sort().map((f) => join(sourceDir, f));
+  // Files the sources #include from elsewhere count toward the cache key too.
+  const included = includedDirs.flatMap((dir) => readdirSync(dir).sort().map((f) => join(dir, f)));
   const sources = files.filter((f) => f.endsWith('.c') || f.endsWith('.S'));
   if (sources.length === 0) throw new ToolchainError('program-missing', `no .c or .S sources in ${sourceDir}`);
   const hash = createHash('sha256');
   hash.update([...GCC_FLAGS, ...FREESTANDING_FLAGS].join(' '));
-  for (const f of [linkScript, ...files]) hash.update(f.slice(sourceDir.length)).update(readFileSync(f));
+  for (const f of [linkScript, ...files, ...included]) hash.update(f.slice(sourceDir.length)).update(readFileSync(f));
   const out = join(cacheDir(), `${name}-${hash.digest('hex').slice(0, 16)}.elf`);
   if (existsSync(out)) return out;
   mkdirSync(cacheDir(), { recursive: true });
