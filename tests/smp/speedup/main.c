@@ -7,9 +7,9 @@
 #include "../common/console.h"
 #include "../common/fdt-cpus.h"
 
-#define BLOCKS 64
-#define LIMIT 400000
-#define PRIMES_BELOW_LIMIT 33860
+#define BLOCKS 2048
+#define LIMIT 50000
+#define PRIMES_BELOW_LIMIT 5133
 #define MAX_HARTS 8
 
 static volatile int harts;
