@@ -221,6 +221,7 @@ export class VirtualMachine implements VmController, VmResourceController {
    */
   async migrate(target: MigrationTarget, progress: (p: OperationProgress) => void = () => {}): Promise<Record<string, unknown>> {
     this.expect('migrate', ['running']);
+    this.expectOneCpu('migrate');
     if (this.busy) throw new VmControlError(INVALID_STATE, 'another long operation is in progress');
     this.busy = true;
     this.state = 'migrating';
@@ -307,6 +308,7 @@ export class VirtualMachine implements VmController, VmResourceController {
    */
   async save(path: string, options: { resume: boolean }, progress: (p: OperationProgress) => void = () => {}): Promise<Record<string, unknown>> {
     this.expect('save', ['running', 'paused']);
+    this.expectOneCpu('save');
     if (this.busy) throw new VmControlError(INVALID_STATE, 'another save is in progress');
     this.busy = true;
     const started = performance.now();
@@ -404,6 +406,12 @@ export class VirtualMachine implements VmController, VmResourceController {
 
   private expect(verb: string, states: VmRunState[]): void {
     if (!states.includes(this.state)) throw new VmControlError(INVALID_STATE, `cannot ${verb} a VM that is ${this.state}`);
+  }
+
+  /** The machine state of several harts on their threads is not saved yet: refused before anything pauses. */
+  private expectOneCpu(verb: string): void {
+    const cpus = this.machine.harts.length;
+    if (cpus > 1) throw new VmControlError(INVALID_STATE, `cannot ${verb} a VM with ${cpus} CPUs yet; only one-CPU VMs can be saved, restored and migrated`);
   }
 }
 
