@@ -118,8 +118,8 @@ const YIELD_EVERY_MS = 10;
  * every turn saved is guest code run translated, or a request completed, sooner.
  */
 const YIELD_WHILE_WAITING_MS = 1;
-/** With harts on threads: longest the devices go without a look (limits, input), when no event wakes them. */
-const THREADED_DEVICE_POLL_MS = 10;
+/** With harts on threads: longest the devices go without a look (instruction limit) when no event (input, I/O, a timer, the finisher) wakes them. */
+const THREADED_DEVICE_POLL_MS = 100;
 /** With harts on threads: instructions a hart runs between looks at its interrupts and control word. */
 const THREAD_SLICE = 20_000;
 /** Longest single sleep; the loop re-checks and sleeps again. */
@@ -481,6 +481,10 @@ export class Machine {
       translation: this.translationMode,
       ...(this.hotThreshold !== undefined ? { hotThreshold: this.hotThreshold } : {}),
       slice: THREAD_SLICE,
+      // A hart that reprograms a CLINT timer moves the devices' next deadline: look again.
+      afterWrite: (paddr) => {
+        if (paddr >= CLINT.base && paddr < CLINT.base + CLINT.size) this.wake();
+      },
       onFailure: (message) => {
         this.threadFailure = message;
         this.wake();

@@ -18,6 +18,8 @@ export interface HartThreadsOptions {
   translation: 'on' | 'off' | 'lockstep';
   hotThreshold?: number;
   slice: number;
+  /** Called after each device write a hart makes. */
+  afterWrite: (paddr: number) => void;
   /** Called once if a hart thread fails (a host error: a bug); the VM cannot go on. */
   onFailure: (message: string) => void;
 }
@@ -35,7 +37,7 @@ export class HartThreads {
     // Harts start parked: they run once run() says so.
     this.control.setControl(Control.Park, this.harts);
     const mailboxes = createMailboxes(this.harts);
-    this.server = new MailboxServer(mailboxes, this.harts, options.bus);
+    this.server = new MailboxServer(mailboxes, this.harts, options.bus, options.afterWrite);
     for (let hartId = 0; hartId < this.harts; hartId++) {
       const data: HartThreadData = {
         hartId,

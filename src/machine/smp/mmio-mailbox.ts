@@ -93,7 +93,13 @@ export class MailboxBus implements SystemBus {
 export class MailboxServer {
   private closed = false;
 
-  constructor(private readonly buffer: SharedArrayBuffer, harts: number, private readonly bus: SystemBus) {
+  /** `afterWrite` hears of every write done, for the board to react (a timer reprogrammed). */
+  constructor(
+    private readonly buffer: SharedArrayBuffer,
+    harts: number,
+    private readonly bus: SystemBus,
+    private readonly afterWrite: (paddr: number) => void = () => {},
+  ) {
     for (let id = 0; id < harts; id++) this.serve(id);
   }
 
@@ -139,6 +145,7 @@ export class MailboxServer {
       }
       case Kind.Write:
         w[OK] = bus.write(paddr, w[SIZE] as 1 | 2 | 4, w[LO]!) ? 1 : 0;
+        this.afterWrite(paddr);
         return;
       case Kind.Read64: {
         const v = bus.read64?.(paddr) ?? null;
@@ -148,6 +155,7 @@ export class MailboxServer {
       }
       default:
         w[OK] = bus.write64?.(paddr, w[LO]!, w[HI]!) ? 1 : 0;
+        this.afterWrite(paddr);
     }
   }
 }
