@@ -7,7 +7,7 @@
 #include "../common/console.h"
 #include "../common/fdt-cpus.h"
 
-#define BLOCKS 2048
+#define BLOCKS 8192
 #define LIMIT 50000
 #define PRIMES_BELOW_LIMIT 5133
 #define MAX_HARTS 8
