@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { HostError } from './host-error.js';
+import { syncDirectory } from '../storage/sync-directory.js';
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -17,13 +18,7 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
       await file.close();
     }
     await rename(tmp, path);
-    // The rename itself is only durable once the directory is.
-    const dir = await open(dirname(path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await syncDirectory(dirname(path));
   } catch (e) {
     await rm(tmp, { force: true });
     throw new HostError('io', `cannot write ${path}: ${(e as Error).message}`, { path }, { cause: e });

@@ -92,14 +92,21 @@ export class MailboxBus implements SystemBus {
 /** The main thread's side: answers every hart's requests on `bus` as they come, until close(). */
 export class MailboxServer {
   private closed = false;
+  /** Each hart's mailbox words and its address cell. */
+  private readonly words: Int32Array[] = [];
+  private readonly addresses: Float64Array[] = [];
 
   /** `afterWrite` hears of every write done, for the board to react (a timer reprogrammed). */
   constructor(
-    private readonly buffer: SharedArrayBuffer,
+    buffer: SharedArrayBuffer,
     harts: number,
     private readonly bus: SystemBus,
     private readonly afterWrite: (paddr: number) => void = () => {},
   ) {
+    for (let id = 0; id < harts; id++) {
+      this.words.push(new Int32Array(buffer, id * MAILBOX_WORDS * 4, MAILBOX_WORDS));
+      this.addresses.push(new Float64Array(buffer, id * MAILBOX_WORDS * 4 + PADDR * 4, 1));
+    }
     for (let id = 0; id < harts; id++) this.serve(id);
   }
 
@@ -109,8 +116,8 @@ export class MailboxServer {
 
   private serve(hartId: number): void {
     if (this.closed) return;
-    const w = new Int32Array(this.buffer, hartId * MAILBOX_WORDS * 4, MAILBOX_WORDS);
-    const paddr = new Float64Array(this.buffer, hartId * MAILBOX_WORDS * 4 + PADDR * 4, 1);
+    const w = this.words[hartId]!;
+    const paddr = this.addresses[hartId]!;
     let state = Atomics.load(w, STATE);
     // The hart may post its next request as soon as it sees the answer: serve it at once, never
     // wait for a notification it already sent. Device accesses come in bursts (a driver polls a

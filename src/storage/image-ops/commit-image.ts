@@ -12,9 +12,10 @@
 // Only the immediate backing file is written. Other images over that base (linked clones)
 // see the change too: commit into a template only when nothing else depends on it.
 
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Qcow2Image } from '../qcow2/qcow2-image.js';
+import { syncDirectory } from '../sync-directory.js';
 import type { ProgressCallback } from './convert-image.js';
 import { type OpenImage, detectImageFormat, isImageFormat, openImage } from './image-format.js';
 import { readQcow2Header, resolveBacking } from './image-info.js';
@@ -96,12 +97,7 @@ async function replaceWithEmpty(path: string, layout: { size: number; clusterBit
     const empty = await Qcow2Image.create(temporary, layout);
     await empty.close();
     await rename(temporary, path);
-    const dir = await open(dirname(path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await syncDirectory(dirname(path));
   } catch (e) {
     await rm(temporary, { force: true });
     if (e instanceof Error && 'code' in e) throw fsError(e, path, 'empty the committed overlay');

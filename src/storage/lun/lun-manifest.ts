@@ -5,6 +5,7 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LunError } from './lun-error.js';
+import { syncDirectory } from '../sync-directory.js';
 
 export const MANIFEST_FILE = 'vireo-lun.json';
 const FORMAT = 'vireo-physical-lun';
@@ -131,15 +132,6 @@ export async function writeManifest(dir: string, manifest: LunManifest): Promise
   }
 }
 
-/** Makes a rename, creation or removal in `dir` durable. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

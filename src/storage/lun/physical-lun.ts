@@ -16,7 +16,8 @@ import { l1EntriesFor } from '../qcow2/qcow2-header.js';
 import { Qcow2Image, type Qcow2SpaceGuard } from '../qcow2/qcow2-image.js';
 import { SerialQueue } from '../qcow2/serial-queue.js';
 import { LunError } from './lun-error.js';
-import { MANIFEST_FILE, checkLimits, checkLunName, lunFileName, readManifest, syncDirectory, writeManifest, type LunEntry, type LunManifest } from './lun-manifest.js';
+import { syncDirectory } from '../sync-directory.js';
+import { MANIFEST_FILE, checkLimits, checkLunName, lunFileName, readManifest, writeManifest, type LunEntry, type LunManifest } from './lun-manifest.js';
 import { VirtualLun, type LunHost } from './virtual-lun.js';
 
 export interface PhysicalLunCreateOptions {
