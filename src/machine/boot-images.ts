@@ -17,6 +17,13 @@ export const FW_JUMP_FDT_OFFSET = 0x220_0000;
 const FDT_COPY_ROOM = 0x20_0000;
 const PAGE = 4096;
 
+/** The files a board boots from. */
+export interface BootFiles {
+  kernel: Uint8Array;
+  firmware?: Uint8Array;
+  initrd?: Uint8Array;
+}
+
 export interface BootImages {
   /** Everything to copy into RAM, and where the hart starts. */
   image: KernelImage;
@@ -77,4 +84,25 @@ export function placeBootImages(
     );
   }
   return { image, initrd: { start, end: start + initrd.length, data: initrd } };
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** The same layout with no bytes held, for a board that reads its files again at reset. */
+export function withoutBytes(images: BootImages): BootImages {
+  return {
+    image: { ...images.image, segments: images.image.segments.map((s) => ({ ...s, data: NO_BYTES })) },
+    ...(images.initrd ? { initrd: { ...images.initrd, data: NO_BYTES } } : {}),
+  };
+}
+
+/** Whether two placements put the same amounts at the same places and enter at the same address. */
+export function sameLayout(a: BootImages, b: BootImages): boolean {
+  const layout = (images: BootImages) => JSON.stringify([
+    images.image.entry,
+    images.image.end,
+    images.image.segments.map((s) => [s.paddr, s.memsz]),
+    images.initrd ? [images.initrd.start, images.initrd.end] : null,
+  ]);
+  return layout(a) === layout(b);
 }

@@ -170,6 +170,38 @@ test('reset reloads the image and device tree and restarts the hart', async () =
   assert.doesNotThrow(() => readFdt(machine.memory.readRam(machine.fdtAddress, machine.fdt.length)));
 });
 
+/** A script that resets the board once after clobbering the image, then passes. */
+function resetOnce(machine: () => Machine): (h: ScriptedHart) => StopReason {
+  let phase = 0;
+  return (h) => {
+    if (phase++ === 0) {
+      machine().memory.writeRam(0x8000_0000, new Uint8Array([1, 2, 3, 4]));
+      h.store(FINISHER, 0x7777);
+      return StopReason.Stop;
+    }
+    h.store(FINISHER, 0x5555);
+    return StopReason.Stop;
+  };
+}
+
+test('with reloadBootFiles the board keeps no copy of the images and reads them again at a reset', async () => {
+  const reads: number[] = [];
+  const AGAIN = new Uint8Array([0x6f, 0x00, 0x00, 0x00]);
+  let machine: Machine | undefined;
+  ({ machine } = scripted(resetOnce(() => machine!), { reloadBootFiles: () => { reads.push(1); return { kernel: AGAIN }; } }));
+  assert.equal(machine.image.segments[0]!.data.length, 0, 'no bytes held');
+  assert.deepEqual([...machine.memory.readRam(0x8000_0000, 4)], [...LOOP], 'loaded at power-on');
+  const r = await machine.run();
+  assert.deepEqual([r.reason, r.resets, reads.length], ['pass', 1, 1]);
+  assert.deepEqual([...machine.memory.readRam(0x8000_0000, 4)], [...AGAIN]);
+});
+
+test('a reset whose files lay out differently fails with a clear error instead of booting them', async () => {
+  let machine: Machine | undefined;
+  ({ machine } = scripted(resetOnce(() => machine!), { reloadBootFiles: () => ({ kernel: new Uint8Array(8) }) }));
+  await assert.rejects(machine.run(), (e: Error) => e instanceof MachineError && /lay out differently/.test(e.message));
+});
+
 test('WFI sleeps until the CLINT deadline instead of spinning, then MTIP wakes the hart', async () => {
   let armed = false;
   const { machine, hart } = scripted((h) => {

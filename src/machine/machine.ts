@@ -14,7 +14,7 @@ import { Htif } from '../devices/htif.js';
 import { Uart16550 } from '../devices/uart-16550.js';
 import { Bus } from './bus.js';
 import { loadKernelImage, type KernelImage } from './elf-loader.js';
-import { placeBootImages } from './boot-images.js';
+import { placeBootImages, sameLayout, withoutBytes, type BootFiles, type BootImages } from './boot-images.js';
 import { createBoardFdt } from './fdt/board-fdt.js';
 import { CLINT, PLIC, PLIC_SOURCES, RAM_BASE, RTC, RTC_IRQ, TEST_FINISHER, UART0, UART0_CLOCK_HZ, UART0_IRQ, VMGENID, VMGENID_IRQ } from './layout.js';
 import { Plic } from '../devices/plic.js';
@@ -83,6 +83,11 @@ export interface MachineOptions {
    * images are still kept for a guest reboot.
    */
   emptyRam?: boolean;
+  /**
+   * Reads the boot files again for a guest reset. Given, the board keeps no copy of them once
+   * loaded (the kernel alone is tens of MiB per VM); the files must lay out as before.
+   */
+  reloadBootFiles?: () => BootFiles;
 }
 
 export type TranslationMode = 'on' | 'off' | 'lockstep';
@@ -147,8 +152,10 @@ export class Machine {
   readonly finisher: TestFinisher;
   /** The tohost/fromhost mailbox, when the program defines `tohost`. */
   readonly htif: Htif | null;
+  /** The boot images' layout (entry, segments, symbols); their bytes only while the board keeps them. */
   readonly image: KernelImage;
   readonly initrd: { start: number; end: number; data: Uint8Array } | undefined;
+  private readonly reloadBootFiles: (() => BootFiles) | null;
   readonly fdt: Uint8Array;
   /** Guest-physical address of the device tree (passed in a1). */
   readonly fdtAddress: number;
@@ -281,8 +288,10 @@ export class Machine {
     const fdtSize = describe(options.initrd !== undefined ? { start: 0, end: 0 } : undefined).length;
     this.fdtAddress = Math.floor((RAM_BASE + ramSize - fdtSize) / 8) * 8;
     const placed = placeBootImages({ base: RAM_BASE, size: ramSize }, this.fdtAddress, options.kernel, options.firmware, options.initrd);
-    this.image = placed.image;
-    this.initrd = placed.initrd;
+    this.reloadBootFiles = options.reloadBootFiles ?? null;
+    const kept = this.reloadBootFiles === null ? placed : withoutBytes(placed);
+    this.image = kept.image;
+    this.initrd = kept.initrd;
     this.fdt = describe(placed.initrd && { start: placed.initrd.start, end: placed.initrd.end });
 
 
@@ -294,7 +303,7 @@ export class Machine {
         `${ramMiB} MiB of RAM cannot hold the kernel (up to 0x${this.image.end.toString(16)}) and the ${this.fdt.length}-byte device tree at the top of RAM; raise -m`,
       );
     }
-    if (!options.emptyRam) this.boot();
+    if (!options.emptyRam) this.boot(placed);
   }
 
   /** Queues bytes for UART0's receiver; they enter its FIFO as room frees up. */
@@ -512,10 +521,10 @@ export class Machine {
     this.threads?.run();
   }
 
-  /** Loads the image and device tree and starts hart 0 at the entry: a0 = hartid, a1 = FDT (RISC-V boot protocol). */
-  private boot(): void {
-    loadKernelImage(this.memory, this.image);
-    if (this.initrd) this.memory.writeRam(this.initrd.start, this.initrd.data);
+  /** Loads the images and device tree and starts every hart at the entry: a0 = hartid, a1 = FDT (RISC-V boot protocol). */
+  private boot(images: BootImages): void {
+    loadKernelImage(this.memory, images.image);
+    if (images.initrd) this.memory.writeRam(images.initrd.start, images.initrd.data);
     this.memory.writeRam(this.fdtAddress, this.fdt);
     // Every hart starts at the entry; the firmware picks one to boot and parks the others.
     this.harts.forEach((hart, hartId) => {
@@ -534,7 +543,18 @@ export class Machine {
     this.generationId.reset();
     this.virtio.reset();
     this.input.length = 0;
-    this.boot();
+    this.boot(this.bootImages());
+  }
+
+  /** The images for a reset: kept, or read again and checked to lie where the first ones did. */
+  private bootImages(): BootImages {
+    if (this.reloadBootFiles === null) return { image: this.image, ...(this.initrd ? { initrd: this.initrd } : {}) };
+    const files = this.reloadBootFiles();
+    const placed = placeBootImages({ base: RAM_BASE, size: this.memory.ramSize }, this.fdtAddress, files.kernel, files.firmware, files.initrd);
+    if (!sameLayout(placed, { image: this.image, ...(this.initrd ? { initrd: this.initrd } : {}) })) {
+      throw new MachineError('the boot files read again for the guest reset lay out differently from the ones the VM started from; put the original files back');
+    }
+    return placed;
   }
 
   private runSlice(budget: number): StopReason {

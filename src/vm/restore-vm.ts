@@ -52,7 +52,7 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
     if (disks.length !== description.disks.length) {
       throw new RestoreError(`${path} was saved with ${description.disks.length} disk${description.disks.length === 1 ? '' : 's'}; give as many, or none to continue the snapshot's own`);
     }
-    vm = await VirtualMachine.create({ ...description, disks }, boot, options.io, { emptyRam: true });
+    vm = await VirtualMachine.create({ ...description, disks }, boot, options.io, { emptyRam: true, readBoot: options.readBoot });
     vm.fillRamFrom(snapshot);
     vm.machine.restoreState(state);
     // A fork is a new generation of the saved VM: the guest reseeds its random numbers when told.

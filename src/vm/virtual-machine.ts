@@ -4,6 +4,8 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { Machine, type RunResult } from '../machine/machine.js';
+import type { BootFiles } from '../machine/boot-images.js';
+import { readBootFiles, type BootRole } from './boot-files.js';
 import type { ByteSink } from '../devices/mmio-device.js';
 import type { DiskConfig, NicConfig } from '../machine/virtio-devices.js';
 import { openDiskImage, type DiskImage } from '../storage/disk-image.js';
@@ -32,10 +34,34 @@ export const HOST_IP = '10.0.2.2';
 export const HOST_MAC = '52:54:00:00:02:02';
 
 /** The bytes a VM boots from, read by the caller from the description's paths. */
-export interface BootBytes {
-  kernel: Uint8Array;
-  firmware?: Uint8Array;
-  initrd?: Uint8Array;
+export type BootBytes = BootFiles;
+
+interface BootDigests {
+  kernel: string;
+  firmware?: string;
+  initrd?: string;
+}
+
+function digestsOf(boot: BootBytes): BootDigests {
+  return {
+    kernel: sha256(boot.kernel),
+    ...(boot.firmware ? { firmware: sha256(boot.firmware) } : {}),
+    ...(boot.initrd ? { initrd: sha256(boot.initrd) } : {}),
+  };
+}
+
+/** The description with the boot files' digests, as snapshots record it and a reset checks it. */
+function withDigests(description: VmDescription, digests: BootDigests): VmDescription {
+  const { kernel, firmware, initrd } = description.boot;
+  return {
+    ...description,
+    boot: {
+      ...description.boot,
+      kernel: { ...kernel, sha256: digests.kernel },
+      ...(firmware && digests.firmware ? { firmware: { ...firmware, sha256: digests.firmware } } : {}),
+      ...(initrd && digests.initrd ? { initrd: { ...initrd, sha256: digests.initrd } } : {}),
+    },
+  };
 }
 
 export interface VmIo {
@@ -55,12 +81,19 @@ export interface CreateOptions {
   openDisk?: (disk: DiskDescription, index: number) => Promise<DiskImage>;
   /** RAM and state come from a snapshot or a migration: nothing is loaded into RAM. */
   emptyRam?: boolean;
+  /**
+   * Reads a boot file from its path: given, the VM keeps only the files' digests and reads
+   * them again (checked against the digests) when the guest resets.
+   */
+  readBoot?: (role: BootRole, path: string) => Uint8Array;
 }
 
 export class VirtualMachine implements VmController, VmResourceController {
   readonly machine: Machine;
   readonly description: VmDescription;
-  private readonly boot: BootBytes;
+  /** The boot files, unless the VM reads them again at reset (then only their digests). */
+  private readonly boot: BootBytes | null;
+  private bootDigests: BootDigests | null;
   private readonly disks: DiskImage[];
   private state: VmRunState = 'running';
   private readonly startedMs = performance.now();
@@ -70,10 +103,11 @@ export class VirtualMachine implements VmController, VmResourceController {
   /** The gateway of `--net user`, with its host sockets and listeners; null otherwise. */
   userNetwork: UserNetwork | null = null;
 
-  private constructor(machine: Machine, description: VmDescription, boot: BootBytes, disks: DiskImage[], throttles: IoThrottle[], closeNic: () => void) {
+  private constructor(machine: Machine, description: VmDescription, boot: BootBytes | BootDigests, disks: DiskImage[], throttles: IoThrottle[], closeNic: () => void) {
     this.machine = machine;
     this.description = description;
-    this.boot = boot;
+    this.boot = boot.kernel instanceof Uint8Array ? boot as BootBytes : null;
+    this.bootDigests = this.boot === null ? boot as BootDigests : null;
     this.disks = disks;
     this.throttles = throttles;
     this.closeNic = closeNic;
@@ -126,6 +160,8 @@ export class VirtualMachine implements VmController, VmResourceController {
         nics.push({ port, mac: macToBytes(macAddress(description.network.mac)) });
       }
       const { boot: b } = description;
+      const digests = options.readBoot ? digestsOf(boot) : null;
+      const readBoot = options.readBoot;
       const machine = new Machine({
         kernel: boot.kernel,
         ...(boot.firmware !== undefined ? { firmware: boot.firmware } : {}),
@@ -141,9 +177,10 @@ export class VirtualMachine implements VmController, VmResourceController {
         ...(io.timeoutMs !== undefined ? { timeoutMs: io.timeoutMs } : {}),
         translation: description.translation,
         ...(options.emptyRam ? { emptyRam: true } : {}),
+        ...(digests && readBoot ? { reloadBootFiles: () => readBootFiles(withDigests(description, digests), readBoot) } : {}),
         ...(description.jitThreshold !== undefined ? { hotThreshold: description.jitThreshold } : {}),
       });
-      const vm = new VirtualMachine(machine, description, boot, disks, throttles, closeNic);
+      const vm = new VirtualMachine(machine, description, digests ?? boot, disks, throttles, closeNic);
       vm.userNetwork = userNetwork;
       return vm;
     } catch (e) {
@@ -374,23 +411,10 @@ export class VirtualMachine implements VmController, VmResourceController {
 
   /** The description as a snapshot or a migration records it: with the digests of the boot files the VM started from. */
   private snapshotDescription(): VmDescription {
-    const digests = (this.bootDigests ??= {
-      kernel: sha256(this.boot.kernel),
-      ...(this.boot.firmware ? { firmware: sha256(this.boot.firmware) } : {}),
-      ...(this.boot.initrd ? { initrd: sha256(this.boot.initrd) } : {}),
-    });
-    const { kernel, firmware, initrd } = this.description.boot;
-    const boot = {
-      ...this.description.boot,
-      kernel: { ...kernel, sha256: digests.kernel },
-      ...(firmware && digests.firmware ? { firmware: { ...firmware, sha256: digests.firmware } } : {}),
-      ...(initrd && digests.initrd ? { initrd: { ...initrd, sha256: digests.initrd } } : {}),
-    };
-    return { ...this.description, boot, disks: this.description.disks.map((d) => ({ ...d })) };
+    // Computed once: hashing a kernel takes longer than a migration's pause may.
+    this.bootDigests ??= digestsOf(this.boot!);
+    return { ...withDigests(this.description, this.bootDigests), disks: this.description.disks.map((d) => ({ ...d })) };
   }
-
-  /** Computed once: hashing a kernel takes longer than a migration's pause may. */
-  private bootDigests: { kernel: string; firmware?: string; initrd?: string } | null = null;
 
   /** Moves every writable disk onto a new overlay over the image the snapshot now owns. */
   private async leaveFrozenDisks(): Promise<void> {

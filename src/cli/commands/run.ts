@@ -148,7 +148,9 @@ async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
     translation: args.trace ? 'off' : args.jit,
     ...(args.jitThreshold !== undefined ? { jitThreshold: args.jitThreshold } : {}),
   };
-  return VirtualMachine.create(description, { kernel: kernel!, ...(firmware ? { firmware } : {}), ...(initrd ? { initrd } : {}) }, io);
+  return VirtualMachine.create(description, { kernel: kernel!, ...(firmware ? { firmware } : {}), ...(initrd ? { initrd } : {}) }, io, {
+    readBoot: (role, path) => readBootFile(role, path, role === 'initrd' ? initrdLimit : undefined),
+  });
 }
 
 async function restore(args: RunArguments, io: VmIo): Promise<VirtualMachine> {

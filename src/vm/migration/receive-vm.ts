@@ -53,6 +53,7 @@ export async function receiveVm(listen: { host: string; port: number }, options:
     vm = await VirtualMachine.create(description, boot, options.io, {
       openDisk: async (disk, i) => awaitedDisk(disk.path, disk.format ?? 'raw', hello.disks[i]!),
       emptyRam: true, // the source sends every page that is not zero
+      readBoot: options.readBoot,
     });
     const ram = vm.machine.ram;
     if (options.diskDir !== undefined) copies = await createCopies(options.diskDir, description.disks, hello.disks);
