@@ -129,6 +129,11 @@ export class VmProcess {
     });
   }
 
+  /** The process id (undefined if it could not start). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Seconds since the process was started. */
   elapsed(): number {
     return (performance.now() - this.started) / 1000;

@@ -269,6 +269,8 @@ export class Machine {
     // Room in a console sink raises THRE or returns virtio-console buffers: an interrupt for a guest in WFI.
     for (const sink of new Set([options.serial, options.virtio?.console])) sink?.onReady?.(() => this.wake());
 
+    // Closures here see only what they name: capturing `options` would keep the boot files alive.
+    const { bootargs } = options;
     const describe = (initrd?: { start: number; end: number }) => createBoardFdt({
       hartIds,
       timebaseFrequency: this.clock.frequency,
@@ -280,7 +282,7 @@ export class Machine {
       vmgenid: { ...VMGENID, irq: VMGENID_IRQ },
       testFinisher: TEST_FINISHER,
       virtio: this.virtio.slots,
-      ...(options.bootargs !== undefined ? { bootargs: options.bootargs } : {}),
+      ...(bootargs !== undefined ? { bootargs } : {}),
       ...(initrd !== undefined ? { initrd } : {}),
     });
     // The device tree goes at the top of RAM, 8-byte aligned (DTSpec 5.1); its size does not
