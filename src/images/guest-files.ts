@@ -98,8 +98,9 @@ ifconfig lo 127.0.0.1 up 2>/dev/null
 # The NIC's link up with no address, so udhcpc (which does not raise it) can send at once.
 ip link set eth0 up 2>/dev/null
 # The power button (virtio-input): busybox acpid reads /dev/input/event*, maps KEY_POWER to
-# the action ${POWER_BUTTON_ACTION} under /etc/acpi, which powers off.
-acpid -c /etc/acpi -l /var/log/acpid.log || echo "vireo: acpid did not start; the power button does nothing" >&2
+# the action ${POWER_BUTTON_ACTION} under /etc/acpi, which powers off. Its log is on /run: a
+# file held open for writing on / would keep init's shutdown from remounting it read-only.
+acpid -c /etc/acpi -l /run/acpid.log || echo "vireo: acpid did not start; the power button does nothing" >&2
 echo "vireo: $(uname -sr) $(uname -m) up"
 `,
     },
