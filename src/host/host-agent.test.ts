@@ -53,19 +53,44 @@ test('a VM whose process dies unasked is crashed with the reason; a graceful sto
   await agent.stop('b', { force: false, timeoutMs: 1000 });
   assert.equal(agent.get('b').state, 'stopped');
   assert.equal(agent.get('b').runtime.wantRunning, false);
-  assert.deepEqual(fake.spawned[1]!.signals, [], 'the API stop was enough');
+  assert.equal(fake.spawned[1]!.controller.shutdownPresses, 1);
+  assert.equal(fake.spawned[1]!.controller.state, 'running', 'the guest shut down by itself: no power-off');
+  assert.equal(agent.get('b').runtime.lastExit?.reason, 'the guest shut down (power button)');
+  assert.deepEqual(fake.spawned[1]!.signals, [], 'the guest\'s shutdown was enough');
+}));
+
+test('a guest that ignores the power button, or cannot hear it, is powered off through the API', () => withAgent(async (agent, fake) => {
+  await agent.define({ name: 'deaf', spec });
+  await agent.start('deaf');
+  fake.spawned[0]!.guest = 'ignore';
+  await agent.stop('deaf', { force: false, timeoutMs: 50 });
+  assert.equal(fake.spawned[0]!.controller.shutdownPresses, 1);
+  assert.equal(agent.get('deaf').state, 'stopped');
+  assert.equal(agent.get('deaf').runtime.lastExit?.reason, 'powered off (the guest did not shut down within 50 ms): exit status 130');
+  assert.deepEqual(fake.spawned[0]!.signals, []);
+  await agent.start('deaf');
+  fake.spawned[1]!.guest = 'no-driver';
+  const started = Date.now();
+  await agent.stop('deaf', { force: false, timeoutMs: 10_000 });
+  assert.ok(Date.now() - started < 5000, 'no wait for a guest that cannot hear the button');
+  assert.equal(fake.spawned[1]!.controller.shutdownPresses, 0);
+  assert.equal(agent.get('deaf').runtime.lastExit?.reason, 'powered off (the guest was not asked: no-guest-driver): exit status 130');
 }));
 
 test('a VM that ignores the graceful stop gets SIGTERM, then SIGKILL; --force kills at once', () => withAgent(async (agent, fake) => {
   await agent.define({ name: 'hung', spec });
   await agent.start('hung');
   fake.spawned[0]!.ignoreStop = true;
+  fake.spawned[0]!.guest = 'ignore';
   await agent.stop('hung', { force: false, timeoutMs: 50 });
   assert.deepEqual(fake.spawned[0]!.signals, ['SIGTERM', 'SIGKILL']);
   assert.equal(agent.get('hung').state, 'stopped');
+  assert.equal(agent.get('hung').runtime.lastExit?.reason, 'killed (the guest did not shut down within 50 ms): killed by SIGKILL');
   await agent.start('hung');
   await agent.stop('hung', { force: true, timeoutMs: 10_000 });
   assert.deepEqual(fake.spawned[1]!.signals, ['SIGKILL']);
+  assert.equal(fake.spawned[1]!.controller.shutdownPresses, 0, 'a forced stop does not ask the guest');
+  assert.equal(agent.get('hung').runtime.lastExit?.reason, 'stopped by force: killed by SIGKILL');
 }));
 
 test('a crashed autostart VM is restarted, and counts its restarts', () => withAgent(async (agent, fake) => {

@@ -35,6 +35,15 @@ export interface StopOptions {
   keepWanted?: boolean;
 }
 
+/** A stop the agent asked for, and how far it had to go. */
+interface Stopping {
+  keepWanted: boolean;
+  /** 'guest': the power button was pressed; 'power-off': then POST /vm/stop; 'signal': then SIGTERM/SIGKILL. */
+  how: 'guest' | 'power-off' | 'signal' | 'forced';
+  /** Why the guest's own shutdown was not enough. */
+  why: string;
+}
+
 /** `vireo run`'s exit status when stopped (EXIT_STOPPED in src/cli/commands/run.ts, which the host layer does not import). */
 const EXIT_STOPPED = 130;
 /** How long a VM process may take to serve its API after being spawned. */
@@ -53,7 +62,7 @@ export class VmInstance {
   readonly apiPath: string;
   readonly logPath: string;
   startedAt: number | null = null;
-  private stopping: { keepWanted: boolean } | null = null;
+  private stopping: Stopping | null = null;
   private migratedTo: string | null = null;
   /** Settles once the current process has ended and its end is recorded. */
   private ending: Promise<void> = Promise.resolve();
@@ -104,20 +113,34 @@ export class VmInstance {
     this.hooks.log(`vm ${this.name}: running as pid ${child.pid}`);
   }
 
-  /** Stops the VM: forced, SIGKILL at once; else the VM's API stop, then SIGTERM and SIGKILL as time runs out. */
+  /**
+   * Stops the VM. Forced: SIGKILL at once. Otherwise the guest is asked first (its power button,
+   * POST /vm/shutdown) and given `timeoutMs` to power off; if it cannot hear the button or does
+   * not finish, the VM is powered off (POST /vm/stop), then SIGTERM and SIGKILL as time runs out.
+   */
   async stop(options: StopOptions): Promise<void> {
     const child = this.process;
     if (child === null) {
       this.expect('stop', ['starting', 'running', 'paused', 'stopping']);
       return;
     }
-    this.stopping = { keepWanted: options.keepWanted === true };
+    const stopping: Stopping = { keepWanted: options.keepWanted === true, how: options.force ? 'forced' : 'guest', why: '' };
+    this.stopping = stopping;
     this.state = 'stopping';
     const gone = this.ending.then(() => true);
     const within = (ms: number): Promise<boolean> => Promise.race([gone, new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
     if (!options.force) {
-      await this.client(Math.max(1, options.timeoutMs)).call('POST', '/vm/stop').catch(() => {});
-      if (await within(options.timeoutMs)) return;
+      const asked = await this.client(Math.max(1, Math.min(options.timeoutMs, API_TIMEOUT_MS))).call('POST', '/vm/shutdown').then(
+        () => null,
+        (e: Error & { apiKind?: string }) => e.apiKind ?? e.message,
+      );
+      if (asked === null && (await within(options.timeoutMs))) return;
+      stopping.how = 'power-off';
+      stopping.why = asked === null ? `the guest did not shut down within ${options.timeoutMs} ms` : `the guest was not asked: ${asked}`;
+      this.hooks.log(`vm ${this.name}: ${stopping.why}; powering it off`);
+      await this.client(API_TIMEOUT_MS).call('POST', '/vm/stop').catch(() => {});
+      if (await within(TERM_GRACE_MS)) return;
+      stopping.how = 'signal';
       child.kill('SIGTERM');
       if (await within(TERM_GRACE_MS)) return;
     }
@@ -189,7 +212,7 @@ export class VmInstance {
     const crashed = !requested && !stoppedOutside && exit.code !== 0;
     const reason = crashed ? `crashed: ${describeExit(exit)}`
       : this.migratedTo !== null ? `migrated to ${this.migratedTo}`
-      : requested ? `stopped: ${describeExit(exit)}`
+      : requested ? stoppedReason(this.stopping!, exit)
       : stoppedOutside ? `stopped from outside the agent: ${describeExit(exit)}` : 'the guest powered off';
     const lastExit: ExitRecord = { at: new Date().toISOString(), code: exit.code, signal: exit.signal, reason };
     const wantRunning = crashed || (requested && this.stopping!.keepWanted);
@@ -226,6 +249,14 @@ async function lastLogLine(path: string): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/** How a stop the agent asked for ended: a guest that powered off (exit 0) shut down by itself. */
+function stoppedReason(stopping: Stopping, exit: ProcessExit): string {
+  if (exit.code === 0) return stopping.how === 'guest' ? 'the guest shut down (power button)' : 'the guest powered off';
+  if (stopping.how === 'forced') return `stopped by force: ${describeExit(exit)}`;
+  if (stopping.how === 'guest') return `stopped: ${describeExit(exit)}`;
+  return `${stopping.how === 'power-off' ? 'powered off' : 'killed'} (${stopping.why}): ${describeExit(exit)}`;
 }
 
 function describeExit(exit: ProcessExit): string {

@@ -27,7 +27,7 @@ test('a RISC-V Linux Image is recognized by its header magic', () => {
 });
 
 /** A cache holding stand-in outputs and a manifest that matches them. */
-function fakeCache(modules = ['ext4', '9p', '9pnet_virtio'], rootfsRevision: number | null = 3): { cacheRoot: string; dir: string } {
+function fakeCache(modules = ['ext4', '9p', '9pnet_virtio', 'evdev', 'virtio_input'], rootfsRevision: number | null = 4): { cacheRoot: string; dir: string } {
   const cacheRoot = mkdtempSync(join(tmpdir(), 'vireo-image-'));
   const dir = imageDirectory(cacheRoot);
   mkdirSync(dir, { recursive: true });
@@ -95,25 +95,27 @@ test('an image built before the 9p drivers were added is rebuilt', async () => {
       ensureDebianImage({ cacheRoot, mirror: 'file:/nonexistent/debian', onProgress: (step, detail) => details.push(`${step}: ${detail}`) }),
       (e: unknown) => e instanceof ImageError && (e.kind === 'mirror-unreachable' || e.kind === 'missing-tool'),
     );
-    assert.ok(details.includes('check: building: the cached initrd lacks the drivers 9p, 9pnet_virtio'), details.join('\n'));
+    assert.ok(details.includes('check: building: the cached initrd lacks the drivers 9p, 9pnet_virtio, evdev, virtio_input'), details.join('\n'));
   } finally {
     rmSync(cacheRoot, { recursive: true, force: true });
   }
 });
 
-test('an image built before the udhcpc script was added is rebuilt', async () => {
-  const { cacheRoot } = fakeCache(undefined, null);
-  try {
-    const details: string[] = [];
-    await assert.rejects(
-      ensureDebianImage({ cacheRoot, mirror: 'file:/nonexistent/debian', onProgress: (step, detail) => details.push(`${step}: ${detail}`) }),
-      (e: unknown) => e instanceof ImageError && (e.kind === 'mirror-unreachable' || e.kind === 'missing-tool'),
-    );
-    assert.ok(details.some((d) => d.startsWith('check: building: the cached root disk predates revision 3')), details.join('\n'));
-  } finally {
-    rmSync(cacheRoot, { recursive: true, force: true });
-  }
-});
+for (const revision of [null, 3]) {
+  test(`an image whose root disk files are at revision ${String(revision)} (before acpid) is rebuilt`, async () => {
+    const { cacheRoot } = fakeCache(undefined, revision);
+    try {
+      const details: string[] = [];
+      await assert.rejects(
+        ensureDebianImage({ cacheRoot, mirror: 'file:/nonexistent/debian', onProgress: (step, detail) => details.push(`${step}: ${detail}`) }),
+        (e: unknown) => e instanceof ImageError && (e.kind === 'mirror-unreachable' || e.kind === 'missing-tool'),
+      );
+      assert.ok(details.some((d) => d.startsWith('check: building: the cached root disk predates revision 4')), details.join('\n'));
+    } finally {
+      rmSync(cacheRoot, { recursive: true, force: true });
+    }
+  });
+}
 
 test('with no Debian mirror in the apt sources, the error says how to name one', async () => {
   const cacheRoot = mkdtempSync(join(tmpdir(), 'vireo-image-'));

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initramfsInit, rootfsFiles } from './guest-files.js';
+import { initramfsInit, POWER_BUTTON_ACTION, REQUIRED_APPLETS, rootfsFiles } from './guest-files.js';
 
 const MODULES = ['kernel/crypto/crc32c_generic.ko', 'kernel/fs/jbd2/jbd2.ko', 'kernel/fs/ext4/ext4.ko', 'kernel/drivers/block/virtio_blk.ko'];
 
@@ -57,4 +57,17 @@ test('the udhcpc script configures the address, default route and resolvers from
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the root disk starts busybox acpid, whose power button action powers off', () => {
+  const files = new Map(rootfsFiles().map((f) => [f.path, f]));
+  const rcS = files.get('etc/init.d/rcS')!.content;
+  assert.match(rcS, /^acpid -c \/etc\/acpi -l \/run\//m, 'its log off the root disk, which init remounts read-only at shutdown');
+  // acpid's built-in map sends EV_KEY KEY_POWER to PWRF/00000080 under its config directory.
+  const action = files.get(`etc/acpi/${POWER_BUTTON_ACTION}`)!;
+  assert.equal(POWER_BUTTON_ACTION, 'PWRF/00000080');
+  assert.equal(action.mode, 0o755);
+  assert.match(action.content, /^exec poweroff$/m);
+  assert.equal(shellSyntaxError(action.content), undefined);
+  for (const applet of ['acpid', 'poweroff']) assert.ok((REQUIRED_APPLETS as readonly string[]).includes(applet), applet);
 });

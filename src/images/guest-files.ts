@@ -1,7 +1,14 @@
 // The few files of the guest that no Debian package provides: the initramfs /init, and the
-// root disk's configuration (busybox init, a root shell on the console, hostname, users).
+// root disk's configuration (busybox init, a root shell on the console, hostname, users, the
+// power button's action).
 
 export const GUEST_HOSTNAME = 'vireo';
+
+/** What busybox acpid runs, relative to its config directory, for EV_KEY KEY_POWER (its built-in map). */
+export const POWER_BUTTON_ACTION = 'PWRF/00000080';
+
+/** Busybox applets the root disk's files rely on; an image whose busybox lacks one is refused. */
+export const REQUIRED_APPLETS = ['acpid', 'poweroff'] as const;
 
 /** A text file for the guest, with its permission bits. */
 export interface GuestFile {
@@ -90,7 +97,20 @@ hostname -F /etc/hostname
 ifconfig lo 127.0.0.1 up 2>/dev/null
 # The NIC's link up with no address, so udhcpc (which does not raise it) can send at once.
 ip link set eth0 up 2>/dev/null
+# The power button (virtio-input): busybox acpid reads /dev/input/event*, maps KEY_POWER to
+# the action ${POWER_BUTTON_ACTION} under /etc/acpi, which powers off. Its log is on /run: a
+# file held open for writing on / would keep init's shutdown from remounting it read-only.
+acpid -c /etc/acpi -l /run/acpid.log || echo "vireo: acpid did not start; the power button does nothing" >&2
 echo "vireo: $(uname -sr) $(uname -m) up"
+`,
+    },
+    {
+      path: `etc/acpi/${POWER_BUTTON_ACTION}`,
+      mode: 0o755,
+      content: `#!/bin/sh
+# Run by busybox acpid when the host presses the power button.
+echo "vireo: power button pressed; powering off" > /dev/console
+exec poweroff
 `,
     },
     {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { ImageError } from './image-error.js';
 import { buildRootfs } from './rootfs-builder.js';
 import { findOnPath } from './run-tool.js';
 
@@ -40,7 +41,7 @@ const tools = ['dpkg-deb', 'mke2fs', 'debugfs'].filter((t) => !findOnPath(t));
 test('the root disk holds the unpacked packages, merged /usr, busybox links and the guest configuration', { skip: tools.length ? `${tools.join(', ')} not installed` : false }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'vireo-rootfs-'));
   try {
-    const busybox = Buffer.concat([Buffer.from('\x7fELF fake '), Buffer.from(['[', '[[', 'ash', 'cat', 'cttyhack', 'init', 'insmod', 'ls', 'mount', 'sh', 'switch_root', 'zcat'].join('\0') + '\0\0')]);
+    const busybox = fakeBusybox(['[', '[[', 'acpid', 'ash', 'cat', 'cttyhack', 'init', 'insmod', 'ls', 'mount', 'poweroff', 'sh', 'switch_root', 'zcat']);
     const debs = [
       makeDeb(work, 'fake-busybox', { 'usr/bin/busybox': { content: busybox, mode: 0o755 } }),
       // An old-style package that ships into /bin: it must land in /usr/bin.
@@ -75,8 +76,28 @@ test('the root disk holds the unpacked packages, merged /usr, busybox links and 
     assert.match(debugfs(output, 'ls /usr/share/doc/fake-shell'), /copyright/);
     assert.doesNotMatch(debugfs(output, 'ls /usr/share/doc/fake-shell'), /changelog/);
     assert.doesNotMatch(debugfs(output, 'ls /usr/share'), /\bman\b/);
-    assert.ok(steps.some((s) => /9 busybox applets linked/.test(s)), steps.join('\n'));
+    assert.ok(steps.some((s) => /11 busybox applets linked/.test(s)), steps.join('\n'));
+    assert.match(debugfs(output, 'stat /etc/acpi/PWRF/00000080'), /Mode:\s+0755/);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('a busybox without acpid is refused: the guest could not hear the power button', { skip: tools.length ? `${tools.join(', ')} not installed` : false }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'vireo-rootfs-'));
+  try {
+    const busybox = fakeBusybox(['[', '[[', 'ash', 'cat', 'cttyhack', 'init', 'insmod', 'ls', 'mount', 'poweroff', 'sh', 'zcat']);
+    const debs = [makeDeb(work, 'fake-busybox', { 'usr/bin/busybox': { content: busybox, mode: 0o755 } })];
+    await assert.rejects(
+      buildRootfs({ debs, stageDir: join(work, 'stage'), output: join(work, 'rootfs.ext4'), sizeMiB: 16, uuid: '01234567-89ab-4cde-8f01-23456789abcd' }),
+      (e: unknown) => e instanceof ImageError && /lacks the applets acpid\b/.test(e.message),
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+/** A stand-in busybox binary: just the applet name table busyboxApplets() looks for. */
+function fakeBusybox(applets: string[]): Buffer {
+  return Buffer.concat([Buffer.from('\x7fELF fake '), Buffer.from(applets.join('\0') + '\0\0')]);
+}

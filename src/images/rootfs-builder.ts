@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { busyboxApplets } from './busybox-applets.js';
-import { rootfsFiles } from './guest-files.js';
+import { REQUIRED_APPLETS, rootfsFiles } from './guest-files.js';
 import { ImageError } from './image-error.js';
 import { checkTool } from './run-tool.js';
 
@@ -68,8 +68,11 @@ function linkBusybox(root: string): number {
   if (!existsSync(busybox)) throw new ImageError('bad-package', 'busybox-static did not provide /usr/bin/busybox (or /bin/busybox)', { path: busybox, package: 'busybox-static' });
   const has = (name: string): boolean => ['usr/bin', 'usr/sbin'].some((dir) => existsSync(join(root, dir, name)) || isLink(join(root, dir, name)));
   if (!has('init')) symlinkSync('../bin/busybox', join(root, 'usr/sbin/init'));
+  const applets = busyboxApplets(readFileSync(busybox), busybox);
+  const missing = REQUIRED_APPLETS.filter((name) => !applets.includes(name));
+  if (missing.length > 0) throw new ImageError('bad-package', `busybox-static lacks the applets ${missing.join(', ')} the guest's init scripts use`, { path: busybox, package: 'busybox-static' });
   let linked = 0;
-  for (const applet of busyboxApplets(readFileSync(busybox), busybox)) {
+  for (const applet of applets) {
     if (applet === 'linuxrc' || has(applet)) continue;
     symlinkSync('busybox', join(root, 'usr/bin', applet));
     linked++;

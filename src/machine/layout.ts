@@ -24,8 +24,8 @@
 //   0x1000_0100 +--------------------------+
 //               |  (unmapped)              |
 //   0x1000_1000 +--------------------------+
-//               |  virtio-mmio  8 x 4 KiB  |  irqs 1-8
-//   0x1000_9000 +--------------------------+
+//               |  virtio-mmio  9 x 4 KiB  |  irqs 1-9
+//   0x1000_a000 +--------------------------+
 //               |  (unmapped)              |
 //   0x8000_0000 +--------------------------+
 //               |  RAM (-m MiB)            |  kernel at the base, device tree at the top
@@ -51,7 +51,7 @@ export const VMGENID_IRQ = 12;
 /** virtio-mmio transports: slot i at VIRTIO_BASE + i * VIRTIO_STRIDE, PLIC source VIRTIO_IRQ + i. */
 export const VIRTIO_BASE = 0x1000_1000;
 export const VIRTIO_STRIDE = 0x1000;
-export const VIRTIO_SLOTS = 8;
+export const VIRTIO_SLOTS = 9;
 export const VIRTIO_IRQ = 1;
 
 /** The region of virtio-mmio slot `i`. */

@@ -105,8 +105,21 @@ test('a state is refused while the guest runs, and a state for another board is 
   const state = machine.saveState();
   machine.requestStop();
   await run;
-  const other = new Machine({ kernel: PROGRAM, ramMiB: 1, serial: { write() {} }, virtio: { entropy: false } });
-  assert.throws(() => other.restoreState(state), /virtio devices \(virtio-rng\) differ from this board's \(none\)/);
+  const other = new Machine({ kernel: PROGRAM, ramMiB: 1, serial: { write() {} }, virtio: { entropy: false, powerButton: false } });
+  assert.throws(() => other.restoreState(state), /virtio devices \(virtio-rng, virtio-input\) differ from this board's \(none\)/);
   assert.throws(() => other.restoreState({ ...state, version: 9 }), /version 9/);
   assert.throws(() => other.restoreState('garbage'), MachineStateError);
+});
+
+test('the power button is on the board by default and answers why a press cannot be heard', () => {
+  const machine = new Machine({ kernel: PROGRAM, ramMiB: 1, serial: { write() {} } });
+  assert.deepEqual(machine.virtio.deviceNames, ['virtio-rng', 'virtio-input']);
+  // No driver has set the device up: the guest could not hear the press.
+  assert.equal(machine.virtio.pressPowerButton(), 'no-guest-driver');
+  assert.equal(machine.virtio.powerButton?.pendingEvents, 0);
+  const without = new Machine({ kernel: PROGRAM, ramMiB: 1, serial: { write() {} }, virtio: { powerButton: false } });
+  assert.deepEqual(without.virtio.deviceNames, ['virtio-rng']);
+  assert.equal(without.virtio.pressPowerButton(), 'no-button');
+  // A snapshot from a board without the button does not restore onto one with it.
+  assert.throws(() => machine.restoreState(without.saveState()), /virtio devices \(virtio-rng\) differ from this board's \(virtio-rng, virtio-input\)/);
 });

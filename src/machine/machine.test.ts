@@ -97,7 +97,7 @@ test('boots hart 0 at the entry with a0 = 0 and a1 = the device tree at the top 
   const { root } = readFdt(machine.memory.readRam(machine.fdtAddress, machine.fdt.length));
   assert.deepEqual(root.find('/memory@80000000')!.getCells('reg'), [0, 0x8000_0000, 0, 2 * 1024 * 1024]);
   assert.deepEqual(root.find('/chosen')!.getStrings('bootargs'), ['console=ttyS0']);
-  assert.deepEqual(machine.bus.list().map((m) => m.name), ['test-finisher', 'rtc', 'vmgenid', 'clint', 'plic', 'uart0', 'virtio-mmio@10001000']);
+  assert.deepEqual(machine.bus.list().map((m) => m.name), ['test-finisher', 'rtc', 'vmgenid', 'clint', 'plic', 'uart0', 'virtio-mmio@10001000', 'virtio-mmio@10002000']);
   assert.deepEqual([...machine.memory.readRam(0x8000_0000, 4)], [...LOOP]);
 });
 

@@ -1,6 +1,6 @@
 // The board's virtio devices: each model behind a virtio-mmio transport in the next free slot
 // (0x10001000 + 0x1000 * n, PLIC source 1 + n), in the order disks, network, entropy, console,
-// shared directories.
+// shared directories, power button.
 
 import type { GuestMemory } from '../core/guest-memory.js';
 import type { ByteSink } from '../devices/mmio-device.js';
@@ -13,6 +13,7 @@ import { VirtioNet, type VirtioNetBackend } from '../devices/virtio/net/device.j
 import { VirtioRngDevice } from '../devices/virtio/rng/device.js';
 import { VirtioConsoleDevice } from '../devices/virtio/console/device.js';
 import { VirtioNinePDevice } from '../devices/virtio/9p/device.js';
+import { VirtioInputDevice } from '../devices/virtio/input/device.js';
 import type { BlockBackend } from '../storage/block-backend.js';
 import type { Bus } from './bus.js';
 import type { Plic } from '../devices/plic.js';
@@ -51,6 +52,8 @@ export interface VirtioConfig {
   console?: ByteSink;
   /** Host directories shared over virtio-9p. */
   shares?: readonly ShareConfig[];
+  /** A virtio-input power button the host presses to ask the guest to shut down (default true). */
+  powerButton?: boolean;
 }
 
 export class VirtioBoardError extends Error {
@@ -80,11 +83,12 @@ export class VirtioDevices {
   readonly disks: VirtioBlockDevice[] = [];
   readonly shares: VirtioNinePDevice[] = [];
   readonly console: VirtioConsoleDevice | null = null;
+  readonly powerButton: VirtioInputDevice | null = null;
   /** The device model in each slot (virtio-blk, virtio-net, ...), as machine states name them. */
   readonly deviceNames: string[] = [];
 
   /** `wake` is called when a device finishes work on its own (a disk request), so a sleeping run loop takes the interrupt. */
-  constructor(dma: DmaMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void, wake: () => void = () => {}) {
+  constructor(dma: DmaMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void, private readonly wake: () => void = () => {}) {
     const models: VirtioDevice[] = [];
     for (const disk of config.disks ?? []) {
       const block = new VirtioBlockDevice({
@@ -113,6 +117,11 @@ export class VirtioDevices {
       this.shares.push(device);
       models.push(device);
     }
+    // Last, so adding it moved no other device's slot or interrupt.
+    if (config.powerButton ?? true) {
+      this.powerButton = new VirtioInputDevice();
+      models.push(this.powerButton);
+    }
     if (models.length > VIRTIO_SLOTS) {
       throw new VirtioBoardError(`the board has ${VIRTIO_SLOTS} virtio slots but ${models.length} devices were asked for; attach fewer disks or NICs`);
     }
@@ -138,6 +147,20 @@ export class VirtioDevices {
   /** Between run slices: move network frames in both directions. */
   poll(): void {
     for (const nic of this.nics) nic.poll();
+  }
+
+  /**
+   * Presses the power button: 'pressed', or why not ('no-button' on a board without one,
+   * 'no-guest-driver' when the guest never set its driver up, 'busy' when presses are still queued).
+   */
+  pressPowerButton(): 'pressed' | 'no-button' | 'no-guest-driver' | 'busy' {
+    const button = this.powerButton;
+    if (button === null) return 'no-button';
+    if (!button.driverReady) return 'no-guest-driver';
+    if (!button.press()) return 'busy';
+    // The used-buffer interrupt must reach a hart sleeping in WFI.
+    this.wake();
+    return 'pressed';
   }
 
   reset(): void {

@@ -42,7 +42,7 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
   const snapshot = await openSnapshot(path);
   let vm: VirtualMachine | null = null;
   try {
-    const description = checkVmDescription(snapshot.description);
+    const description = withSavedPowerButton(checkVmDescription(snapshot.description), snapshot.state);
     if (snapshot.ramSize !== description.ramMiB * 1024 * 1024) {
       throw new RestoreError(`${path} holds ${snapshot.ramSize} bytes of RAM but describes a ${description.ramMiB} MiB VM (corrupt snapshot?)`);
     }
@@ -63,6 +63,17 @@ export async function restoreVirtualMachine(path: string, options: RestoreOption
     else await snapshot.close();
     throw e;
   }
+}
+
+/**
+ * Snapshots taken before boards had a power button hold no virtio-input state: such a VM is
+ * rebuilt without one (so its devices match), and answers a shutdown with no-guest-driver.
+ */
+export function withSavedPowerButton(description: VmDescription, state: unknown): VmDescription {
+  if (description.powerButton !== undefined) return description;
+  const virtio = (state as { virtio?: unknown } | null)?.virtio;
+  const saved = Array.isArray(virtio) ? virtio.map((v) => (v as { device?: unknown } | null)?.device) : [];
+  return saved.includes('virtio-input') ? description : { ...description, powerButton: false };
 }
 
 /** Overlays at PREFIX0.qcow2, PREFIX1.qcow2... over each writable disk the snapshot owns; read-only disks as they are. */

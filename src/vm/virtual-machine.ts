@@ -24,7 +24,7 @@ import { trackDisk, type TrackedDisk } from './migration/disk-mirror.js';
 import { overlayWritableDisks } from './disk-overlays.js';
 import { writeSnapshot, type SnapshotReader } from './snapshot/snapshot-file.js';
 import { LazyRam } from './lazy-ram.js';
-import { INVALID_STATE, VmControlError, type MigrationTarget, type OperationProgress, type VmController, type VmRunState, type VmStatus } from './api/vm-controller.js';
+import { INVALID_STATE, NO_GUEST_DRIVER, VmControlError, type MigrationTarget, type OperationProgress, type VmController, type VmRunState, type VmStatus } from './api/vm-controller.js';
 import type { CpuStatus, VmResourceController, VmStats } from './api/vm-resources.js';
 import { CpuCap } from './cpu-cap.js';
 import { attachNic } from './attach-nic.js';
@@ -170,7 +170,7 @@ export class VirtualMachine implements VmController, VmResourceController {
         ramMiB: description.ramMiB,
         ...(description.cpus !== undefined ? { cpus: description.cpus } : {}),
         serial: io.serial,
-        virtio: { disks: configs, nics, shares: description.shares, ...(description.console === 'hvc0' && io.console ? { console: io.console } : {}) },
+        virtio: { disks: configs, nics, shares: description.shares, powerButton: description.powerButton ?? true, ...(description.console === 'hvc0' && io.console ? { console: io.console } : {}) },
         ...(io.log ? { log: io.log } : {}),
         ...(io.trace ? { trace: io.trace } : {}),
         ...(io.maxInstructions !== undefined ? { maxInstructions: io.maxInstructions } : {}),
@@ -336,6 +336,16 @@ export class VirtualMachine implements VmController, VmResourceController {
 
   async stop(): Promise<void> {
     this.machine.requestStop();
+  }
+
+  async shutdown(): Promise<void> {
+    this.expect('shut down', ['running']);
+    const pressed = this.machine.virtio.pressPowerButton();
+    if (pressed === 'no-button') throw new VmControlError(NO_GUEST_DRIVER, 'this VM has no power button (restored from a snapshot taken before VMs had one); stop it with POST /vm/stop');
+    if (pressed === 'no-guest-driver') {
+      throw new VmControlError(NO_GUEST_DRIVER, 'the guest has not bound a driver to the power button (virtio-input; Linux needs virtio_input and evdev), so it cannot hear it; stop the VM with POST /vm/stop');
+    }
+    if (pressed === 'busy') throw new VmControlError(NO_GUEST_DRIVER, 'the guest has not taken the power button presses already sent; stop the VM with POST /vm/stop');
   }
 
   /**

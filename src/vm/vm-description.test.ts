@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { withSavedPowerButton } from './restore-vm.js';
 import { checkVmDescription, VM_DESCRIPTION_VERSION, VmDescriptionError, type VmDescription } from './vm-description.js';
 
 const GOOD: VmDescription = {
@@ -35,6 +36,7 @@ test('a description read from a snapshot is checked field by field before a boar
     [{ ...GOOD, shares: [{ root: '/s', tag: 'x' }] }, /malformed shares/],
     [{ ...GOOD, console: 'tty9' }, /unknown console/],
     [{ ...GOOD, translation: 'fast' }, /translation mode/],
+    [{ ...GOOD, powerButton: 'yes' }, /malformed powerButton/],
   ];
   for (const [value, message] of bad) assert.throws(() => checkVmDescription(value), (e: Error) => e instanceof VmDescriptionError && message.test(e.message), JSON.stringify(value));
 });
@@ -42,4 +44,12 @@ test('a description read from a snapshot is checked field by field before a boar
 test('a description with user networking and its forwarding rules checks out', () => {
   const user: VmDescription = { ...GOOD, network: { mac: '52:54:00:12:34:56', mode: 'user', user: { hostForwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 0, guestPort: 22 }], guestForwards: [{ protocol: 'tcp', guestPort: 80, hostAddress: '127.0.0.1', hostPort: 8080 }], dnsServers: [{ address: '127.0.0.1', port: 53 }] } } };
   assert.deepEqual(checkVmDescription(JSON.parse(JSON.stringify(user))), user);
+});
+
+test('a snapshot saved before boards had a power button restores onto a board without one', () => {
+  const old = { virtio: [{ device: 'virtio-blk' }, { device: 'virtio-rng' }] };
+  assert.equal(withSavedPowerButton(GOOD, old).powerButton, false);
+  assert.equal(withSavedPowerButton(GOOD, { virtio: [...old.virtio, { device: 'virtio-input' }] }).powerButton, undefined);
+  assert.equal(withSavedPowerButton({ ...GOOD, powerButton: false }, { virtio: [{ device: 'virtio-input' }] }).powerButton, false);
+  assert.equal(checkVmDescription({ ...GOOD, powerButton: false }).powerButton, false);
 });

@@ -46,6 +46,8 @@ export interface VmDescription {
   jitThreshold?: number;
   /** A cap on the VM's CPU use, percent of one host core (5..100 per hart). */
   cpu?: { capPercent: number };
+  /** The virtio-input power button; absent means attached (false: a VM restored from a snapshot taken before it existed). */
+  powerButton?: boolean;
 }
 
 /**
@@ -99,6 +101,7 @@ export function checkVmDescription(value: unknown): VmDescription {
   }
   if (!Array.isArray(d.shares) || !d.shares.every((s) => typeof s?.root === 'string' && typeof s.tag === 'string' && typeof s.readOnly === 'boolean')) fail('has malformed shares');
   if (d.console !== 'ttyS0' && d.console !== 'hvc0') fail(`has an unknown console ${String(d.console)}`);
+  if (d.powerButton !== undefined && typeof d.powerButton !== 'boolean') fail('has a malformed powerButton');
   if (d.translation !== 'on' && d.translation !== 'off' && d.translation !== 'lockstep') fail('has an unknown translation mode');
   return d as VmDescription;
 }

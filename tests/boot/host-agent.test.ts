@@ -1,6 +1,6 @@
 // Debian through the host agent: define a VM with the cached Debian guest on its own qcow2
-// overlay, start it, reach the shell over the console WebSocket, run a command, stop it, and
-// find its disk consistent.
+// overlay, start it, reach the shell over the console WebSocket, run a command, stop it
+// gracefully (the guest shuts itself down on its power button), and find its disk consistent.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ import { qemuCheck, qemuImg } from '../storage/qemu-img.js';
 const PROMPT = /root@vireo:[^\n]*# $/;
 const BOOT_MS = 300_000;
 
-test('a Debian VM boots to a shell through the host agent, answers on its console, and stops', { timeout: 600_000 }, async () => {
+test('a Debian VM boots to a shell through the host agent, answers on its console, and shuts itself down on a graceful stop', { timeout: 600_000 }, async () => {
   const img = await ensureDebianImage();
   const dir = mkdtempSync(join(tmpdir(), 'vhd-'));
   const tokenFile = join(dir, 'token');
@@ -43,9 +43,23 @@ test('a Debian VM boots to a shell through the host agent, answers on its consol
     const stats = await api.call<{ rssBytes: number; status: { instructionsRetired: number } }>('GET', '/vms/debian/stats');
     assert.ok(stats.rssBytes > 512 * 1024 * 1024 / 8, `RSS ${stats.rssBytes}`);
     assert.ok(stats.status.instructionsRetired > 1e8);
-    const stopped = await api.call<{ state: string; lastExit: { reason: string } }>('POST', '/vms/debian/stop', { timeoutSeconds: 30 });
+    const beforeStop = output.length;
+    const stopStarted = performance.now();
+    const stopped = await api.call<{ state: string; lastExit: { reason: string; code: number | null } }>('POST', '/vms/debian/stop', { timeoutSeconds: 60 });
+    const stopMs = performance.now() - stopStarted;
     assert.equal(stopped.state, 'stopped');
-    assert.match(stopped.lastExit.reason, /^stopped: exit status 130$/);
+    // The guest heard the power button: acpid ran its action, busybox init shut down, the kernel powered off.
+    assert.equal(stopped.lastExit.reason, 'the guest shut down (power button)');
+    assert.equal(stopped.lastExit.code, 0);
+    await eventually('the guest\'s shutdown on the console', 5_000, async () => /reboot: Power down/.test(output.slice(beforeStop)));
+    const shutdown = output.slice(beforeStop);
+    assert.match(shutdown, /vireo: power button pressed; powering off/);
+    assert.match(shutdown, /The system is going down NOW!/);
+    // A clean shutdown: init could remount the root disk read-only (nothing held a file open for writing on it).
+    assert.match(shutdown, /EXT4-fs \(vda\): re-mounted [0-9a-f-]+ ro\./);
+    assert.ok(shutdown.indexOf('power button pressed') < shutdown.indexOf('reboot: Power down'));
+    assert.ok(stopMs < 60_000, `the stop took ${Math.round(stopMs)} ms`);
+    console.log(`graceful stop through the guest: ${(stopMs / 1000).toFixed(1)} s`);
     const check = qemuCheck(root);
     assert.equal(check.corruptions, 0);
     assert.equal(check.leaks, 0);

@@ -1,6 +1,7 @@
 // A stand-in for a `vireo run --api SOCK` process, for testing the agent without booting
 // anything: it serves the VM API (with FakeVmController) on the socket named in its arguments,
-// echoes console input back upper-cased, exits 130 after an API stop, and can be made to crash.
+// echoes console input back upper-cased, exits 130 after an API stop, exits 0 (the guest
+// powered off) after a power button press unless told otherwise, and can be made to crash.
 
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
@@ -24,6 +25,8 @@ export class FakeVmProcess implements VmProcess {
   readonly signals: NodeJS.Signals[] = [];
   /** When set, an API stop is ignored (a hung guest), so the agent must fall back to signals. */
   ignoreStop = false;
+  /** What the guest does when its power button is pressed: power off, nothing, or it has no driver for the button. */
+  guest: 'poweroff' | 'ignore' | 'no-driver' = 'poweroff';
   /** What GET /vm/cpu says the guest uses (percent of one core); a busy guest uses all its cap allows. */
   cpuUsedPercent = 0;
   private finish!: (exit: ProcessExit) => void;
@@ -38,6 +41,12 @@ export class FakeVmProcess implements VmProcess {
         if (process.ignoreStop) return;
         await super.stop();
         setImmediate(() => void process.exit({ code: 130, signal: null }));
+      }
+
+      override async shutdown(): Promise<void> {
+        this.guestDriver = process.guest !== 'no-driver';
+        await super.shutdown();
+        if (process.guest === 'poweroff') setTimeout(() => void process.exit({ code: 0, signal: null }), 20);
       }
     })();
     this.stdin.on('data', (chunk: Buffer) => this.stdout.write(chunk.toString('utf8').toUpperCase()));

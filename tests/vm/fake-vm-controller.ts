@@ -2,7 +2,7 @@
 // by the same rules as a VM, and its long actions (save, migrate) are finished by the test.
 
 import type { MigrationTarget, OperationProgress, VmController, VmRunState, VmStatus } from '../../src/vm/api/vm-controller.js';
-import { VmControlError } from '../../src/vm/api/vm-controller.js';
+import { NO_GUEST_DRIVER, VmControlError } from '../../src/vm/api/vm-controller.js';
 
 /** A save or migrate the fake has started; the test reports progress and ends it. */
 export interface PendingAction {
@@ -19,6 +19,10 @@ export class FakeVmController implements VmController {
   state: VmRunState = 'running';
   readonly config = { version: 1, harts: 1, memoryMiB: 256 };
   instructionsRetired = 123_456;
+  /** Whether the fake guest has a driver for its power button; shutdown() refuses without one. */
+  guestDriver = true;
+  /** Power button presses so far. */
+  shutdownPresses = 0;
   /** Thrown by the next pause(), once. */
   pauseFailure: Error | undefined;
   private readonly started = Date.now();
@@ -45,6 +49,12 @@ export class FakeVmController implements VmController {
   async stop(): Promise<void> {
     if (this.state === 'stopped') throw new VmControlError('invalid-state', 'cannot stop: the VM is already stopped');
     this.state = 'stopped';
+  }
+
+  async shutdown(): Promise<void> {
+    this.expect('shut down', 'running');
+    if (!this.guestDriver) throw new VmControlError(NO_GUEST_DRIVER, 'the guest has not bound a driver to the power button');
+    this.shutdownPresses++;
   }
 
   save(path: string, options: { resume: boolean }, progress: (p: OperationProgress) => void): Promise<Record<string, unknown>> {

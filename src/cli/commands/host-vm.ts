@@ -21,8 +21,9 @@ ${DEFINE_HELP}
   show NAME               Its definition, state and last exit
   start NAME              Start it in its own process
   stop NAME [--force] [--timeout SECONDS]
-                          Stop it: the VM's own stop, then signals after the timeout
-                          (default 30); --force kills it at once
+                          Stop it: press the guest's power button and wait up to the
+                          timeout (default 30) for it to shut down, then power it off,
+                          then signals; --force kills it at once
   pause NAME | resume NAME
   delete NAME [--disks]   Delete a stopped VM (--disks: with the disks the agent made)
   snapshot NAME [--file FILE] [--pause]

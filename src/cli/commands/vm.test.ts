@@ -62,6 +62,16 @@ test('pause, resume and stop change the VM and say its new state; a refused verb
   assert.equal(fake.state, 'stopped');
 }));
 
+test('shutdown presses the power button and says so; without a guest driver it exits 1 with the reason', () => withApi(async ({ socket, vm: fake }) => {
+  assert.deepEqual(await vm(['shutdown', '--api', socket]), { status: 0, stdout: 'pressed the power button; the guest is shutting down\n', stderr: '' });
+  assert.equal(fake.shutdownPresses, 1);
+  fake.guestDriver = false;
+  const refused = await vm(['shutdown', '--api', socket]);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /^vireo vm: shutdown: .*driver.* \(no-guest-driver\)\n$/);
+  assert.equal(fake.shutdownPresses, 1);
+}));
+
 test('save sends an absolute path, prints progress lines and the result, and waits for the end', () => withApi(async ({ socket, vm: fake }) => {
   const running = start(['save', 'snap.vmsnap', '--api', socket, '--resume']);
   const action = await fake.nextAction();
@@ -143,7 +153,7 @@ test('usage errors: no verb, unknown verb, missing --api, missing FILE, unknown 
 test('vireo vm --help documents every verb, and vireo --help lists vm', async () => {
   assert.equal((await vm(['--help'])).stdout, VM_HELP);
   assert.equal((await vm(['save', '--help'])).stdout, VM_HELP);
-  for (const verb of ['status', 'pause', 'resume', 'save FILE', 'migrate tcp:HOST:PORT', 'stop', '--api PATH', '--json', '--resume']) assert.ok(VM_HELP.includes(verb), verb);
+  for (const verb of ['status', 'pause', 'resume', 'save FILE', 'migrate tcp:HOST:PORT', 'shutdown', 'stop', '--api PATH', '--json', '--resume']) assert.ok(VM_HELP.includes(verb), verb);
   let printed = '';
   const write = process.stdout.write;
   process.stdout.write = ((text: string) => { printed += text; return true; }) as typeof process.stdout.write;

@@ -27,12 +27,15 @@ Verbs:
                          the VM stays paused afterwards unless --resume is given
   migrate tcp:HOST:PORT  Move the running VM to a 'vireo run --incoming tcp:HOST:PORT'
                          (an IPv6 HOST in brackets: tcp:[::1]:4444)
-  stop                   Power the VM off
+  shutdown               Press the guest's power button: the guest shuts itself down and
+                         the VM stops when it powers off (this answers at once); refused
+                         when the guest has no driver for the button (use stop then)
+  stop                   Power the VM off at once
 
 Options:
   --api PATH   The VM's API socket (required)
   --json       Print the API's answer as JSON: the VM's status for status, pause,
-               resume and stop; the finished operation for save and migrate
+               resume, shutdown and stop; the finished operation for save and migrate
                ({"id", "kind", "state", "progress", "result" | "error", ...})
   -h, --help   Show this help
 
@@ -50,6 +53,13 @@ const VERBS: Record<string, { positionals: string[]; run: Verb }> = {
   pause: { positionals: [], run: (client, _, options, io) => changeState(client, 'pause', options.json, io) },
   resume: { positionals: [], run: (client, _, options, io) => changeState(client, 'resume', options.json, io) },
   stop: { positionals: [], run: (client, _, options, io) => changeState(client, 'stop', options.json, io) },
+  shutdown: {
+    positionals: [],
+    run: async (client, _, options, io) => {
+      const status = await client.call<VmStatus>('POST', '/vm/shutdown');
+      return showStatus(io, status, options.json, 'pressed the power button; the guest is shutting down');
+    },
+  },
   save: {
     positionals: ['FILE'],
     run: (client, [file], options, io) => {

@@ -13,6 +13,7 @@ export const VirtioDeviceId = {
   CONSOLE: 3,
   ENTROPY: 4,
   NINE_P: 9,
+  INPUT: 18,
 } as const;
 
 /** Device status bits (2.1). */

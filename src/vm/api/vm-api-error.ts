@@ -1,6 +1,8 @@
 // The one error class of the VM control API: a stable kind, which decides the HTTP status, and
 // a message that says what failed and what to do. Also raised when the socket cannot be served.
 
+import { CONFLICT_KINDS } from './vm-controller.js';
+
 export type VmApiErrorKind =
   | 'invalid-json' | 'invalid-body' | 'invalid-query'
   | 'not-found' | 'method-not-allowed'
@@ -41,7 +43,7 @@ export interface ErrorBody {
 
 /**
  * The status and body for anything a handler threw: our own errors by kind, a controller's
- * 'invalid-state' as 409, anything else 500 with its message (and its kind when it has one).
+ * conflict kinds ('invalid-state', 'no-guest-driver') as 409, anything else 500 with its message (and its kind when it has one).
  */
 export function errorResponse(e: unknown): { status: number; body: ErrorBody } {
   if (e instanceof VmApiError) return { status: e.status, body: { error: { kind: e.kind, message: e.message } } };
@@ -50,6 +52,6 @@ export function errorResponse(e: unknown): { status: number; body: ErrorBody } {
   const kind = typeof declared === 'string' && declared !== '' ? declared : 'internal';
   // Another API's error class (the host agent's) may say its own status.
   const declaredStatus = (error as Error & { status?: unknown }).status;
-  const status = typeof declaredStatus === 'number' && declaredStatus >= 400 && declaredStatus <= 599 ? declaredStatus : kind === 'invalid-state' ? 409 : 500;
+  const status = typeof declaredStatus === 'number' && declaredStatus >= 400 && declaredStatus <= 599 ? declaredStatus : CONFLICT_KINDS.has(kind) ? 409 : 500;
   return { status, body: { error: { kind, message: error.message || 'the VM failed without a message' } } };
 }

@@ -49,6 +49,23 @@ test('pause, resume and stop answer the new status; a verb the state does not al
   assertError(await client.request('POST', '/vm/save', { path: '/tmp/x' }), 409, 'invalid-state', /stopped/);
 }));
 
+test('shutdown presses the power button and answers the running status at once; 409 when paused, stopped or the guest has no driver', () => withApi(async ({ client, vm }) => {
+  const pressed = await client.request('POST', '/vm/shutdown');
+  assert.equal(pressed.status, 200);
+  assert.equal((pressed.body as VmStatus).state, 'running');
+  assert.equal(vm.shutdownPresses, 1);
+  vm.guestDriver = false;
+  assertError(await client.request('POST', '/vm/shutdown'), 409, 'no-guest-driver', /driver/);
+  vm.guestDriver = true;
+  await client.request('POST', '/vm/pause');
+  assertError(await client.request('POST', '/vm/shutdown'), 409, 'invalid-state', /paused/);
+  await client.request('POST', '/vm/stop');
+  assertError(await client.request('POST', '/vm/shutdown'), 409, 'invalid-state', /stopped/);
+  vm.state = 'saving';
+  assertError(await client.request('POST', '/vm/shutdown'), 409, 'invalid-state', /saving/);
+  assert.equal(vm.shutdownPresses, 1);
+}));
+
 test('a controller failure is a 500 with its message (and its kind when it has one), and the server carries on', () => withApi(async ({ client, vm }) => {
   vm.pauseFailure = new Error('the hart did not reach an instruction boundary');
   assertError(await client.request('POST', '/vm/pause'), 500, 'internal', /instruction boundary/);

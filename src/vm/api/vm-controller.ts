@@ -37,10 +37,22 @@ export interface VmController {
   /** Long: moves the running VM to `target`, reporting progress; resolves with a result object. */
   migrate(target: MigrationTarget, progress: (p: OperationProgress) => void): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
+  /**
+   * Presses the guest's power button and returns at once; the guest shuts itself down (and the
+   * VM stops) in its own time. Throws 'invalid-state' unless running, NO_GUEST_DRIVER when the
+   * guest never bound a driver to the button (or has no button).
+   */
+  shutdown(): Promise<void>;
 }
 
 /** The kind a controller error carries when the request conflicts with the VM's state. */
 export const INVALID_STATE = 'invalid-state';
+
+/** The kind a controller error carries when the guest cannot hear the power button. */
+export const NO_GUEST_DRIVER = 'no-guest-driver';
+
+/** Controller error kinds that mean the request conflicts with the VM's (or its guest's) state: HTTP 409. */
+export const CONFLICT_KINDS: ReadonlySet<string> = new Set([INVALID_STATE, NO_GUEST_DRIVER]);
 
 /** An error a controller may throw: a kind the API maps to a status, and a message for people. */
 export class VmControlError extends Error {

@@ -1,5 +1,5 @@
-// Routes of the /vm resource: read the VM's status, pause, resume, stop it, and start the long
-// actions (save, migrate) as operations.
+// Routes of the /vm resource: read the VM's status, pause, resume, stop it, ask its guest to shut
+// down, and start the long actions (save, migrate) as operations.
 
 import type { ApiRoute, RouteResult } from './api-route.js';
 import { EMPTY_BODY, errorResponses, MIGRATE_REQUEST, OPERATION, SAVE_REQUEST, VM_STATUS } from './api-schemas.js';
@@ -27,13 +27,14 @@ export function vmRoutes(controller: VmController, operations: OperationRegistry
       return { status: 202, body: op, headers: { Location: `/operations/${op.id}` } };
     },
   });
-  const stateChange = (verb: 'pause' | 'resume' | 'stop', summary: string): ApiRoute => ({
+  const stateChange = (verb: 'pause' | 'resume' | 'stop' | 'shutdown', summary: string, done = 'Done; the VM\'s status now', description?: string): ApiRoute => ({
     method: 'POST',
     path: `/vm/${verb}`,
     operationId: `${verb}Vm`,
     summary,
+    ...(description !== undefined ? { description } : {}),
     body: { schema: EMPTY_BODY, required: false },
-    responses: { 200: { description: 'Done; the VM\'s status now', schema: VM_STATUS }, ...errorResponses(400, 409, 413, 415, 500) },
+    responses: { 200: { description: done, schema: VM_STATUS }, ...errorResponses(400, 409, 413, 415, 500) },
     async handle() {
       await controller[verb]();
       return status();
@@ -52,6 +53,12 @@ export function vmRoutes(controller: VmController, operations: OperationRegistry
     stateChange('pause', 'Pause the VM at an instruction boundary'),
     stateChange('resume', 'Continue a paused VM'),
     stateChange('stop', 'Power the VM off; answers once it has stopped'),
+    stateChange(
+      'shutdown',
+      'Press the guest\'s power button so it shuts itself down',
+      'Pressed; the VM\'s status now (it runs on until the guest powers off)',
+      'Answers at once; the VM stops when the guest has shut down. 409 invalid-state unless the VM is running, 409 no-guest-driver when the guest never bound a driver to the button (use /vm/stop then).',
+    ),
     longAction('save', 'Save a whole-VM snapshot to a file', 'The VM stays paused afterwards unless `resume` is true.', SAVE_REQUEST, (body) => {
       const { path, resume } = body as { path: string; resume?: boolean };
       return (progress) => controller.save(path, { resume: resume === true }, progress);
