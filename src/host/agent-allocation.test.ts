@@ -10,8 +10,9 @@ import { fakeSpawner, type FakeVmProcess } from '../../tests/host/fake-vm-proces
 async function withAgent(options: Partial<HostAgentOptions>, body: (agent: HostAgent) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vh-'));
   const fake = fakeSpawner();
-  // A long period: the test decides when the slices are decided.
-  const agent = await HostAgent.open({ dataDir: dir, spawn: fake.spawn, memoryBudgetMiB: 100_000, storageCapacityBytes: 1024 ** 3, log: () => {}, cpuPeriodMs: 60_000, ...options });
+  // A long period: the test decides when the slices are decided. The fakes' use is what their
+  // API says (their pids are stand-ins), so /proc is not read.
+  const agent = await HostAgent.open({ dataDir: dir, spawn: fake.spawn, memoryBudgetMiB: 100_000, storageCapacityBytes: 1024 ** 3, log: () => {}, cpuPeriodMs: 60_000, readCpuSeconds: async () => null, ...options });
   try {
     await body(agent);
   } finally {

@@ -1,5 +1,6 @@
 // CPU time slices in the agent: one CpuSliceController over the running VMs, measuring each
-// through its API (GET /vm/cpu) and putting the effective caps in force (PUT /vm/cpu). It is
+// process from /proc (through its API, GET /vm/cpu, where /proc cannot tell) and putting the
+// effective caps in force (PUT /vm/cpu). It is
 // the only CPU lever: VM processes keep the agent's nice value, because a lower priority for a
 // light VM would hold it below its slice whenever other host processes compete, and the
 // controller would then read it as wanting less and hand its time to the others.
@@ -10,6 +11,7 @@ import { CpuSliceController, type SliceVm } from './cpu-slice-controller.js';
 import type { CpuStatus } from '../vm/api/vm-resources.js';
 import { vcpusOf } from './vm-definition.js';
 import { processKey, type VmInstance } from './vm-instance.js';
+import { ProcessCpuMeter } from './process-cpu-meter.js';
 
 export interface VmCpuReport {
   weight: number;
@@ -30,17 +32,22 @@ export class AgentCpu {
   private readonly controller: CpuSliceController;
   private readonly used = new Map<string, number>();
   private readonly failing = new Set<string>();
+  private readonly meter: ProcessCpuMeter;
 
-  constructor(readonly capacityPercent: number, private readonly running: () => readonly VmInstance[], log: (line: string) => void, periodMs?: number) {
+  constructor(readonly capacityPercent: number, private readonly running: () => readonly VmInstance[], log: (line: string) => void, periodMs?: number, readCpuSeconds?: (pid: number) => Promise<number | null>) {
+    this.meter = new ProcessCpuMeter(readCpuSeconds);
     this.controller = new CpuSliceController({
       scheduler: new CpuScheduler(capacityPercent),
       ...(periodMs !== undefined ? { periodMs } : {}),
       vms: () => this.running().filter((vm) => vm.state === 'running' || vm.state === 'paused').map(sliceOf),
       measure: async (id) => {
-        const status = await this.byId(id).callVm<CpuStatus>('GET', '/vm/cpu');
-        this.used.set(id, status.usedPercent);
+        const vm = this.byId(id);
+        const pid = vm.process?.pid;
+        const fromProc = pid === undefined ? null : await this.meter.usedPercent(id, pid);
+        const used = fromProc ?? (await vm.callVm<CpuStatus>('GET', '/vm/cpu')).usedPercent;
+        this.used.set(id, used);
         this.failing.delete(id);
-        return status.usedPercent;
+        return used;
       },
       apply: async (id, capPercent) => {
         await this.byId(id).callVm('PUT', '/vm/cpu', { capPercent });
@@ -66,6 +73,7 @@ export class AgentCpu {
     await this.controller.now();
     const live = new Set(this.running().map(processKey));
     for (const id of [...this.used.keys()]) if (!live.has(id)) this.used.delete(id);
+    this.meter.retain(live);
   }
 
   report(vm: VmInstance): VmCpuReport {

@@ -33,6 +33,8 @@ export interface HostAgentOptions {
   cpuCapacityPercent?: number;
   /** How often the CPU slices are decided again (default 500 ms). */
   cpuPeriodMs?: number;
+  /** Reads a VM process's CPU seconds (default: from /proc); null means ask the VM over its API. */
+  readCpuSeconds?: (pid: number) => Promise<number | null>;
   /** Operations and bytes per second all VMs' disks may do together (default: no budget). */
   diskBudget?: IoBudget;
 }
@@ -64,7 +66,7 @@ export class HostAgent {
     options: HostAgentOptions,
   ) {
     const running = (): VmInstance[] => [...this.instances.values()].filter((vm) => vm.process !== null);
-    this.cpu = new AgentCpu(options.cpuCapacityPercent ?? defaultCpuCapacity(), running, log, options.cpuPeriodMs);
+    this.cpu = new AgentCpu(options.cpuCapacityPercent ?? defaultCpuCapacity(), running, log, options.cpuPeriodMs, options.readCpuSeconds);
     this.io = new AgentIo(options.diskBudget ?? {}, running, log);
     this.networks = new AgentNetworks(join(options.dataDir, 'networks'), log);
   }

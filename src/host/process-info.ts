@@ -1,5 +1,5 @@
-// What the agent reads about a VM's process from Linux's /proc: its resident memory, and whether
-// a pid left in a runtime record is still that VM (and not a reused pid).
+// What the agent reads about a VM's process from Linux's /proc: its resident memory, its CPU
+// time, and whether a pid left in a runtime record is still that VM (and not a reused pid).
 
 import { readFile } from 'node:fs/promises';
 
@@ -21,5 +21,22 @@ export async function isProcessOf(pid: number, marker: string): Promise<boolean>
     return cmdline.split('\0').includes(marker);
   } catch {
     return false;
+  }
+}
+
+/** Seconds of CPU (user + system, all threads) in the text of /proc/PID/stat. */
+export function cpuSecondsOfStat(stat: string): number {
+  // Fields after the command name (which may hold spaces) start at field 3: state.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime, in USER_HZ, which is 100 on every architecture.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Seconds of CPU process `pid` has used, or null when it is gone or /proc is not there. */
+export async function cpuSeconds(pid: number): Promise<number | null> {
+  try {
+    return cpuSecondsOfStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
   }
 }

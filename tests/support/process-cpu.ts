@@ -2,15 +2,11 @@
 // measure a VM process from outside, as the host sees it.
 
 import { readFileSync } from 'node:fs';
+import { cpuSecondsOfStat } from '../../src/host/process-info.js';
 
 /** Seconds of CPU process `pid` has used (all its threads). */
 export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at field 3: state.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  // Linux reports them in USER_HZ, which is 100 on every architecture.
-  return ticks / 100;
+  return cpuSecondsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
 /** Percent of one core `pid` used over the next `ms`. */
