@@ -26,7 +26,7 @@ export interface GuestMemoryOptions {
    * A hart thread's view: wrap this memory and code map (of a GuestMemory made with `shared`)
    * instead of allocating them; `translationArea` is then the hart's id.
    */
-  existing?: { memory: WebAssembly.Memory; codeMap: SharedArrayBuffer };
+  existing?: { memory: WebAssembly.Memory; codeMap: SharedArrayBuffer; dirtyLog: SharedArrayBuffer };
   /** Whose translation area `translationOffset` names: each hart's thread has its own tier (default 0). */
   translationArea?: number;
 }
@@ -111,7 +111,8 @@ export class GuestMemory {
     this.view = new DataView(buffer);
     this.codeMap = !this.shared ? null : existing !== undefined ? new CodeMap(existing.codeMap, ramSize / 4096) : CodeMap.create(ramSize / 4096);
     this.decodeCache = new DecodeCache(stateBytes, ramSize, this.codeMap === null ? undefined : { codeMap: this.codeMap, hartId: existing !== undefined ? area : null });
-    this.dirtyLog = new DirtyLog(stateBytes, ramSize / 4096);
+    const pageCount = ramSize / 4096;
+    this.dirtyLog = new DirtyLog(stateBytes, pageCount, existing?.dirtyLog ?? (this.shared ? new SharedArrayBuffer(DirtyLog.bytesFor(pageCount)) : undefined));
   }
 
   /** Byte offset inside `memory` of hart `id`'s block (state first, then its TLBs). */

@@ -123,3 +123,15 @@ test('the power button is on the board by default and answers why a press cannot
   // A snapshot from a board without the button does not restore onto one with it.
   assert.throws(() => machine.restoreState(without.saveState()), /virtio devices \(virtio-rng\) differ from this board's \(virtio-rng, virtio-input\)/);
 });
+
+test('every hart is saved; a version-1 state (one hart, as `hart`) still restores; a CPU count that differs is refused', () => {
+  const { machine, hart } = board();
+  hart.setRegister(7, 0x1234n);
+  const state = JSON.parse(JSON.stringify(machine.saveState())) as Record<string, unknown> & { harts: string[] };
+  assert.equal(state.harts.length, 1);
+  const { harts, ...rest } = state;
+  const older = board();
+  older.machine.restoreState({ ...rest, version: 1, hart: harts[0] });
+  assert.equal(older.hart.getRegister(7), 0x1234n);
+  assert.throws(() => board().machine.restoreState({ ...state, harts: [harts[0], harts[0]] }), (e: unknown) => e instanceof MachineStateError && /holds 2 CPUs, this board has 1/.test(e.message));
+});

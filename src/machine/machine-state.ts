@@ -1,4 +1,4 @@
-// The board's state as one plain, versioned object: the hart's architectural state and every
+// The board's state as one plain, versioned object: every hart's architectural state and every
 // device's own saved state, in the order the board attaches them. Guest RAM travels beside it
 // (a snapshot file stores it sparsely); a restore needs a board built from the same description.
 
@@ -9,12 +9,12 @@ import type { Uart16550State } from '../devices/uart-16550.js';
 import type { VmGenerationIdState } from '../devices/vm-generation-id.js';
 import type { VirtioMmioState } from '../devices/virtio/mmio-transport.js';
 
-export const MACHINE_STATE_VERSION = 1;
+export const MACHINE_STATE_VERSION = 2;
 
 export interface MachineState {
   version: typeof MACHINE_STATE_VERSION;
-  /** Hart 0's architectural state block, base64. */
-  hart: string;
+  /** Each hart's architectural state block, base64, by hart id. */
+  harts: string[];
   clint: ClintState;
   plic: PlicState;
   uart: Uart16550State;
@@ -31,14 +31,21 @@ export class MachineStateError extends Error {
 }
 
 /** Checks what a snapshot claims before any device sees it: shape and the board's devices. */
-export function checkMachineState(state: unknown, virtioDevices: readonly string[]): MachineState {
+export function checkMachineState(state: unknown, virtioDevices: readonly string[], hartCount: number): MachineState {
   const fail = (why: string): never => {
     throw new MachineStateError(`cannot restore the machine: ${why}`);
   };
   if (typeof state !== 'object' || state === null) return fail('the machine state is not an object (corrupt snapshot?)');
   const s = state as Partial<MachineState>;
+  // Version 1 had one hart, as `hart`: the same state with a list of one.
+  const v1 = state as { version?: unknown; hart?: unknown };
+  if (v1.version === 1 && typeof v1.hart === 'string') {
+    const { hart, ...rest } = v1;
+    return checkMachineState({ ...rest, version: MACHINE_STATE_VERSION, harts: [hart] }, virtioDevices, hartCount);
+  }
   if (s.version !== MACHINE_STATE_VERSION) return fail(`machine state version ${String(s.version)} is not ${MACHINE_STATE_VERSION}, the one this build reads`);
-  if (typeof s.hart !== 'string') return fail('the hart state is missing');
+  if (!Array.isArray(s.harts) || !s.harts.every((h) => typeof h === 'string')) return fail('the hart states are missing');
+  if (s.harts.length !== hartCount) return fail(`the snapshot holds ${s.harts.length} CPUs, this board has ${hartCount}; restore with the VM's own description`);
   for (const key of ['clint', 'plic', 'uart', 'rtc', 'generationId'] as const) {
     if (typeof s[key] !== 'object' || s[key] === null) fail(`the ${key} state is missing`);
   }

@@ -42,7 +42,11 @@ class ScriptedHart implements BoardHart {
   }
   setRegister(i: number, v: bigint): void {
     this.regs.set(i, v);
+  }  getRegister(i: number): bigint {
+    return this.regs.get(i) ?? 0n;
   }
+
+
   saveState(): Uint8Array {
     return new Uint8Array(0);
   }

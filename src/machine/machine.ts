@@ -28,7 +28,7 @@ import { checkMachineState, MACHINE_STATE_VERSION, MachineStateError, type Machi
 /** What the board needs of a hart (the real Hart, or a stand-in in tests). */
 export type BoardHart = Pick<
   Hart,
-  'reset' | 'saveState' | 'restoreState' | 'setRegister' | 'run' | 'requestStop' | 'setPending' | 'clearPending' | 'isWaitingForInterrupt' | 'timerDeadline' | 'instret' | 'trapsTaken' | 'trace' | 'pc'
+  'reset' | 'saveState' | 'restoreState' | 'setRegister' | 'getRegister' | 'run' | 'requestStop' | 'setPending' | 'clearPending' | 'isWaitingForInterrupt' | 'timerDeadline' | 'instret' | 'trapsTaken' | 'trace' | 'pc'
 >;
 
 export interface MachineOptions {
@@ -342,6 +342,32 @@ export class Machine {
     this.unpark?.();
   }
 
+  /** Starts the dirty log (see DirtyLog) with every page clean. */
+  async startDirtyLog(): Promise<void> {
+    await this.withHartsStill(() => this.memory.dirtyLog.start());
+  }
+
+  /** The pages written since the log started or was last read; they are clean again afterwards. */
+  takeDirtyPages(): Promise<number[]> {
+    return this.withHartsStill(() => this.memory.dirtyLog.take());
+  }
+
+  /**
+   * Runs `f` with no hart thread inside an instruction: a store that found its page in a write
+   * TLB before `f` emptied it must not land after `f` read the log.
+   */
+  private async withHartsStill<T>(f: () => T): Promise<T> {
+    const threads = this.threads;
+    if (threads === null || this.isParked) return f();
+    await threads.park();
+    try {
+      return f();
+    } finally {
+      // A pause() that came meanwhile keeps them parked.
+      if (!this.pauseRequested && !this.stopRequested) threads.run();
+    }
+  }
+
   /** True while run() is parked by pause(). */
   get paused(): boolean {
     return this.isParked;
@@ -355,10 +381,10 @@ export class Machine {
   /** The board's state (RAM aside); only while paused or not running, so nothing is mid-flight. */
   saveState(): MachineState {
     if (this.running && !this.isParked) throw new MachineStateError('pause the machine before saving its state');
-    if (this.harts.length > 1) throw new MachineStateError(`saving the state of a VM with ${this.harts.length} CPUs is not supported yet; run it with one CPU to save, restore or migrate it`);
+    // Parked hart threads keep their whole state in their blocks of the shared memory, which these read.
     return {
       version: MACHINE_STATE_VERSION,
-      hart: Buffer.from(this.hart.saveState()).toString('base64'),
+      harts: this.harts.map((hart) => Buffer.from(hart.saveState()).toString('base64')),
       clint: this.clint.save(),
       plic: this.plic.save(),
       uart: this.uart.save(),
@@ -372,9 +398,9 @@ export class Machine {
   /** Continues from a saved state on a board built from the same description, before run(); RAM is restored separately. */
   restoreState(saved: unknown): void {
     if (this.running) throw new MachineStateError('cannot restore a running machine');
-    if (this.harts.length > 1) throw new MachineStateError(`restoring a VM with ${this.harts.length} CPUs is not supported yet`);
-    const state = checkMachineState(saved, this.virtio.deviceNames);
-    this.hart.restoreState(Buffer.from(state.hart, 'base64'));
+    const state = checkMachineState(saved, this.virtio.deviceNames, this.harts.length);
+    // Hart threads start from their blocks (adoptState) when run() starts them.
+    state.harts.forEach((hart, id) => this.harts[id]!.restoreState(Buffer.from(hart, 'base64')));
     this.clint.restore(state.clint);
     this.plic.restore(state.plic);
     this.uart.restore(state.uart);
@@ -520,7 +546,8 @@ export class Machine {
     this.unpark = null;
     this.isParked = false;
     this.clock.resume();
-    this.threads?.run();
+    // A stop while paused (after a migration handed the VM over) must not let harts run on.
+    if (!this.stopRequested) this.threads?.run();
   }
 
   /** Loads the images and device tree and starts every hart at the entry: a0 = hartid, a1 = FDT (RISC-V boot protocol). */

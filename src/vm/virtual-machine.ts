@@ -193,6 +193,8 @@ export class VirtualMachine implements VmController, VmResourceController {
 
   async run(): Promise<RunResult> {
     try {
+      // Harts on other threads cannot fault pages in from a snapshot: RAM is whole before they start.
+      if (this.machine.harts.length > 1) await this.wholeRam();
       return await this.machine.run();
     } finally {
       this.state = 'stopped';
@@ -258,7 +260,6 @@ export class VirtualMachine implements VmController, VmResourceController {
    */
   async migrate(target: MigrationTarget, progress: (p: OperationProgress) => void = () => {}): Promise<Record<string, unknown>> {
     this.expect('migrate', ['running']);
-    this.expectOneCpu('migrate');
     if (this.busy) throw new VmControlError(INVALID_STATE, 'another long operation is in progress');
     this.busy = true;
     this.state = 'migrating';
@@ -355,7 +356,6 @@ export class VirtualMachine implements VmController, VmResourceController {
    */
   async save(path: string, options: { resume: boolean }, progress: (p: OperationProgress) => void = () => {}): Promise<Record<string, unknown>> {
     this.expect('save', ['running', 'paused']);
-    this.expectOneCpu('save');
     if (this.busy) throw new VmControlError(INVALID_STATE, 'another save is in progress');
     this.busy = true;
     const started = performance.now();
@@ -442,11 +442,6 @@ export class VirtualMachine implements VmController, VmResourceController {
     if (!states.includes(this.state)) throw new VmControlError(INVALID_STATE, `cannot ${verb} a VM that is ${this.state}`);
   }
 
-  /** The machine state of several harts on their threads is not saved yet: refused before anything pauses. */
-  private expectOneCpu(verb: string): void {
-    const cpus = this.machine.harts.length;
-    if (cpus > 1) throw new VmControlError(INVALID_STATE, `cannot ${verb} a VM with ${cpus} CPUs yet; only one-CPU VMs can be saved, restored and migrated`);
-  }
 }
 
 function openDescribedDisk(disk: DiskDescription): Promise<DiskImage> {

@@ -18,6 +18,7 @@ export interface HartThreadData {
   harts: number;
   memory: WebAssembly.Memory;
   codeMap: SharedArrayBuffer;
+  dirtyLog: SharedArrayBuffer;
   ramBase: number;
   ramSize: number;
   translation: 'on' | 'off' | 'lockstep';
@@ -47,7 +48,7 @@ async function main(data: HartThreadData): Promise<void> {
   const control = new ThreadControl(data.control);
   const memory = new GuestMemory({
     ramBase: data.ramBase, ramSize: data.ramSize, harts: data.harts,
-    existing: { memory: data.memory, codeMap: data.codeMap }, translationArea: data.hartId,
+    existing: { memory: data.memory, codeMap: data.codeMap, dirtyLog: data.dirtyLog }, translationArea: data.hartId,
   });
   // The other harts' write TLBs must not map a page this hart decodes either.
   for (let other = 0; other < data.harts; other++) {

@@ -44,6 +44,7 @@ export class HartThreads {
         harts: this.harts,
         memory: options.memory.memory,
         codeMap: options.memory.codeMap!.buffer,
+        dirtyLog: options.memory.dirtyLog.buffer as SharedArrayBuffer,
         ramBase: options.memory.ramBase,
         ramSize: options.memory.ramSize,
         translation: options.translation,

@@ -79,6 +79,35 @@ test('a running VM moves to a destination and carries on there; the source ends'
   }
 });
 
+test('a two-CPU VM moves with both harts: RAM they wrote from their threads during the copy arrives whole', async () => {
+  const { dir, description } = fixture();
+  try {
+    const twoCpus = { ...description, cpus: 2 };
+    const source = await VirtualMachine.create(twoCpus, { kernel: PROGRAM }, { serial: { write() {} } });
+    const sourceRun = source.run();
+    // Hart threads take a moment to start: migrate once both write.
+    while (!source.machine.harts.every((h) => h.getRegister(1) > 100_000n)) await tick(10);
+    let address = '';
+    const arriving = receiveVm({ host: '127.0.0.1', port: 0 }, { readBoot, io: { serial: { write() {} } }, onListening: (a) => (address = a) });
+    while (!address) await tick(5);
+    const report = await source.migrate({ host: '127.0.0.1', port: Number(address.split(':')[2]) });
+    const { vm: destination } = await arriving;
+    assert.equal((await sourceRun).reason, 'stopped');
+    assert.ok((report.rounds as number) >= 2, JSON.stringify(report));
+    const counts = source.machine.harts.map((h) => h.getRegister(1));
+    assert.ok(counts.every((c) => c > 0n), `both harts counted: ${counts}`);
+    assert.deepEqual(destination.machine.harts.map((h) => h.getRegister(1)), counts, 'each hart starts where it stopped');
+    assert.deepEqual(destination.machine.ram, source.machine.ram, 'a page written during the copy was missed');
+    const destRun = destination.run();
+    const [hart0, hart1] = destination.machine.harts;
+    while (hart0!.getRegister(1) <= counts[0]! + 10_000n || hart1!.getRegister(1) <= counts[1]! + 10_000n) await tick(10);
+    destination.machine.requestStop();
+    await destRun;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a destination that dies mid-migration leaves the source running with nothing lost', async () => {
   const { dir, description } = fixture();
   const server = createServer((socket) => {

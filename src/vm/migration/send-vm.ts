@@ -76,7 +76,7 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
     }
 
     // Round 1: every page that is not zero (the destination's RAM starts zeroed).
-    log.start();
+    await machine.startDirtyLog();
     const ram = machine.ram;
     let pages: ArrayLike<number> = findNonZeroPages(ram, ram.length / PAGE_SIZE);
     let pagesSent = 0;
@@ -95,7 +95,7 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
       const ms = Math.max(1, performance.now() - roundStart);
       if (pages.length + blocks > 64) bytesPerMs = (channel.bytesSent - before) / ms;
       const previous = pages.length;
-      pages = log.take();
+      pages = await machine.takeDirtyPages();
       const leftMs = bytesPerMs > 0 ? (pages.length * PAGE_SIZE + (mirror?.pendingBytes() ?? 0)) / bytesPerMs : 0;
       if (leftMs <= PAUSE_BUDGET_MS || rounds >= MAX_ROUNDS) break;
       // The guest writes about as fast as its memory goes out: hold it back, more each round.
@@ -114,7 +114,7 @@ export async function sendVm(source: MigrationSource, target: { host: string; po
     released = true;
     const disksAt = performance.now();
     // What the last round left, and what the guest wrote since.
-    const last = [...new Set([...Array.from(pages), ...log.take()])];
+    const last = [...new Set([...Array.from(pages), ...(await machine.takeDirtyPages())])];
     await sendPages(channel, ram, last, () => {});
     pagesSent += last.length;
     const pagesAt = performance.now();
