@@ -1,6 +1,6 @@
 // The board's virtio devices: each model behind a virtio-mmio transport in the next free slot
 // (0x10001000 + 0x1000 * n, PLIC source 1 + n), in the order disks, network, entropy, console,
-// shared directories.
+// shared directories, balloon.
 
 import type { GuestMemory } from '../core/guest-memory.js';
 import type { ByteSink } from '../devices/mmio-device.js';
@@ -13,6 +13,7 @@ import { VirtioNet, type VirtioNetBackend } from '../devices/virtio/net/device.j
 import { VirtioRngDevice } from '../devices/virtio/rng/device.js';
 import { VirtioConsoleDevice } from '../devices/virtio/console/device.js';
 import { VirtioNinePDevice } from '../devices/virtio/9p/device.js';
+import { VirtioBalloonDevice, type FreePageSink } from '../devices/virtio/balloon/device.js';
 import type { BlockBackend } from '../storage/block-backend.js';
 import type { Bus } from './bus.js';
 import type { Plic } from '../devices/plic.js';
@@ -51,6 +52,8 @@ export interface VirtioConfig {
   console?: ByteSink;
   /** Host directories shared over virtio-9p. */
   shares?: readonly ShareConfig[];
+  /** A virtio-balloon for free page reporting, whose pages go to the constructor's `freePages` (default false). */
+  balloon?: boolean;
 }
 
 export class VirtioBoardError extends Error {
@@ -80,11 +83,15 @@ export class VirtioDevices {
   readonly disks: VirtioBlockDevice[] = [];
   readonly shares: VirtioNinePDevice[] = [];
   readonly console: VirtioConsoleDevice | null = null;
+  readonly balloon: VirtioBalloonDevice | null = null;
   /** The device model in each slot (virtio-blk, virtio-net, ...), as machine states name them. */
   readonly deviceNames: string[] = [];
 
-  /** `wake` is called when a device finishes work on its own (a disk request), so a sleeping run loop takes the interrupt. */
-  constructor(dma: DmaMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void, wake: () => void = () => {}) {
+  /**
+   * `wake` is called when a device finishes work on its own (a disk request), so a sleeping run
+   * loop takes the interrupt. `freePages` takes what the balloon is given (by default it is ignored).
+   */
+  constructor(dma: DmaMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void, wake: () => void = () => {}, freePages: FreePageSink = { discard: () => 0 }) {
     const models: VirtioDevice[] = [];
     for (const disk of config.disks ?? []) {
       const block = new VirtioBlockDevice({
@@ -112,6 +119,10 @@ export class VirtioDevices {
       device.onCompletion(wake);
       this.shares.push(device);
       models.push(device);
+    }
+    if (config.balloon) {
+      this.balloon = new VirtioBalloonDevice({ sink: freePages });
+      models.push(this.balloon);
     }
     if (models.length > VIRTIO_SLOTS) {
       throw new VirtioBoardError(`the board has ${VIRTIO_SLOTS} virtio slots but ${models.length} devices were asked for; attach fewer disks or NICs`);
