@@ -27,7 +27,7 @@ test('a RISC-V Linux Image is recognized by its header magic', () => {
 });
 
 /** A cache holding stand-in outputs and a manifest that matches them. */
-function fakeCache(modules = ['ext4', '9p', '9pnet_virtio', 'evdev', 'virtio_input'], rootfsRevision: number | null = 4): { cacheRoot: string; dir: string } {
+function fakeCache(modules = ['ext4', '9p', '9pnet_virtio', 'evdev', 'virtio_input', 'virtio_balloon'], rootfsRevision: number | null = 4): { cacheRoot: string; dir: string } {
   const cacheRoot = mkdtempSync(join(tmpdir(), 'vireo-image-'));
   const dir = imageDirectory(cacheRoot);
   mkdirSync(dir, { recursive: true });
@@ -87,7 +87,7 @@ test('a corrupt output is not used: the image is rebuilt (here failing on the un
   }
 });
 
-test('an image built before the 9p drivers were added is rebuilt', async () => {
+test('an image built before the 9p and balloon drivers were added is rebuilt', async () => {
   const { cacheRoot } = fakeCache(['ext4']);
   try {
     const details: string[] = [];
@@ -95,7 +95,7 @@ test('an image built before the 9p drivers were added is rebuilt', async () => {
       ensureDebianImage({ cacheRoot, mirror: 'file:/nonexistent/debian', onProgress: (step, detail) => details.push(`${step}: ${detail}`) }),
       (e: unknown) => e instanceof ImageError && (e.kind === 'mirror-unreachable' || e.kind === 'missing-tool'),
     );
-    assert.ok(details.includes('check: building: the cached initrd lacks the drivers 9p, 9pnet_virtio, evdev, virtio_input'), details.join('\n'));
+    assert.ok(details.includes('check: building: the cached initrd lacks the drivers 9p, 9pnet_virtio, evdev, virtio_input, virtio_balloon'), details.join('\n'));
   } finally {
     rmSync(cacheRoot, { recursive: true, force: true });
   }

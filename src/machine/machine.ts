@@ -21,6 +21,7 @@ import { Plic } from '../devices/plic.js';
 import { GoldfishRtc } from '../devices/goldfish-rtc.js';
 import { VmGenerationId } from '../devices/vm-generation-id.js';
 import { VirtioDevices, ramDma, type VirtioConfig } from './virtio-devices.js';
+import { ramFreePages } from './ram-free-pages.js';
 import { processClockMs, VirtualClock } from './virtual-clock.js';
 import { HartThreads } from './smp/hart-threads.js';
 import { checkMachineState, MACHINE_STATE_VERSION, MachineStateError, type MachineState } from './machine-state.js';
@@ -58,7 +59,7 @@ export interface MachineOptions {
   timeoutMs?: number;
   /** mtime's frequency, the device tree's timebase-frequency (default 10 MHz). */
   timebaseHz?: number;
-  /** virtio devices: disks, NICs, entropy, console. */
+  /** virtio devices: disks, NICs, entropy, console, shares, balloon. */
   virtio?: VirtioConfig;
   /** Where device fault reports go (default: stderr). */
   log?: (line: string) => void;
@@ -263,7 +264,9 @@ export class Machine {
     this.bus.map(RTC.base, RTC.size, this.rtc, 'rtc');
     this.bus.map(VMGENID.base, VMGENID.size, this.generationId, 'vmgenid');
     const dma = ramDma(this.memory);
-    this.virtio = new VirtioDevices(dma, this.bus, this.plic, options.virtio ?? {}, options.log ?? ((line) => process.stderr.write(`vireo: ${line}\n`)), () => this.wake());
+    const log = options.log ?? ((line: string) => process.stderr.write(`vireo: ${line}\n`));
+    const freePages = options.virtio?.balloon ? ramFreePages(this.memory, log) : undefined;
+    this.virtio = new VirtioDevices(dma, this.bus, this.plic, options.virtio ?? {}, log, () => this.wake(), freePages);
     // A frame arriving for a guest that sleeps in WFI wakes the run loop.
     for (const nic of options.virtio?.nics ?? []) nic.port.onReceive?.(() => this.wake());
     // Room in a console sink raises THRE or returns virtio-console buffers: an interrupt for a guest in WFI.

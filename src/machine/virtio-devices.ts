@@ -1,6 +1,6 @@
 // The board's virtio devices: each model behind a virtio-mmio transport in the next free slot
 // (0x10001000 + 0x1000 * n, PLIC source 1 + n), in the order disks, network, entropy, console,
-// shared directories, power button.
+// shared directories, power button, balloon.
 
 import type { GuestMemory } from '../core/guest-memory.js';
 import type { ByteSink } from '../devices/mmio-device.js';
@@ -14,6 +14,7 @@ import { VirtioRngDevice } from '../devices/virtio/rng/device.js';
 import { VirtioConsoleDevice } from '../devices/virtio/console/device.js';
 import { VirtioNinePDevice } from '../devices/virtio/9p/device.js';
 import { VirtioInputDevice } from '../devices/virtio/input/device.js';
+import { VirtioBalloonDevice, type FreePageSink } from '../devices/virtio/balloon/device.js';
 import type { BlockBackend } from '../storage/block-backend.js';
 import type { Bus } from './bus.js';
 import type { Plic } from '../devices/plic.js';
@@ -54,6 +55,8 @@ export interface VirtioConfig {
   shares?: readonly ShareConfig[];
   /** A virtio-input power button the host presses to ask the guest to shut down (default true). */
   powerButton?: boolean;
+  /** A virtio-balloon for free page reporting, whose pages go to the constructor's `freePages` (default false). */
+  balloon?: boolean;
 }
 
 export class VirtioBoardError extends Error {
@@ -84,11 +87,15 @@ export class VirtioDevices {
   readonly shares: VirtioNinePDevice[] = [];
   readonly console: VirtioConsoleDevice | null = null;
   readonly powerButton: VirtioInputDevice | null = null;
+  readonly balloon: VirtioBalloonDevice | null = null;
   /** The device model in each slot (virtio-blk, virtio-net, ...), as machine states name them. */
   readonly deviceNames: string[] = [];
 
-  /** `wake` is called when a device finishes work on its own (a disk request), so a sleeping run loop takes the interrupt. */
-  constructor(dma: DmaMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void, private readonly wake: () => void = () => {}) {
+  /**
+   * `wake` is called when a device finishes work on its own (a disk request), so a sleeping run
+   * loop takes the interrupt. `freePages` takes what the balloon is given (by default it is ignored).
+   */
+  constructor(dma: DmaMemory, bus: Bus, plic: Plic, config: VirtioConfig, log: (line: string) => void, private readonly wake: () => void = () => {}, freePages: FreePageSink = { discard: () => 0 }) {
     const models: VirtioDevice[] = [];
     for (const disk of config.disks ?? []) {
       const block = new VirtioBlockDevice({
@@ -117,10 +124,14 @@ export class VirtioDevices {
       this.shares.push(device);
       models.push(device);
     }
-    // Last, so adding it moved no other device's slot or interrupt.
+    // Last, so adding them moved no other device's slot or interrupt.
     if (config.powerButton ?? true) {
       this.powerButton = new VirtioInputDevice();
       models.push(this.powerButton);
+    }
+    if (config.balloon) {
+      this.balloon = new VirtioBalloonDevice({ sink: freePages });
+      models.push(this.balloon);
     }
     if (models.length > VIRTIO_SLOTS) {
       throw new VirtioBoardError(`the board has ${VIRTIO_SLOTS} virtio slots but ${models.length} devices were asked for; attach fewer disks or NICs`);

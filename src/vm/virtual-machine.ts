@@ -170,7 +170,7 @@ export class VirtualMachine implements VmController, VmResourceController {
         ramMiB: description.ramMiB,
         ...(description.cpus !== undefined ? { cpus: description.cpus } : {}),
         serial: io.serial,
-        virtio: { disks: configs, nics, shares: description.shares, powerButton: description.powerButton ?? true, ...(description.console === 'hvc0' && io.console ? { console: io.console } : {}) },
+        virtio: { disks: configs, nics, shares: description.shares, powerButton: description.powerButton ?? true, ...(description.console === 'hvc0' && io.console ? { console: io.console } : {}), balloon: description.balloon === true },
         ...(io.log ? { log: io.log } : {}),
         ...(io.trace ? { trace: io.trace } : {}),
         ...(io.maxInstructions !== undefined ? { maxInstructions: io.maxInstructions } : {}),
@@ -208,13 +208,14 @@ export class VirtualMachine implements VmController, VmResourceController {
   stats(): VmStats {
     const { user, system } = process.cpuUsage();
     const { rss, heapUsed } = process.memoryUsage();
-    const { disks, nics } = this.machine.virtio;
+    const { disks, nics, balloon } = this.machine.virtio;
     return {
       uptimeMs: Math.round(performance.now() - this.startedMs),
       cpu: { userMicros: user, systemMicros: system, instructionsRetired: this.machine.hart.instret },
       memory: { rssBytes: rss, heapUsedBytes: heapUsed, guestRamBytes: this.description.ramMiB * 1024 * 1024 },
       disks: disks.map(({ stats: s }, i) => ({ serial: this.description.disks[i]!.serial, readOps: s.reads, writeOps: s.writes, readBytes: s.bytesRead, writeBytes: s.bytesWritten, flushOps: s.flushes })),
       nics: nics.map((nic) => ({ mac: this.description.network!.mac, ...nic.counters })),
+      ...(balloon !== null ? { balloon: { ...balloon.counters } } : {}),
     };
   }
 

@@ -42,6 +42,8 @@ export interface VmDescription {
   shares: Array<{ root: string; tag: string; readOnly: boolean }>;
   /** Where the terminal's input goes; hvc0 also attaches a virtio-console. */
   console: 'ttyS0' | 'hvc0';
+  /** A virtio-balloon for free page reporting; absent (as in older descriptions) means none. */
+  balloon?: boolean;
   translation: TranslationMode;
   jitThreshold?: number;
   /** A cap on the VM's CPU use, percent of one host core (5..100 per hart). */
@@ -102,6 +104,7 @@ export function checkVmDescription(value: unknown): VmDescription {
   if (!Array.isArray(d.shares) || !d.shares.every((s) => typeof s?.root === 'string' && typeof s.tag === 'string' && typeof s.readOnly === 'boolean')) fail('has malformed shares');
   if (d.console !== 'ttyS0' && d.console !== 'hvc0') fail(`has an unknown console ${String(d.console)}`);
   if (d.powerButton !== undefined && typeof d.powerButton !== 'boolean') fail('has a malformed powerButton');
+  if (d.balloon !== undefined && typeof d.balloon !== 'boolean') fail('has a malformed balloon');
   if (d.translation !== 'on' && d.translation !== 'off' && d.translation !== 'lockstep') fail('has an unknown translation mode');
   return d as VmDescription;
 }

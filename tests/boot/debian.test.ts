@@ -15,6 +15,7 @@ import { macAddress, macToBytes } from '../../src/net/mac-address.js';
 import { ipv4Address } from '../../src/net/ipv4.js';
 import { GuestSession } from '../support/guest-session.js';
 import { repoRoot } from '../support/riscv-toolchain.js';
+import { wasmMemoryRss } from '../support/wasm-memory-rss.js';
 
 const BOOT_MS = 300_000;
 const PROMPT = /root@vireo:[^\n]*# $/;
@@ -45,8 +46,17 @@ function debianGuest(img: DebianImage, backend: FileBlockBackend, hub?: VirtualS
       disks: [{ backend, serial: 'vireo-root' }],
       nics: hub ? [{ port: hub.createPort({ name: 'guest' }), mac: macToBytes(macAddress('52:54:00:12:34:56')) }] : [],
       ...(hvc ? { console: { write: (byte: number) => { hvc.text += String.fromCharCode(byte); } } } : {}),
+      balloon: true,
     },
   });
+}
+
+const MiB = 1 << 20;
+
+/** Polls `check` every 500 ms until it holds; false after `ms`. */
+async function within(ms: number, check: () => boolean): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 500))) if (check()) return true;
+  return check();
 }
 
 test('Debian boots to a shell; entropy and network work; a reboot restarts it; a file survives power off', { timeout: 900_000 }, async () => {
@@ -80,6 +90,21 @@ test('Debian boots to a shell; entropy and network work; a reboot restarts it; a
     await guest.run('ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0');
     assert.match(await guest.run('ping -c 3 -W 5 10.0.2.2'), /3 packets transmitted, 3 (packets )?received/);
     assert.ok(host.counters.echoRepliesSent >= 3, 'the host endpoint answered the pings');
+
+    // virtio-balloon: 64 MiB the guest writes in tmpfs and then frees is reported (Linux waits
+    // about 2 s, then reports whole free 2 MiB blocks) and leaves the host's memory.
+    assert.match(await guest.run('ls /sys/bus/virtio/drivers/virtio_balloon'), /virtio\d/);
+    const balloon = guest.machine.virtio.balloon!;
+    await guest.run('head -c 64M /dev/zero > /dev/shm/fill');
+    const filledRss = wasmMemoryRss();
+    const discardedBefore = balloon.counters.discardedBytes;
+    await guest.run('rm /dev/shm/fill');
+    const reported = await within(30_000, () => balloon.counters.discardedBytes - discardedBefore >= 48 * MiB);
+    const freedRss = filledRss - wasmMemoryRss();
+    assert.ok(reported, `the guest gave back ${(balloon.counters.discardedBytes - discardedBefore) / MiB} MiB of the 64 it freed`);
+    assert.ok(freedRss >= 40 * MiB, `guest RAM's host RSS fell by ${(freedRss / MiB).toFixed(1)} MiB after the guest freed 64 MiB`);
+    assert.equal(balloon.counters.faults, 0);
+    assert.match(await guest.run('head -c 16M /dev/zero > /dev/shm/again && md5sum /dev/shm/again && rm /dev/shm/again'), /^2c7ab85a893283e98c931e9511add182 /m, 'discarded pages are usable again');
 
     // Write a file to the ext4 root disk and sync it.
     await guest.run(`echo ${token} > /root/persist.txt && sync`);

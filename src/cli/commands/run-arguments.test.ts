@@ -46,3 +46,11 @@ test('--cpus takes 1 to 8', () => {
     assert.throws(() => parseRunArguments(['--cpus', bad]), (e: unknown) => e instanceof UsageError && /--cpus takes/.test(e.message), bad);
   }
 });
+
+test('--balloon is on by default and takes on or off; a restore brings its own', () => {
+  assert.equal(parseRunArguments([])!.balloon, true);
+  assert.equal(parseRunArguments(['--balloon', 'off'])!.balloon, false);
+  assert.equal(parseRunArguments(['--balloon', 'on'])!.balloon, true);
+  assert.throws(() => parseRunArguments(['--balloon', 'yes']), /--balloon takes on or off/);
+  assert.throws(() => parseRunArguments(['--restore', 'x.vmstate', '--balloon', 'off']), /--balloon does not apply with --restore/);
+});

@@ -66,6 +66,9 @@ Options:
   --net switch:PATH         Attach the NIC (with a MAC address of its own) to a switch
                             shared with other VM processes, served on the Unix socket
                             PATH by 'vireo switch serve' or the host agent
+  --balloon on|off          Attach a virtio-balloon (on, the default) to which the guest
+                            reports the RAM it keeps free; the host gives that memory
+                            back to the system (see docs/free-page-reporting.md)
   --cpu-cap PERCENT         Hold the VM's CPU use to PERCENT of one host core (5-100);
                             change it while it runs with PUT /vm/cpu
   --jit on|off|lockstep     Translate hot guest code to WebAssembly (on, the default),
@@ -141,6 +144,8 @@ export interface RunArguments {
   net: NetArgument | undefined;
   /** A cap on the VM's CPU use, percent of one host core. */
   cpuCap: number | undefined;
+  /** Attach a virtio-balloon for free page reporting. */
+  balloon: boolean;
   /** Which guest console the terminal's input goes to; hvc0 also attaches a virtio-console. */
   console: 'ttyS0' | 'hvc0';
   jit: TranslationMode;
@@ -177,6 +182,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         share: { type: 'string', multiple: true },
         net: { type: 'string' },
         'cpu-cap': { type: 'string' },
+        balloon: { type: 'string' },
         console: { type: 'string' },
         jit: { type: 'string' },
         'jit-threshold': { type: 'string' },
@@ -204,7 +210,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
   if (values.fork && values.restore === undefined) throw new UsageError('run', '--fork needs --restore FILE: a fork starts from a snapshot');
   if (values.restore !== undefined && values.incoming !== undefined) throw new UsageError('run', '--restore and --incoming both say where the VM comes from; give one');
   if (values.restore !== undefined || values.incoming !== undefined) {
-    const clash = ['bios', 'kernel', 'initrd', 'memory', 'cpus', 'append', 'share', 'net', 'console'].find((o) => values[o as keyof typeof values] !== undefined);
+    const clash = ['bios', 'kernel', 'initrd', 'memory', 'cpus', 'append', 'share', 'net', 'console', 'balloon'].find((o) => values[o as keyof typeof values] !== undefined);
     if (clash) throw new UsageError('run', `--${clash} does not apply with --${values.restore !== undefined ? 'restore' : 'incoming'}: the VM's description comes from ${values.restore !== undefined ? 'the snapshot' : 'the migration source'}`);
     if (values.disk !== undefined && values.incoming !== undefined) throw new UsageError('run', '--disk does not apply with --incoming: the disks come from the migration source');
   }
@@ -227,6 +233,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     shares: (values.share ?? []).map(parseShareOption),
     net: values.net === undefined ? undefined : parseNet(values.net),
     cpuCap: values['cpu-cap'] === undefined ? undefined : parseCpuCap(values['cpu-cap']),
+    balloon: values.balloon === undefined ? true : parseOnOff('--balloon', values.balloon),
     console: values.console === undefined ? 'ttyS0' : parseConsole(values.console),
     jit: values.jit === undefined ? 'on' : parseJit(values.jit),
     jitThreshold: values['jit-threshold'] === undefined ? undefined : parseThreshold(values['jit-threshold']),
@@ -236,6 +243,11 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     fork: values.fork === true,
     diskDir: values['disk-dir'],
   };
+}
+
+function parseOnOff(option: string, text: string): boolean {
+  if (text !== 'on' && text !== 'off') throw new UsageError('run', `${option} takes on or off, got '${text}'`);
+  return text === 'on';
 }
 
 function parseCpus(text: string): number {

@@ -145,6 +145,7 @@ async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
       : { mac: GUEST_MAC },
     shares: args.shares.map((s) => ({ root: resolve(s.root), tag: s.tag, readOnly: s.readOnly === true })),
     console: args.console,
+    ...(args.balloon ? { balloon: true } : {}),
     translation: args.trace ? 'off' : args.jit,
     ...(args.jitThreshold !== undefined ? { jitThreshold: args.jitThreshold } : {}),
   };

@@ -12,6 +12,7 @@ export const VirtioDeviceId = {
   BLOCK: 2,
   CONSOLE: 3,
   ENTROPY: 4,
+  BALLOON: 5,
   NINE_P: 9,
   INPUT: 18,
 } as const;

@@ -21,6 +21,12 @@ export const VM_STATS: JsonSchema = {
       type: 'array',
       items: { type: 'object', required: ['mac', 'rxFrames', 'txFrames', 'rxBytes', 'txBytes', 'rxDropped', 'txDropped'], properties: { mac: { type: 'string' }, ...counts('rxFrames', 'txFrames', 'rxBytes', 'txBytes', 'rxDropped', 'txDropped') } },
     },
+    balloon: {
+      type: 'object',
+      description: 'Free page reporting: bytes the guest reported free (each report counts), bytes of those and of inflated pages given back to the host, balloon pages in and out, refused requests',
+      required: ['reportedBytes', 'discardedBytes', 'inflatedPages', 'deflatedPages', 'faults'],
+      properties: counts('reportedBytes', 'discardedBytes', 'inflatedPages', 'deflatedPages', 'faults'),
+    },
   },
 };
 

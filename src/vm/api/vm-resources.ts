@@ -22,12 +22,23 @@ export interface NicStats {
   txDropped: number;
 }
 
+/** Free page reporting (virtio-balloon): what the guest gave back, and what of it left host memory. */
+export interface BalloonStats {
+  reportedBytes: number;
+  discardedBytes: number;
+  inflatedPages: number;
+  deflatedPages: number;
+  faults: number;
+}
+
 export interface VmStats {
   uptimeMs: number;
   cpu: { userMicros: number; systemMicros: number; instructionsRetired: number };
   memory: { rssBytes: number; heapUsedBytes: number; guestRamBytes: number };
   disks: DiskStats[];
   nics: NicStats[];
+  /** Present when the VM has a balloon. */
+  balloon?: BalloonStats;
 }
 
 export interface CpuStatus {

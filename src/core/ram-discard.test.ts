@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { RamDiscard, RamDiscardError } from './ram-discard.js';
+
+const MiB = 1 << 20;
+
+/** Resident anonymous memory of this process, in bytes. */
+function rssAnon(): number {
+  const kib = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  assert.ok(kib !== undefined, 'RssAnon in /proc/self/status');
+  return Number(kib) * 1024;
+}
+
+for (const shared of [false, true]) {
+  test(`a discarded range of a ${shared ? 'shared ' : ''}WebAssembly.Memory leaves RSS, reads as zero, neighbours keep their bytes`, () => {
+    const discard = RamDiscard.load();
+    const memory = new WebAssembly.Memory({ initial: 1024 + 2, maximum: 1024 + 2, shared }); // 64 MiB and two pages
+    const bytes = new Uint8Array(memory.buffer);
+    bytes.fill(0x5a);
+    const before = rssAnon();
+    const offset = 65536;
+    const given = discard.discard(bytes, offset, 64 * MiB);
+    const after = rssAnon();
+    assert.equal(given, 64 * MiB);
+    assert.ok(before - after > 48 * MiB, `RSS fell by ${((before - after) / MiB).toFixed(1)} MiB, expected about 64`);
+    assert.ok(bytes.subarray(offset, offset + 64 * MiB).every((v) => v === 0), 'the range reads as zero');
+    assert.ok(bytes.subarray(0, offset).every((v) => v === 0x5a), 'the bytes before keep theirs');
+    assert.ok(bytes.subarray(offset + 64 * MiB).every((v) => v === 0x5a), 'the bytes after keep theirs');
+    bytes[offset + 12345] = 7; // a discarded page is ordinary memory again
+    assert.equal(bytes[offset + 12345], 7);
+  });
+}
+
+test('partial pages at the ends are zeroed in place; a plain ArrayBuffer works too', () => {
+  const discard = RamDiscard.load();
+  const bytes = new Uint8Array(8 * discard.pageSize).fill(0xee);
+  const offset = 100;
+  const length = 4 * discard.pageSize + 50;
+  const given = discard.discard(bytes, offset, length);
+  assert.equal(given % discard.pageSize, 0);
+  assert.ok(given >= 3 * discard.pageSize && given <= length, `gave back ${given} bytes`);
+  assert.ok(bytes.subarray(offset, offset + length).every((v) => v === 0));
+  assert.ok(bytes.subarray(0, offset).every((v) => v === 0xee));
+  assert.ok(bytes.subarray(offset + length).every((v) => v === 0xee));
+  assert.equal(discard.discard(bytes.subarray(10, 20), 2, 3), 0, 'less than a page: zeroed, nothing given back');
+  assert.deepEqual([...bytes.subarray(10, 20)], [0xee, 0xee, 0, 0, 0, 0xee, 0xee, 0xee, 0xee, 0xee]);
+});
+
+test('ranges outside the array, negative or fractional, are refused with nothing changed', () => {
+  const discard = RamDiscard.load();
+  const bytes = new Uint8Array(4 * discard.pageSize).fill(1);
+  for (const [offset, length] of [[-1, 10], [0, bytes.length + 1], [bytes.length, 1], [1.5, 4], [0, Number.NaN], [2 ** 53, 1]] as const) {
+    assert.throws(() => discard.discard(bytes, offset, length), (e: unknown) => e instanceof RamDiscardError && e.kind === 'ram-discard', `${offset}+${length}`);
+  }
+  assert.ok(bytes.every((v) => v === 1));
+  assert.equal(discard.discard(bytes, bytes.length, 0), 0, 'an empty range at the end is fine');
+});

@@ -1,0 +1,80 @@
+// Gives guest RAM back to the host: the native addon (native/ram-discard.c) calls
+// madvise(MADV_DONTNEED) on the whole host pages of a range of a WebAssembly.Memory (or any
+// byte array); the range then reads as zero and costs no host memory until touched again.
+
+import { createRequire } from 'node:module';
+
+/** What native/ram-discard.c exports. */
+interface NativeRamDiscard {
+  /** [head, released]: bytes [offset + head, offset + head + released) went back to the host. */
+  discard(view: Uint8Array, offset: number, length: number): [number, number];
+  pageSize(): number;
+}
+
+export class RamDiscardError extends Error {
+  override readonly name = 'RamDiscardError';
+  readonly kind = 'ram-discard';
+}
+
+/** Where `npm ci` builds the addon, from dist/src/core/ or src/core/ alike. */
+const ADDON_PATHS = ['../../../native/build/Release/vireo_native.node', '../../native/build/Release/vireo_native.node'];
+
+export class RamDiscard {
+  /** The host's page size: what madvise works in. */
+  readonly pageSize: number;
+
+  private constructor(private readonly native: NativeRamDiscard) {
+    this.pageSize = native.pageSize();
+  }
+
+  /**
+   * Makes bytes [offset, offset + length) of `view` read as zero, giving the whole host pages
+   * among them back to the host (the partial pages at the ends are zeroed in place). Returns
+   * the bytes given back. Throws RamDiscardError for a range outside the view.
+   */
+  discard(view: Uint8Array, offset: number, length: number): number {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > view.length) {
+      throw new RamDiscardError(`cannot discard bytes ${offset}+${length} of a ${view.length}-byte array: outside it`);
+    }
+    let head: number, given: number;
+    try {
+      [head, given] = this.native.discard(view, offset, length);
+    } catch (e) {
+      throw new RamDiscardError(`discarding ${length} bytes failed: ${(e as Error).message}`, { cause: e });
+    }
+    // Only whole host pages went back: zero the partial ones at the ends in place.
+    if (given === 0) view.fill(0, offset, offset + length);
+    else {
+      view.fill(0, offset, offset + head);
+      view.fill(0, offset + head + given, offset + length);
+    }
+    return given;
+  }
+
+  private static loaded: RamDiscard | RamDiscardError | null = null;
+
+  /**
+   * The addon, loaded once. Throws RamDiscardError (every time) when it is missing or will not
+   * load: it is built by `npm ci` / `npm install`, which need python3, make and a C compiler.
+   */
+  static load(): RamDiscard {
+    if (RamDiscard.loaded === null) RamDiscard.loaded = RamDiscard.loadAddon();
+    if (RamDiscard.loaded instanceof RamDiscardError) throw RamDiscard.loaded;
+    return RamDiscard.loaded;
+  }
+
+  private static loadAddon(): RamDiscard | RamDiscardError {
+    const require = createRequire(import.meta.url);
+    let problem = '';
+    for (const path of ADDON_PATHS) {
+      try {
+        return new RamDiscard(require(path) as NativeRamDiscard);
+      } catch (e) {
+        problem ||= (e as Error).message.split('\n')[0]!;
+      }
+    }
+    return new RamDiscardError(
+      `the native addon that gives guest RAM back to the host is not built (${problem}); run \`npm ci\` or \`npm run build:native\` (needs python3, make and a C compiler)`,
+    );
+  }
+}
