@@ -1,10 +1,12 @@
-// Gives pages of a typed array's memory back to the host: madvise(MADV_DONTNEED) on the whole
-// pages inside [offset, offset + length) of a Uint8Array, whether an ArrayBuffer or a
-// SharedArrayBuffer (a shared WebAssembly.Memory) backs it. JavaScript has no way to do this.
-// Private anonymous pages read as zero after it; the caller zeroes the partial pages at the ends.
+// Gives memory back to the host, which JavaScript has no way to do: pages of a typed array
+// (madvise(MADV_DONTNEED) on the whole pages inside [offset, offset + length) of a Uint8Array,
+// whether an ArrayBuffer or a SharedArrayBuffer, a shared WebAssembly.Memory, backs it; private
+// anonymous pages read as zero after it, and the caller zeroes the partial pages at the ends),
+// and the free pages of the C heap (malloc_trim), which V8's compilers leave behind.
 
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -100,10 +102,19 @@ static napi_value page_size(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// trimHeap(): whether malloc_trim gave any of the C heap's free memory back.
+static napi_value trim_heap(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  CHECK(env, napi_get_boolean(env, malloc_trim(0) == 1, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"discard", NULL, discard, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pageSize", NULL, page_size, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trimHeap", NULL, trim_heap, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(env, napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties));
   return exports;

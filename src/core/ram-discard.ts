@@ -9,6 +9,7 @@ interface NativeRamDiscard {
   /** [head, released]: bytes [offset + head, offset + head + released) went back to the host. */
   discard(view: Uint8Array, offset: number, length: number): [number, number];
   pageSize(): number;
+  trimHeap(): boolean;
 }
 
 export class RamDiscardError extends Error {
@@ -49,6 +50,14 @@ export class RamDiscard {
       view.fill(0, offset + head + given, offset + length);
     }
     return given;
+  }
+
+  /**
+   * Gives the C heap's free pages back to the host (malloc_trim): V8's compilers leave tens of
+   * MiB there, which glibc keeps. Whether anything went back.
+   */
+  trimHeap(): boolean {
+    return this.native.trimHeap();
   }
 
   private static loaded: RamDiscard | RamDiscardError | null = null;

@@ -371,6 +371,16 @@ export class Machine {
     }
   }
 
+  /**
+   * Drops the translations of a one-hart board (see TranslationTier.trim), for a guest gone
+   * idle; false when there are none here (interpreted, or harts on their own threads).
+   */
+  trimTranslations(): boolean {
+    if (this.tier === null || this.harts.length > 1) return false;
+    this.tier.trim();
+    return true;
+  }
+
   /** True while run() is parked by pause(). */
   get paused(): boolean {
     return this.isParked;

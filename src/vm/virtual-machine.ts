@@ -27,6 +27,9 @@ import { LazyRam } from './lazy-ram.js';
 import { INVALID_STATE, NO_GUEST_DRIVER, VmControlError, type MigrationTarget, type OperationProgress, type VmController, type VmRunState, type VmStatus } from './api/vm-controller.js';
 import type { CpuStatus, VmResourceController, VmStats } from './api/vm-resources.js';
 import { CpuCap } from './cpu-cap.js';
+import { IdleMemory } from './idle-memory.js';
+import { fullGc } from './full-gc.js';
+import { RamDiscard } from '../core/ram-discard.js';
 import { attachNic } from './attach-nic.js';
 
 /** The host's address on the switch a VM's NIC attaches to (--net host). */
@@ -115,11 +118,14 @@ export class VirtualMachine implements VmController, VmResourceController {
     this.cpuCap = new CpuCap(machine, { harts: description.cpus ?? 1 });
     if (description.cpu) this.cpuCap.set(description.cpu.capPercent);
     this.cpuCap.start();
+    this.idleMemory = new IdleMemory({ instructions: () => this.instructionsRetired(), trim: () => this.trimIdleMemory() });
+    this.idleMemory.start();
   }
 
   /** Each disk's throttle, in the description's order; always there, so limits can be set at run time. */
   private readonly throttles: IoThrottle[];
   private readonly cpuCap: CpuCap;
+  private readonly idleMemory: IdleMemory;
   private readonly closeNic: () => void;
 
   /**
@@ -386,9 +392,26 @@ export class VirtualMachine implements VmController, VmResourceController {
     }
   }
 
+  private instructionsRetired(): number {
+    return this.machine.harts.reduce((sum, hart) => sum + hart.instret, 0);
+  }
+
+  /** What an idle guest does not need goes back to the host (see IdleMemory). */
+  private trimIdleMemory(): boolean {
+    if (!this.machine.trimTranslations()) return false;
+    fullGc();
+    try {
+      RamDiscard.load().trimHeap();
+    } catch {
+      // Without the addon the C heap keeps its free pages; the balloon already said it is missing.
+    }
+    return true;
+  }
+
   /** Closes shares and disks after run() ended, and the snapshot RAM was still coming from. */
   async close(): Promise<void> {
     this.cpuCap.stop();
+    this.idleMemory.stop();
     this.closeNic();
     this.userNetwork?.close();
     this.lazyRam?.stop();

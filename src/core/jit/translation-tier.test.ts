@@ -249,3 +249,17 @@ test('a block compiled later tail-calls the blocks of its page compiled before i
   assert.deepEqual([hart.getRegister(2), hart.getRegister(3), hart.getRegister(9)], [3n * 999n, 5n * 999n, 7n * 999n]);
   assert.equal(hart.instret, 50_000, 'budgets are kept exactly across imported tail calls');
 });
+
+test('trim forgets every translation and lets go of its functions; the code is translated again when hot', () => {
+  const { hart, tier } = boot(COUNTING_LOOP);
+  hart.run(10_000);
+  const modules = tier.stats.modules;
+  assert.ok(modules >= 1 && tier.functionCount >= 1);
+  tier.trim();
+  assert.equal(tier.functionCount, 0, 'no function is held');
+  hart.reset(BigInt(RAM));
+  hart.run(10_000);
+  assert.equal(hart.getRegister(1), 1000n);
+  assert.equal(hart.getRegister(2), 1000n);
+  assert.ok(tier.stats.modules > modules, 'the loop was translated again');
+});

@@ -184,6 +184,13 @@ export class TranslationTier {
   }
 
   /** Modules compiling in the background: they are installed when the event loop next runs, so the run loop yields to it more often meanwhile. */
+  /** Functions of translated blocks the shared table holds (what trim() lets go of). */
+  get functionCount(): number {
+    let count = 0;
+    for (let i = 0; i < this.table.length; i++) if (this.table.get(i) !== null) count++;
+    return count;
+  }
+
   get compiling(): boolean {
     return this.compilingKeys.size > 0;
   }
@@ -199,6 +206,15 @@ export class TranslationTier {
    */
   flush(): void {
     if (this.pending.length > 0 && performance.now() - this.pendingSince >= MAX_PENDING_MS) this.compilePending();
+  }
+
+  /**
+   * Forgets every translation and lets go of their functions, so V8 can free their machine
+   * code and metadata: for a guest gone idle, whose hot code of its busy time is dead weight.
+   */
+  trim(): void {
+    for (let i = 0; i < this.nextFunction; i++) this.table.set(i, null);
+    this.clear();
   }
 
   /** Forgets every translation (a reset); the shared table is reused from the start. */
