@@ -27,8 +27,11 @@ const RAM_MIB = 128;
 const MEASURE_MS = 10_000;
 /** A VM may take this long to reach its prompt (they boot together, sharing the host's cores). */
 const BOOT_MS = 300_000 + COUNT * 60_000;
-/** The last guests' boot services settle before the measurement. */
-const SETTLE_MS = 5000;
+/**
+ * The guests idle this long after the last prompt before the measurement: idle VMs give memory
+ * back after 30 s (see src/vm/idle-memory.ts) and their guests report free pages within seconds.
+ */
+const SETTLE_MS = 45_000;
 const PROMPT = /root@vireo:[^\n]*# $/;
 const CPU_TARGET = 0.05;
 const MEMORY_TARGET = 0.5;
