@@ -60,12 +60,12 @@ test('the free share follows the measured use: down when over the cap, up when u
   }
   const lowered = cap.freeShare;
   assert.ok(lowered < first, `over the cap: ${lowered} < ${first}`);
-  // An idle guest: the share grows, but only so far from the first guess.
+  // A guest under its cap: the share grows, but only so far from the first guess.
   for (let i = 0; i < 40; i++) {
-    p.use(0, 250);
+    p.use(20, 250);
     cap.tick();
   }
-  assert.ok(cap.freeShare > first && cap.freeShare <= first + 0.31, `idle: ${cap.freeShare}`);
+  assert.ok(cap.freeShare > first && cap.freeShare <= first + 0.31, `under: ${cap.freeShare}`);
 });
 
 test('while held (a migration drives the throttle) the cap leaves it alone, and comes back after', () => {
@@ -87,4 +87,25 @@ test('while held (a migration drives the throttle) the cap leaves it alone, and 
   p.use(0, 99);
   cap.release();
   assert.ok(board.cpuThrottle >= 0.9, 'the cap is back in force');
+});
+
+test('under a cap, an idle guest lets it rest (no hold, no timers); a busy one brings it back at once', () => {
+  const p = fakeProcess();
+  const board = { cpuThrottle: 0 };
+  const cap = new CpuCap(board, { harts: 1, ...p });
+  cap.set(30);
+  for (let i = 0; i < 8; i++) {
+    p.use(0, 250);
+    cap.tick();
+  }
+  p.use(0, 80); // late in a 100 ms period, where a cap in force holds the guest
+  cap.tick();
+  assert.equal(cap.resting, true);
+  assert.equal(board.cpuThrottle, 0);
+  for (let i = 0; i < 2; i++) {
+    p.use(100, 250);
+    cap.tick();
+  }
+  assert.equal(cap.resting, false, 'busy: the cap is in force again');
+  assert.ok(board.cpuThrottle >= 0.9, `held late in the period: ${board.cpuThrottle}`);
 });

@@ -16,6 +16,12 @@ const HOLD_SHARE = 0.06;
 /** How much of the error one correction takes out, and how far it may stray from the first guess. */
 const GAIN = 0.5;
 const STRAY = 0.3;
+/**
+ * A guest using less than this share of its cap cannot reach the cap before the next sample
+ * shows it busy: the cap then rests, with no hold and no timers (an idle VM under a cap would
+ * otherwise wake twice every period for nothing).
+ */
+const RESTING_SHARE = 0.5;
 
 export class CpuCapError extends Error {
   readonly kind = 'bad-cap';
@@ -41,6 +47,7 @@ export class CpuCap {
   /** The share of each period the guest runs free, corrected from measurements. */
   private free = 1;
   private held = false;
+  private rest = false;
   private readonly samples: Array<{ ms: number; micros: number }> = [];
   private sampler: NodeJS.Timeout | null = null;
   private phase: NodeJS.Timeout | null = null;
@@ -59,6 +66,11 @@ export class CpuCap {
 
   get capPercent(): number | null {
     return this.cap;
+  }
+
+  /** Whether the cap rests because the guest uses far less than it (see RESTING_SHARE). */
+  get resting(): boolean {
+    return this.rest;
   }
 
   /** The share of each period the guest now runs free (1 without a cap). */
@@ -81,6 +93,7 @@ export class CpuCap {
     }
     this.cap = capPercent;
     this.free = this.firstGuess();
+    this.rest = false;
     this.applyPhase();
   }
 
@@ -117,6 +130,12 @@ export class CpuCap {
   tick(): void {
     this.sample();
     if (this.cap === null || this.held || this.samples.length < 2) return;
+    const rest = this.usedPercent < this.cap * RESTING_SHARE;
+    if (rest !== this.rest) {
+      this.rest = rest;
+      this.applyPhase();
+    }
+    if (rest) return;
     const base = this.firstGuess();
     const error = (this.cap - this.usedPercent) / this.maxPercent;
     // An idle guest uses less than its cap whatever the share: the share only strays so far.
@@ -133,7 +152,7 @@ export class CpuCap {
     if (this.phase !== null) clearTimeout(this.phase);
     this.phase = null;
     if (this.held) return;
-    if (this.cap === null || this.free >= 1) {
+    if (this.cap === null || this.free >= 1 || this.rest) {
       this.target.cpuThrottle = 0;
       return;
     }
