@@ -3,17 +3,13 @@
 // every idle VM two requests a second).
 
 import { cpuSeconds } from './process-info.js';
+import { UsageWindow } from '../vm/usage-window.js';
 
 /** The use reported covers at least this much time, when the meter has seen the process that long. */
 const WINDOW_MS = 1000;
 
-interface Sample {
-  ms: number;
-  seconds: number;
-}
-
 export class ProcessCpuMeter {
-  private readonly samples = new Map<string, Sample[]>();
+  private readonly samples = new Map<string, UsageWindow>();
 
   constructor(
     private readonly read: (pid: number) => Promise<number | null> = cpuSeconds,
@@ -31,19 +27,12 @@ export class ProcessCpuMeter {
       return null;
     }
     const ms = this.now();
-    const list = this.samples.get(key) ?? [];
-    list.push({ ms, seconds });
-    // Keep the oldest sample at least a window old, so the use spans a whole window.
-    while (list.length > 2 && ms - list[1]!.ms >= WINDOW_MS) list.shift();
-    this.samples.set(key, list);
-    const first = list[0]!;
-    if (list.length < 2 || ms <= first.ms) return null;
-    return Math.round(((seconds - first.seconds) * 100_000 / (ms - first.ms)) * 10) / 10;
-  }
-
-  /** Drops what is kept about `key` (its process ended). */
-  forget(key: string): void {
-    this.samples.delete(key);
+    let window = this.samples.get(key);
+    if (window === undefined) this.samples.set(key, (window = new UsageWindow(WINDOW_MS)));
+    window.add(ms, seconds);
+    const first = window.oldest!;
+    if (window.size < 2 || ms <= first.ms) return null;
+    return Math.round(((seconds - first.value) * 100_000 / (ms - first.ms)) * 10) / 10;
   }
 
   /** Keeps only the keys in `live`. */

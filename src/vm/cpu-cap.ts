@@ -5,6 +5,8 @@
 // throttle, for the share of the period the cap asks; that share is then corrected from the
 // process's measured CPU use (device work, timers and the collector use its time too).
 
+import { UsageWindow } from './usage-window.js';
+
 export const MIN_CAP_PERCENT = 5;
 /** How often the use is sampled; usedPercent covers the last WINDOW_MS. */
 const SAMPLE_MS = 250;
@@ -48,7 +50,7 @@ export class CpuCap {
   private free = 1;
   private held = false;
   private rest = false;
-  private readonly samples: Array<{ ms: number; micros: number }> = [];
+  private readonly samples = new UsageWindow(WINDOW_MS);
   private sampler: NodeJS.Timeout | null = null;
   private phase: NodeJS.Timeout | null = null;
   private readonly cpuMicros: () => number;
@@ -80,10 +82,10 @@ export class CpuCap {
 
   /** CPU used over the last second (or since the start, when younger), percent of one host core. */
   get usedPercent(): number {
-    const first = this.samples[0]!;
+    const first = this.samples.oldest!;
     const ms = this.now() - first.ms;
     if (ms <= 0) return 0;
-    return Math.round(((this.cpuMicros() - first.micros) / 10 / ms) * 10) / 10;
+    return Math.round(((this.cpuMicros() - first.value) / 10 / ms) * 10) / 10;
   }
 
   /** Puts a cap in force at once (null: none); throws CpuCapError outside 5..100 per hart. */
@@ -129,7 +131,7 @@ export class CpuCap {
   /** One sample; with a cap in force, the free share moves toward the one that gives the cap. */
   tick(): void {
     this.sample();
-    if (this.cap === null || this.held || this.samples.length < 2) return;
+    if (this.cap === null || this.held || this.samples.size < 2) return;
     const rest = this.usedPercent < this.cap * RESTING_SHARE;
     if (rest !== this.rest) {
       this.rest = rest;
@@ -165,9 +167,6 @@ export class CpuCap {
   }
 
   private sample(): void {
-    const ms = this.now();
-    this.samples.push({ ms, micros: this.cpuMicros() });
-    // Keep the oldest sample at least a window old, so usedPercent spans a whole second.
-    while (this.samples.length > 2 && ms - this.samples[1]!.ms >= WINDOW_MS) this.samples.shift();
+    this.samples.add(this.now(), this.cpuMicros());
   }
 }
