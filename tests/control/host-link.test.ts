@@ -1,13 +1,15 @@
 // The master's link to host agents end to end: two real `vireo host serve` processes on TCP,
-// watched by a HeartbeatMonitor and driven by HostAgentClients. A VM is defined on each and one
-// started (a tiny bare-metal guest); then one agent is SIGKILLed and must be reported down, its
-// VM unknown, within the configured time while the other stays up.
+// watched by a HeartbeatMonitor and driven by HostAgentClients. A VM (a tiny bare-metal guest)
+// is defined on each and started, snapshotted, migrated and its console opened; then one agent
+// is SIGKILLed and must be reported down, its VMs unknown, within the configured time while the
+// other stays up.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WebSocket } from 'ws';
 import { HeartbeatMonitor, type HeartbeatSink } from '../../src/control/hosts/heartbeat-monitor.js';
 import { HostAgentClient } from '../../src/control/hosts/host-agent-client.js';
 import { HostLinkError } from '../../src/control/hosts/host-link-error.js';
@@ -88,8 +90,27 @@ test('two host agents: both up with their resources, a VM defined on each, one k
     // The agents' states win: unknown VMs come back as their agents have them.
     await eventually('the VMs to be reconciled with their agents', 5000, async () =>
       sink.changesOf('vm-1').includes('running: reported by the host (running)') && sink.changesOf('vm-2').includes('defined: reported by the host (defined)'));
-    master['a'] = [{ id: 'vm-1', name: 'alpha', state: 'running' }];
-    master['b'] = [{ id: 'vm-2', name: 'beta', state: 'defined' }];
+
+    // The agents' operations through the client: a snapshot, and beta moved from b to a.
+    const snapshot = await clientA.snapshotVm('alpha');
+    assert.equal(snapshot.state, 'succeeded');
+    assert.match(JSON.stringify(snapshot.result), /\.vmsnap/);
+    await clientB.startVm('beta');
+    const progress: string[] = [];
+    const migration = await clientB.migrateVm('beta', clientA, {}, { onProgress: (op) => progress.push(op.state) });
+    assert.equal(migration.state, 'succeeded');
+    assert.equal(progress.at(-1), 'succeeded');
+    const arrived = await eventually('beta to run on host a', 10_000, async () => (await clientA.listVms()).find((vm) => vm.name === 'beta' && vm.state === 'running'));
+    vmPids.push(arrived.pid!);
+    assert.match((await clientB.getVm('beta')).lastExit?.reason ?? '', /^migrated to tcp:/);
+    master['a'] = [{ id: 'vm-1', name: 'alpha', state: 'running' }, { id: 'vm-2', name: 'beta', state: 'running' }];
+    master['b'] = [];
+
+    // The console: the agent's WebSocket, opened with what the client gives.
+    const { url, headers } = clientA.console('alpha');
+    const ws = new WebSocket(url, { headers });
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    ws.close();
 
     await assert.rejects(new HostAgentClient({ address: `tcp:127.0.0.1:${a.port}`, token: 'not-the-token-not-the-token' }).hostInfo(), (e: unknown) => e instanceof HostLinkError && e.kind === 'unauthorized' && e.status === 401);
 
@@ -103,11 +124,11 @@ test('two host agents: both up with their resources, a VM defined on each, one k
     assert.ok(tookMs >= HEARTBEAT.downAfterMs - HEARTBEAT.intervalMs - 50 && tookMs <= REPORT_WITHIN_MS + 500, `down after ${tookMs} ms (configured: ${HEARTBEAT.downAfterMs} ms)`);
     assert.match(down.reason, /cannot reach|nothing listens|ECONNREFUSED|ECONNRESET|socket hang up/);
     assert.equal(monitor.status('a')!.state, 'down');
-    await eventually('alpha to be unknown', 2000, async () => sink.changesOf('vm-1').some((c) => c.startsWith('unknown: host down:')));
+    await eventually('its VMs to be unknown', 2000, async () => ['vm-1', 'vm-2'].every((id) => sink.changesOf(id).at(-1)?.startsWith('unknown: host down:')));
     assert.equal(monitor.status('b')!.state, 'up');
     assert.ok(!sink.down.has('b'), 'host b is never down');
     assert.ok(sink.reports.get('b')!.length > reportsOfB, 'host b goes on reporting');
-    assert.ok(alive(vmPids[0]!), 'the VM process outlives its agent');
+    assert.ok(vmPids.every(alive), 'the VM processes outlive their agent');
   } finally {
     monitor?.stop();
     for (const agent of agents) {
