@@ -196,3 +196,24 @@ test('a host added as down comes up at its first answer; a failing sink is logge
   monitor.stop();
   assert.equal(clock.pending, 0, 'stop leaves no timers');
 });
+
+test('a reconciliation that could not be recorded is tried again at the next answer', async () => {
+  const clock = new FakeClock();
+  const logged: string[] = [];
+  let failures = 1;
+  const sink = new RecordingSink();
+  const monitor = new HeartbeatMonitor(sink, {
+    vmsOnHost: () => {
+      if (failures-- > 0) throw new Error('database is locked');
+      return [{ id: 'v1', name: 'web', state: 'running' }];
+    },
+  }, { timers: clock, log: (line) => logged.push(line), reconcileEveryMs: 3_600_000 });
+  monitor.add({ id: 'h', client: new FakeAgent(2) });
+  await clock.advance(1);
+  assert.deepEqual(logged, ['host h: recording its state failed: database is locked']);
+  assert.deepEqual(sink.changes(), []);
+  await clock.advance(5000);
+  assert.deepEqual(sink.changes(), ['vms h']);
+  assert.deepEqual(sink.reconciled[0]!.result.changes.map((c) => `${c.name}->${c.to}: ${c.reason}`), ['web->unknown: missing on host']);
+  monitor.stop();
+});

@@ -199,11 +199,12 @@ export class HeartbeatMonitor {
       return;
     }
     if (this.hosts.get(host.id) !== host || host.state === 'down') return;
-    host.needsReconcile = false;
-    host.lastReconcileAt = this.timers.now();
     await this.report(host, async () => {
       const result = reconcile(await this.vms.vmsOnHost(host.id), onAgent);
       if (result.changes.length > 0 || result.strays.length > 0) await this.sink.onVmsReconciled(host.id, result);
+      // Only once recorded: a failure is tried again at the next answer.
+      host.needsReconcile = false;
+      host.lastReconcileAt = this.timers.now();
     });
   }
 
