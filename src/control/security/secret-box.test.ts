@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { withTempDir } from '../../../tests/support/temp-dir.js';
 import { loadOrCreateMasterKey, open, seal } from './secret-box.js';
 import { SecurityError } from './security-error.js';
-
-async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'vireo-secret-box-'));
-  try {
-    await run(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 const isKind = (kind: string, message?: RegExp) => (e: unknown) => e instanceof SecurityError && e.kind === kind && (!message || message.test(e.message));
 
 test('a new master key is 32 random bytes in a file of mode 0600, and is loaded again later', () =>
-  withDir(async (dir) => {
+  withTempDir('vireo-secret-box-', async (dir) => {
     const path = join(dir, 'master.key');
     const key = await loadOrCreateMasterKey(path);
     assert.equal(key.length, 32);
@@ -30,14 +21,14 @@ test('a new master key is 32 random bytes in a file of mode 0600, and is loaded 
   }));
 
 test('masters starting at once agree on one key', () =>
-  withDir(async (dir) => {
+  withTempDir('vireo-secret-box-', async (dir) => {
     const path = join(dir, 'master.key');
     const keys = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateMasterKey(path)));
     for (const key of keys) assert.deepEqual(key, keys[0]);
   }));
 
 test('a key file open to group or others, or of the wrong size, is refused with a clear error', () =>
-  withDir(async (dir) => {
+  withTempDir('vireo-secret-box-', async (dir) => {
     const path = join(dir, 'master.key');
     await writeFile(path, randomBytes(32), { mode: 0o600 });
     await chmod(path, 0o640);

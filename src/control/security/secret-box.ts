@@ -3,8 +3,9 @@
 // so a sealed value copied into another row or column does not open there.
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { link, open as openFile, unlink } from 'node:fs/promises';
+import { open as openFile } from 'node:fs/promises';
 import { SecurityError } from './security-error.js';
+import { writeFileAtomically } from './write-file-atomically.js';
 
 export const MASTER_KEY_BYTES = 32;
 const VERSION = 'v1';
@@ -34,26 +35,6 @@ async function readMasterKey(path: string): Promise<Buffer> {
   }
 }
 
-// Written whole under a temporary name and linked into place, so nobody ever reads half a key
-// and two masters starting at once end up with the same one.
-async function createMasterKey(path: string): Promise<void> {
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await openFile(temporary, 'wx', 0o600);
-  try {
-    await file.writeFile(randomBytes(MASTER_KEY_BYTES));
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await link(temporary, path);
-  } catch (error) {
-    if (errorCode(error) !== 'EEXIST') throw error;
-  } finally {
-    await unlink(temporary);
-  }
-}
-
 /** The master's key from `path`, created (32 random bytes, mode 0600) when there is none. */
 export async function loadOrCreateMasterKey(path: string): Promise<Buffer> {
   try {
@@ -62,7 +43,8 @@ export async function loadOrCreateMasterKey(path: string): Promise<Buffer> {
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') throw error;
     }
-    await createMasterKey(path);
+    // Two masters starting at once keep whichever key was linked into place first.
+    await writeFileAtomically(path, randomBytes(MASTER_KEY_BYTES), 0o600, false);
     return await readMasterKey(path);
   } catch (error) {
     if (error instanceof SecurityError) throw error;
