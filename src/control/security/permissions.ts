@@ -33,7 +33,6 @@ function rule(kind: ActionRule['kind'], administrator: Grant, operator: Grant, t
   return { kind, grants: { administrator, operator, 'tenant-user': tenantUser, auditor } };
 }
 
-// prettier-ignore
 /** The permission matrix. Columns: administrator, operator, tenant-user, auditor. */
 export const ACTIONS = {
   'data-center.read':     rule('read',  'scope', 'scope', 'any',   'scope'), // tenants pick where their VMs go
