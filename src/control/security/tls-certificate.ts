@@ -5,7 +5,8 @@ import { createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import './reflect-metadata.js';
+// @peculiar/x509's dependency injection (tsyringe) needs the Reflect metadata API loaded first.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { SecurityError } from './security-error.js';
 import { writeFileAtomically } from './write-file-atomically.js';
