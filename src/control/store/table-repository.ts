@@ -60,7 +60,8 @@ export class TableRepository<T extends TableName> {
     const at = now();
     const stamps = this.spec.stamps === 'versioned' ? { created_at: at, updated_at: at, version: 1 }
       : this.spec.stamps === 'created' ? { created_at: at } : {};
-    const row = { id: randomUUID(), ...stamps, ...values };
+    // Identity and bookkeeping last, so that a caller's object with stray fields cannot set them.
+    const row = { ...values, id: randomUUID(), ...stamps };
     return translated('insert', { entity: this.spec.entity }, () =>
       this.untyped.insertInto(this.table).values(row).returningAll().executeTakeFirstOrThrow()) as Promise<Row<T>>;
   }

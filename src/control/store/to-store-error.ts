@@ -39,7 +39,9 @@ export function toStoreError(error: unknown, statement: StatementKind, context: 
     return new StoreError('conflict', `a ${what} with this ${field} already exists${scope}; choose another ${field}`,
       { ...context, field, fields: columns }, { cause: error });
   }
-  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503') {
+  // SQLite reports ON DELETE RESTRICT as SQLITE_CONSTRAINT_TRIGGER, with the same message.
+  const foreignKey = code === '23503' || (code.startsWith('SQLITE_CONSTRAINT') && /FOREIGN KEY constraint failed/.test(String(e.message)));
+  if (foreignKey) {
     if (statement === 'delete') {
       return new StoreError('conflict', `the ${what} is still in use by other records; remove or move them first`, context, { cause: error });
     }
