@@ -1,5 +1,5 @@
-// A clock for code that takes `{ now(), sleep(ms) }`: time moves only when a test advances it,
-// so rate limits are tested exactly and without waiting.
+// A clock for code that takes `{ now(), sleep(ms) }` or `{ now(), setTimeout, clearTimeout }`:
+// time moves only when a test advances it, so rate limits and timeouts are tested exactly and without waiting.
 
 interface Timer {
   at: number;
@@ -22,7 +22,18 @@ export class FakeClock {
   }
 
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.timers.push({ at: this.time + Math.max(0, ms), seq: this.seq++, resolve }));
+    return new Promise((resolve) => this.setTimeout(resolve, ms));
+  }
+
+  /** As the global setTimeout: `fn` runs once `ms` have passed, unless cleared first. */
+  setTimeout(fn: () => void, ms: number): object {
+    const timer: Timer = { at: this.time + Math.max(0, ms), seq: this.seq++, resolve: fn };
+    this.timers.push(timer);
+    return timer;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((t) => t !== handle);
   }
 
   /** Sleeps not yet over. */

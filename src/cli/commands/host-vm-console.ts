@@ -2,21 +2,15 @@
 // WebSocket, in raw mode; Ctrl-] leaves (the VM keeps running).
 
 import { WebSocket, type RawData } from 'ws';
-import type { AgentAddress } from './host-connect.js';
+import { agentClient, type AgentAddress } from './host-connect.js';
 
 /** Ctrl-]: the byte that leaves the console, as telnet's escape. */
 const ESCAPE = 0x1d;
 
-export function consoleUrl(address: AgentAddress, name: string): string {
-  const path = `/vms/${encodeURIComponent(name)}/console`;
-  if (address.tcp === undefined) return `ws+unix:${address.label}:${path}`;
-  const host = address.tcp.host.includes(':') ? `[${address.tcp.host}]` : address.tcp.host;
-  return `ws://${host}:${address.tcp.port}${path}`;
-}
-
 /** Attaches stdin/stdout to the console until Ctrl-], the VM stopping, or an error; the exit status. */
 export function attachConsole(address: AgentAddress, name: string, io: { err(text: string): void }): Promise<number> {
-  const ws = new WebSocket(consoleUrl(address, name), address.token === undefined ? {} : { headers: { Authorization: `Bearer ${address.token}` } });
+  const { url, headers } = agentClient(address).webSocket(`/vms/${encodeURIComponent(name)}/console`);
+  const ws = new WebSocket(url, { headers });
   const stdin = process.stdin;
   return new Promise((resolve) => {
     let status = 0;

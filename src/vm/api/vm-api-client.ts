@@ -39,12 +39,17 @@ export interface ApiConnection {
   timeoutMs?: number;
 }
 
+/** Per request: `signal` abandons it (the request is destroyed; the promise rejects as 'unreachable' with the abort as its cause). */
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
 export class VmApiClient {
   /** `socketPath` is the Unix socket, or with `connection.tcp` only a name for the server in messages. */
   constructor(readonly socketPath: string, private readonly connection: ApiConnection = {}) {}
 
   /** Sends one request and returns whatever the server answered (errors included). */
-  request(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+  request(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<ApiAnswer> {
     const text = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const { tcp, token } = this.connection;
@@ -52,6 +57,7 @@ export class VmApiClient {
       if (token !== undefined) headers['Authorization'] = `Bearer ${token}`;
       const req = httpRequest({
         ...(tcp === undefined ? { socketPath: this.socketPath } : { host: tcp.host, port: tcp.port }), method, path, headers,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -73,8 +79,8 @@ export class VmApiClient {
   }
 
   /** Sends a request and returns the body of a 2xx answer; any other answer is thrown as a VmApiClientError of kind 'api'. */
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const answer = await this.request(method, path, body);
+  async call<T>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<T> {
+    const answer = await this.request(method, path, body, options);
     if (answer.status >= 200 && answer.status < 300) return answer.body as T;
     const error = (answer.body as { error?: { kind?: unknown; message?: unknown } } | undefined)?.error;
     const message = typeof error?.message === 'string' ? error.message : `${method} ${path} answered HTTP ${answer.status}`;
@@ -86,9 +92,9 @@ export class VmApiClient {
   }
 
   /** Waits up to `seconds` for the operation to end, or with `afterRevision` to change. */
-  operation(id: string, seconds: number, afterRevision?: number): Promise<Operation> {
+  operation(id: string, seconds: number, afterRevision?: number, options?: RequestOptions): Promise<Operation> {
     const after = afterRevision === undefined ? '' : `&after=${afterRevision}`;
-    return this.call('GET', `/operations/${encodeURIComponent(id)}?wait=${seconds}${after}`);
+    return this.call('GET', `/operations/${encodeURIComponent(id)}?wait=${seconds}${after}`, undefined, options);
   }
 
   /** Follows an operation until it ends, calling `onChange` on each change; returns the ended operation. */
@@ -101,6 +107,15 @@ export class VmApiClient {
       op = next;
     }
     return op;
+  }
+
+  /** Where to open a WebSocket on `path` of this API (ws:// on TCP, ws+unix: on the socket), with the headers it needs. */
+  webSocket(path: string): { url: string; headers: Record<string, string> } {
+    const { tcp, token } = this.connection;
+    const headers: Record<string, string> = token === undefined ? {} : { Authorization: `Bearer ${token}` };
+    if (tcp === undefined) return { url: `ws+unix:${this.socketPath}:${path}`, headers };
+    const host = tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host;
+    return { url: `ws://${host}:${tcp.port}${path}`, headers };
   }
 
   private unreachable(e: Error & { code?: string }): VmApiClientError {
