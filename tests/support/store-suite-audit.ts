@@ -56,6 +56,14 @@ export function registerAuditTests(name: (title: string) => string, withStore: W
     assert.match(!gap.ok ? gap.reason : '', /missing/);
   }));
 
+  test(name('verifyAuditLog finds two entries swapped'), withStore(async (store) => {
+    for (let i = 1; i <= 4; i++) await appendAudit(store.db, entry(i));
+    for (const [from, to] of [[2, 100], [3, 2], [100, 3]]) await sql`update audit_log set seq = ${to} where seq = ${from}`.execute(store.db);
+    const swapped = await verifyAuditLog(store.db);
+    assert.deepEqual(swapped.ok ? null : swapped.seq, 2);
+    assert.match(!swapped.ok ? swapped.reason : '', /prev_hash/);
+  }));
+
   test(name('verifyAuditLog finds entries removed from the end and a renumbered entry'), withStore(async (store) => {
     for (let i = 1; i <= 4; i++) await appendAudit(store.db, entry(i));
     await sql`delete from audit_log where seq = 4`.execute(store.db);

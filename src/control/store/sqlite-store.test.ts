@@ -56,3 +56,12 @@ test('sqlite: a transaction waits for another connection\'s write lock, then sta
     await store.close();
   }
 });
+
+test('sqlite: a database that cannot be opened is unavailable, saying which', async () => {
+  await assert.rejects(openStore({ kind: 'sqlite', path: join(dir, 'no-such-dir', 'master.db') }), (error: unknown) => {
+    const e = error as { kind?: string; message?: string };
+    assert.equal(e.kind, 'unavailable');
+    assert.match(e.message ?? '', /no-such-dir/);
+    return true;
+  });
+});
