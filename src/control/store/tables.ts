@@ -185,6 +185,7 @@ export interface OperationTable {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  version: number;
 }
 
 /** Append-only; each entry's hash covers its fields and the previous entry's hash. */
@@ -204,6 +205,17 @@ export interface AuditLogTable {
   hash: string;
 }
 
+/**
+ * One row (id 1): the audit log's last seq and hash. Appends update it first, so its row lock
+ * (PostgreSQL) or the write transaction (SQLite) puts concurrent appends in one order; and an
+ * entry cut off the end of the log no longer matches it.
+ */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
 export interface MasterDatabase {
   data_centers: DataCenterTable;
   tenants: TenantTable;
@@ -219,4 +231,5 @@ export interface MasterDatabase {
   virtual_machines: VirtualMachineTable;
   operations: OperationTable;
   audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
 }

@@ -1,0 +1,2 @@
+/** The databases the master keeps its state in. */
+export type StoreDialect = 'sqlite' | 'postgres';

@@ -1,0 +1,40 @@
+// Virtual LUNs: a tenant's thin disks on a physical LUN; names unique per tenant.
+
+import type { Kysely, Selectable } from 'kysely';
+import { VersionedRepository } from './table-repository.js';
+import type { Page, PageRequest } from './page.js';
+import type { MasterDatabase, VirtualLunTable } from './tables.js';
+
+export type VirtualLun = Selectable<VirtualLunTable>;
+export interface NewVirtualLun {
+  tenant_id: string;
+  physical_lun_id: string;
+  name: string;
+  size_bytes: number;
+  vm_id?: string | null;
+}
+export type VirtualLunChanges = Partial<Pick<VirtualLunTable, 'name' | 'size_bytes' | 'vm_id'>>;
+export interface VirtualLunFilter {
+  tenant_id?: string;
+  physical_lun_id?: string;
+  /** A VM's disks; null: disks attached to no VM. */
+  vm_id?: string | null;
+}
+
+export class VirtualLunRepository extends VersionedRepository<'virtual_luns', VirtualLunChanges> {
+  constructor(db: Kysely<MasterDatabase>) {
+    super(db, { table: 'virtual_luns', entity: 'virtual LUN', sortKey: 'name', stamps: 'versioned' });
+  }
+
+  create(input: NewVirtualLun): Promise<VirtualLun> {
+    return this.insert({ ...input, vm_id: input.vm_id ?? null });
+  }
+
+  getByName(tenantId: string, name: string): Promise<VirtualLun> {
+    return this.getWhere({ tenant_id: tenantId, name });
+  }
+
+  list(filter: VirtualLunFilter = {}, page?: PageRequest): Promise<Page<VirtualLun>> {
+    return this.listWhere({ tenant_id: filter.tenant_id, physical_lun_id: filter.physical_lun_id, vm_id: filter.vm_id }, page);
+  }
+}
