@@ -17,12 +17,14 @@ const RESOURCES: Record<string, string[]> = {
   user: ['read', 'create', 'update', 'delete'],
   role: ['read', 'grant', 'revoke'],
   token: ['read', 'create', 'revoke'],
+  session: ['read', 'delete'],
   operation: ['read'],
   audit: ['read'],
 };
 const ALL = Object.entries(RESOURCES).flatMap(([resource, verbs]) => verbs.map((verb) => `${resource}.${verb}`)) as Action[];
 const of = (...resources: string[]) => ALL.filter((a) => resources.includes(a.split('.')[0]!));
-const TOKENS = of('token');
+// Every role manages its own tokens and its own session.
+const TOKENS = of('token', 'session');
 
 /** What each role may do on a target inside the scope it is bound to. */
 const IN_SCOPE: Record<Role, Set<Action>> = {

@@ -16,7 +16,7 @@
 //   read              every <resource>:read
 //   admin             everything the user may do
 // Resources: data-center host physical-lun virtual-lun network vm tenant user role token
-// operation audit.
+// session operation audit.
 
 import type { Role, RoleBindingTable } from '../store/tables.js';
 import { SecurityError } from './security-error.js';
@@ -80,6 +80,8 @@ export const ACTIONS = {
   'token.read':           rule('read',  'any',   'any',   'any',   'any'), // a user's own tokens
   'token.create':         rule('write', 'any',   'any',   'any',   'any'),
   'token.revoke':         rule('write', 'any',   'any',   'any',   'any'),
+  'session.read':         rule('read',  'any',   'any',   'any',   'any'), // who am I
+  'session.delete':       rule('write', 'any',   'any',   'any',   'any'), // log out
   'operation.read':       rule('read',  'scope', 'scope', 'scope', 'scope'),
   'audit.read':           rule('read',  'scope', '-',     '-',     'scope'),
 } as const satisfies Record<string, ActionRule>;

@@ -1,0 +1,29 @@
+// Lists page with a limit and an opaque cursor (keyset, so pages neither skip nor repeat rows
+// while others write); the next page's URL is in `nextCursor` and in a Link header (RFC 8288).
+
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+
+export const PAGE_QUERY = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE)
+    .openapi({ description: `Items per page (1-${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE})` }),
+  cursor: z.string().max(512).optional().openapi({ description: 'The previous page\'s nextCursor' }),
+});
+
+export function pageOf<T extends z.ZodTypeAny>(item: T, name: string) {
+  return z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as ?cursor= for the next page; null on the last page' }),
+  }).openapi(name);
+}
+
+/** Sets the Link header for the next page, keeping the request's other query parameters. */
+export function linkNextPage(c: Context, nextCursor: string | null): void {
+  if (nextCursor === null) return;
+  const url = new URL(c.req.url);
+  url.searchParams.set('cursor', nextCursor);
+  c.header('Link', `<${url.pathname}${url.search}>; rel="next"`);
+}

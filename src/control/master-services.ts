@@ -1,0 +1,29 @@
+// What the master's front ends share: its state, its key for secrets at rest, its clock, the
+// event bus and the policies of logins and sessions. One object, made by `Master`, passed to
+// every route.
+
+import type { EventBus } from './api/event-bus.js';
+import type { AddressThrottle } from './security/login-throttle.js';
+import type { PasswordHashParams } from './security/password-hash.js';
+import type { Store } from './store/open-store.js';
+
+export interface SessionPolicy {
+  /** A session ends this long after login, whatever happens. */
+  lifetimeMs: number;
+  /** And this long after its last request. */
+  idleMs: number;
+}
+
+export const DEFAULT_SESSION_POLICY: Readonly<SessionPolicy> = Object.freeze({ lifetimeMs: 12 * 3600_000, idleMs: 3600_000 });
+
+export interface MasterServices {
+  readonly store: Store;
+  /** The key that seals TOTP secrets and agents' tokens in the database. */
+  readonly key: Buffer;
+  readonly events: EventBus;
+  readonly clock: { now(): number };
+  readonly loginThrottle: AddressThrottle;
+  readonly sessions: SessionPolicy;
+  /** Argon2id cost for new password hashes (cheaper in tests). */
+  readonly passwordHash?: PasswordHashParams;
+}
