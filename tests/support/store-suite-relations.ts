@@ -79,6 +79,24 @@ export function registerRelationTests(name: (title: string) => string, withStore
     assert.deepEqual((await r.roleBindings.listForScope('tenant', tenant.id)).items, [], 'the tenant\'s bindings went with it');
   }));
 
+  test(name('a pending TOTP secret is kept beside the active one until it replaces it'), withStore(async (_store, r) => {
+    const user = await r.users.create({ name: 'dave', password_hash: 'h', totp_secret_sealed: 'active' });
+    assert.equal(user.totp_pending_sealed, null);
+    const pending = await r.users.update(user.id, user.version, { totp_pending_sealed: 'pending' });
+    assert.deepEqual([pending.totp_secret_sealed, pending.totp_pending_sealed], ['active', 'pending']);
+    const confirmed = await r.users.update(user.id, pending.version, { totp_secret_sealed: 'pending', totp_pending_sealed: null });
+    assert.deepEqual([confirmed.totp_secret_sealed, confirmed.totp_pending_sealed], ['pending', null]);
+    assert.equal((await r.users.get(user.id)).totp_pending_sealed, null);
+  }));
+
+  test(name('an API token keeps the id its text was made with'), withStore(async (_store, r) => {
+    const user = await r.users.create({ name: 'erin', password_hash: 'h' });
+    const id = '0b7e4c1a-3d52-4f6e-9a8b-2c1d0e9f8a7b';
+    const token = await r.apiTokens.create({ id, user_id: user.id, name: 'ci', token_hash: 'chosen', scopes: [], expires_at: '2099-01-01T00:00:00.000Z' });
+    assert.equal(token.id, id);
+    assert.equal((await r.apiTokens.getByHash('chosen')).id, id);
+  }));
+
   test(name('API tokens and sessions are found by hash only while neither expired nor revoked'), withStore(async (_store, r) => {
     const user = await r.users.create({ name: 'carol', password_hash: 'h' });
     const at = '2026-06-01T00:00:00.000Z';

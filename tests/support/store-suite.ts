@@ -67,7 +67,7 @@ export function registerStoreSuite(options: StoreSuiteOptions): void {
     try {
       assert.equal((await repositories(again.db).dataCenters.get(dcId)).name, 'dc1');
       const applied = await again.db.selectFrom('kysely_migration' as never).select('name' as never).execute();
-      assert.deepEqual(applied, [{ name: '001-initial' }]);
+      assert.deepEqual(applied, [{ name: '001-initial' }, { name: '002-totp-pending' }]);
     } finally {
       await again.close();
     }

@@ -17,7 +17,7 @@ const RESOURCES: Record<string, string[]> = {
   user: ['read', 'create', 'update', 'delete'],
   role: ['read', 'grant', 'revoke'],
   token: ['read', 'create', 'revoke'],
-  session: ['read', 'delete'],
+  session: ['read', 'update', 'delete'],
   operation: ['read'],
   audit: ['read'],
 };

@@ -81,6 +81,7 @@ export const ACTIONS = {
   'token.create':         rule('write', 'any',   'any',   'any',   'any'),
   'token.revoke':         rule('write', 'any',   'any',   'any',   'any'),
   'session.read':         rule('read',  'any',   'any',   'any',   'any'), // who am I
+  'session.update':       rule('write', 'any',   'any',   'any',   'any'), // my own second factor
   'session.delete':       rule('write', 'any',   'any',   'any',   'any'), // log out
   'operation.read':       rule('read',  'scope', 'scope', 'scope', 'scope'),
   'audit.read':           rule('read',  'scope', '-',     '-',     'scope'),

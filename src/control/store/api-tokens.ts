@@ -6,6 +6,8 @@ import type { ApiTokenTable, MasterDatabase } from './tables.js';
 
 export type ApiToken = Selectable<ApiTokenTable>;
 export interface NewApiToken {
+  /** The id inside the token's text (newApiToken); a new one when absent. */
+  id?: string;
   user_id: string;
   name: string;
   token_hash: string;
@@ -19,6 +21,7 @@ export class ApiTokenRepository extends CredentialRepository<'api_tokens'> {
   }
 
   create(input: NewApiToken): Promise<ApiToken> {
-    return this.insert({ ...input, scopes: JSON.stringify(input.scopes), revoked_at: null, last_used_at: null });
+    const { id, ...fields } = input;
+    return this.insert({ ...fields, scopes: JSON.stringify(input.scopes), revoked_at: null, last_used_at: null }, id);
   }
 }

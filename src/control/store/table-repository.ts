@@ -56,12 +56,13 @@ export class TableRepository<T extends TableName> {
     if (Number(result.numDeletedRows) === 0) throw this.notFound({ id });
   }
 
-  protected async insert(values: Record<string, unknown>): Promise<Row<T>> {
+  /** `id`: for a row whose id is chosen first (an API token's id is part of its text). */
+  protected async insert(values: Record<string, unknown>, id: string = randomUUID()): Promise<Row<T>> {
     const at = now();
     const stamps = this.spec.stamps === 'versioned' ? { created_at: at, updated_at: at, version: 1 }
       : this.spec.stamps === 'created' ? { created_at: at } : {};
     // Identity and bookkeeping last, so that a caller's object with stray fields cannot set them.
-    const row = { ...values, id: randomUUID(), ...stamps };
+    const row = { ...values, id, ...stamps };
     return translated('insert', { entity: this.spec.entity }, () =>
       this.untyped.insertInto(this.table).values(row).returningAll().executeTakeFirstOrThrow()) as Promise<Row<T>>;
   }

@@ -37,6 +37,8 @@ export interface UserTable {
   password_hash: string;
   /** The TOTP secret, sealed with the master's key; null until enrolled. */
   totp_secret_sealed: string | null;
+  /** A new TOTP secret, sealed, waiting for a code from it before it replaces the active one. */
+  totp_pending_sealed: string | null;
   /** Last TOTP time step accepted, so a code is never accepted twice (RFC 6238 section 5.2). */
   totp_last_step: number | null;
   failed_logins: number;

@@ -12,7 +12,7 @@ export interface NewUser {
   password_hash: string;
   totp_secret_sealed?: string | null;
 }
-export type UserChanges = Partial<Pick<UserTable, 'name' | 'password_hash' | 'totp_secret_sealed' | 'totp_last_step' |
+export type UserChanges = Partial<Pick<UserTable, 'name' | 'password_hash' | 'totp_secret_sealed' | 'totp_pending_sealed' | 'totp_last_step' |
   'failed_logins' | 'locked_until' | 'disabled'>>;
 export interface UserFilter {
   /** A tenant's users; null: the staff, who belong to no tenant. */
@@ -27,7 +27,7 @@ export class UserRepository extends VersionedRepository<'users', UserChanges> {
   create(input: NewUser): Promise<User> {
     return this.insert({
       name: input.name, tenant_id: input.tenant_id ?? null, password_hash: input.password_hash,
-      totp_secret_sealed: input.totp_secret_sealed ?? null, totp_last_step: null, failed_logins: 0, locked_until: null, disabled: 0,
+      totp_secret_sealed: input.totp_secret_sealed ?? null, totp_pending_sealed: null, totp_last_step: null, failed_logins: 0, locked_until: null, disabled: 0,
     });
   }
 
