@@ -14,6 +14,11 @@ import { declaredAccess } from './secured-route.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { dataCenterRoutes } from './routes/data-center-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
+import { roleBindingRoutes } from './routes/role-binding-routes.js';
+import { tenantRoutes } from './routes/tenant-routes.js';
+import { tokenRoutes } from './routes/token-routes.js';
+import { totpRoutes } from './routes/totp-routes.js';
+import { userRoutes } from './routes/user-routes.js';
 
 export const API_BASE = '/api/v1';
 export const OPENAPI_PATH = '/api/openapi.json';
@@ -38,7 +43,7 @@ export function createMasterApp(master: MasterServices): OpenAPIHono<MasterEnv> 
   app.use(`${API_BASE}/*`, bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new MasterApiError('payload-too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`); } }));
   app.use(`${API_BASE}/*`, authenticate());
 
-  const resources = [sessionRoutes(), dataCenterRoutes(), auditRoutes()];
+  const resources = [sessionRoutes(), totpRoutes(), dataCenterRoutes(), tenantRoutes(), userRoutes(), roleBindingRoutes(), tokenRoutes(), auditRoutes()];
   for (const routes of resources) app.route(API_BASE, routes);
   checkEveryRouteDeclaresAccess(app);
 
