@@ -18,6 +18,12 @@ export interface Permission {
    * for actions on the master as a whole.
    */
   target?: (c: Context<MasterEnv>) => Promise<Target> | Target;
+  /**
+   * A list the handler filters with authorizedScopes: allowed to anyone with the action in some
+   * scope (an operator of one data center lists that data center), where without a target the
+   * action would be checked on the global scope.
+   */
+  filtered?: true;
 }
 
 /** Kept on the route object under a symbol, which survives the copies the router makes of it. */
@@ -42,6 +48,11 @@ function guard(permission: Permission): MiddlewareHandler<MasterEnv> {
   return async (c, next) => {
     const caller = c.get('caller');
     if (caller === undefined) throw new MasterApiError('unauthenticated', 'log in (vireo login) or send Authorization: Bearer TOKEN');
+    if (permission.filtered === true) {
+      if (!mayAnywhere(caller, permission.action)) throw new MasterApiError('forbidden', `${caller.userName} may not ${permission.action} anywhere`, { action: permission.action });
+      await next();
+      return;
+    }
     const target = permission.target === undefined ? {} : await permission.target(c);
     const verdict = authorize(caller, permission.action, target);
     if (!verdict.allowed && permission.target !== undefined && mayAnywhere(caller, permission.action)) {

@@ -69,7 +69,7 @@ export function scopeRoutes(resource: ScopeResource): OpenAPIHono<MasterEnv> {
     method: 'get', path, tags, summary: `The ${noun}s the caller may see`,
     request: { query: PAGE_QUERY },
     responses: { 200: json(`A page of ${noun}s`, pageOf(VIEW, `${resource.schemaName}Page`)), ...COMMON_ERRORS },
-  }), { action: action('read') }), async (c) => {
+  }), { action: action('read'), filtered: true }), async (c) => {
     const { limit, cursor } = c.req.valid('query');
     const reach = authorizedScopes(c.get('caller')!, action('read'));
     const page = await rows(c).list({ limit, cursor: cursor ?? null });

@@ -48,7 +48,7 @@ export function userRoutes(): OpenAPIHono<MasterEnv> {
     method: 'get', path: '/users', tags, summary: 'The users the caller may see',
     request: { query: PAGE_QUERY },
     responses: { 200: json('A page of users', pageOf(USER, 'UserPage')), ...COMMON_ERRORS },
-  }), { action: 'user.read' }), async (c) => {
+  }), { action: 'user.read', filtered: true }), async (c) => {
     const { limit, cursor } = c.req.valid('query');
     const reach = authorizedScopes(c.get('caller')!, 'user.read');
     // A caller reaching one tenant (its own users' administrator) pages through that tenant alone.
