@@ -1,0 +1,89 @@
+// Deny by default, route by route: every route of the OpenAPI document refuses a role without
+// its right (403, or 404 where the target is hidden), with real resources behind each id so a
+// refusal cannot come from a missing target instead.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startTestMaster, type MasterClient, type TestMaster } from '../support/master-client.js';
+import { logInAs, makeTenant, makeUser } from '../support/people.js';
+
+let m: TestMaster;
+let ids: { dataCenter: string; tenant: string; otherTenant: string; user: string; binding: string };
+before(async () => {
+  m = await startTestMaster();
+  const admin = await m.admin();
+  const dataCenter = (await admin.call('POST', '/api/v1/data-centers', { name: 'access-dc' })).body.id as string;
+  const tenant = await makeTenant(admin, 'access-tenant');
+  const otherTenant = await makeTenant(admin, 'access-other');
+  const user = await makeUser(admin, 'access-staff', [{ role: 'operator', scopeKind: 'data-center', scopeId: dataCenter }]);
+  ids = { dataCenter, tenant, otherTenant, user: user.id, binding: user.body.roles[0].id };
+});
+after(async () => { await m.close(); });
+
+/** What each operation of the document is, as 'METHOD /path'. */
+async function operations(): Promise<Array<{ key: string; method: string; path: string }>> {
+  const doc = await m.client().call('GET', '/api/openapi.json');
+  const found: Array<{ key: string; method: string; path: string }> = [];
+  for (const [path, methods] of Object.entries(doc.body.paths as Record<string, Record<string, { security?: unknown[] }>>)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      if (Array.isArray(operation.security) && operation.security.length === 0) continue; // public: the login
+      found.push({ key: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path });
+    }
+  }
+  return found;
+}
+
+/** The path with real ids: each collection's {id} one of its own, the other tenant's for /tenants when asked. */
+function concrete(path: string, tenantId = ids.tenant): string {
+  const id = path.startsWith('/api/v1/data-centers') ? ids.dataCenter : path.startsWith('/api/v1/tenants') ? tenantId
+    : path.startsWith('/api/v1/users') ? ids.user : '00000000-0000-4000-8000-000000000000';
+  return path.replace('{id}', id).replace('{bindingId}', ids.binding);
+}
+
+async function sweep(client: MasterClient, allowed: Set<string>, tenantId?: string): Promise<number> {
+  const all = await operations();
+  for (const key of allowed) assert.ok(all.some((o) => o.key === key), `${key} is in the document`);
+  let checked = 0;
+  for (const { key, method, path } of all) {
+    if (allowed.has(key)) continue;
+    const reply = await client.call(method, concrete(path, tenantId), method === 'GET' || method === 'DELETE' ? undefined : {});
+    assert.ok(reply.status === 403 || reply.status === 404, `${key}: ${reply.status} ${reply.text}`);
+    if (reply.status === 404) assert.equal(reply.body.kind, 'not-found', key);
+    checked++;
+  }
+  return checked;
+}
+
+// Every role manages its own session, second factor and tokens.
+const SELF_SERVICE = ['GET /api/v1/session', 'DELETE /api/v1/session', 'POST /api/v1/session/totp', 'POST /api/v1/session/totp/confirmation',
+  'GET /api/v1/tokens', 'POST /api/v1/tokens', 'DELETE /api/v1/tokens/{id}'];
+
+test('a global auditor gets 403 from every route that changes anything, but its own credentials', async () => {
+  const auditor = await logInAs(m, await makeUser(await m.admin(), 'access-auditor', [{ role: 'auditor', scopeKind: 'global' }]));
+  const all = await operations();
+  let refused = 0;
+  for (const { key, method, path } of all) {
+    if (method === 'GET' || SELF_SERVICE.includes(key)) continue;
+    const reply = await auditor.call(method, concrete(path), method === 'DELETE' ? undefined : {});
+    assert.equal(reply.status, 403, `${key}: ${reply.text}`);
+    assert.equal(reply.body.kind, 'forbidden', key);
+    refused++;
+  }
+  assert.ok(refused >= 11, `refused ${refused} routes`);
+  for (const { key, path } of all.filter((o) => o.method === 'GET')) {
+    const reply = await auditor.call('GET', concrete(path));
+    assert.equal(reply.status, 200, `an auditor reads ${key}: ${reply.text}`);
+  }
+});
+
+test('a tenant user gets 403 or 404 from every route outside its own tenant and credentials', async () => {
+  const admin = await m.admin();
+  const guest = await makeUser(admin, 'access-guest', [{ role: 'tenant-user', scopeKind: 'tenant', scopeId: ids.tenant }], ids.tenant);
+  const client = await logInAs(m, guest);
+  // Tenant users pick the data center their VMs go to, and read their own tenant.
+  const allowed = new Set([...SELF_SERVICE, 'GET /api/v1/data-centers', 'GET /api/v1/data-centers/{id}', 'GET /api/v1/tenants']);
+  const checked = await sweep(client, allowed, ids.otherTenant);
+  assert.ok(checked >= 15, `checked ${checked} routes`);
+  assert.equal((await client.call('GET', `/api/v1/tenants/${ids.otherTenant}`)).status, 404, 'the other tenant is hidden');
+  assert.equal((await client.call('GET', `/api/v1/tenants/${ids.tenant}`)).status, 200, 'its own is not');
+});
