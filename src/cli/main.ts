@@ -8,6 +8,7 @@ import { DISK_HELP, diskCommand } from './commands/disk.js';
 import { VM_HELP, vmCommand } from './commands/vm.js';
 import { SWITCH_HELP, switchCommand } from './commands/switch.js';
 import { HOST_HELP, hostCommand } from './commands/host.js';
+import { MASTER_HELP, masterCommand } from './commands/master.js';
 import { UsageError } from './usage-error.js';
 
 export const HELP = `Usage: vireo <command> [options]
@@ -21,6 +22,7 @@ Commands:
   vm        Pause, resume, save, migrate or stop a running VM through its API socket
   switch    Serve a virtual switch that VM processes join with --net switch:PATH
   host      Run many VMs on this server, each in its own process, behind one API
+  master    The control plane: data centers, hosts, VMs, LUNs and users, over HTTPS
 
 Run 'vireo <command> --help' for the options of a command.
 `;
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   vm: { run: vmCommand, help: VM_HELP },
   switch: { run: switchCommand, help: SWITCH_HELP },
   host: { run: hostCommand, help: HOST_HELP },
+  master: { run: masterCommand, help: MASTER_HELP },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
