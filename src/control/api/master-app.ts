@@ -14,6 +14,7 @@ import { declaredAccess } from './secured-route.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { dataCenterRoutes } from './routes/data-center-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
+import { serveWebConsole } from './web-console.js';
 
 export const API_BASE = '/api/v1';
 export const OPENAPI_PATH = '/api/openapi.json';
@@ -49,6 +50,7 @@ export function createMasterApp(master: MasterServices): OpenAPIHono<MasterEnv> 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerToken', { type: 'http', scheme: 'bearer', description: 'An API token (vireo_...)' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'sessionCookie', { type: 'apiKey', in: 'cookie', name: '__Host-vireo-session' });
 
+  serveWebConsole(app);
   app.notFound((c) => {
     throw new MasterApiError('not-found', `no route ${c.req.method} ${c.req.path}; ${OPENAPI_PATH} lists the routes`);
   });
