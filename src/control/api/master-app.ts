@@ -35,6 +35,12 @@ export function createMasterApp(master: MasterServices): OpenAPIHono<MasterEnv> 
     c.set('caller', undefined);
     await next();
   });
+  // Server-Timing (W3C): how long the master took, apart from the network, for clients and benchmarks.
+  app.use(`${API_BASE}/*`, async (c, next) => {
+    const started = performance.now();
+    await next();
+    c.header('Server-Timing', `app;dur=${(performance.now() - started).toFixed(2)}`);
+  });
   app.use('*', secureHeaders({ strictTransportSecurity: 'max-age=31536000', crossOriginResourcePolicy: 'same-origin' }));
   app.use(`${API_BASE}/*`, bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new MasterApiError('payload-too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`); } }));
   app.use(`${API_BASE}/*`, authenticate());
