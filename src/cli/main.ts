@@ -8,6 +8,11 @@ import { DISK_HELP, diskCommand } from './commands/disk.js';
 import { VM_HELP, vmCommand } from './commands/vm.js';
 import { SWITCH_HELP, switchCommand } from './commands/switch.js';
 import { HOST_HELP, hostCommand } from './commands/host.js';
+import { MASTER_HELP, masterCommand } from './commands/master.js';
+import { LOGIN_HELP, LOGOUT_HELP, loginCommand, logoutCommand } from './commands/login.js';
+import { AUDIT_HELP, auditCommand } from './commands/audit.js';
+import { resourceCommand } from './master/resource-command.js';
+import { DATA_CENTERS, TENANTS, USERS } from './master/resources.js';
 import { UsageError } from './usage-error.js';
 
 export const HELP = `Usage: vireo <command> [options]
@@ -21,6 +26,13 @@ Commands:
   vm        Pause, resume, save, migrate or stop a running VM through its API socket
   switch    Serve a virtual switch that VM processes join with --net switch:PATH
   host      Run many VMs on this server, each in its own process, behind one API
+  master    The control plane: data centers, hosts, VMs, LUNs and users, over HTTPS
+  login     Log in to a master (then: dc, tenant, user, host, vm, audit)
+  logout    Revoke and forget the token of vireo login
+  dc        The master's data centers: list, show, create, delete
+  tenant    The master's tenants
+  user      The master's users and their roles
+  audit     The master's audit log, and a check of its hash chain
 
 Run 'vireo <command> --help' for the options of a command.
 `;
@@ -32,6 +44,13 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   vm: { run: vmCommand, help: VM_HELP },
   switch: { run: switchCommand, help: SWITCH_HELP },
   host: { run: hostCommand, help: HOST_HELP },
+  master: { run: masterCommand, help: MASTER_HELP },
+  login: { run: loginCommand, help: LOGIN_HELP },
+  logout: { run: logoutCommand, help: LOGOUT_HELP },
+  dc: resourceCommand(DATA_CENTERS),
+  tenant: resourceCommand(TENANTS),
+  user: resourceCommand(USERS),
+  audit: { run: auditCommand, help: AUDIT_HELP },
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -2,7 +2,7 @@
 // SQLite database or the address of a PostgreSQL one), its first administrator, and serving
 // the API and the web console over HTTPS.
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -62,6 +62,9 @@ export async function initMaster(options: InitOptions): Promise<InitResult> {
   if (existing !== undefined) throw new MasterError('already-initialized', `${options.dataDir} already holds a master (${CONFIG_FILE}); serve it with vireo master serve --data ${options.dataDir}`);
   const key = await loadOrCreateMasterKey(join(options.dataDir, KEY_FILE));
   const store = await openStore(storeTarget(options.dataDir, config));
+  // Password hashes and sealed secrets: the database is for the master's user alone (SQLite's
+  // journal files take the database file's mode).
+  if (config.database === 'sqlite') await chmod(join(options.dataDir, 'master.db'), 0o600);
   try {
     const secret = generateTotpSecret();
     const recovery = generateRecoveryCodes();

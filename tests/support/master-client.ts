@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { decodeBase32 } from '../../src/control/security/base32.js';
 import { totpCode } from '../../src/control/security/totp.js';
 import { initMaster, Master } from '../../src/control/master.js';
+import { startPostgres } from './postgres-server.js';
 
 /** Argon2id cheap enough for tests; production uses the defaults. */
 export const TEST_PASSWORD_HASH = { memoryKiB: 1024, timeCost: 1, parallelism: 1 };
@@ -96,9 +97,16 @@ export interface TestMaster {
   close(): Promise<void>;
 }
 
-export async function startTestMaster(options: { database?: string } = {}): Promise<TestMaster> {
+/**
+ * A master on SQLite, or on PostgreSQL when $VIREO_TEST_MASTER_DATABASE is 'postgres' (as
+ * tests/control/api-on-postgres.test.ts runs every API suite): then a database of its own on the
+ * server $VIREO_TEST_POSTGRES_URL names, one per test process, so one master per test file.
+ */
+export async function startTestMaster(): Promise<TestMaster> {
   const dir = await mkdtemp(join(tmpdir(), 'vireo-master-'));
-  const init = await initMaster({ dataDir: dir, admin: ADMIN, password: ADMIN_PASSWORD, passwordHash: TEST_PASSWORD_HASH, ...options });
+  const postgres = process.env['VIREO_TEST_MASTER_DATABASE'] === 'postgres' ? await startPostgres() : undefined;
+  const database = postgres === undefined ? {} : { database: await postgres.emptyDatabase() };
+  const init = await initMaster({ dataDir: dir, admin: ADMIN, password: ADMIN_PASSWORD, passwordHash: TEST_PASSWORD_HASH, ...database });
   const clock = new SteppingClock();
   const master = await Master.serve({ dataDir: dir, host: '127.0.0.1', port: 0, passwordHash: TEST_PASSWORD_HASH, clock });
   const client = () => new MasterClient(master.url, master.certificate.cert);
@@ -112,6 +120,7 @@ export async function startTestMaster(options: { database?: string } = {}): Prom
     },
     async close() {
       await master.close();
+      await postgres?.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

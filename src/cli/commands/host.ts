@@ -8,12 +8,17 @@ import { help, parseVerbArgs } from './disk/verb-args.js';
 import { agentAddress, agentClient, CONNECT_HELP, CONNECT_OPTIONS } from './host-connect.js';
 import { hostServe } from './host-serve.js';
 import { hostVm, runAgainst } from './host-vm.js';
+import { runResource } from '../master/resource-command.js';
+import { HOSTS } from '../master/resources.js';
 
 export const HOST_HELP = `Usage: vireo host <serve|status|vm> [options]
 
 Runs many VMs on this server, each in its own process, behind one API (docs/host-agent.md).
 
   serve --data DIR [...]     Run the host agent ('vireo host serve --help')
+  list|show|create|delete    The master's hosts, as 'vireo login' connected to it
+                             ('vireo host create --dc DC --name NAME --url tcp:HOST:PORT
+                             --token-file FILE' registers an agent)
   status [--json]            The host: cores, memory and budget, storage, VMs by state,
                              CPU capacity, disk budget, networks
   vm VERB [NAME] [...]       Define, start, stop, snapshot, migrate... the agent's VMs
@@ -36,6 +41,8 @@ export async function runHost(argv: readonly string[], io: CommandIo): Promise<n
       return help(io, HOST_HELP);
     case 'serve':
       return hostServe(rest, io);
+    case 'list': case 'show': case 'create': case 'delete':
+      return runResource(HOSTS, argv, io);
     case 'vm':
       return hostVm(rest, io);
     case 'status': {

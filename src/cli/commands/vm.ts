@@ -5,6 +5,8 @@ import { resolve } from 'node:path';
 import { parseMigrationTarget } from '../../vm/api/migration-target.js';
 import type { Operation } from '../../vm/api/operation-registry.js';
 import { VmApiClient, VmApiClientError } from '../../vm/api/vm-api-client.js';
+import { runResource } from '../master/resource-command.js';
+import { VMS } from '../master/resources.js';
 import type { VmStatus } from '../../vm/api/vm-controller.js';
 import { UsageError } from '../usage-error.js';
 import { type DiskIo as CommandIo, processIo } from './disk/disk-io.js';
@@ -16,8 +18,11 @@ import { operationProgress } from './vm/operation-progress.js';
 export const EXIT_VM_ERROR = 1;
 
 export const VM_HELP = `Usage: vireo vm <verb> --api PATH [--json] [ARGS]
+       vireo vm <list|show|create|start|stop|delete> [...]   (VMs of the master: vireo vm list --help)
 
 Controls a running VM through its API socket, the PATH given to 'vireo run --api PATH'.
+Without --api, list, show, create, start, stop and delete act on the master's VMs, as
+'vireo login' connected to it.
 
 Verbs:
   status                 Show the VM's state, instructions retired, uptime and configuration
@@ -79,8 +84,12 @@ const VERBS: Record<string, { positionals: string[]; run: Verb }> = {
 };
 
 export function vmCommand(argv: string[]): Promise<number> {
-  return runVm(argv, processIo);
+  // With --api the VM's own socket; without, the master 'vireo login' connected to.
+  const toMaster = !argv.some((a) => a === '--api' || a.startsWith('--api=')) && MASTER_VERBS.has(argv[0] ?? '');
+  return toMaster ? runResource(VMS, argv, processIo) : runVm(argv, processIo);
 }
+
+const MASTER_VERBS = new Set(['list', 'show', 'create', 'delete', 'start', 'stop']);
 
 /** Runs `vireo vm ARGV` writing to `io`; UsageError propagates (main reports it with exit 2). */
 export async function runVm(argv: readonly string[], io: CommandIo): Promise<number> {

@@ -40,7 +40,7 @@ export function sourceIp(c: Context): string {
   }
 }
 
-async function fromToken(master: MasterServices, authorization: string, ip: string): Promise<Caller> {
+export async function fromToken(master: MasterServices, authorization: string, ip: string): Promise<Caller> {
   const match = /^Bearer\s+(\S+)\s*$/iu.exec(authorization);
   if (match === null || parseApiToken(match[1]!) === null) {
     throw new MasterApiError('unauthenticated', 'the Authorization header must be "Bearer vireo_..." with an API token (vireo login makes one)');

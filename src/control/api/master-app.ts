@@ -19,6 +19,7 @@ import { tenantRoutes } from './routes/tenant-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { totpRoutes } from './routes/totp-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { serveWebConsole } from './web-console.js';
 
 export const API_BASE = '/api/v1';
 export const OPENAPI_PATH = '/api/openapi.json';
@@ -39,6 +40,12 @@ export function createMasterApp(master: MasterServices): OpenAPIHono<MasterEnv> 
     c.set('caller', undefined);
     await next();
   });
+  // Server-Timing (W3C): how long the master took, apart from the network, for clients and benchmarks.
+  app.use(`${API_BASE}/*`, async (c, next) => {
+    const started = performance.now();
+    await next();
+    c.header('Server-Timing', `app;dur=${(performance.now() - started).toFixed(2)}`);
+  });
   app.use('*', secureHeaders({ strictTransportSecurity: 'max-age=31536000', crossOriginResourcePolicy: 'same-origin' }));
   app.use(`${API_BASE}/*`, bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new MasterApiError('payload-too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`); } }));
   app.use(`${API_BASE}/*`, authenticate());
@@ -54,6 +61,7 @@ export function createMasterApp(master: MasterServices): OpenAPIHono<MasterEnv> 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerToken', { type: 'http', scheme: 'bearer', description: 'An API token (vireo_...)' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'sessionCookie', { type: 'apiKey', in: 'cookie', name: '__Host-vireo-session' });
 
+  serveWebConsole(app);
   app.notFound((c) => {
     throw new MasterApiError('not-found', `no route ${c.req.method} ${c.req.path}; ${OPENAPI_PATH} lists the routes`);
   });

@@ -263,3 +263,40 @@ test('trim forgets every translation and lets go of its functions; the code is t
   assert.equal(hart.getRegister(2), 1000n);
   assert.ok(tier.stats.modules > modules, 'the loop was translated again');
 });
+
+/** 199 jumps back to the body at RAM + 8, then (from RAM + 20) 200 more: 399 in all. */
+const TWO_LAPS = [
+  addi(1, 0, 0), // 0
+  addi(4, 0, 200), // 4
+  addi(2, 2, 1), // 8: the body
+  addi(1, 1, 1), // 12
+  bne(1, 4, -8), // 16
+  addi(4, 4, 200), // 20
+  bne(1, 4, -16), // 24: back to the body
+  LOOP, // 28
+];
+const FIRST_LAP = 2 + 200 * 3;
+const SECOND_LAP = 2 + 200 * 3;
+
+function twoLaps(pause: (tier: TranslationTier) => void, countHalfLifeMs: number): TranslationTier {
+  const { hart, tier } = boot(TWO_LAPS, { hotThreshold: 256, batchSize: 1, compileInBackground: false, countHalfLifeMs });
+  hart.run(FIRST_LAP);
+  assert.equal(tier.stats.blocks, 0, '199 jumps are not yet hot');
+  pause(tier);
+  hart.run(SECOND_LAP);
+  assert.equal(hart.getRegister(2), 400n);
+  return tier;
+}
+
+test('a block becomes hot by the jumps it gets, counted up to the threshold', () => {
+  const tier = twoLaps(() => {}, 3_600_000);
+  assert.ok(tier.stats.blocks >= 1, '399 jumps in quick succession make it hot');
+});
+
+test('jump counts halve with time, so code that runs now and then stays interpreted', () => {
+  const tier = twoLaps((t) => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 450);
+    t.flush(); // as the run loop does after every slice
+  }, 200);
+  assert.equal(tier.stats.blocks, 0, 'after two half-lives the first lap counts 49, and 249 jumps are not hot');
+});

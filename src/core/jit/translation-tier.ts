@@ -25,6 +25,8 @@ export interface TranslationTierOptions {
    * want each block at once).
    */
   compileInBackground?: boolean;
+  /** How often jump counts halve (default 1000 ms; see COUNT_HALF_LIFE_MS). */
+  countHalfLifeMs?: number;
 }
 
 /** Counters for benchmarks and tests. */
@@ -65,6 +67,12 @@ const MAX_SUCCESSORS_PER_MODULE = 128;
 const MAX_IMPORTED_BLOCKS = 512;
 /** Longest a hot block waits for its batch to fill. */
 const MAX_PENDING_MS = 25;
+/**
+ * Jump counts halve this often, so a block becomes hot by how often it runs, not by how often
+ * it ever ran: an idle guest's once-a-second timer code would otherwise reach the threshold in
+ * minutes and be translated, one small costly module after another, for nothing.
+ */
+const COUNT_HALF_LIFE_MS = 1000;
 
 type BlockFunction = (state: number, pc: bigint, retired: number, budget: number) => number;
 
@@ -100,6 +108,8 @@ export class TranslationTier {
   private readonly blocksByPage = new Map<number, number[]>();
   private nextFunction = 0;
   private pendingSince = 0;
+  private countsHalvedAt = performance.now();
+  private readonly countHalfLifeMs: number;
   private readonly background: boolean;
   /** Keys in modules being compiled in the background. */
   private readonly compilingKeys = new Set<number>();
@@ -119,6 +129,7 @@ export class TranslationTier {
     this.memory = memory;
     this.hotThreshold = Math.min(65535, options.hotThreshold ?? 256);
     this.batchSize = options.batchSize ?? (this.hotThreshold === 1 ? 1 : 48);
+    this.countHalfLifeMs = options.countHalfLifeMs ?? COUNT_HALF_LIFE_MS;
     this.entries = new EntryTable(memory.memory.buffer, memory.translationOffset);
     this.entries.clear();
     this.lockstep = options.lockstep ?? false;
@@ -205,7 +216,17 @@ export class TranslationTier {
    * batch, while a burst of new code (a boot) still compiles in few, large modules.
    */
   flush(): void {
-    if (this.pending.length > 0 && performance.now() - this.pendingSince >= MAX_PENDING_MS) this.compilePending();
+    const now = performance.now();
+    if (now - this.countsHalvedAt >= this.countHalfLifeMs) this.decayCounts(now);
+    if (this.pending.length > 0 && now - this.pendingSince >= MAX_PENDING_MS) this.compilePending();
+  }
+
+  /** Halves every jump count once per half-life passed (16 halvings clear a count). */
+  private decayCounts(now: number): void {
+    const shift = Math.min(16, Math.floor((now - this.countsHalvedAt) / this.countHalfLifeMs));
+    const counters = this.counters;
+    for (let i = 0; i < counters.length; i++) counters[i] = counters[i]! >>> shift;
+    this.countsHalvedAt = now;
   }
 
   /**

@@ -1,0 +1,88 @@
+// What `vireo dc|tenant|user|host|vm` show and send: one spec per resource of the master.
+
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../usage-error.js';
+import type { ResourceSpec } from './resource-command.js';
+
+const text = (key: string) => (row: Record<string, unknown>) => (row[key] === null || row[key] === undefined ? '' : String(row[key]));
+
+function required(command: string, values: Record<string, string | boolean | undefined>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(command, `create needs --${name}`);
+  return value;
+}
+
+export const DATA_CENTERS: ResourceSpec = {
+  command: 'dc', path: '/data-centers', noun: 'data center',
+  columns: [['NAME', text('name')], ['DESCRIPTION', text('description')], ['ID', text('id')]],
+  create: {
+    usage: 'NAME via --name NAME [--description TEXT]',
+    options: { name: { type: 'string' }, description: { type: 'string' } },
+    body: async (v) => ({ name: required('dc', v, 'name'), ...(typeof v['description'] === 'string' ? { description: v['description'] } : {}) }),
+  },
+};
+
+export const TENANTS: ResourceSpec = {
+  command: 'tenant', path: '/tenants', noun: 'tenant',
+  columns: [['NAME', text('name')], ['DESCRIPTION', text('description')], ['ID', text('id')]],
+  create: {
+    usage: '--name NAME [--description TEXT]',
+    options: { name: { type: 'string' }, description: { type: 'string' } },
+    body: async (v) => ({ name: required('tenant', v, 'name'), ...(typeof v['description'] === 'string' ? { description: v['description'] } : {}) }),
+  },
+};
+
+export const USERS: ResourceSpec = {
+  command: 'user', path: '/users', noun: 'user',
+  columns: [['NAME', text('name')], ['TENANT', (r) => (r['tenantId'] === null ? 'staff' : String(r['tenantId']))], ['DISABLED', (r) => (r['disabled'] === true ? 'yes' : '')], ['ID', text('id')]],
+  create: {
+    usage: '--name NAME --password-file FILE [--tenant NAME|ID] [--role ROLE[:dc=NAME|:tenant=NAME]]',
+    options: { name: { type: 'string' }, 'password-file': { type: 'string' }, tenant: { type: 'string' }, role: { type: 'string' } },
+    body: async (v, resolve) => {
+      const password = (await readFile(required('user', v, 'password-file'), 'utf8')).split('\n')[0]!;
+      const tenantId = typeof v['tenant'] === 'string' ? await resolve('/tenants', v['tenant']) : undefined;
+      const roles = typeof v['role'] === 'string' ? [await roleBinding(v['role'], resolve)] : undefined;
+      return { name: required('user', v, 'name'), password, ...(tenantId === undefined ? {} : { tenantId }), ...(roles === undefined ? {} : { roles }) };
+    },
+  },
+};
+
+async function roleBinding(text: string, resolve: (path: string, nameOrId: string) => Promise<string>): Promise<Record<string, unknown>> {
+  const [role, scope] = text.split(':');
+  if (scope === undefined) return { role, scopeKind: 'global', scopeId: null };
+  const [kind, name] = scope.split('=');
+  if (kind === 'dc' && name) return { role, scopeKind: 'data-center', scopeId: await resolve('/data-centers', name) };
+  if (kind === 'tenant' && name) return { role, scopeKind: 'tenant', scopeId: await resolve('/tenants', name) };
+  throw new UsageError('user', `--role ROLE, ROLE:dc=NAME or ROLE:tenant=NAME, not ${text}`);
+}
+
+export const HOSTS: ResourceSpec = {
+  command: 'host', path: '/hosts', noun: 'host',
+  columns: [['NAME', text('name')], ['STATE', text('state')], ['CPUS', text('cpus')], ['MEMORY MIB', text('memoryMiB')], ['LAST HEARTBEAT', text('lastHeartbeatAt')], ['WHY', text('stateReason')]],
+  create: {
+    usage: '--dc NAME|ID --name NAME --url tcp:HOST:PORT --token-file FILE',
+    options: { dc: { type: 'string' }, name: { type: 'string' }, url: { type: 'string' }, 'token-file': { type: 'string' } },
+    body: async (v, resolve) => ({
+      dataCenterId: await resolve('/data-centers', required('host', v, 'dc')), name: required('host', v, 'name'), url: required('host', v, 'url'),
+      token: (await readFile(required('host', v, 'token-file'), 'utf8')).split('\n')[0]!.trim(),
+    }),
+  },
+};
+
+export const VMS: ResourceSpec = {
+  command: 'vm', path: '/vms', noun: 'VM',
+  columns: [['NAME', text('name')], ['STATE', text('state')], ['CPUS', text('cpus')], ['MEMORY MIB', text('memoryMiB')], ['HOST', (r) => String(r['hostName'] ?? r['hostId'] ?? '')], ['ID', text('id')]],
+  create: {
+    usage: '--tenant NAME|ID --dc NAME|ID --name NAME [--cpus N] [--memory MIB] [--host NAME|ID]',
+    options: { tenant: { type: 'string' }, dc: { type: 'string' }, name: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, host: { type: 'string' } },
+    body: async (v, resolve) => ({
+      tenantId: await resolve('/tenants', required('vm', v, 'tenant')), dataCenterId: await resolve('/data-centers', required('vm', v, 'dc')),
+      name: required('vm', v, 'name'), cpus: Number(v['cpus'] ?? 1), memoryMiB: Number(v['memory'] ?? 256),
+      ...(typeof v['host'] === 'string' ? { hostId: await resolve('/hosts', v['host']) } : {}),
+    }),
+  },
+  actions: {
+    start: { options: {}, body: () => ({}) },
+    stop: { options: { force: { type: 'boolean' } }, body: (v) => ({ force: v['force'] === true }) },
+  },
+};
