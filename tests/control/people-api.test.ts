@@ -75,11 +75,10 @@ test('a new administrator logs in with the TOTP secret returned when it was made
   assert.deepEqual(made.body.roles.map((r: { role: string }) => r.role), ['administrator']);
   const read = await admin.call('GET', `/api/v1/users/${made.id}`);
   assert.equal(read.body.totpSecret, undefined, 'the secret is shown once');
+  assert.deepEqual(Object.keys(read.body).sort(), ['createdAt', 'disabled', 'id', 'lockedUntil', 'name', 'tenantId', 'totpEnrolled', 'updatedAt', 'version']);
   assert.equal((await m.client().logIn(made.name, USER_PASSWORD)).status, 401, 'not without the second factor');
   const client = await logInAs(m, made);
   assert.equal((await client.call('GET', '/api/v1/session')).body.roles[0].role, 'administrator');
-  const recovered = await m.client().logIn(made.name, USER_PASSWORD, undefined);
-  assert.equal(recovered.status, 401);
   const viaCode = await m.client().call('POST', '/api/v1/session', { name: made.name, password: USER_PASSWORD, recoveryCode: made.body.recoveryCodes[0] });
   assert.equal(viaCode.status, 201, viaCode.text);
 });
