@@ -41,19 +41,23 @@ const C_NOP = 0x0001;
 
 let warm = false;
 
-/** Once per process: gives the interpreter type feedback for every instruction. */
-export function warmUpInterpreter(): void {
+/**
+ * Once per thread (each has a V8 isolate of its own): gives the interpreter type feedback for
+ * every instruction, on memory like the guest's (`shared` for harts on threads).
+ */
+export function warmUpInterpreter(shared = false): void {
   if (warm) return;
   warm = true;
-  runWarmUp();
-  runTierWarmUp();
+  runWarmUp(shared);
+  runTierWarmUp(shared);
 }
 
 /**
- * Runs the warm-up program on a scratch hart and returns it, stopped on the program's final
- * `j .` when every instruction ran through (each trap skipped by the handler).
+ * Runs the warm-up program on a scratch hart (over shared memory with `shared`) and returns
+ * it, stopped on the program's final `j .` when every instruction ran through (each trap
+ * skipped by the handler).
  */
-export function runWarmUp(): { hart: Hart; end: number } {
+export function runWarmUp(shared = false): { hart: Hart; end: number } {
   const body: number[] = [];
   for (const spec of INSTRUCTIONS) {
     if (!SKIPPED.has(spec.op)) body.push(...instancesOf(spec.format, spec.match, spec.mask));
@@ -71,7 +75,7 @@ export function runWarmUp(): { hart: Hart; end: number } {
     csr(2, 10, MEPC, 0), addi(10, 10, 4), csr(1, 0, MEPC, 10), MRET,
   ];
   if (4 * program.length > DATA) throw new Error('interpreter-warm-up: the program overlaps its data');
-  const memory = new GuestMemory({ ramBase: RAM, ramSize: 1 << 16, harts: 1 });
+  const memory = new GuestMemory({ ramBase: RAM, ramSize: 1 << 16, harts: 1, shared });
   memory.writeRam(RAM, new Uint8Array(new Int32Array(program).buffer));
   // The device answers every access, as the board's do.
   const hart = new Hart({ memory, hartId: 0, bus: { read: () => 0, write: () => true }, time: { now: () => 0 } });
@@ -90,7 +94,7 @@ export function runWarmUp(): { hart: Hart; end: number } {
  * gives a CSR access back to it, and the run loop goes back and forth between them.
  * Returns the hart and its tier.
  */
-export function runTierWarmUp(): { hart: Hart; tier: TranslationTier } {
+export function runTierWarmUp(shared = false): { hart: Hart; tier: TranslationTier } {
   const program = [
     addi(1, 0, 0), // 0
     addi(4, 0, 8), // 4
@@ -101,7 +105,7 @@ export function runTierWarmUp(): { hart: Hart; tier: TranslationTier } {
     csr(2, 6, MSCRATCH, 0), // 24: left to the interpreter by translated code
     jalr(0, 5), // 28: return
   ];
-  const memory = new GuestMemory({ ramBase: RAM, ramSize: 1 << 16, harts: 1 });
+  const memory = new GuestMemory({ ramBase: RAM, ramSize: 1 << 16, harts: 1, shared });
   memory.writeRam(RAM, new Uint8Array(new Int32Array(program).buffer));
   const tier = new TranslationTier(memory, { hotThreshold: 1 });
   const hart = new Hart({ memory, hartId: 0, bus: { read: () => 0, write: () => true }, time: { now: () => 0 }, tier });
@@ -117,7 +121,8 @@ export function runTierWarmUp(): { hart: Hart; tier: TranslationTier } {
 function instancesOf(format: Format, match: number, mask: number): number[] {
   const free = (fields: number) => match | (fields & ~mask);
   switch (format) {
-    case Format.B: return [free((6 << 15) | (7 << 20) | (1 << 9))]; // offset 4: on either way
+    // Offset 4: on either way; with unequal and equal operands, so both halves are compared.
+    case Format.B: return [free((6 << 15) | (7 << 20) | (1 << 9)), free((7 << 15) | (7 << 20) | (1 << 9))];
     case Format.J: return [free(1 << 22)]; // offset 4
     case Format.S: return [free((6 << 15) | (7 << 20)), free((28 << 15) | (7 << 20))];
     // Misaligned (offset 7), aligned, and from a device.
