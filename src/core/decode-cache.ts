@@ -11,7 +11,7 @@ import type { CodeMap } from './code-map.js';
 export const DECODE_PAGE_WORDS = 4096;
 
 export class DecodeCache {
-  private pages: (Int32Array | undefined)[];
+  private readonly pages: (Int32Array | undefined)[];
   private readonly writeTlbs: Tlb[] = [];
   private readonly listeners: Array<(pageOffset: number) => void> = [];
   /** With harts on several threads: the shared map, and this cache's hart as a bit (0: no hart, the devices' thread). */
@@ -21,7 +21,9 @@ export class DecodeCache {
   private staleSeen = 0;
 
   constructor(private readonly ramOffset: number, ramSize: number, shared?: { codeMap: CodeMap; hartId: number | null }) {
-    this.pages = new Array<Int32Array | undefined>(ramSize / 4096);
+    // Filled, not `new Array(n)`: V8 gives a large empty array slow dictionary elements, and
+    // the interpreter's optimized code a different kind of array than small RAMs (its warm-up) give.
+    this.pages = Array.from({ length: ramSize / 4096 }, () => undefined);
     this.codeMap = shared?.codeMap ?? null;
     this.hartId = shared?.hartId ?? -1;
     this.hartBit = this.hartId >= 0 ? 1 << this.hartId : 0;
@@ -93,7 +95,7 @@ export class DecodeCache {
   }
 
   clear(): void {
-    this.pages = new Array<Int32Array | undefined>(this.pages.length);
+    this.pages.fill(undefined);
     if (this.codeMap !== null && this.hartId >= 0) {
       this.staleSeen = this.codeMap.staleCount(this.hartId);
       this.codeMap.releaseAll(this.hartBit);

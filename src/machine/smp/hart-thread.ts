@@ -11,6 +11,7 @@ import { Tlb } from '../../core/tlb.js';
 import { WRITE_TLB } from '../../core/hart-state.js';
 import { VirtualClock, processClockMs } from '../virtual-clock.js';
 import { MailboxBus } from './mmio-mailbox.js';
+import { optimizeInterpreter } from './interpreter-optimizer.js';
 import { Control, ThreadControl } from './thread-control.js';
 
 export interface HartThreadData {
@@ -54,12 +55,13 @@ async function main(data: HartThreadData): Promise<void> {
   for (let other = 0; other < data.harts; other++) {
     if (other !== data.hartId) memory.decodeCache.register(new Tlb(data.memory.buffer, memory.hartStateOffset(other) + WRITE_TLB));
   }
-  warmUpInterpreter();
+  warmUpInterpreter(true);
   const tier = data.translation === 'off' ? null
     : new TranslationTier(memory, { lockstep: data.translation === 'lockstep', ...(data.hotThreshold !== undefined ? { hotThreshold: data.hotThreshold } : {}) });
   const clock = new VirtualClock(processClockMs, data.timebaseHz, data.clockCells);
   const time = { now: () => clock.now() + control.mtimeOffset };
   const hart = new Hart({ memory, hartId: data.hartId, bus: new MailboxBus(data.mailboxes, data.hartId), time, tier, adoptState: true });
+  optimizeInterpreter();
   const id = data.hartId;
   hart.yieldOnPause = data.yieldOnPause;
   let epoch = control.epoch;
