@@ -8,7 +8,10 @@ import { open } from '../security/secret-box.js';
 import { appendAudit } from '../store/audit-log.js';
 import type { Host } from '../store/hosts.js';
 import type { Store } from '../store/open-store.js';
+import { allPages } from '../store/page.js';
 import { repositories } from '../store/repositories.js';
+import type { VmState } from '../store/tables.js';
+import type { VirtualMachine } from '../store/virtual-machines.js';
 import type { AgentHostInfo } from './agent-api-types.js';
 import { HeartbeatMonitor, type HeartbeatOptions, type HeartbeatSink, type HostStatus } from './heartbeat-monitor.js';
 import { HostAgentClient } from './host-agent-client.js';
@@ -36,6 +39,18 @@ export function hostTokenAssociatedData(hostId: string): string {
 
 const ACTOR = 'vireo master';
 
+/** Records a VM's state as found (with `from`, only while it is still in that state) and publishes it. */
+export async function recordVmState(master: Pick<FleetServices, 'store' | 'events'>, vmId: string, to: VmState, reason: string, from?: VmState): Promise<VirtualMachine | undefined> {
+  const vm = await repositories(master.store.db).virtualMachines.setState(vmId, to, reason, from);
+  if (vm !== undefined) {
+    master.events.publish({
+      type: 'vm.state', resource: 'vm', id: vm.id, scope: { dataCenterId: vm.data_center_id, tenantId: vm.tenant_id },
+      data: { state: vm.state, reason: vm.state_reason, hostId: vm.host_id },
+    });
+  }
+  return vm;
+}
+
 export class HostFleet implements HeartbeatSink {
   private readonly monitor: HeartbeatMonitor;
   private readonly clients = new Map<string, HostAgentClient>();
@@ -50,12 +65,7 @@ export class HostFleet implements HeartbeatSink {
   /** Watches every registered host. */
   async start(): Promise<void> {
     const repos = repositories(this.master.store.db);
-    let cursor: string | null = null;
-    do {
-      const page = await repos.hosts.list({}, { limit: 1000, cursor });
-      for (const host of page.items) this.watch(host);
-      cursor = page.nextCursor;
-    } while (cursor !== null);
+    for (const host of await allPages((page) => repos.hosts.list({}, page))) this.watch(host);
   }
 
   stop(): void {
@@ -105,17 +115,11 @@ export class HostFleet implements HeartbeatSink {
     await this.recordState(hostId, 'up', 'answers its heartbeat');
   }
 
-  async onVmsReconciled(hostId: string, result: Reconciliation): Promise<void> {
-    const repos = repositories(this.master.store.db);
+  async onVmsReconciled(_hostId: string, result: Reconciliation): Promise<void> {
     for (const change of result.changes) {
       // A start or stop under way records its own outcome; a down host overrides it.
       if (change.to !== 'unknown' && this.isBusy(change.vmId)) continue;
-      const vm = await repos.virtualMachines.setState(change.vmId, change.to, change.reason, change.from);
-      if (vm === undefined) continue;
-      this.master.events.publish({
-        type: 'vm.state', resource: 'vm', id: vm.id, scope: { dataCenterId: vm.data_center_id, tenantId: vm.tenant_id },
-        data: { state: vm.state, reason: vm.state_reason, hostId },
-      });
+      await recordVmState(this.master, change.vmId, change.to, change.reason, change.from);
     }
   }
 
@@ -130,14 +134,8 @@ export class HostFleet implements HeartbeatSink {
 
   private async vmsOnHost(hostId: string): Promise<MasterVm[]> {
     const repos = repositories(this.master.store.db);
-    const vms: MasterVm[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await repos.virtualMachines.list({ host_id: hostId }, { limit: 1000, cursor });
-      for (const vm of page.items) vms.push({ id: vm.id, name: vmSpecOf(vm).agentName, state: vm.state });
-      cursor = page.nextCursor;
-    } while (cursor !== null);
-    return vms;
+    const vms = await allPages((page) => repos.virtualMachines.list({ host_id: hostId }, page));
+    return vms.map((vm) => ({ id: vm.id, name: vmSpecOf(vm).agentName, state: vm.state }));
   }
 
   private publish(type: string, hostId: string, data: Record<string, unknown>): void {
