@@ -18,6 +18,11 @@ export interface Permission {
    * for actions on the master as a whole.
    */
   target?: (c: Context<MasterEnv>) => Promise<Target> | Target;
+  /**
+   * A list of resources that live in scopes: allowed to whoever may do the action in some scope,
+   * since the handler keeps only the rows in the caller's reach (authorizedScopes).
+   */
+  list?: true;
 }
 
 /** Kept on the route object under a symbol, which survives the copies the router makes of it. */
@@ -42,6 +47,10 @@ function guard(permission: Permission): MiddlewareHandler<MasterEnv> {
   return async (c, next) => {
     const caller = c.get('caller');
     if (caller === undefined) throw new MasterApiError('unauthenticated', 'log in (vireo login) or send Authorization: Bearer TOKEN');
+    if (permission.list === true && mayAnywhere(caller, permission.action)) {
+      await next();
+      return;
+    }
     const target = permission.target === undefined ? {} : await permission.target(c);
     const verdict = authorize(caller, permission.action, target);
     if (!verdict.allowed && permission.target !== undefined && mayAnywhere(caller, permission.action)) {

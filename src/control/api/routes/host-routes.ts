@@ -76,7 +76,7 @@ export function hostRoutes(): OpenAPIHono<MasterEnv> {
     method: 'get', path: '/hosts', tags: ['hosts'], summary: 'The hosts the caller may see, by data center and state',
     request: { query: HOST_FILTER },
     responses: { 200: json('A page of hosts', pageOf(HOST, 'HostPage')), ...COMMON_ERRORS },
-  }), { action: 'host.read' }), async (c) => {
+  }), { action: 'host.read', list: true }), async (c) => {
     const { limit, cursor, dataCenterId, state } = c.req.valid('query');
     const reach = authorizedScopes(c.get('caller')!, 'host.read');
     const page = await repositories(c.get('master').store.db).hosts.list({ ...(dataCenterId === undefined ? {} : { data_center_id: dataCenterId }), ...(state === undefined ? {} : { state }) }, { limit, cursor: cursor ?? null });

@@ -78,7 +78,7 @@ export function vmRoutes(): OpenAPIHono<MasterEnv> {
     method: 'get', path: '/vms', tags: ['vms'], summary: 'The VMs the caller may see, by tenant, host, data center and state',
     request: { query: VM_FILTER },
     responses: { 200: json('A page of VMs', pageOf(VM, 'VirtualMachinePage')), ...COMMON_ERRORS },
-  }), { action: 'vm.read' }), async (c) => {
+  }), { action: 'vm.read', list: true }), async (c) => {
     const { limit, cursor, tenantId, hostId, dataCenterId, state } = c.req.valid('query');
     const reach = authorizedScopes(c.get('caller')!, 'vm.read');
     const filter: VirtualMachineFilter = {
