@@ -49,7 +49,7 @@ export class OperationRunner {
       try {
         await update({ state: 'running', message: 'started' });
         const report: ReportProgress = (progress, message) => update({ progress: Math.min(1, Math.max(0, progress)), message });
-        const message = await work(report, entry.abort.signal);
+        const message = await Promise.race([work(report, entry.abort.signal), abandoned(entry.abort.signal)]);
         await update({ state: 'succeeded', progress: 1, message, finished_at: new Date().toISOString() });
       } catch (e) {
         const error = e as Error & { kind?: unknown };
@@ -101,4 +101,12 @@ export class OperationRunner {
   private notify(id: string): void {
     for (const waiter of [...(this.waiters.get(id) ?? [])]) waiter();
   }
+}
+
+/** Rejects when the signal aborts, so work that ignores it cannot hold the master's shutdown. */
+function abandoned(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason as Error);
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
 }

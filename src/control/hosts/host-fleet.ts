@@ -65,7 +65,17 @@ export class HostFleet implements HeartbeatSink {
   /** Watches every registered host. */
   async start(): Promise<void> {
     const repos = repositories(this.master.store.db);
-    for (const host of await allPages((page) => repos.hosts.list({}, page))) this.watch(host);
+    for (const host of await allPages((page) => repos.hosts.list({}, page))) {
+      try {
+        this.watch(host);
+      } catch (e) {
+        // A token that no longer opens (another master's key, an altered row): shown, not fatal.
+        const reason = `cannot watch it: ${(e as Error).message}; register it again`;
+        if (await repos.hosts.observeState(host.id, 'down', reason)) {
+          this.master.events.publish({ type: 'host.down', resource: 'host', id: host.id, scope: { dataCenterId: host.data_center_id }, data: { state: 'down', reason } });
+        }
+      }
+    }
   }
 
   stop(): void {
@@ -74,9 +84,10 @@ export class HostFleet implements HeartbeatSink {
 
   /** Starts watching a host (just registered, or at start). */
   watch(host: Host): void {
-    this.clients.set(host.id, this.newClient(host));
+    const client = this.newClient(host);
+    this.clients.set(host.id, client);
     this.dataCenters.set(host.id, host.data_center_id);
-    this.monitor.add({ id: host.id, client: this.clients.get(host.id)!, state: host.state });
+    this.monitor.add({ id: host.id, client, state: host.state });
   }
 
   unwatch(hostId: string): void {
