@@ -194,6 +194,31 @@ test('a stopped VM is deleted from its host too', { timeout: 20_000 }, async () 
   assert.equal((await alice.client.call('GET', `/api/v1/vms/${extra.body.id}`)).status, 404);
 });
 
+test('a host in maintenance takes no new VMs and stays so; an empty host is unregistered', { timeout: 20_000 }, async () => {
+  const b = hostIds[1]!;
+  const read = await admin.call('GET', `/api/v1/hosts/${b}`);
+  assert.equal((await admin.call('PATCH', `/api/v1/hosts/${b}`, { maintenance: true })).status, 428);
+  const on = await admin.call('PATCH', `/api/v1/hosts/${b}`, { maintenance: true }, { 'if-match': read.headers['etag'] as string });
+  assert.equal(on.status, 200, on.text);
+  assert.equal(on.body.state, 'maintenance');
+  assert.match(on.body.stateReason, /root-admin/u);
+  const refused = await alice.client.call('POST', '/api/v1/vms', newVm(alice, 'later', { hostId: b }));
+  assert.equal(refused.status, 409, refused.text);
+  assert.match(refused.body.detail, /host-b: in maintenance/u);
+  await new Promise((resolve) => setTimeout(resolve, 4 * HEARTBEAT.intervalMs));
+  assert.equal((await admin.call('GET', `/api/v1/hosts/${b}`)).body.state, 'maintenance', 'heartbeats do not end maintenance');
+  const off = await admin.call('PATCH', `/api/v1/hosts/${b}`, { maintenance: false }, { 'if-match': on.headers['etag'] as string });
+  assert.equal(off.status, 200, off.text);
+  assert.equal(off.body.state, 'up');
+
+  const spare = await admin.call('POST', '/api/v1/hosts', { dataCenterId, name: 'host-spare', url: `tcp:127.0.0.1:${agents[1]!.port}`, token: TOKEN });
+  assert.equal(spare.status, 201, spare.text);
+  const removed = await admin.call('DELETE', `/api/v1/hosts/${spare.body.id}`, undefined, { 'if-match': spare.headers['etag'] as string });
+  assert.equal(removed.status, 204, removed.text);
+  assert.equal((await admin.call('GET', `/api/v1/hosts/${spare.body.id}`)).status, 404);
+  assert.equal(m.master.services.fleet.status(spare.body.id), undefined, 'no longer watched');
+});
+
 test('one agent SIGKILLed: the master reports its host down and its VMs unknown, the other host up', { timeout: 20_000 }, async () => {
   const dbHost = vms['db']!.hostId;
   const victim = agents[hostIds.indexOf(dbHost)]!;
