@@ -127,7 +127,14 @@ export class Master {
       const started = serve({ fetch: app.fetch, hostname: options.host, port: options.port, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }, () => resolve(started));
       started.once('error', reject);
     });
-    await fleet.start();
+    try {
+      await fleet.start();
+    } catch (e) {
+      fleet.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      throw e;
+    }
     const port = (server.address() as AddressInfo).port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     return new Master(services, server, `https://${host}:${port}`, { cert: tls.cert, fingerprintSha256: tls.fingerprintSha256 });
