@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VmApiClient } from '../src/vm/api/vm-api-client.js';
 import { buildFreestandingProgram, repoRoot } from '../tests/support/riscv-toolchain.js';
-import { AgentProcess } from '../tests/host/agent-process.js';
+import { AgentProcess } from '../tests/support/agent-process.js';
 import { BenchError } from './bench-error.js';
 import { formatTable, median, ratio } from './report.js';
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { DEBIAN_APPEND } from '../src/cli/default-guest.js';
 import { ensureDebianImage } from '../src/images/debian-image.js';
-import { AgentProcess } from '../tests/host/agent-process.js';
+import { AgentProcess } from '../tests/support/agent-process.js';
 import { processCpuSeconds } from '../tests/support/process-cpu.js';
 import { qemuImg } from '../tests/storage/qemu-img.js';
 import { BenchError } from './bench-error.js';

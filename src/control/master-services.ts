@@ -1,8 +1,10 @@
 // What the master's front ends share: its state, its key for secrets at rest, its clock, the
-// event bus and the policies of logins and sessions. One object, made by `Master`, passed to
+// event bus, the policies of logins and sessions, its hosts and its operations. One object, made by `Master`, passed to
 // every route.
 
 import type { EventBus } from './api/event-bus.js';
+import type { OperationRunner } from './commands/operation-runner.js';
+import type { HostFleet } from './hosts/host-fleet.js';
 import type { AddressThrottle } from './security/login-throttle.js';
 import type { PasswordHashParams } from './security/password-hash.js';
 import type { Store } from './store/open-store.js';
@@ -24,6 +26,10 @@ export interface MasterServices {
   readonly clock: { now(): number };
   readonly loginThrottle: AddressThrottle;
   readonly sessions: SessionPolicy;
+  /** The registered hosts' agents and their heartbeats. */
+  readonly fleet: HostFleet;
+  /** Long actions under way (202 and an operation). */
+  readonly operations: OperationRunner;
   /** Argon2id cost for new password hashes (cheaper in tests). */
   readonly passwordHash?: PasswordHashParams;
 }

@@ -10,6 +10,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import { EventBus } from './api/event-bus.js';
 import { createMasterApp } from './api/master-app.js';
 import { totpAssociatedData } from './commands/log-in.js';
+import { OperationRunner } from './commands/operation-runner.js';
+import type { HeartbeatOptions } from './hosts/heartbeat-monitor.js';
+import { HostFleet } from './hosts/host-fleet.js';
 import { DEFAULT_SESSION_POLICY, type MasterServices } from './master-services.js';
 import { encodeBase32 } from './security/base32.js';
 import { AddressThrottle } from './security/login-throttle.js';
@@ -94,6 +97,8 @@ export interface ServeOptions {
   passwordHash?: PasswordHashParams;
   /** The master's clock (tests move it on, to log in again without waiting for the next TOTP step). */
   clock?: { now(): number };
+  /** How often hosts are polled and when one is down (tests make them fast). */
+  heartbeat?: HeartbeatOptions;
 }
 
 export class Master {
@@ -110,8 +115,11 @@ export class Master {
     const tls = await loadOrCreateTlsCertificate(options.dataDir, [options.host]);
     const store = await openStore(storeTarget(options.dataDir, config));
     const clock = options.clock ?? { now: () => Date.now() };
+    const events = new EventBus();
+    const operations = new OperationRunner({ store, events });
+    const fleet = new HostFleet({ store, key, events }, { isBusy: (vmId) => operations.isBusy(vmId), ...(options.heartbeat === undefined ? {} : { heartbeat: options.heartbeat }) });
     const services: MasterServices = {
-      store, key, clock, events: new EventBus(), loginThrottle: new AddressThrottle(clock), sessions: DEFAULT_SESSION_POLICY,
+      store, key, clock, events, loginThrottle: new AddressThrottle(clock), sessions: DEFAULT_SESSION_POLICY, fleet, operations,
       ...(options.passwordHash === undefined ? {} : { passwordHash: options.passwordHash }),
     };
     const app = createMasterApp(services);
@@ -119,13 +127,25 @@ export class Master {
       const started = serve({ fetch: app.fetch, hostname: options.host, port: options.port, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }, () => resolve(started));
       started.once('error', reject);
     });
+    try {
+      await fleet.start();
+    } catch (e) {
+      fleet.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      throw e;
+    }
     const port = (server.address() as AddressInfo).port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     return new Master(services, server, `https://${host}:${port}`, { cert: tls.cert, fingerprintSha256: tls.fingerprintSha256 });
   }
 
   async close(): Promise<void> {
+    this.services.fleet.stop();
+    // Event streams stay open until their clients go; the master ends them.
+    (this.server as { closeAllConnections?: () => void }).closeAllConnections?.();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.services.operations.close();
     await this.services.store.close();
   }
 }

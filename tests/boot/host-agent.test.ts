@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { ensureDebianImage } from '../../src/images/debian-image.js';
 import { DEBIAN_APPEND } from '../../src/cli/default-guest.js';
-import { AgentProcess, eventually } from '../host/agent-process.js';
+import { AgentProcess, eventually } from '../support/agent-process.js';
 import { qemuCheck, qemuImg } from '../storage/qemu-img.js';
 
 const PROMPT = /root@vireo:[^\n]*# $/;

@@ -15,15 +15,12 @@ import { HostAgentClient } from '../../src/control/hosts/host-agent-client.js';
 import { HostLinkError } from '../../src/control/hosts/host-link-error.js';
 import type { AgentHostInfo } from '../../src/control/hosts/agent-api-types.js';
 import type { MasterVm, Reconciliation } from '../../src/control/hosts/reconcile.js';
-import { AgentProcess, alive, eventually } from '../host/agent-process.js';
+import { AgentProcess, alive, eventually, IDLE_KERNEL, stopAgents } from '../support/agent-process.js';
 
 const TOKEN = 'master-host-link-token-0123456789';
 const HEARTBEAT = { intervalMs: 250, requestTimeoutMs: 500, downAfterMs: 1500, reconcileEveryMs: 500 };
 /** The longest a dead agent may go unreported: the down time, one interval to the next poll, and that poll's timeout. */
 const REPORT_WITHIN_MS = HEARTBEAT.downAfterMs + HEARTBEAT.intervalMs + HEARTBEAT.requestTimeoutMs;
-
-/** A flat RV64 binary that waits for interrupts forever: `wfi; j .-4`. */
-const IDLE_KERNEL = Buffer.from([0x73, 0x00, 0x50, 0x10, 0x6f, 0xf0, 0xdf, 0xff]);
 
 class Recorder implements HeartbeatSink {
   reports = new Map<string, AgentHostInfo[]>();
@@ -131,11 +128,7 @@ test('two host agents: both up with their resources, a VM defined on each, one k
     assert.ok(vmPids.every(alive), 'the VM processes outlive their agent');
   } finally {
     monitor?.stop();
-    for (const agent of agents) {
-      if (agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill('SIGTERM');
-      await agent.exited;
-    }
-    for (const pid of vmPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    await stopAgents(agents, vmPids);
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { buildFreestandingProgram, repoRoot } from '../support/riscv-toolchain.js';
-import { AgentProcess, alive, eventually } from './agent-process.js';
+import { AgentProcess, alive, eventually } from '../support/agent-process.js';
 
 const TOKEN = 'host-agent-test-token-0123456789';
 const NAMES = ['vm0', 'vm1', 'vm2', 'vm3', 'vm4', 'vm5', 'vm6', 'vm7'];

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { buildFreestandingProgram, repoRoot } from '../support/riscv-toolchain.js';
 import { processCpuSeconds } from '../support/process-cpu.js';
 import type { IoLimits } from '../../src/storage/qos/io-limits.js';
-import { AgentProcess, eventually } from './agent-process.js';
+import { AgentProcess, eventually } from '../support/agent-process.js';
 
 // addi t0, t0, 1; j .-4: a guest that computes without end.
 const SPIN = new Uint8Array(new Uint32Array([0x00128293, 0xffdff06f]).buffer);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFreestandingProgram, repoRoot } from '../support/riscv-toolchain.js';
-import { AgentProcess, eventually } from './agent-process.js';
+import { AgentProcess, eventually } from '../support/agent-process.js';
 
 interface VmInfo { state: string; pid: number | null; lastExit: { reason: string } | null; definition: { spec: { boot: { kernel: string } } } }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { buildFreestandingProgram, repoRoot } from '../support/riscv-toolchain.js';
 import type { NicStats } from '../../src/vm/api/vm-resources.js';
-import { AgentProcess, eventually } from './agent-process.js';
+import { AgentProcess, eventually } from '../support/agent-process.js';
 
 const NETWORKS: Record<string, string> = { a1: 'tenant-a', a2: 'tenant-a', b1: 'tenant-b' };
 

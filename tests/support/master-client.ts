@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeBase32 } from '../../src/control/security/base32.js';
 import { totpCode } from '../../src/control/security/totp.js';
+import type { HeartbeatOptions } from '../../src/control/hosts/heartbeat-monitor.js';
 import { initMaster, Master } from '../../src/control/master.js';
 import { startPostgres } from './postgres-server.js';
 
@@ -102,13 +103,13 @@ export interface TestMaster {
  * tests/control/api-on-postgres.test.ts runs every API suite): then a database of its own on the
  * server $VIREO_TEST_POSTGRES_URL names, one per test process, so one master per test file.
  */
-export async function startTestMaster(): Promise<TestMaster> {
+export async function startTestMaster(options: { heartbeat?: HeartbeatOptions } = {}): Promise<TestMaster> {
   const dir = await mkdtemp(join(tmpdir(), 'vireo-master-'));
   const postgres = process.env['VIREO_TEST_MASTER_DATABASE'] === 'postgres' ? await startPostgres() : undefined;
   const database = postgres === undefined ? {} : { database: await postgres.emptyDatabase() };
   const init = await initMaster({ dataDir: dir, admin: ADMIN, password: ADMIN_PASSWORD, passwordHash: TEST_PASSWORD_HASH, ...database });
   const clock = new SteppingClock();
-  const master = await Master.serve({ dataDir: dir, host: '127.0.0.1', port: 0, passwordHash: TEST_PASSWORD_HASH, clock });
+  const master = await Master.serve({ dataDir: dir, host: '127.0.0.1', port: 0, passwordHash: TEST_PASSWORD_HASH, clock, ...options });
   const client = () => new MasterClient(master.url, master.certificate.cert);
   return {
     master, clock, dir, totpSecret: init.totpSecret, recoveryCodes: init.recoveryCodes, client,

@@ -13,12 +13,16 @@ import type { MasterEnv } from './master-env.js';
 import { declaredAccess } from './secured-route.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { dataCenterRoutes } from './routes/data-center-routes.js';
+import { eventRoutes } from './routes/event-routes.js';
+import { hostRoutes } from './routes/host-routes.js';
+import { operationRoutes } from './routes/operation-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { roleBindingRoutes } from './routes/role-binding-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { totpRoutes } from './routes/totp-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { vmRoutes } from './routes/vm-routes.js';
 import { serveWebConsole } from './web-console.js';
 
 export const API_BASE = '/api/v1';
@@ -50,7 +54,10 @@ export function createMasterApp(master: MasterServices): OpenAPIHono<MasterEnv> 
   app.use(`${API_BASE}/*`, bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new MasterApiError('payload-too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`); } }));
   app.use(`${API_BASE}/*`, authenticate());
 
-  const resources = [sessionRoutes(), totpRoutes(), dataCenterRoutes(), tenantRoutes(), userRoutes(), roleBindingRoutes(), tokenRoutes(), auditRoutes()];
+  const resources = [
+    sessionRoutes(), totpRoutes(), dataCenterRoutes(), tenantRoutes(), userRoutes(), roleBindingRoutes(), tokenRoutes(), auditRoutes(),
+    hostRoutes(), vmRoutes(), operationRoutes(), eventRoutes(),
+  ];
   for (const routes of resources) app.route(API_BASE, routes);
   checkEveryRouteDeclaresAccess(app);
 

@@ -52,3 +52,15 @@ export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => CursorKey
   const items = rows.slice(0, limit);
   return { items, nextCursor: encodeCursor(keyOf(items[items.length - 1]!)) };
 }
+
+/** Every row a paged list gives, page after page (for the master's own bookkeeping, not for clients). */
+export async function allPages<T>(list: (page: PageRequest) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await list({ limit: MAX_PAGE_LIMIT, cursor });
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return items;
+}

@@ -2,7 +2,8 @@
 // unique per tenant.
 
 import type { Kysely, Selectable } from 'kysely';
-import { VersionedRepository } from './table-repository.js';
+import { now, VersionedRepository } from './table-repository.js';
+import { translated } from './to-store-error.js';
 import type { Page, PageRequest } from './page.js';
 import type { MasterDatabase, VirtualMachineTable, VmState } from './tables.js';
 
@@ -45,5 +46,27 @@ export class VirtualMachineRepository extends VersionedRepository<'virtual_machi
 
   list(filter: VirtualMachineFilter = {}, page?: PageRequest): Promise<Page<VirtualMachine>> {
     return this.listWhere({ tenant_id: filter.tenant_id, data_center_id: filter.data_center_id, host_id: filter.host_id, state: filter.state }, page);
+  }
+
+  /**
+   * Records the state the VM was found in, with a new version; with `from`, only while it is
+   * still in that state (so an observation made before a newer one does not overwrite it).
+   * The row, or undefined when it was not in `from` (or is gone).
+   */
+  async setState(id: string, state: VmState, reason: string, from?: VmState): Promise<VirtualMachine | undefined> {
+    return translated('update', { entity: 'virtual machine', id }, () => {
+      let query = this.db.updateTable('virtual_machines')
+        .set((eb) => ({ state, state_reason: reason, version: eb('version', '+', 1), updated_at: now() }))
+        .where('id', '=', id);
+      if (from !== undefined) query = query.where('state', '=', from);
+      return query.returningAll().executeTakeFirst();
+    });
+  }
+
+  /** How many VMs are placed on the host. */
+  async countOnHost(hostId: string): Promise<number> {
+    const row = await translated('query', { entity: 'virtual machine' }, () => this.db.selectFrom('virtual_machines')
+      .select((eb) => eb.fn.countAll<number>().as('count')).where('host_id', '=', hostId).executeTakeFirstOrThrow());
+    return Number(row.count);
   }
 }

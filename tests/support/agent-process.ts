@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { VmApiClient } from '../../src/vm/api/vm-api-client.js';
-import { repoRoot } from '../support/riscv-toolchain.js';
+import { repoRoot } from './riscv-toolchain.js';
 
 export class AgentProcess {
   log = '';
@@ -65,4 +65,16 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A flat RV64 binary that waits for interrupts forever: `wfi; j .-4`. The smallest guest an agent can run. */
+export const IDLE_KERNEL = Buffer.from([0x73, 0x00, 0x50, 0x10, 0x6f, 0xf0, 0xdf, 0xff]);
+
+/** Ends agents still running (SIGTERM) and the VM processes that outlived theirs (SIGKILL); for a test's `finally`. */
+export async function stopAgents(agents: readonly AgentProcess[], vmPids: readonly number[] = []): Promise<void> {
+  for (const agent of agents) {
+    if (agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill('SIGTERM');
+    await agent.exited;
+  }
+  for (const pid of vmPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
 }

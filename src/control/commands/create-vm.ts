@@ -1,0 +1,90 @@
+// Creating a VM: placed on a host of its data center with room for it (or the host asked for),
+// defined on that host's agent, then recorded. The agent comes first so that a VM the master
+// lists always exists on its host; a record that fails undoes the definition.
+
+import type { Caller } from '../api/caller.js';
+import { MasterApiError } from '../api/master-api-error.js';
+import type { AgentHostInfo } from '../hosts/agent-api-types.js';
+import { diskBytesOf, newAgentVmName, vmSpecOf, type MasterVmBoot, type MasterVmSpec } from '../hosts/master-vm-spec.js';
+import { placeVm, type PlacedVm, type PlacementHost } from '../hosts/placement.js';
+import type { MasterServices } from '../master-services.js';
+import type { Host } from '../store/hosts.js';
+import { allPages } from '../store/page.js';
+import { repositories, type Repositories } from '../store/repositories.js';
+import type { VirtualMachine } from '../store/virtual-machines.js';
+import type { VmState } from '../store/tables.js';
+import { agentFailure } from './agent-failure.js';
+import { recordChange } from './record-change.js';
+
+export interface CreateVmRequest {
+  tenantId: string;
+  dataCenterId: string;
+  name: string;
+  cpus: number;
+  memoryMiB: number;
+  hostId?: string | undefined;
+  disks?: { sizeGiB: number }[] | undefined;
+  boot: MasterVmBoot;
+  jit?: 'on' | 'off' | undefined;
+}
+
+/** States in which the agent does not charge the VM yet, so placement reserves its room. */
+const NOT_CHARGED: ReadonlySet<VmState> = new Set(['defined', 'stopped', 'crashed']);
+
+export async function createVm(master: MasterServices, caller: Caller, request: CreateVmRequest): Promise<VirtualMachine> {
+  const repos = repositories(master.store.db);
+  if (await repos.virtualMachines.getByName(request.tenantId, request.name).catch(() => undefined) !== undefined) {
+    throw new MasterApiError('conflict', `the tenant already has a VM named ${request.name}`, { field: 'name' });
+  }
+  const spec: MasterVmSpec = { agentName: newAgentVmName(), disks: request.disks ?? [], boot: request.boot, jit: request.jit ?? 'on' };
+  const hosts = await hostsOf(repos, request.dataCenterId);
+  const placement = placeVm({
+    dataCenterId: request.dataCenterId, tenantId: request.tenantId, cpus: request.cpus, memoryMiB: request.memoryMiB, diskBytes: diskBytesOf(spec),
+    ...(request.hostId === undefined ? {} : { hostId: request.hostId }),
+  }, hosts.map((h) => h.candidate));
+  if (!placement.ok) throw new MasterApiError('conflict', placement.reason, { rejected: placement.rejected });
+  const host = hosts.find((h) => h.candidate.id === placement.hostId)!.row;
+
+  const client = master.fleet.client(host);
+  try {
+    await client.defineVm({
+      name: spec.agentName,
+      spec: {
+        ramMiB: request.memoryMiB, cpus: request.cpus, jit: spec.jit, boot: spec.boot,
+        disks: spec.disks.map((disk) => ({ sizeMiB: Math.ceil(disk.sizeGiB * 1024) })),
+      },
+    });
+  } catch (e) {
+    throw agentFailure(e, host.name, `define the VM ${request.name}`);
+  }
+  try {
+    return await recordChange(master, caller, {
+      action: 'vm.create', resource: 'vm',
+      apply: async (tx) => {
+        const vm = await tx.virtualMachines.create({
+          tenant_id: request.tenantId, data_center_id: request.dataCenterId, host_id: host.id, name: request.name,
+          cpus: request.cpus, memory_mib: request.memoryMiB, spec: JSON.stringify(spec), state: 'defined', state_reason: `placed on ${host.name}`,
+        });
+        return { result: vm, id: vm.id, scope: { dataCenterId: vm.data_center_id, tenantId: vm.tenant_id }, detail: { name: vm.name, hostId: host.id, hostName: host.name } };
+      },
+    });
+  } catch (e) {
+    await client.deleteVm(spec.agentName, { disks: true }).catch(() => {});
+    throw e;
+  }
+}
+
+/** The data center's hosts as placement sees them: the last heartbeat's resources and the VMs placed there. */
+async function hostsOf(repos: Repositories, dataCenterId: string): Promise<{ row: Host; candidate: PlacementHost }[]> {
+  const rows = await allPages((page) => repos.hosts.list({ data_center_id: dataCenterId }, page));
+  return Promise.all(rows.map(async (row) => {
+    const report = JSON.parse(row.last_report) as Partial<AgentHostInfo>;
+    const vms = await allPages((page) => repos.virtualMachines.list({ host_id: row.id }, page));
+    const candidate: PlacementHost = {
+      id: row.id, name: row.name, dataCenterId: row.data_center_id, state: row.state, cores: row.cpus,
+      memoryBudgetMiB: report.memory?.budgetMiB ?? 0, memoryChargedMiB: report.memory?.chargedMiB ?? 0, storageFreeBytes: report.storage?.free ?? 0,
+      vms: vms.map((vm): PlacedVm => ({ tenantId: vm.tenant_id, cpus: vm.cpus, memoryMiB: vm.memory_mib, diskBytes: diskBytesOf(vmSpecOf(vm)), pending: NOT_CHARGED.has(vm.state) })),
+    };
+    return { row, candidate };
+  }));
+}
