@@ -7,7 +7,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
+import { serveConsoles } from './api/console-proxy.js';
 import { EventBus } from './api/event-bus.js';
+import { vmSpecOf } from './hosts/master-vm-spec.js';
+import type { Server } from 'node:http';
 import { createMasterApp } from './api/master-app.js';
 import { totpAssociatedData } from './commands/log-in.js';
 import { OperationRunner } from './commands/operation-runner.js';
@@ -105,6 +108,7 @@ export class Master {
   private constructor(
     readonly services: MasterServices,
     private readonly server: ServerType,
+    private readonly closeConsoles: () => void,
     readonly url: string,
     readonly certificate: { cert: string; fingerprintSha256: string },
   ) {}
@@ -135,13 +139,18 @@ export class Master {
       await store.close();
       throw e;
     }
+    const closeConsoles = serveConsoles(server as Server, services, async (vm) => {
+      const host = await repositories(store.db).hosts.get(vm.host_id!);
+      return fleet.client(host).console(vmSpecOf(vm).agentName);
+    });
     const port = (server.address() as AddressInfo).port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    return new Master(services, server, `https://${host}:${port}`, { cert: tls.cert, fingerprintSha256: tls.fingerprintSha256 });
+    return new Master(services, server, closeConsoles, `https://${host}:${port}`, { cert: tls.cert, fingerprintSha256: tls.fingerprintSha256 });
   }
 
   async close(): Promise<void> {
     this.services.fleet.stop();
+    this.closeConsoles();
     // Event streams stay open until their clients go; the master ends them.
     (this.server as { closeAllConnections?: () => void }).closeAllConnections?.();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -48,18 +48,18 @@ function guard(permission: Permission): MiddlewareHandler<MasterEnv> {
   return async (c, next) => {
     const caller = c.get('caller');
     if (caller === undefined) throw new MasterApiError('unauthenticated', 'log in (vireo login) or send Authorization: Bearer TOKEN');
-    if (permission.filtered === true) {
-      if (!mayAnywhere(caller, permission.action)) throw new MasterApiError('forbidden', `${caller.userName} may not ${permission.action} anywhere`, { action: permission.action });
-      await next();
-      return;
+    // A role without the action anywhere is refused before any target is looked up (or any body read).
+    if (!mayAnywhere(caller, permission.action)) {
+      const { reason } = authorize(caller, permission.action, {}) as { reason?: string };
+      throw new MasterApiError('forbidden', `${caller.userName} may not ${permission.action}: ${reason ?? 'no role grants it'}`, { action: permission.action });
     }
-    const target = permission.target === undefined ? {} : await permission.target(c);
-    const verdict = authorize(caller, permission.action, target);
-    if (!verdict.allowed && permission.target !== undefined && mayAnywhere(caller, permission.action)) {
-      throw new MasterApiError('not-found', `no such resource: ${c.req.path}`);
-    }
-    if (!verdict.allowed) {
-      throw new MasterApiError('forbidden', `${caller.userName} may not ${permission.action}: ${verdict.reason}`, { action: permission.action });
+    if (permission.filtered !== true) {
+      const target = permission.target === undefined ? {} : await permission.target(c);
+      const verdict = authorize(caller, permission.action, target);
+      if (!verdict.allowed && permission.target !== undefined) throw new MasterApiError('not-found', `no such resource: ${c.req.path}`);
+      if (!verdict.allowed) {
+        throw new MasterApiError('forbidden', `${caller.userName} may not ${permission.action}: ${verdict.reason}`, { action: permission.action });
+      }
     }
     await next();
   };

@@ -20,7 +20,13 @@ export async function vmsView(root) {
         { name: 'name', title: 'Name' },
         { name: 'cpus', title: 'CPUs', type: 'number', value: '1' },
         { name: 'memoryMiB', title: 'Memory (MiB)', type: 'number', value: '256' },
-      ], draw));
+        { name: 'kernel', title: 'Kernel (path on the host)' },
+        { name: 'firmware', title: 'Firmware', optional: true },
+        { name: 'initrd', title: 'Initramfs', optional: true },
+        { name: 'bootargs', title: 'Kernel command line', optional: true },
+      ], draw, ({ kernel, firmware, initrd, bootargs, ...vm }) => ({
+        ...vm, boot: { kernel, ...(firmware ? { firmware } : {}), ...(initrd ? { initrd } : {}), ...(bootargs ? { bootargs } : {}) },
+      })));
   };
   await draw();
 }
@@ -28,7 +34,7 @@ export async function vmsView(root) {
 export async function vmView(root, id, cleanup) {
   const status = h('p');
   const message = h('div');
-  const terminalBox = h('div', { class: 'terminal', 'aria-label': 'Serial console' });
+  const terminalBox = h('div', { class: 'console-screen', 'aria-label': 'Serial console' });
   const action = (verb, body) => h('button', {
     onclick: async () => {
       message.replaceChildren();
@@ -70,6 +76,5 @@ async function openConsole(id, box, message, cleanup) {
   const encoder = new TextEncoder();
   terminal.onData((text) => { if (socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(text)); });
   terminal.focus();
-  window.vireoTerminal = terminal;
   cleanup(() => { socket.close(); terminal.dispose(); });
 }
