@@ -1,7 +1,7 @@
 // Test support: a master in a temporary directory with its first administrator, and an HTTPS
 // client that trusts the master's own certificate and keeps a session's cookies and CSRF token.
 
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,8 @@ export class MasterClient {
   csrf: string | undefined;
   bearer: string | undefined;
 
-  constructor(readonly url: string, private readonly ca: string) {}
+  /** `agent`: an https.Agent to keep connections alive between calls (default: one connection per call). */
+  constructor(readonly url: string, private readonly ca: string, private readonly agent?: Agent) {}
 
   call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
     const all: Record<string, string> = { ...headers };
@@ -37,7 +38,7 @@ export class MasterClient {
     if (this.csrf !== undefined && all['x-csrf-token'] === undefined) all['x-csrf-token'] = this.csrf;
     if (this.bearer !== undefined) all['authorization'] = `Bearer ${this.bearer}`;
     return new Promise((resolve, reject) => {
-      const req = request(new URL(path, this.url), { method, headers: all, ca: this.ca }, (res) => {
+      const req = request(new URL(path, this.url), { method, headers: all, ca: this.ca, ...(this.agent === undefined ? {} : { agent: this.agent }) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('end', () => {
