@@ -30,6 +30,8 @@ export interface MasterServices {
   readonly fleet: HostFleet;
   /** Long actions under way (202 and an operation). */
   readonly operations: OperationRunner;
+  /** Directories on the hosts whose files anyone who may create a VM may boot it from. */
+  readonly bootDirs: readonly string[];
   /** Argon2id cost for new password hashes (cheaper in tests). */
   readonly passwordHash?: PasswordHashParams;
 }

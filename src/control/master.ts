@@ -102,6 +102,8 @@ export interface ServeOptions {
   clock?: { now(): number };
   /** How often hosts are polled and when one is down (tests make them fast). */
   heartbeat?: HeartbeatOptions;
+  /** Directories on the hosts that tenants may boot VMs from (images the operators put there). */
+  bootDirs?: string[];
 }
 
 export class Master {
@@ -123,7 +125,7 @@ export class Master {
     const operations = new OperationRunner({ store, events });
     const fleet = new HostFleet({ store, key, events }, { isBusy: (vmId) => operations.isBusy(vmId), ...(options.heartbeat === undefined ? {} : { heartbeat: options.heartbeat }) });
     const services: MasterServices = {
-      store, key, clock, events, loginThrottle: new AddressThrottle(clock), sessions: DEFAULT_SESSION_POLICY, fleet, operations,
+      store, key, clock, events, loginThrottle: new AddressThrottle(clock), sessions: DEFAULT_SESSION_POLICY, fleet, operations, bootDirs: options.bootDirs ?? [],
       ...(options.passwordHash === undefined ? {} : { passwordHash: options.passwordHash }),
     };
     const app = createMasterApp(services);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { HostAgentClient } from '../../src/control/hosts/host-agent-client.js';
 import { AgentProcess, eventually, IDLE_KERNEL, stopAgents } from '../support/agent-process.js';
@@ -38,7 +38,7 @@ before(async () => {
   await writeFile(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
   kernel = join(dir, 'idle.bin');
   await writeFile(kernel, IDLE_KERNEL);
-  m = await startTestMaster({ heartbeat: HEARTBEAT });
+  m = await startTestMaster({ heartbeat: HEARTBEAT, bootDirs: [dir] });
   agents.push(...await Promise.all(BUDGETS.map((budget, i) => AgentProcess.start(join(dir, `agent-${i}`), tokenFile, ['--memory-budget', String(budget)]))));
   admin = await m.admin();
   alice = await tenantWithUser(m, 'tenant-alice', 'alice');
@@ -139,6 +139,12 @@ test('VMs are placed on both hosts; one that fits nowhere is a 409 naming each h
   assert.equal((await alice.client.call('POST', `/api/v1/vms/${vms['db']!.id}/start`, {})).status, 404);
   const intoBob = await alice.client.call('POST', '/api/v1/vms', newVm(bob, 'sneaky'));
   assert.equal(intoBob.status, 404, intoBob.text);
+  // A tenant boots only files of the master's boot directories, never the host's own files.
+  for (const initrd of ['/etc/shadow', `${dirname(kernel)}/../../etc/shadow`]) {
+    const secrets = await alice.client.call('POST', '/api/v1/vms', newVm(alice, 'secrets', { boot: { kernel, initrd } }));
+    assert.equal(secrets.status, 403, secrets.text);
+    assert.equal(secrets.body.field, 'boot.initrd');
+  }
   assert.equal((await admin.call('GET', `/api/v1/vms?hostId=${hostIds[0]}`)).body.items.length, 1);
   const refused = await admin.call('DELETE', `/api/v1/hosts/${vms['db']!.hostId}`);
   assert.equal(refused.status, 409, 'a host with VMs placed on it stays');

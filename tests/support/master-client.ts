@@ -104,7 +104,7 @@ export interface TestMaster {
  * tests/control/api-on-postgres.test.ts runs every API suite): then a database of its own on the
  * server $VIREO_TEST_POSTGRES_URL names, one per test process, so one master per test file.
  */
-export async function startTestMaster(options: { heartbeat?: HeartbeatOptions } = {}): Promise<TestMaster> {
+export async function startTestMaster(options: { heartbeat?: HeartbeatOptions; bootDirs?: string[] } = {}): Promise<TestMaster> {
   const dir = await mkdtemp(join(tmpdir(), 'vireo-master-'));
   const postgres = process.env['VIREO_TEST_MASTER_DATABASE'] === 'postgres' ? await startPostgres() : undefined;
   const database = postgres === undefined ? {} : { database: await postgres.emptyDatabase() };

@@ -18,9 +18,11 @@ The control plane: data centers, hosts, VMs, LUNs and users (docs/control-plane.
         PostgreSQL database) and its first administrator. Prints the administrator's TOTP
         secret (totp-secret: BASE32, and an otpauth:// URI for an authenticator app) and
         ten one-time recovery codes: keep them, they are not shown again.
-  serve --data DIR --listen HOST:PORT
-        Serve the REST API (/api/v1, OpenAPI at /api/openapi.json) over HTTPS, with the
-        certificate in DIR/tls.crt and DIR/tls.key, or a self-signed one made on first start.
+  serve --data DIR --listen HOST:PORT [--boot-dir DIR]...
+        Serve the REST API (/api/v1, OpenAPI at /api/openapi.json) and the web console over
+        HTTPS, with the certificate in DIR/tls.crt and DIR/tls.key, or a self-signed one made
+        on first start. Tenants may boot VMs only from files under a --boot-dir (a directory
+        on the hosts); operators and administrators may name any file on their hosts.
 `;
 
 export function masterCommand(argv: string[]): Promise<number> {
@@ -72,14 +74,14 @@ async function init(argv: string[], io: CommandIo): Promise<number> {
 }
 
 async function serveMaster(argv: string[], io: CommandIo): Promise<number> {
-  const args = parseVerbArgs('master', argv, { data: { type: 'string' }, listen: { type: 'string' } }, []);
+  const args = parseVerbArgs('master', argv, { data: { type: 'string' }, listen: { type: 'string' }, 'boot-dir': { type: 'string', multiple: true } }, []);
   if (args === null) return help(io, MASTER_HELP);
   const { data, listen } = args.values;
   if (data === undefined || listen === undefined) throw new UsageError('master', 'serve needs --data DIR and --listen HOST:PORT');
   const anyPort = listen.endsWith(':0');
   const parsed = parseMigrationTarget(`tcp:${anyPort ? `${listen.slice(0, -2)}:1` : listen}`);
   if (typeof parsed === 'string') throw new UsageError('master', `serve --listen: ${parsed}`);
-  const master = await Master.serve({ dataDir: resolve(data), host: parsed.host, port: anyPort ? 0 : parsed.port });
+  const master = await Master.serve({ dataDir: resolve(data), host: parsed.host, port: anyPort ? 0 : parsed.port, bootDirs: args.values['boot-dir'] ?? [] });
   io.err(`vireo master: serving ${master.url} (certificate sha256 ${master.certificate.fingerprintSha256})\n`);
   await new Promise<void>((done) => {
     process.once('SIGTERM', done);

@@ -73,13 +73,23 @@ export const VMS: ResourceSpec = {
   command: 'vm', path: '/vms', noun: 'VM',
   columns: [['NAME', text('name')], ['STATE', text('state')], ['CPUS', text('cpus')], ['MEMORY MIB', text('memoryMiB')], ['HOST', (r) => String(r['hostName'] ?? r['hostId'] ?? '')], ['ID', text('id')]],
   create: {
-    usage: '--tenant NAME|ID --dc NAME|ID --name NAME [--cpus N] [--memory MIB] [--host NAME|ID]',
-    options: { tenant: { type: 'string' }, dc: { type: 'string' }, name: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, host: { type: 'string' } },
-    body: async (v, resolve) => ({
-      tenantId: await resolve('/tenants', required('vm', v, 'tenant')), dataCenterId: await resolve('/data-centers', required('vm', v, 'dc')),
-      name: required('vm', v, 'name'), cpus: Number(v['cpus'] ?? 1), memoryMiB: Number(v['memory'] ?? 256),
-      ...(typeof v['host'] === 'string' ? { hostId: await resolve('/hosts', v['host']) } : {}),
-    }),
+    usage: '--tenant NAME|ID --dc NAME|ID --name NAME --kernel PATH [--firmware PATH] [--initrd PATH]\n' +
+      '         [--append ARGS] [--cpus N] [--memory MIB] [--disk GIB]... [--host NAME|ID]   (paths on the host)',
+    options: {
+      tenant: { type: 'string' }, dc: { type: 'string' }, name: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, host: { type: 'string' },
+      kernel: { type: 'string' }, firmware: { type: 'string' }, initrd: { type: 'string' }, append: { type: 'string' }, disk: { type: 'string', multiple: true },
+    },
+    body: async (v, resolve) => {
+      const optional = (key: string, as: string) => (typeof v[key] === 'string' ? { [as]: v[key] } : {});
+      const disks = (v['disk'] as unknown as string[] | undefined)?.map((gib) => ({ sizeGiB: Number(gib) }));
+      return {
+        tenantId: await resolve('/tenants', required('vm', v, 'tenant')), dataCenterId: await resolve('/data-centers', required('vm', v, 'dc')),
+        name: required('vm', v, 'name'), cpus: Number(v['cpus'] ?? 1), memoryMiB: Number(v['memory'] ?? 256),
+        boot: { kernel: required('vm', v, 'kernel'), ...optional('firmware', 'firmware'), ...optional('initrd', 'initrd'), ...optional('append', 'bootargs') },
+        ...(disks === undefined ? {} : { disks }),
+        ...(typeof v['host'] === 'string' ? { hostId: await resolve('/hosts', v['host']) } : {}),
+      };
+    },
   },
   actions: {
     start: { options: {}, body: () => ({}) },

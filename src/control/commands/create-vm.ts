@@ -13,6 +13,8 @@ import { allPages } from '../store/page.js';
 import { repositories, type Repositories } from '../store/repositories.js';
 import type { VirtualMachine } from '../store/virtual-machines.js';
 import type { VmState } from '../store/tables.js';
+import { posix } from 'node:path';
+import { authorize } from '../security/permissions.js';
 import { agentFailure } from './agent-failure.js';
 import { recordChange } from './record-change.js';
 
@@ -32,6 +34,7 @@ export interface CreateVmRequest {
 const NOT_CHARGED: ReadonlySet<VmState> = new Set(['defined', 'stopped', 'crashed']);
 
 export async function createVm(master: MasterServices, caller: Caller, request: CreateVmRequest): Promise<VirtualMachine> {
+  checkBootFiles(master, caller, request);
   const repos = repositories(master.store.db);
   if (await repos.virtualMachines.getByName(request.tenantId, request.name).catch(() => undefined) !== undefined) {
     throw new MasterApiError('conflict', `the tenant already has a VM named ${request.name}`, { field: 'name' });
@@ -87,4 +90,22 @@ async function hostsOf(repos: Repositories, dataCenterId: string): Promise<{ row
     };
     return { row, candidate };
   }));
+}
+
+/**
+ * Boot files are paths on the host, read by its agent into the guest's memory: anyone who runs
+ * the data center's hosts may name any; others only files in the master's boot directories
+ * (`vireo master serve --boot-dir`), or a tenant could boot a host's secrets as an initramfs.
+ */
+function checkBootFiles(master: MasterServices, caller: Caller, request: CreateVmRequest): void {
+  if (authorize(caller, 'host.update', { dataCenterId: request.dataCenterId }).allowed) return;
+  const { kernel, firmware, initrd } = request.boot;
+  for (const [field, path] of Object.entries({ kernel, firmware, initrd })) {
+    if (path === undefined) continue;
+    const normal = posix.normalize(path);
+    if (normal !== path || !master.bootDirs.some((dir) => normal.startsWith(`${posix.normalize(dir).replace(/\/$/u, '')}/`))) {
+      const allowed = master.bootDirs.length === 0 ? 'this master offers none (vireo master serve --boot-dir DIR)' : master.bootDirs.join(', ');
+      throw new MasterApiError('forbidden', `boot.${field}: ${path} is not in the boot directories: ${allowed}`, { field: `boot.${field}` });
+    }
+  }
 }
