@@ -9,9 +9,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { runLogin } from '../../src/cli/commands/login.js';
+import { runResource } from '../../src/cli/master/resource-command.js';
+import { VMS } from '../../src/cli/master/resources.js';
+import { UsageError } from '../../src/cli/usage-error.js';
 import { AgentProcess, eventually, IDLE_KERNEL, stopAgents } from '../support/agent-process.js';
 import { agentClient, vmPidsOn } from '../support/master-agents.js';
-import { startTestMaster, type MasterClient, type TestMaster } from '../support/master-client.js';
+import { ADMIN, ADMIN_PASSWORD, startTestMaster, type MasterClient, type TestMaster } from '../support/master-client.js';
 import { tenantWithUser, type TenantUser } from '../support/tenant-user.js';
 
 const TOKEN = 'master-vm-ops-api-token-0123456789';
@@ -127,13 +131,40 @@ test('a running VM migrates live to the other host: the master records its new h
   assert.deepEqual([later.body.hostId, later.body.state], [hostIds[1], 'running'], 'heartbeats agree with the move');
 });
 
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), stderrIsTty: false }, out: () => out.join(''), err: () => err.join('') };
+}
+
+test('vireo vm migrate --host NAME moves it back, vireo vm snapshot saves it', { timeout: 30_000 }, async () => {
+  process.env['XDG_CONFIG_HOME'] = join(dir, 'home');
+  const passwordFile = join(dir, 'admin-password');
+  await writeFile(passwordFile, `${ADMIN_PASSWORD}\n`);
+  const login = capture();
+  const code = m.clock.nextTotp(m.totpSecret);
+  assert.equal(await runLogin([m.master.url, '--name', ADMIN, '--password-file', passwordFile, '--totp', code, '--fingerprint', m.master.certificate.fingerprintSha256], login.io), 0, login.err());
+
+  await assert.rejects(runResource(VMS, ['migrate', 'web'], capture().io), UsageError, 'migrate needs --host');
+  const back = capture();
+  assert.equal(await runResource(VMS, ['migrate', 'web', '--host', 'host-a'], back.io), 0, back.err());
+  assert.match(back.err(), /migrate: succeeded 100% running on host host-a \(from host host-b\)/u);
+  assert.equal((await admin.call('GET', `/api/v1/vms/${vmId}`)).body.hostId, hostIds[0]);
+  const snap = capture();
+  assert.equal(await runResource(VMS, ['snapshot', 'web', '--name', 'after-return', '--json'], snap.io), 0, snap.err());
+  const op = JSON.parse(snap.out()) as { state: string; message: string };
+  assert.equal(op.state, 'succeeded');
+  assert.match(op.message, /^snapshot after-return of web saved on host host-a at /u);
+});
+
 test('migration to a host that is down is refused with its reason', { timeout: 20_000 }, async () => {
-  const victim = agents[0]!;
+  const victim = agents[1]!;
   victim.child.kill('SIGKILL');
   await victim.exited;
-  await eventually('host a to be down', 8000, async () => (await admin.call('GET', `/api/v1/hosts/${hostIds[0]}`)).body.state === 'down');
-  const refused = await admin.call('POST', `/api/v1/vms/${vmId}/migrate`, { hostId: hostIds[0] });
+  await eventually('host b to be down', 8000, async () => (await admin.call('GET', `/api/v1/hosts/${hostIds[1]}`)).body.state === 'down');
+  const refused = await admin.call('POST', `/api/v1/vms/${vmId}/migrate`, { hostId: hostIds[1] });
   assert.equal(refused.status, 409, refused.text);
-  assert.match(refused.body.detail, /host-a: down/u);
-  assert.equal((await admin.call('GET', `/api/v1/vms/${vmId}`)).body.hostId, hostIds[1], 'the VM stays where it is');
+  assert.match(refused.body.detail, /host-b: down/u);
+  const vm = await admin.call('GET', `/api/v1/vms/${vmId}`);
+  assert.deepEqual([vm.body.hostId, vm.body.state], [hostIds[0], 'running'], 'the VM stays where it is');
 });
