@@ -114,6 +114,16 @@ test('a running VM migrates live to the other host: the master records its new h
   const [source, destination] = agents as [AgentProcess, AgentProcess];
   const [agentVm] = await agentClient(source, TOKEN).listVms();
   assert.ok(agentVm !== undefined);
+  // A VM of the same name on the destination: its agent refuses to receive, and the VM stays.
+  await agentClient(destination, TOKEN).defineVm({ name: agentVm.name, spec: agentVm.definition.spec });
+  const failed = await finished(admin, await admin.call('POST', `/api/v1/vms/${vmId}/migrate`, { hostId: hostIds[1] }));
+  assert.equal(failed.state, 'failed', JSON.stringify(failed));
+  assert.match(failed.message, /already exists/u, 'the agent\'s reason');
+  const stayed = await admin.call('GET', `/api/v1/vms/${vmId}`);
+  assert.deepEqual([stayed.body.hostId, stayed.body.state], [hostIds[0], 'running'], 'a failed migration leaves the VM where it was');
+  assert.equal((await agentClient(source, TOKEN).getVm(agentVm.name)).state, 'running');
+  await agentClient(destination, TOKEN).deleteVm(agentVm.name);
+
   const moved = await finished(admin, await admin.call('POST', `/api/v1/vms/${vmId}/migrate`, { hostId: hostIds[1] }));
   assert.equal(moved.state, 'succeeded', JSON.stringify(moved));
   assert.match(moved.message, /^running on host host-b \(from host host-a\)$/u);
