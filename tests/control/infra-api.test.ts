@@ -9,8 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { HostAgentClient } from '../../src/control/hosts/host-agent-client.js';
 import { AgentProcess, eventually, IDLE_KERNEL, stopAgents } from '../support/agent-process.js';
+import { agentClient, vmPidsOn } from '../support/master-agents.js';
 import { EventStream } from '../support/event-stream.js';
 import { startTestMaster, type MasterClient, type TestMaster } from '../support/master-client.js';
 import { tenantWithUser, type TenantUser } from '../support/tenant-user.js';
@@ -49,18 +49,12 @@ before(async () => {
 });
 
 after(async () => {
-  for (const agent of agents) {
-    const vmsThere = await agentClient(agent).listVms({ timeoutMs: 2000 }).catch(() => []);
-    for (const vm of vmsThere) if (vm.pid !== null) vmPids.add(vm.pid);
-  }
+  for (const pid of await vmPidsOn(agents, TOKEN)) vmPids.add(pid);
   await m?.close();
   await stopAgents(agents, [...vmPids]);
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
-function agentClient(agent: AgentProcess): HostAgentClient {
-  return new HostAgentClient({ address: `tcp:127.0.0.1:${agent.port}`, token: TOKEN, timeoutMs: 5000 });
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -118,7 +112,7 @@ test('VMs are placed on both hosts; one that fits nowhere is a 409 naming each h
   assert.deepEqual(new Set([vms['web']!.hostId, vms['db']!.hostId]), new Set(hostIds), 'placement spreads the VMs over both hosts');
   assert.equal(vms['web']!.hostId, hostIds[1], 'the first goes where most memory is free (host b: 3100 MiB)');
 
-  const onB = await agentClient(agents[1]!).listVms();
+  const onB = await agentClient(agents[1]!, TOKEN).listVms();
   assert.equal(onB.length, 1, 'the VM is defined on its host\'s agent');
   assert.equal(onB[0]!.definition.spec.disks.length, 1);
 
@@ -179,7 +173,7 @@ test('a VM started through the master reaches running via its operation; the eve
   } finally {
     stream.close();
   }
-  for (const vm of await agentClient(agents[0]!).listVms()) if (vm.pid !== null) vmPids.add(vm.pid);
+  for (const vm of await agentClient(agents[0]!, TOKEN).listVms()) if (vm.pid !== null) vmPids.add(vm.pid);
 });
 
 test('a stopped VM is deleted from its host too', { timeout: 20_000 }, async () => {
@@ -193,10 +187,10 @@ test('a stopped VM is deleted from its host too', { timeout: 20_000 }, async () 
   assert.equal(stop.status, 202, stop.text);
   assert.equal((await alice.client.call('GET', `/api/v1/operations/${stop.body.id}?wait=20`)).body.state, 'succeeded');
   assert.equal((await alice.client.call('GET', `/api/v1/vms/${extra.body.id}`)).body.state, 'stopped');
-  const agentName = (await agentClient(agents[1]!).listVms()).length;
+  const agentName = (await agentClient(agents[1]!, TOKEN).listVms()).length;
   const deleted = await alice.client.call('DELETE', `/api/v1/vms/${extra.body.id}`);
   assert.equal(deleted.status, 204, deleted.text);
-  assert.equal((await agentClient(agents[1]!).listVms()).length, agentName - 1, 'gone from the agent');
+  assert.equal((await agentClient(agents[1]!, TOKEN).listVms()).length, agentName - 1, 'gone from the agent');
   assert.equal((await alice.client.call('GET', `/api/v1/vms/${extra.body.id}`)).status, 404);
 });
 

@@ -20,7 +20,7 @@ export interface ResourceSpec {
   columns: Array<[string, (row: Row) => string]>;
   create?: { options: Options; usage: string; body: (values: Record<string, string | boolean | undefined>, resolve: Resolver) => Promise<Row> };
   /** Verbs answered with 202 and an operation: POST {path}/{id}/{verb}. */
-  actions?: Record<string, { options: Options; body: (values: Record<string, string | boolean | undefined>) => Row }>;
+  actions?: Record<string, { options: Options; usage?: string; body: (values: Record<string, string | boolean | undefined>, resolve: Resolver) => Row | Promise<Row> }>;
 }
 
 /** Finds the id of a resource of another collection by name or id (for options like --dc NAME). */
@@ -32,7 +32,7 @@ export function resourceCommand(spec: ResourceSpec): { run: (argv: string[]) => 
 }
 
 export function resourceHelp(spec: ResourceSpec): string {
-  const actions = Object.keys(spec.actions ?? {}).map((verb) => `  ${verb} NAME|ID\n`).join('');
+  const actions = Object.entries(spec.actions ?? {}).map(([verb, action]) => `  ${verb} NAME|ID${action.usage === undefined ? '' : ` ${action.usage}`}\n`).join('');
   return `Usage: vireo ${spec.command} <list|show|${spec.create ? 'create|' : ''}delete${Object.keys(spec.actions ?? {}).map((v) => `|${v}`).join('')}> [--json]
 
   list                     The ${spec.noun}s you may see
@@ -86,7 +86,7 @@ export async function runResource(spec: ResourceSpec, argv: readonly string[], i
       }
       default: {
         const id = await resolve(spec.path, args.positionals[0]!);
-        const started = (await withToken<Row>(credentials, 'POST', `/api/v1${spec.path}/${id}/${verb}`, action!.body(values))).body;
+        const started = (await withToken<Row>(credentials, 'POST', `/api/v1${spec.path}/${id}/${verb}`, await action!.body(values, resolve))).body;
         const done = await waitOperation(credentials, started, (op) => {
           if (!json) io.err(`${verb}: ${String(op['state'])} ${Math.round(Number(op['progress'] ?? 0) * 100)}% ${String(op['message'] ?? '')}\n`);
         });

@@ -93,6 +93,14 @@ export const VMS: ResourceSpec = {
   },
   actions: {
     start: { options: {}, body: () => ({}) },
-    stop: { options: { force: { type: 'boolean' } }, body: (v) => ({ force: v['force'] === true }) },
+    stop: { options: { force: { type: 'boolean' } }, usage: '[--force]', body: (v) => ({ force: v['force'] === true }) },
+    snapshot: { options: { name: { type: 'string' } }, usage: '[--name LABEL]   (saved where its host agent names it)', body: (v) => (typeof v['name'] === 'string' ? { name: v['name'] } : {}) },
+    migrate: {
+      options: { host: { type: 'string' } }, usage: '--host NAME|ID   (live, to a host of its data center)',
+      body: async (v, resolve) => {
+        if (typeof v['host'] !== 'string' || v['host'] === '') throw new UsageError('vm', 'migrate needs --host NAME|ID');
+        return { hostId: await resolve('/hosts', v['host']) };
+      },
+    },
   },
 };

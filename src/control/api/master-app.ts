@@ -22,6 +22,7 @@ import { tenantRoutes } from './routes/tenant-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { totpRoutes } from './routes/totp-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { vmActionRoutes } from './routes/vm-action-routes.js';
 import { vmRoutes } from './routes/vm-routes.js';
 import { serveWebConsole } from './web-console.js';
 
@@ -56,7 +57,7 @@ export function createMasterApp(master: MasterServices): OpenAPIHono<MasterEnv> 
 
   const resources = [
     sessionRoutes(), totpRoutes(), dataCenterRoutes(), tenantRoutes(), userRoutes(), roleBindingRoutes(), tokenRoutes(), auditRoutes(),
-    hostRoutes(), vmRoutes(), operationRoutes(), eventRoutes(),
+    hostRoutes(), vmRoutes(), vmActionRoutes(), operationRoutes(), eventRoutes(),
   ];
   for (const routes of resources) app.route(API_BASE, routes);
   checkEveryRouteDeclaresAccess(app);

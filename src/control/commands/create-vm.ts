@@ -4,18 +4,15 @@
 
 import type { Caller } from '../api/caller.js';
 import { MasterApiError } from '../api/master-api-error.js';
-import type { AgentHostInfo } from '../hosts/agent-api-types.js';
-import { diskBytesOf, newAgentVmName, vmSpecOf, type MasterVmBoot, type MasterVmSpec } from '../hosts/master-vm-spec.js';
-import { placeVm, type PlacedVm, type PlacementHost } from '../hosts/placement.js';
+import { diskBytesOf, newAgentVmName, type MasterVmBoot, type MasterVmSpec } from '../hosts/master-vm-spec.js';
+import { placeVm } from '../hosts/placement.js';
 import type { MasterServices } from '../master-services.js';
-import type { Host } from '../store/hosts.js';
-import { allPages } from '../store/page.js';
-import { repositories, type Repositories } from '../store/repositories.js';
+import { repositories } from '../store/repositories.js';
 import type { VirtualMachine } from '../store/virtual-machines.js';
-import type { VmState } from '../store/tables.js';
 import { posix } from 'node:path';
 import { authorize } from '../security/permissions.js';
 import { agentFailure } from './agent-failure.js';
+import { placementHostsOf } from './placement-hosts.js';
 import { recordChange } from './record-change.js';
 
 export interface CreateVmRequest {
@@ -30,9 +27,6 @@ export interface CreateVmRequest {
   jit?: 'on' | 'off' | undefined;
 }
 
-/** States in which the agent does not charge the VM yet, so placement reserves its room. */
-const NOT_CHARGED: ReadonlySet<VmState> = new Set(['defined', 'stopped', 'crashed']);
-
 export async function createVm(master: MasterServices, caller: Caller, request: CreateVmRequest): Promise<VirtualMachine> {
   checkBootFiles(master, caller, request);
   const repos = repositories(master.store.db);
@@ -40,7 +34,7 @@ export async function createVm(master: MasterServices, caller: Caller, request: 
     throw new MasterApiError('conflict', `the tenant already has a VM named ${request.name}`, { field: 'name' });
   }
   const spec: MasterVmSpec = { agentName: newAgentVmName(), disks: request.disks ?? [], boot: request.boot, jit: request.jit ?? 'on' };
-  const hosts = await hostsOf(repos, request.dataCenterId);
+  const hosts = await placementHostsOf(repos, request.dataCenterId);
   const placement = placeVm({
     dataCenterId: request.dataCenterId, tenantId: request.tenantId, cpus: request.cpus, memoryMiB: request.memoryMiB, diskBytes: diskBytesOf(spec),
     ...(request.hostId === undefined ? {} : { hostId: request.hostId }),
@@ -75,21 +69,6 @@ export async function createVm(master: MasterServices, caller: Caller, request: 
     await client.deleteVm(spec.agentName, { disks: true }).catch(() => {});
     throw e;
   }
-}
-
-/** The data center's hosts as placement sees them: the last heartbeat's resources and the VMs placed there. */
-async function hostsOf(repos: Repositories, dataCenterId: string): Promise<{ row: Host; candidate: PlacementHost }[]> {
-  const rows = await allPages((page) => repos.hosts.list({ data_center_id: dataCenterId }, page));
-  return Promise.all(rows.map(async (row) => {
-    const report = JSON.parse(row.last_report) as Partial<AgentHostInfo>;
-    const vms = await allPages((page) => repos.virtualMachines.list({ host_id: row.id }, page));
-    const candidate: PlacementHost = {
-      id: row.id, name: row.name, dataCenterId: row.data_center_id, state: row.state, cores: row.cpus,
-      memoryBudgetMiB: report.memory?.budgetMiB ?? 0, memoryChargedMiB: report.memory?.chargedMiB ?? 0, storageFreeBytes: report.storage?.free ?? 0,
-      vms: vms.map((vm): PlacedVm => ({ tenantId: vm.tenant_id, cpus: vm.cpus, memoryMiB: vm.memory_mib, diskBytes: diskBytesOf(vmSpecOf(vm)), pending: NOT_CHARGED.has(vm.state) })),
-    };
-    return { row, candidate };
-  }));
 }
 
 /**

@@ -7,10 +7,10 @@ import { recordVmState } from '../hosts/host-fleet.js';
 import { vmSpecOf } from '../hosts/master-vm-spec.js';
 import type { MasterServices } from '../master-services.js';
 import type { Operation } from '../store/operations.js';
-import { repositories } from '../store/repositories.js';
 import type { VmState } from '../store/tables.js';
 import { agentFailure } from './agent-failure.js';
 import { recordChange } from './record-change.js';
+import { vmOnHost } from './vm-on-host.js';
 
 export type PowerAction = 'start' | 'stop';
 
@@ -21,12 +21,7 @@ const REFUSED_FROM: Record<PowerAction, ReadonlySet<VmState>> = {
 };
 
 export async function powerVm(master: MasterServices, caller: Caller, vmId: string, action: PowerAction, options: { force?: boolean } = {}): Promise<Operation> {
-  const repos = repositories(master.store.db);
-  const vm = await repos.virtualMachines.get(vmId);
-  if (vm.host_id === null) throw new MasterApiError('conflict', `the VM ${vm.name} is not placed on a host`, { id: vmId });
-  const host = await repos.hosts.get(vm.host_id);
-  if (host.state === 'down') throw new MasterApiError('conflict', `the VM's host ${host.name} is down (${host.state_reason}); try again when it is back`, { id: vmId, hostId: host.id });
-  if (master.operations.isBusy(vmId)) throw new MasterApiError('conflict', `an operation is already under way on the VM ${vm.name}; wait for it to end`, { id: vmId });
+  const { vm, host } = await vmOnHost(master, vmId);
   if (REFUSED_FROM[action].has(vm.state)) throw new MasterApiError('conflict', `the VM ${vm.name} is ${vm.state}: it cannot ${action}`, { id: vmId, state: vm.state });
 
   const scope = { dataCenterId: vm.data_center_id, tenantId: vm.tenant_id };

@@ -186,7 +186,7 @@ function vmPath(name: string): string {
 }
 
 /** TCP host and port of tcp:HOST:PORT or http://HOST:PORT, or null for a socket path. */
-function tcpAddress(address: string): { host: string; port: number } | null {
+export function tcpAddress(address: string): { host: string; port: number } | null {
   let text = address;
   if (address.startsWith('http://')) text = `tcp:${address.slice('http://'.length).replace(/\/$/u, '')}`;
   else if (!address.startsWith('tcp:')) return null;

@@ -54,7 +54,8 @@ export function vmView(row: VirtualMachine): z.infer<typeof VM> {
   };
 }
 
-const ofVm = async (c: Context<MasterEnv>) => {
+/** A VM route's target: the VM's data center and tenant. */
+export const ofVm = async (c: Context<MasterEnv>) => {
   const row = await repositories(c.get('master').store.db).virtualMachines.get(pathId(c));
   return { dataCenterId: row.data_center_id, tenantId: row.tenant_id };
 };
