@@ -12,25 +12,21 @@ function required(command: string, values: Record<string, string | boolean | und
   return value;
 }
 
-export const DATA_CENTERS: ResourceSpec = {
-  command: 'dc', path: '/data-centers', noun: 'data center',
-  columns: [['NAME', text('name')], ['DESCRIPTION', text('description')], ['ID', text('id')]],
-  create: {
-    usage: 'NAME via --name NAME [--description TEXT]',
-    options: { name: { type: 'string' }, description: { type: 'string' } },
-    body: async (v) => ({ name: required('dc', v, 'name'), ...(typeof v['description'] === 'string' ? { description: v['description'] } : {}) }),
-  },
-};
+/** Data centers and tenants alike: a name and a description. */
+function scopeSpec(command: string, path: string, noun: string): ResourceSpec {
+  return {
+    command, path, noun,
+    columns: [['NAME', text('name')], ['DESCRIPTION', text('description')], ['ID', text('id')]],
+    create: {
+      usage: '--name NAME [--description TEXT]',
+      options: { name: { type: 'string' }, description: { type: 'string' } },
+      body: async (v) => ({ name: required(command, v, 'name'), ...(typeof v['description'] === 'string' ? { description: v['description'] } : {}) }),
+    },
+  };
+}
 
-export const TENANTS: ResourceSpec = {
-  command: 'tenant', path: '/tenants', noun: 'tenant',
-  columns: [['NAME', text('name')], ['DESCRIPTION', text('description')], ['ID', text('id')]],
-  create: {
-    usage: '--name NAME [--description TEXT]',
-    options: { name: { type: 'string' }, description: { type: 'string' } },
-    body: async (v) => ({ name: required('tenant', v, 'name'), ...(typeof v['description'] === 'string' ? { description: v['description'] } : {}) }),
-  },
-};
+export const DATA_CENTERS = scopeSpec('dc', '/data-centers', 'data center');
+export const TENANTS = scopeSpec('tenant', '/tenants', 'tenant');
 
 export const USERS: ResourceSpec = {
   command: 'user', path: '/users', noun: 'user',

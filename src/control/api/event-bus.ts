@@ -18,10 +18,8 @@ export type EventListener = (event: MasterEvent) => void;
 
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
-  private sequence = 0;
 
   publish(event: Omit<MasterEvent, 'at'>): void {
-    this.sequence++;
     const full: MasterEvent = { ...event, at: new Date().toISOString() };
     for (const listener of this.listeners) {
       try {
@@ -36,13 +34,5 @@ export class EventBus {
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  get published(): number {
-    return this.sequence;
-  }
-
-  get listenerCount(): number {
-    return this.listeners.size;
   }
 }

@@ -3,13 +3,11 @@
 
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 1000;
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../store/page.js';
 
 export const PAGE_QUERY = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE)
-    .openapi({ description: `Items per page (1-${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE})` }),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT)
+    .openapi({ description: `Items per page (1-${MAX_PAGE_LIMIT}, default ${DEFAULT_PAGE_LIMIT})` }),
   cursor: z.string().max(512).optional().openapi({ description: 'The previous page\'s nextCursor' }),
 });
 

@@ -10,7 +10,8 @@ export type HostState = 'up' | 'down' | 'maintenance';
 export type VmState = 'defined' | 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'crashed' | 'unknown' | 'deleting';
 export type OperationState = 'queued' | 'running' | 'succeeded' | 'failed';
 
-export interface DataCenterTable {
+/** Data centers and tenants: a unique name and a description, scopes of role bindings. */
+export interface ScopeTable {
   id: string;
   name: string;
   description: string;
@@ -19,14 +20,8 @@ export interface DataCenterTable {
   version: number;
 }
 
-export interface TenantTable {
-  id: string;
-  name: string;
-  description: string;
-  created_at: string;
-  updated_at: string;
-  version: number;
-}
+export type DataCenterTable = ScopeTable;
+export type TenantTable = ScopeTable;
 
 /** A person who logs in: an administrator, operator, auditor, or a tenant's `GuestUser`. */
 export interface UserTable {
