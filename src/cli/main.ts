@@ -12,7 +12,8 @@ import { MASTER_HELP, masterCommand } from './commands/master.js';
 import { LOGIN_HELP, LOGOUT_HELP, loginCommand, logoutCommand } from './commands/login.js';
 import { AUDIT_HELP, auditCommand } from './commands/audit.js';
 import { resourceCommand } from './master/resource-command.js';
-import { DATA_CENTERS, TENANTS, USERS } from './master/resources.js';
+import { LUN_HELP, lunCommand } from './commands/lun.js';
+import { DATA_CENTERS, NETWORKS, TENANTS, USERS } from './master/resources.js';
 import { UsageError } from './usage-error.js';
 
 export const HELP = `Usage: vireo <command> [options]
@@ -27,11 +28,13 @@ Commands:
   switch    Serve a virtual switch that VM processes join with --net switch:PATH
   host      Run many VMs on this server, each in its own process, behind one API
   master    The control plane: data centers, hosts, VMs, LUNs and users, over HTTPS
-  login     Log in to a master (then: dc, tenant, user, host, vm, audit)
+  login     Log in to a master (then: dc, tenant, user, host, vm, lun, net, audit)
   logout    Revoke and forget the token of vireo login
   dc        The master's data centers: list, show, create, delete
   tenant    The master's tenants
   user      The master's users and their roles
+  lun       A tenant's virtual LUNs, and (lun physical) the hosts' physical LUNs
+  net       A tenant's networks for its VMs
   audit     The master's audit log, and a check of its hash chain
 
 Run 'vireo <command> --help' for the options of a command.
@@ -50,6 +53,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   dc: resourceCommand(DATA_CENTERS),
   tenant: resourceCommand(TENANTS),
   user: resourceCommand(USERS),
+  lun: { run: lunCommand, help: LUN_HELP },
+  net: resourceCommand(NETWORKS),
   audit: { run: auditCommand, help: AUDIT_HELP },
 };
 

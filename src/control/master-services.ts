@@ -5,6 +5,7 @@
 import type { EventBus } from './api/event-bus.js';
 import type { OperationRunner } from './commands/operation-runner.js';
 import type { HostFleet } from './hosts/host-fleet.js';
+import type { PlacementLock } from './hosts/placement-lock.js';
 import type { AddressThrottle } from './security/login-throttle.js';
 import type { PasswordHashParams } from './security/password-hash.js';
 import type { Store } from './store/open-store.js';
@@ -28,6 +29,8 @@ export interface MasterServices {
   readonly sessions: SessionPolicy;
   /** The registered hosts' agents and their heartbeats. */
   readonly fleet: HostFleet;
+  /** Placements take turns per data center. */
+  readonly placements: PlacementLock;
   /** Long actions under way (202 and an operation). */
   readonly operations: OperationRunner;
   /** Directories on the hosts whose files anyone who may create a VM may boot it from. */

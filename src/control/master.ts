@@ -16,6 +16,7 @@ import { totpAssociatedData } from './commands/log-in.js';
 import { OperationRunner } from './commands/operation-runner.js';
 import type { HeartbeatOptions } from './hosts/heartbeat-monitor.js';
 import { HostFleet } from './hosts/host-fleet.js';
+import { PlacementLock } from './hosts/placement-lock.js';
 import { DEFAULT_SESSION_POLICY, type MasterServices } from './master-services.js';
 import { encodeBase32 } from './security/base32.js';
 import { AddressThrottle } from './security/login-throttle.js';
@@ -125,7 +126,7 @@ export class Master {
     const operations = new OperationRunner({ store, events });
     const fleet = new HostFleet({ store, key, events }, { isBusy: (vmId) => operations.isBusy(vmId), ...(options.heartbeat === undefined ? {} : { heartbeat: options.heartbeat }) });
     const services: MasterServices = {
-      store, key, clock, events, loginThrottle: new AddressThrottle(clock), sessions: DEFAULT_SESSION_POLICY, fleet, operations, bootDirs: options.bootDirs ?? [],
+      store, key, clock, events, loginThrottle: new AddressThrottle(clock), sessions: DEFAULT_SESSION_POLICY, fleet, operations, placements: new PlacementLock(), bootDirs: options.bootDirs ?? [],
       ...(options.passwordHash === undefined ? {} : { passwordHash: options.passwordHash }),
     };
     const app = createMasterApp(services);

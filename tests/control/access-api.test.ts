@@ -9,7 +9,10 @@ import { logInAs, makeTenant, makeUser } from '../support/people.js';
 import { repositories } from '../../src/control/store/repositories.js';
 
 let m: TestMaster;
-let ids: { dataCenter: string; tenant: string; otherTenant: string; user: string; binding: string; host: string; vm: string; operation: string };
+let ids: {
+  dataCenter: string; tenant: string; otherTenant: string; user: string; binding: string; host: string; vm: string; operation: string;
+  physicalLun: string; virtualLun: string; network: string;
+};
 before(async () => {
   m = await startTestMaster();
   const admin = await m.admin();
@@ -17,16 +20,20 @@ before(async () => {
   const tenant = await makeTenant(admin, 'access-tenant');
   const otherTenant = await makeTenant(admin, 'access-other');
   const user = await makeUser(admin, 'access-staff', [{ role: 'operator', scopeKind: 'data-center', scopeId: dataCenter }]);
-  // A host, a VM of the other tenant and an operation on it, written to the store directly: no
-  // agent is needed for the API to decide who may see them.
-  const { host, vm, operation } = await m.master.services.store.transaction(async (tx) => {
+  // A host with a physical LUN, a VM, virtual LUN and network of the other tenant and an
+  // operation on the VM, written to the store directly: no agent is needed for the API to
+  // decide who may see them.
+  const { host, vm, operation, physicalLun, virtualLun, network } = await m.master.services.store.transaction(async (tx) => {
     const repos = repositories(tx);
     const host = await repos.hosts.create({ data_center_id: dataCenter, name: 'access-host', url: 'tcp:127.0.0.1:9', token_sealed: 'none', cpus: 2, memory_mib: 1024, storage_bytes: 1 << 30 });
     const vm = await repos.virtualMachines.create({ tenant_id: otherTenant, data_center_id: dataCenter, host_id: host.id, name: 'access-vm', cpus: 1, memory_mib: 128, spec: '{}' });
     const operation = await repos.operations.create({ kind: 'vm.start', target_kind: 'vm', target_id: vm.id, user_id: null });
-    return { host: host.id, vm: vm.id, operation: operation.id };
+    const physicalLun = await repos.physicalLuns.create({ data_center_id: dataCenter, host_id: host.id, name: 'access-lun', path: '/srv/luns', capacity_bytes: 1 << 30 });
+    const virtualLun = await repos.virtualLuns.create({ tenant_id: otherTenant, physical_lun_id: physicalLun.id, name: 'access-disk', size_bytes: 1 << 20 });
+    const network = await repos.networks.create({ tenant_id: otherTenant, data_center_id: dataCenter, name: 'access-net', kind: 'switch' });
+    return { host: host.id, vm: vm.id, operation: operation.id, physicalLun: physicalLun.id, virtualLun: virtualLun.id, network: network.id };
   });
-  ids = { dataCenter, tenant, otherTenant, user: user.id, binding: user.body.roles[0].id, host, vm, operation };
+  ids = { dataCenter, tenant, otherTenant, user: user.id, binding: user.body.roles[0].id, host, vm, operation, physicalLun, virtualLun, network };
 });
 
 /** Streams (server-sent events) never end, so the sweeps leave them to tests/control/infra-api.test.ts. */
@@ -51,6 +58,7 @@ function concrete(path: string, tenantId = ids.tenant): string {
   const byPrefix: Array<[string, string]> = [
     ['/api/v1/data-centers', ids.dataCenter], ['/api/v1/tenants', tenantId], ['/api/v1/users', ids.user],
     ['/api/v1/hosts', ids.host], ['/api/v1/vms', ids.vm], ['/api/v1/operations', ids.operation],
+    ['/api/v1/physical-luns', ids.physicalLun], ['/api/v1/virtual-luns', ids.virtualLun], ['/api/v1/networks', ids.network],
   ];
   const id = byPrefix.find(([prefix]) => path.startsWith(prefix))?.[1] ?? '00000000-0000-4000-8000-000000000000';
   return path.replace('{id}', id).replace('{bindingId}', ids.binding);
@@ -88,7 +96,9 @@ test('a global auditor gets 403 from every route that changes anything, but its 
   assert.ok(refused >= 11, `refused ${refused} routes`);
   for (const { key, path } of all.filter((o) => o.method === 'GET' && !STREAMS.has(o.key))) {
     const reply = await auditor.call('GET', concrete(path));
-    assert.equal(reply.status, 200, `an auditor reads ${key}: ${reply.text}`);
+    // A console is a way in, not a record: auditors read everything else.
+    if (key === 'GET /api/v1/vms/{id}/console') assert.equal(reply.status, 403, `an auditor opens no console: ${reply.text}`);
+    else assert.equal(reply.status, 200, `an auditor reads ${key}: ${reply.text}`);
   }
 });
 
@@ -97,10 +107,17 @@ test('a tenant user gets 403 or 404 from every route outside its own tenant and 
   const guest = await makeUser(admin, 'access-guest', [{ role: 'tenant-user', scopeKind: 'tenant', scopeId: ids.tenant }], ids.tenant);
   const client = await logInAs(m, guest);
   // Tenant users pick the data center their VMs go to, read their own tenant, and list and
-  // create their own VMs (the VM and operation ids here are the other tenant's).
-  const allowed = new Set([...SELF_SERVICE, 'GET /api/v1/data-centers', 'GET /api/v1/data-centers/{id}', 'GET /api/v1/tenants', 'GET /api/v1/vms', 'POST /api/v1/vms']);
+  // create their own VMs, virtual LUNs and networks (the ids here are the other tenant's).
+  const own = ['vms', 'virtual-luns', 'networks'].flatMap((path) => [`GET /api/v1/${path}`, `POST /api/v1/${path}`]);
+  const allowed = new Set([...SELF_SERVICE, 'GET /api/v1/data-centers', 'GET /api/v1/data-centers/{id}', 'GET /api/v1/tenants', ...own]);
   const checked = await sweep(client, allowed, ids.otherTenant);
   assert.ok(checked >= 15, `checked ${checked} routes`);
   assert.equal((await client.call('GET', `/api/v1/tenants/${ids.otherTenant}`)).status, 404, 'the other tenant is hidden');
   assert.equal((await client.call('GET', `/api/v1/tenants/${ids.tenant}`)).status, 200, 'its own is not');
+});
+
+test('the console\'s path in the document answers a plain GET with 426: it is a WebSocket', async () => {
+  const reply = await (await m.admin()).call('GET', concrete('/api/v1/vms/{id}/console'));
+  assert.equal(reply.status, 426, reply.text);
+  assert.equal(reply.body.kind, 'upgrade-required');
 });

@@ -84,9 +84,20 @@ test('a second factor is enrolled in two steps: pending until a code from it is 
   assert.equal((await admin.call('GET', `/api/v1/users/${user.id}`)).body.totpEnrolled, true);
   m.clock.offsetMs += 6_000;
   assert.equal((await m.client().logIn(user.name, USER_PASSWORD)).status, 401, 'the second factor is now required');
-  await logInAs(m, { ...user, totpSecret: secret });
+  const enrolled = await logInAs(m, { ...user, totpSecret: secret });
   const audit = await admin.call('GET', '/api/v1/audit?action=user.totp-confirm');
   assert.equal(audit.body.items[0].target, `user:${user.id}`);
+
+  // Replacing an active second factor takes a current code from it, once.
+  const bare = await enrolled.call('POST', '/api/v1/session/totp');
+  assert.equal(bare.status, 403, bare.text);
+  assert.equal(bare.body.field, 'currentCode');
+  m.clock.offsetMs += 30_000;
+  const code = totpCode(decodeBase32(secret), m.clock.now());
+  const wrongOld = await enrolled.call('POST', '/api/v1/session/totp', { currentCode: code === '000000' ? '000001' : '000000' });
+  assert.equal(wrongOld.status, 403, wrongOld.text);
+  assert.equal((await enrolled.call('POST', '/api/v1/session/totp', { currentCode: code })).status, 201);
+  assert.equal((await enrolled.call('POST', '/api/v1/session/totp', { currentCode: code })).status, 403, 'a code is good once');
 });
 
 test('a token past its expiry fails', async () => {

@@ -1,6 +1,7 @@
 // The web console in a real browser (Debian's chromium): log in with password and TOTP, see
-// the overview, create a data center, read the audit log; then create and start a VM on a real
-// host agent, watch Debian's kernel boot in the page's console, and type a command into it.
+// the overview, create a data center, read the audit log; then add a host's physical LUN, carve
+// a virtual LUN, create and start a VM with it on a real host agent, watch Debian's kernel boot
+// in the page's console, and type a command into it that reads the LUN's size in the guest.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -60,7 +61,7 @@ test('log in with TOTP, create a data center, and find it in the audit log', asy
   console.log(`web console: login page interactive ${interactiveMs} ms after navigation`);
 });
 
-test('create and start a Debian VM, watch it boot in the console, type a command and read its output', async () => {
+test('add storage, create and start a Debian VM with a virtual LUN, watch it boot in the console, type a command and read its output', async () => {
   const image = await ensureDebianImage();
   const dir = await mkdtemp(join(tmpdir(), 'vireo-web-agent-'));
   const tokenFile = join(dir, 'token');
@@ -75,7 +76,20 @@ test('create and start a Debian VM, watch it boot in the console, type a command
     await eventually('the host is up', 20_000, async () => (await admin.call('GET', `/api/v1/hosts/${host.body.id}`)).body.state === 'up');
 
     const page = await browser.context.newPage();
-    await page.goto(`${m.master.url}/#/vms`);
+    await page.goto(`${m.master.url}/#/luns`);
+    await page.getByRole('heading', { name: 'Physical LUNs' }).waitFor();
+    const physical = page.getByRole('form', { name: 'Add physical LUN' });
+    await physical.getByLabel('Host').selectOption({ label: 'host-web' });
+    await physical.getByRole('button', { name: 'Add physical LUN' }).click();
+    await page.getByRole('cell', { name: join(dir, 'agent', 'luns') }).waitFor();
+    const virtual = page.getByRole('form', { name: 'Create virtual LUN' });
+    await virtual.getByLabel('Tenant').selectOption({ label: 'tenant-web' });
+    await virtual.getByLabel('Data center').selectOption({ label: 'dc-web-vm' });
+    await virtual.getByLabel('Name').fill('web-disk');
+    await virtual.getByRole('button', { name: 'Create virtual LUN' }).click();
+    await page.getByRole('cell', { name: 'web-disk' }).waitFor();
+
+    await page.getByRole('link', { name: 'VMs' }).click();
     await page.getByRole('heading', { name: 'VMs' }).waitFor();
     const form = page.getByRole('form', { name: 'Create VM' });
     await form.getByLabel('Tenant').selectOption({ label: 'tenant-web' });
@@ -86,6 +100,7 @@ test('create and start a Debian VM, watch it boot in the console, type a command
     await form.getByLabel('Initramfs').fill(image.initrd);
     // The initramfs's own busybox shell: Debian's kernel and modules, no root disk to wait for.
     await form.getByLabel('Kernel command line').fill('console=ttyS0 vireo.shell');
+    await form.getByLabel('Virtual LUN').selectOption({ label: 'web-disk' });
     await form.getByRole('button', { name: 'Create VM' }).click();
     await page.getByRole('link', { name: 'web-vm' }).click();
     await page.getByRole('heading', { name: 'web-vm' }).waitFor();
@@ -97,8 +112,9 @@ test('create and start a Debian VM, watch it boot in the console, type a command
     await waitForText(screen, /\[ *\d+\.\d+\] /u, 60_000); // the kernel's log, as it boots
     await waitForText(screen, /starting a shell/u, 120_000);
     await page.getByLabel('Serial console').click();
-    await page.keyboard.type('echo vireo-$((6*7))\r');
-    await waitForText(screen, /vireo-42/u, 30_000);
+    // The 1 GiB virtual LUN is the guest's first disk: 2097152 sectors of 512 bytes.
+    await page.keyboard.type('echo vireo-$((6*7)) sectors-$(cat /sys/block/vda/size)\r');
+    await waitForText(screen, /vireo-42 sectors-2097152/u, 30_000);
 
     const audit = await admin.call('GET', '/api/v1/audit?action=vm.console');
     assert.equal(audit.body.items.length, 1, 'opening the console is audited');

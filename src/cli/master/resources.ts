@@ -1,4 +1,4 @@
-// What `vireo dc|tenant|user|host|vm` show and send: one spec per resource of the master.
+// What `vireo dc|tenant|user|host|vm|lun|net` show and send: one spec per resource of the master.
 
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../usage-error.js';
@@ -70,19 +70,24 @@ export const VMS: ResourceSpec = {
   columns: [['NAME', text('name')], ['STATE', text('state')], ['CPUS', text('cpus')], ['MEMORY MIB', text('memoryMiB')], ['HOST', (r) => String(r['hostName'] ?? r['hostId'] ?? '')], ['ID', text('id')]],
   create: {
     usage: '--tenant NAME|ID --dc NAME|ID --name NAME --kernel PATH [--firmware PATH] [--initrd PATH]\n' +
-      '         [--append ARGS] [--cpus N] [--memory MIB] [--disk GIB]... [--host NAME|ID]   (paths on the host)',
+      '         [--append ARGS] [--cpus N] [--memory MIB] [--disk GIB]... [--lun NAME|ID]... [--net NAME|ID]\n' +
+      '         [--host NAME|ID]   (paths on the host; --disk makes a disk deleted with the VM, --lun attaches a virtual LUN)',
     options: {
       tenant: { type: 'string' }, dc: { type: 'string' }, name: { type: 'string' }, cpus: { type: 'string' }, memory: { type: 'string' }, host: { type: 'string' },
       kernel: { type: 'string' }, firmware: { type: 'string' }, initrd: { type: 'string' }, append: { type: 'string' }, disk: { type: 'string', multiple: true },
+      lun: { type: 'string', multiple: true }, net: { type: 'string' },
     },
     body: async (v, resolve) => {
       const optional = (key: string, as: string) => (typeof v[key] === 'string' ? { [as]: v[key] } : {});
-      const disks = (v['disk'] as unknown as string[] | undefined)?.map((gib) => ({ sizeGiB: Number(gib) }));
+      const made = (v['disk'] as unknown as string[] | undefined ?? []).map((gib) => ({ sizeGiB: Number(gib) }));
+      const attached = await Promise.all((v['lun'] as unknown as string[] | undefined ?? []).map(async (lun) => ({ virtualLunId: await resolve('/virtual-luns', lun) })));
+      const disks = [...attached, ...made];
       return {
         tenantId: await resolve('/tenants', required('vm', v, 'tenant')), dataCenterId: await resolve('/data-centers', required('vm', v, 'dc')),
         name: required('vm', v, 'name'), cpus: Number(v['cpus'] ?? 1), memoryMiB: Number(v['memory'] ?? 256),
         boot: { kernel: required('vm', v, 'kernel'), ...optional('firmware', 'firmware'), ...optional('initrd', 'initrd'), ...optional('append', 'bootargs') },
-        ...(disks === undefined ? {} : { disks }),
+        ...(disks.length === 0 ? {} : { disks }),
+        ...(typeof v['net'] === 'string' ? { networkId: await resolve('/networks', v['net']) } : {}),
         ...(typeof v['host'] === 'string' ? { hostId: await resolve('/hosts', v['host']) } : {}),
       };
     },
@@ -98,5 +103,47 @@ export const VMS: ResourceSpec = {
         return { hostId: await resolve('/hosts', v['host']) };
       },
     },
+  },
+};
+
+export const VIRTUAL_LUNS: ResourceSpec = {
+  command: 'lun', path: '/virtual-luns', noun: 'virtual LUN',
+  columns: [['NAME', text('name')], ['SIZE GIB', (r) => String(Number(r['sizeBytes']) / 2 ** 30)], ['VM', text('vmId')], ['HOST', text('hostId')], ['ID', text('id')]],
+  create: {
+    usage: '--tenant NAME|ID --dc NAME|ID --name NAME --size GIB [--physical NAME|ID]',
+    options: { tenant: { type: 'string' }, dc: { type: 'string' }, name: { type: 'string' }, size: { type: 'string' }, physical: { type: 'string' } },
+    body: async (v, resolve) => ({
+      tenantId: await resolve('/tenants', required('lun', v, 'tenant')), dataCenterId: await resolve('/data-centers', required('lun', v, 'dc')),
+      name: required('lun', v, 'name'), sizeGiB: Number(required('lun', v, 'size')),
+      ...(typeof v['physical'] === 'string' ? { physicalLunId: await resolve('/physical-luns', v['physical']) } : {}),
+    }),
+  },
+};
+
+export const PHYSICAL_LUNS: ResourceSpec = {
+  command: 'lun physical', path: '/physical-luns', noun: 'physical LUN',
+  columns: [['NAME', text('name')], ['HOST', text('hostId')], ['PATH', text('path')], ['CAPACITY GIB', (r) => (Number(r['capacityBytes']) / 2 ** 30).toFixed(1)],
+    ['PROVISIONED GIB', (r) => (Number(r['provisionedBytes']) / 2 ** 30).toFixed(1)], ['ID', text('id')]],
+  create: {
+    usage: '--host NAME|ID --name NAME [--path DIR [--capacity GIB]]   (no --path: the agent\'s own, named default)',
+    options: { host: { type: 'string' }, name: { type: 'string' }, path: { type: 'string' }, capacity: { type: 'string' } },
+    body: async (v, resolve) => ({
+      hostId: await resolve('/hosts', required('lun physical', v, 'host')), name: required('lun physical', v, 'name'),
+      ...(typeof v['path'] === 'string' ? { path: v['path'] } : {}),
+      ...(typeof v['capacity'] === 'string' ? { capacityBytes: Math.round(Number(v['capacity']) * 2 ** 30) } : {}),
+    }),
+  },
+};
+
+export const NETWORKS: ResourceSpec = {
+  command: 'net', path: '/networks', noun: 'network',
+  columns: [['NAME', text('name')], ['KIND', text('kind')], ['TENANT', text('tenantId')], ['DATA CENTER', text('dataCenterId')], ['ID', text('id')]],
+  create: {
+    usage: '--tenant NAME|ID --dc NAME|ID --name NAME --kind switch|user',
+    options: { tenant: { type: 'string' }, dc: { type: 'string' }, name: { type: 'string' }, kind: { type: 'string' } },
+    body: async (v, resolve) => ({
+      tenantId: await resolve('/tenants', required('net', v, 'tenant')), dataCenterId: await resolve('/data-centers', required('net', v, 'dc')),
+      name: required('net', v, 'name'), kind: required('net', v, 'kind'),
+    }),
   },
 };

@@ -6,12 +6,12 @@ import { z } from '@hono/zod-openapi';
 export type MasterApiErrorKind =
   | 'invalid-request' | 'unauthenticated' | 'csrf-failed' | 'forbidden' | 'not-found'
   | 'method-not-allowed' | 'conflict' | 'version-conflict' | 'precondition-required'
-  | 'payload-too-large' | 'too-many-requests' | 'unavailable' | 'internal';
+  | 'payload-too-large' | 'too-many-requests' | 'upgrade-required' | 'unavailable' | 'internal';
 
 const STATUS: Record<MasterApiErrorKind, number> = {
   'invalid-request': 400, unauthenticated: 401, 'csrf-failed': 403, forbidden: 403, 'not-found': 404,
   'method-not-allowed': 405, conflict: 409, 'version-conflict': 412, 'precondition-required': 428,
-  'payload-too-large': 413, 'too-many-requests': 429, unavailable: 503, internal: 500,
+  'payload-too-large': 413, 'too-many-requests': 429, 'upgrade-required': 426, unavailable: 503, internal: 500,
 };
 
 const TITLE: Record<MasterApiErrorKind, string> = {
@@ -20,6 +20,7 @@ const TITLE: Record<MasterApiErrorKind, string> = {
   'not-found': 'No such resource', 'method-not-allowed': 'Method not allowed', conflict: 'Conflict',
   'version-conflict': 'The resource changed since it was read', 'precondition-required': 'If-Match is required',
   'payload-too-large': 'The request body is too large', 'too-many-requests': 'Too many requests',
+  'upgrade-required': 'A WebSocket upgrade is required',
   unavailable: 'Temporarily unavailable', internal: 'Internal error',
 };
 

@@ -15,13 +15,16 @@ import { auditRoutes } from './routes/audit-routes.js';
 import { dataCenterRoutes } from './routes/data-center-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { hostRoutes } from './routes/host-routes.js';
+import { networkRoutes } from './routes/network-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
+import { physicalLunRoutes } from './routes/physical-lun-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { roleBindingRoutes } from './routes/role-binding-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { totpRoutes } from './routes/totp-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { virtualLunRoutes } from './routes/virtual-lun-routes.js';
 import { vmActionRoutes } from './routes/vm-action-routes.js';
 import { vmRoutes } from './routes/vm-routes.js';
 import { serveWebConsole } from './web-console.js';
@@ -57,7 +60,7 @@ export function createMasterApp(master: MasterServices): OpenAPIHono<MasterEnv> 
 
   const resources = [
     sessionRoutes(), totpRoutes(), dataCenterRoutes(), tenantRoutes(), userRoutes(), roleBindingRoutes(), tokenRoutes(), auditRoutes(),
-    hostRoutes(), vmRoutes(), vmActionRoutes(), operationRoutes(), eventRoutes(),
+    hostRoutes(), physicalLunRoutes(), virtualLunRoutes(), networkRoutes(), vmRoutes(), vmActionRoutes(), operationRoutes(), eventRoutes(),
   ];
   for (const routes of resources) app.route(API_BASE, routes);
   checkEveryRouteDeclaresAccess(app);

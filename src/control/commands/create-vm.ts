@@ -1,10 +1,11 @@
-// Creating a VM: placed on a host of its data center with room for it (or the host asked for),
-// defined on that host's agent, then recorded. The agent comes first so that a VM the master
-// lists always exists on its host; a record that fails undoes the definition.
+// Creating a VM: placed on a host of its data center with room for it (or the host asked for, or
+// the host of the virtual LUNs it attaches), defined on that host's agent, then recorded with its
+// LUNs marked attached; one placement at a time per data center. The agent comes first so that a VM the master lists always exists on its
+// host; a record that fails undoes the definition.
 
 import type { Caller } from '../api/caller.js';
 import { MasterApiError } from '../api/master-api-error.js';
-import { diskBytesOf, newAgentVmName, type MasterVmBoot, type MasterVmSpec } from '../hosts/master-vm-spec.js';
+import { diskBytesOf, newAgentVmName, type MasterVmBoot, type MasterVmDisk, type MasterVmSpec } from '../hosts/master-vm-spec.js';
 import { placeVm } from '../hosts/placement.js';
 import type { MasterServices } from '../master-services.js';
 import { repositories } from '../store/repositories.js';
@@ -14,6 +15,7 @@ import { authorize } from '../security/permissions.js';
 import { agentFailure } from './agent-failure.js';
 import { placementHostsOf } from './placement-hosts.js';
 import { recordChange } from './record-change.js';
+import { resolveAttachments, type VmAttachments } from './vm-attachments.js';
 
 export interface CreateVmRequest {
   tenantId: string;
@@ -22,7 +24,8 @@ export interface CreateVmRequest {
   cpus: number;
   memoryMiB: number;
   hostId?: string | undefined;
-  disks?: { sizeGiB: number }[] | undefined;
+  disks?: MasterVmDisk[] | undefined;
+  networkId?: string | undefined;
   boot: MasterVmBoot;
   jit?: 'on' | 'off' | undefined;
 }
@@ -33,11 +36,24 @@ export async function createVm(master: MasterServices, caller: Caller, request: 
   if (await repos.virtualMachines.getByName(request.tenantId, request.name).catch(() => undefined) !== undefined) {
     throw new MasterApiError('conflict', `the tenant already has a VM named ${request.name}`, { field: 'name' });
   }
-  const spec: MasterVmSpec = { agentName: newAgentVmName(), disks: request.disks ?? [], boot: request.boot, jit: request.jit ?? 'on' };
-  const hosts = await placementHostsOf(repos, request.dataCenterId);
+  const spec: MasterVmSpec = {
+    agentName: newAgentVmName(), disks: request.disks ?? [], boot: request.boot, jit: request.jit ?? 'on',
+    ...(request.networkId === undefined ? {} : { networkId: request.networkId }),
+  };
+  const attached = await resolveAttachments(repos, { tenantId: request.tenantId, dataCenterId: request.dataCenterId, disks: spec.disks, networkId: request.networkId });
+  if (attached.hostId !== null && request.hostId !== undefined && request.hostId !== attached.hostId) {
+    throw new MasterApiError('conflict', 'the virtual LUNs it attaches are on another host than the one asked for', { field: 'hostId' });
+  }
+  const hostId = attached.hostId ?? request.hostId;
+  return master.placements.run(request.dataCenterId, () => placeAndDefine(master, caller, request, spec, attached, hostId));
+}
+
+/** Chooses the host, defines the VM on its agent and records it, while no other placement in the data center runs. */
+async function placeAndDefine(master: MasterServices, caller: Caller, request: CreateVmRequest, spec: MasterVmSpec, attached: VmAttachments, hostId: string | undefined): Promise<VirtualMachine> {
+  const hosts = await placementHostsOf(repositories(master.store.db), request.dataCenterId);
   const placement = placeVm({
     dataCenterId: request.dataCenterId, tenantId: request.tenantId, cpus: request.cpus, memoryMiB: request.memoryMiB, diskBytes: diskBytesOf(spec),
-    ...(request.hostId === undefined ? {} : { hostId: request.hostId }),
+    ...(hostId === undefined ? {} : { hostId }),
   }, hosts.map((h) => h.candidate));
   if (!placement.ok) throw new MasterApiError('conflict', placement.reason, { rejected: placement.rejected });
   const host = hosts.find((h) => h.candidate.id === placement.hostId)!.row;
@@ -47,8 +63,7 @@ export async function createVm(master: MasterServices, caller: Caller, request: 
     await client.defineVm({
       name: spec.agentName,
       spec: {
-        ramMiB: request.memoryMiB, cpus: request.cpus, jit: spec.jit, boot: spec.boot,
-        disks: spec.disks.map((disk) => ({ sizeMiB: Math.ceil(disk.sizeGiB * 1024) })),
+        ramMiB: request.memoryMiB, cpus: request.cpus, jit: spec.jit, boot: spec.boot, disks: attached.disks, network: attached.network,
       },
     });
   } catch (e) {
@@ -62,6 +77,8 @@ export async function createVm(master: MasterServices, caller: Caller, request: 
           tenant_id: request.tenantId, data_center_id: request.dataCenterId, host_id: host.id, name: request.name,
           cpus: request.cpus, memory_mib: request.memoryMiB, spec: JSON.stringify(spec), state: 'defined', state_reason: `placed on ${host.name}`,
         });
+        // By the versions read: a LUN attached or changed meanwhile fails the whole creation.
+        for (const lun of attached.luns) await tx.virtualLuns.update(lun.id, lun.version, { vm_id: vm.id });
         return { result: vm, id: vm.id, scope: { dataCenterId: vm.data_center_id, tenantId: vm.tenant_id }, detail: { name: vm.name, hostId: host.id, hostName: host.name } };
       },
     });

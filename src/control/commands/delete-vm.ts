@@ -1,5 +1,5 @@
 // Deleting a VM: refused while it runs; removed from its host's agent (with the disks the agent
-// made for it), then from the master's records.
+// made for it), then from the master's records. Its virtual LUNs stay, detached, for another VM.
 
 import type { Caller } from '../api/caller.js';
 import { MasterApiError } from '../api/master-api-error.js';
@@ -29,6 +29,8 @@ export async function deleteVm(master: MasterServices, caller: Caller, vmId: str
   await recordChange(master, caller, {
     action: 'vm.delete', resource: 'vm',
     apply: async (tx) => {
+      const attached = await tx.virtualLuns.list({ vm_id: vmId });
+      for (const lun of attached.items) await tx.virtualLuns.update(lun.id, lun.version, { vm_id: null });
       await tx.virtualMachines.delete(vmId);
       return { result: null, id: vmId, scope: { dataCenterId: vm.data_center_id, tenantId: vm.tenant_id }, detail: { name: vm.name, hostId: vm.host_id } };
     },

@@ -1,6 +1,7 @@
 // A user's own second factor: enrolment hands out a new secret kept pending, and only a code
 // from it makes it the active one (with fresh recovery codes), so a secret that never reached
-// an authenticator app cannot lock anyone out. Until then logins use the old one, if any.
+// an authenticator app cannot lock anyone out. Until then logins use the old one, if any. A user
+// who has one proves it with a current code first, so a stolen session cannot replace it.
 
 import type { Caller } from '../api/caller.js';
 import { MasterApiError } from '../api/master-api-error.js';
@@ -24,13 +25,20 @@ export interface PendingTotp {
   otpauthUri: string;
 }
 
-export async function enrollTotp(master: MasterServices, caller: Caller): Promise<PendingTotp> {
+export async function enrollTotp(master: MasterServices, caller: Caller, currentCode?: string): Promise<PendingTotp> {
   const secret = generateTotpSecret();
   return recordChange(master, caller, {
     action: 'user.totp-enroll', resource: 'user',
     apply: async (repos) => {
       const user = await repos.users.get(caller.userId);
-      await repos.users.update(user.id, user.version, { totp_pending_sealed: seal(master.key, secret, pendingTotpAssociatedData(user.id)) });
+      let lastStep = user.totp_last_step;
+      if (user.totp_secret_sealed !== null) {
+        if (currentCode === undefined) throw new MasterApiError('forbidden', 'you have a second factor: give a current code from it (currentCode) to replace it', { field: 'currentCode' });
+        const result = verifyTotp(open(master.key, user.totp_secret_sealed, totpAssociatedData(user.id)), currentCode, master.clock.now(), user.totp_last_step);
+        if (!result.ok) throw new MasterApiError('forbidden', 'the current code does not match your second factor, or was used already', { field: 'currentCode' });
+        lastStep = result.step;
+      }
+      await repos.users.update(user.id, user.version, { totp_pending_sealed: seal(master.key, secret, pendingTotpAssociatedData(user.id)), totp_last_step: lastStep });
       return { result: { totpSecret: encodeBase32(secret), otpauthUri: otpauthUri(secret, user.name, TOTP_ISSUER) }, id: user.id, scope: userScope(user), detail: { name: user.name } };
     },
   });

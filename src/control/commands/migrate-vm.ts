@@ -8,7 +8,7 @@ import { MasterApiError } from '../api/master-api-error.js';
 import type { AgentVm } from '../hosts/agent-api-types.js';
 import { tcpAddress, type HostAgentClient } from '../hosts/host-agent-client.js';
 import { recordVmState } from '../hosts/host-fleet.js';
-import { diskBytesOf, vmSpecOf } from '../hosts/master-vm-spec.js';
+import { attachedLunsOf, diskBytesOf, vmSpecOf } from '../hosts/master-vm-spec.js';
 import { placeVm } from '../hosts/placement.js';
 import type { MasterServices } from '../master-services.js';
 import type { Host } from '../store/hosts.js';
@@ -25,11 +25,15 @@ const SETTLE_MS = 10_000;
 
 export async function migrateVm(master: MasterServices, caller: Caller, vmId: string, request: { hostId: string }): Promise<Operation> {
   const { vm, host: source } = await vmOnHost(master, vmId);
+  const spec = vmSpecOf(vm);
+  // Its virtual LUNs are volumes of its host's physical LUNs; the master does not move them.
+  if (attachedLunsOf(spec).length > 0) {
+    throw new MasterApiError('conflict', `the VM ${vm.name} has virtual LUNs on host ${source.name}'s physical LUNs, which do not move with it`, { id: vmId, field: 'hostId' });
+  }
   if (vm.state !== 'running' && vm.state !== 'paused') throw new MasterApiError('conflict', `the VM ${vm.name} is ${vm.state}: only a running or paused VM migrates live`, { id: vmId, state: vm.state });
   if (request.hostId === source.id) throw new MasterApiError('conflict', `the VM ${vm.name} is already on host ${source.name}`, { id: vmId, field: 'hostId' });
   const repos = repositories(master.store.db);
   const hosts = await placementHostsOf(repos, vm.data_center_id);
-  const spec = vmSpecOf(vm);
   // A host of another data center is not among the candidates: refused like one without room.
   const placement = placeVm({
     dataCenterId: vm.data_center_id, tenantId: vm.tenant_id, cpus: vm.cpus, memoryMiB: vm.memory_mib, diskBytes: diskBytesOf(spec), hostId: request.hostId,

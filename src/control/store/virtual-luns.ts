@@ -2,6 +2,7 @@
 
 import type { Kysely, Selectable } from 'kysely';
 import { VersionedRepository } from './table-repository.js';
+import { translated } from './to-store-error.js';
 import type { Page, PageRequest } from './page.js';
 import type { MasterDatabase, VirtualLunTable } from './tables.js';
 
@@ -26,8 +27,9 @@ export class VirtualLunRepository extends VersionedRepository<'virtual_luns', Vi
     super(db, { table: 'virtual_luns', entity: 'virtual LUN', sortKey: 'name', stamps: 'versioned' });
   }
 
-  create(input: NewVirtualLun): Promise<VirtualLun> {
-    return this.insert({ ...input, vm_id: input.vm_id ?? null });
+  /** `id`: chosen first when the host's volume is named after it. */
+  create(input: NewVirtualLun, id?: string): Promise<VirtualLun> {
+    return this.insert({ ...input, vm_id: input.vm_id ?? null }, id);
   }
 
   getByName(tenantId: string, name: string): Promise<VirtualLun> {
@@ -36,5 +38,12 @@ export class VirtualLunRepository extends VersionedRepository<'virtual_luns', Vi
 
   list(filter: VirtualLunFilter = {}, page?: PageRequest): Promise<Page<VirtualLun>> {
     return this.listWhere({ tenant_id: filter.tenant_id, physical_lun_id: filter.physical_lun_id, vm_id: filter.vm_id }, page);
+  }
+
+  /** The virtual sizes of the LUNs carved from a physical LUN, added up. */
+  async provisionedBytes(physicalLunId: string): Promise<number> {
+    const row = await translated('query', { entity: 'virtual LUN' }, () => this.db.selectFrom('virtual_luns')
+      .select((eb) => eb.fn.sum<number>('size_bytes').as('total')).where('physical_lun_id', '=', physicalLunId).executeTakeFirstOrThrow());
+    return Number(row.total ?? 0);
   }
 }

@@ -5,6 +5,7 @@ import { api, ApiError } from './api.js';
 import { errorText, h } from './dom.js';
 import { loginView } from './views/login.js';
 import { auditView, dataCentersView, hostsView, usersView } from './views/resources.js';
+import { lunsView, networksView } from './views/storage.js';
 import { vmsView, vmView } from './views/vms.js';
 import { overviewView } from './views/overview.js';
 
@@ -20,6 +21,8 @@ const ROUTES = [
   [/^#\/hosts$/u, () => hostsView(root)],
   [/^#\/vms$/u, () => vmsView(root)],
   [/^#\/vms\/([0-9a-f-]+)$/u, (m) => vmView(root, m[1], (fn) => cleanups.push(fn))],
+  [/^#\/luns$/u, () => lunsView(root)],
+  [/^#\/networks$/u, () => networksView(root)],
   [/^#\/users$/u, () => usersView(root)],
   [/^#\/audit$/u, () => auditView(root)],
 ];

@@ -12,6 +12,10 @@ const PENDING_TOTP = z.object({
   otpauthUri: z.string().openapi({ description: 'The same as an otpauth:// URI, for a QR code' }),
 }).openapi('PendingTotp');
 
+const ENROLMENT = z.object({
+  currentCode: z.string().regex(/^\d{6}$/u).optional().openapi({ description: 'Required when a second factor is active: a current code from it' }),
+}).strict().openapi('TotpEnrolment');
+
 const CONFIRMATION = z.object({ code: z.string().regex(/^\d{6}$/u).openapi({ description: 'A current code from the new secret' }) }).strict().openapi('TotpConfirmation');
 
 const CONFIRMED = z.object({
@@ -24,9 +28,10 @@ export function totpRoutes(): OpenAPIHono<MasterEnv> {
 
   app.openapi(securedRoute(createRoute({
     method: 'post', path: '/session/totp', tags, summary: 'Start enrolling a new TOTP second factor; it is pending until confirmed',
+    request: { body: { required: false, content: { 'application/json': { schema: ENROLMENT } } } },
     responses: { 201: json('The new secret, shown this once', PENDING_TOTP), ...COMMON_ERRORS },
   }), { action: 'session.update' }), async (c) => {
-    const pending = await enrollTotp(c.get('master'), c.get('caller')!);
+    const pending = await enrollTotp(c.get('master'), c.get('caller')!, (c.req.valid('json') as z.infer<typeof ENROLMENT> | undefined)?.currentCode);
     c.header('Cache-Control', 'no-store');
     return c.json(pending, 201);
   });

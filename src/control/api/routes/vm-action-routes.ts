@@ -1,5 +1,6 @@
 // /vms/{id}/snapshot and /vms/{id}/migrate: a VM's long actions beside starting and stopping,
-// each answered 202 with the operation to follow. The VM is the target of both permissions.
+// each answered 202 with the operation to follow; and /vms/{id}/console, documented here but
+// served as a WebSocket by console-proxy.ts. The VM is the target of every permission.
 
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -7,6 +8,7 @@ import { migrateVm } from '../../commands/migrate-vm.js';
 import { snapshotVm } from '../../commands/snapshot-vm.js';
 import type { Operation } from '../../store/operations.js';
 import { VM_NAME_PATTERN } from '../../../host/vm-definition.js';
+import { MasterApiError } from '../master-api-error.js';
 import type { MasterEnv } from '../master-env.js';
 import { securedRoute } from '../secured-route.js';
 import { OPERATION, operationView } from './operation-routes.js';
@@ -44,6 +46,17 @@ export function vmActionRoutes(): OpenAPIHono<MasterEnv> {
     responses: { 202: json('Under way', OPERATION), 409: problem('The VM is not running, or the host is not of its data center, down or without room (its reason in `rejected`)'), ...COMMON_ERRORS },
   }), { action: 'vm.migrate', target: ofVm }), async (c) => {
     return accepted(c, await migrateVm(c.get('master'), c.get('caller')!, c.req.valid('param').id, c.req.valid('json')));
+  });
+
+  // The upgrade never reaches this app (the server hands it to the console proxy, which checks
+  // the same permission); a plain GET is told what to do instead.
+  app.openapi(securedRoute(createRoute({
+    method: 'get', path: '/vms/{id}/console', tags: ['vms'],
+    summary: 'The VM\'s serial console as a WebSocket (binary frames both ways); opening it is audited. A request without the upgrade gets 426',
+    request: { params: ID_PARAM },
+    responses: { 101: { description: 'Switching to the WebSocket protocol' }, 409: problem('The VM is on no host, or its agent refused'), 426: problem('Not a WebSocket upgrade'), ...COMMON_ERRORS },
+  }), { action: 'vm.console', target: ofVm }), () => {
+    throw new MasterApiError('upgrade-required', 'the console is a WebSocket: open it with an Upgrade: websocket request');
   });
 
   return app;

@@ -13,23 +13,26 @@ import { repositories } from '../../store/repositories.js';
 import type { VirtualMachine, VirtualMachineFilter } from '../../store/virtual-machines.js';
 import { MAX_CPUS, MAX_RAM_MIB, VM_NAME_PATTERN } from '../../../host/vm-definition.js';
 import { ifMatchVersion, setEtag } from '../etag.js';
-import { MasterApiError } from '../master-api-error.js';
 import type { MasterEnv } from '../master-env.js';
 import { linkNextPage, PAGE_QUERY, pageOf } from '../pagination.js';
 import { securedRoute } from '../secured-route.js';
 import { OPERATION, operationView } from './operation-routes.js';
+import { intoTenant, onlyTenantOf, reaches } from './tenant-scoped.js';
 import { body, COMMON_ERRORS, ID_PARAM, IF_MATCH, json, pathId, problem } from './resource-route.js';
 
 const STATE = z.enum(['defined', 'starting', 'running', 'paused', 'stopping', 'stopped', 'crashed', 'unknown', 'deleting']);
 const PATH = z.string().min(1).max(4096).regex(/^\//u).openapi({ description: 'An absolute path on the host' });
 const BOOT = z.object({ kernel: PATH, firmware: PATH.optional(), initrd: PATH.optional(), bootargs: z.string().max(4096).optional() }).strict()
   .openapi('VmBoot', { description: 'Files on the host: a Linux Image (with firmware, e.g. OpenSBI fw_jump.bin) or a bare-metal program alone' });
-const DISK = z.object({ sizeGiB: z.number().positive().max(16384).openapi({ description: 'A new thin disk of this size (fractions allowed)' }) }).strict().openapi('VmDisk');
+const DISK = z.union([
+  z.object({ sizeGiB: z.number().positive().max(16384).openapi({ description: 'A new thin disk of this size (fractions allowed), deleted with the VM' }) }).strict(),
+  z.object({ virtualLunId: z.string().uuid().openapi({ description: 'A virtual LUN of the VM\'s tenant, not attached elsewhere; the VM goes on its host' }) }).strict(),
+]).openapi('VmDisk');
 
 export const VM = z.object({
   id: z.string(), tenantId: z.string(), dataCenterId: z.string(), hostId: z.string().nullable(), name: z.string(),
   cpus: z.number().int(), memoryMiB: z.number().int(), state: STATE, stateReason: z.string(),
-  disks: z.array(DISK), boot: BOOT, jit: z.enum(['on', 'off']),
+  disks: z.array(DISK), networkId: z.string().nullable(), boot: BOOT, jit: z.enum(['on', 'off']),
   createdAt: z.string(), updatedAt: z.string(), version: z.number().int(),
 }).openapi('VirtualMachine');
 
@@ -38,7 +41,9 @@ const NEW_VM = z.object({
   name: z.string().regex(new RegExp(VM_NAME_PATTERN, 'u')).openapi({ description: 'Unique in the tenant: lower-case letters, digits, dashes' }),
   cpus: z.number().int().min(1).max(MAX_CPUS).default(1), memoryMiB: z.number().int().min(1).max(MAX_RAM_MIB),
   hostId: z.string().uuid().optional().openapi({ description: 'Only this host (it must have room); otherwise the master chooses' }),
-  disks: z.array(DISK).max(8).optional(), boot: BOOT, jit: z.enum(['on', 'off']).optional(),
+  disks: z.array(DISK).max(8).optional(),
+  networkId: z.string().uuid().optional().openapi({ description: 'A network of the VM\'s tenant in its data center, for its one NIC; absent: none' }),
+  boot: BOOT, jit: z.enum(['on', 'off']).optional(),
 }).strict().openapi('NewVirtualMachine');
 
 const STOP = z.object({ force: z.boolean().optional().openapi({ description: 'Power off at once instead of asking the guest' }) }).strict().openapi('StopRequest');
@@ -49,7 +54,7 @@ export function vmView(row: VirtualMachine): z.infer<typeof VM> {
   const spec = vmSpecOf(row);
   return {
     id: row.id, tenantId: row.tenant_id, dataCenterId: row.data_center_id, hostId: row.host_id, name: row.name, cpus: row.cpus, memoryMiB: row.memory_mib,
-    state: row.state, stateReason: row.state_reason, disks: spec.disks, boot: spec.boot, jit: spec.jit,
+    state: row.state, stateReason: row.state_reason, disks: spec.disks, networkId: spec.networkId ?? null, boot: spec.boot, jit: spec.jit,
     createdAt: row.created_at, updatedAt: row.updated_at, version: row.version,
   };
 }
@@ -58,18 +63,6 @@ export function vmView(row: VirtualMachine): z.infer<typeof VM> {
 export const ofVm = async (c: Context<MasterEnv>) => {
   const row = await repositories(c.get('master').store.db).virtualMachines.get(pathId(c));
   return { dataCenterId: row.data_center_id, tenantId: row.tenant_id };
-};
-
-/** For a creation, before the body is validated: the tenant and data center it names (which must exist). */
-const intoTenant = async (c: Context<MasterEnv>) => {
-  const input = await c.req.json().catch(() => undefined) as { tenantId?: unknown; dataCenterId?: unknown } | undefined;
-  for (const field of ['tenantId', 'dataCenterId'] as const) {
-    if (typeof input?.[field] !== 'string') throw new MasterApiError('invalid-request', `json.${field}: required`, { field: `json.${field}` });
-  }
-  const repos = repositories(c.get('master').store.db);
-  const tenant = await repos.tenants.get(input!.tenantId as string);
-  const dc = await repos.dataCenters.get(input!.dataCenterId as string);
-  return { tenantId: tenant.id, dataCenterId: dc.id };
 };
 
 export function vmRoutes(): OpenAPIHono<MasterEnv> {
@@ -86,12 +79,9 @@ export function vmRoutes(): OpenAPIHono<MasterEnv> {
       ...(tenantId === undefined ? {} : { tenant_id: tenantId }), ...(hostId === undefined ? {} : { host_id: hostId }),
       ...(dataCenterId === undefined ? {} : { data_center_id: dataCenterId }), ...(state === undefined ? {} : { state }),
     };
-    // A tenant's user reaches one tenant: ask for its VMs only, so pages are full.
-    if (!reach.everywhere && reach.dataCenterIds.length === 0 && reach.tenantIds.length === 1 && filter.tenant_id === undefined) filter.tenant_id = reach.tenantIds[0]!;
+    filter.tenant_id ??= onlyTenantOf(reach);
     const page = await repositories(c.get('master').store.db).virtualMachines.list(filter, { limit, cursor: cursor ?? null });
-    const items = page.items
-      .filter((row) => reach.everywhere || reach.dataCenterIds.includes(row.data_center_id) || reach.tenantIds.includes(row.tenant_id))
-      .map(vmView);
+    const items = page.items.filter((row) => reaches(reach, { dataCenterId: row.data_center_id, tenantId: row.tenant_id })).map(vmView);
     linkNextPage(c, page.nextCursor);
     return c.json({ items, nextCursor: page.nextCursor }, 200);
   });

@@ -7,7 +7,10 @@ import { createForm } from './resources.js';
 
 export async function vmsView(root) {
   const draw = async () => {
-    const [rows, dcs, tenants] = await Promise.all([listAll('/vms'), listAll('/data-centers'), listAll('/tenants')]);
+    const [rows, dcs, tenants, freeLuns, networks] = await Promise.all([
+      listAll('/vms'), listAll('/data-centers'), listAll('/tenants'), listAll('/virtual-luns?attached=false'), listAll('/networks'),
+    ]);
+    const none = { value: '', title: 'none' };
     root.replaceChildren(h('h1', {}, 'VMs'),
       table(rows, [
         { title: 'Name', value: (r) => h('a', { href: `#/vms/${r.id}` }, r.name) }, { title: 'State', value: (r) => stateLabel(r.state) },
@@ -24,8 +27,11 @@ export async function vmsView(root) {
         { name: 'firmware', title: 'Firmware', optional: true },
         { name: 'initrd', title: 'Initramfs', optional: true },
         { name: 'bootargs', title: 'Kernel command line', optional: true },
-      ], draw, ({ kernel, firmware, initrd, bootargs, ...vm }) => ({
+        { name: 'virtualLunId', title: 'Virtual LUN', options: [none, ...freeLuns.map((l) => ({ value: l.id, title: l.name }))] },
+        { name: 'networkId', title: 'Network', options: [none, ...networks.map((n) => ({ value: n.id, title: n.name }))] },
+      ], draw, ({ kernel, firmware, initrd, bootargs, virtualLunId, ...vm }) => ({
         ...vm, boot: { kernel, ...(firmware ? { firmware } : {}), ...(initrd ? { initrd } : {}), ...(bootargs ? { bootargs } : {}) },
+        ...(virtualLunId ? { disks: [{ virtualLunId }] } : {}),
       })));
   };
   await draw();
