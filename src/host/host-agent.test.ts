@@ -37,7 +37,7 @@ test('a started VM runs in its process with the arguments of its definition, and
   assert.deepEqual(args.slice(0, 4), ['--kernel', '/nonexistent/k.elf', '--bios', 'none']);
   assert.ok(args.includes(`${vm.definition.spec.disks[0]!.path},format=qcow2,iops=50`), args.join(' '));
   assert.equal(vm.definition.spec.disks[0]!.lun, 'web-disk0');
-  assert.equal(agent.disks.usage().provisioned, 16 * 1024 * 1024);
+  assert.equal(agent.storage.usage().provisioned, 16 * 1024 * 1024);
   await assert.rejects(agent.start('web'), (e: unknown) => e instanceof HostError && e.kind === 'invalid-state');
 }));
 
@@ -146,13 +146,13 @@ test('a running VM is only deleted once stopped; its LUN goes when asked', () =>
   await assert.rejects(agent.remove('tmp', { disks: true }), (e: unknown) => e instanceof HostError && e.kind === 'invalid-state');
   await agent.stop('tmp', { force: true, timeoutMs: 0 });
   await agent.remove('tmp', { disks: true });
-  assert.equal(agent.disks.usage().provisioned, 0);
+  assert.equal(agent.storage.usage().provisioned, 0);
   assert.throws(() => agent.get('tmp'), (e: unknown) => e instanceof HostError && e.kind === 'not-found');
 }));
 
 test('a define with a bad spec is refused naming the field, and makes nothing', () => withAgent(async (agent) => {
   await assert.rejects(agent.define({ name: 'Bad Name', spec }), /body\.name: must match/);
-  await assert.rejects(agent.define({ name: 'x', spec: { ...spec, disks: [{ path: '/a', sizeMiB: 1 }] } }), /either path .* or sizeMiB/);
+  await assert.rejects(agent.define({ name: 'x', spec: { ...spec, disks: [{ path: '/a', sizeMiB: 1 }] } }), /one of path .* sizeMiB .* or volume/);
   await assert.rejects(agent.define({ name: 'y', spec: { ...spec, ramMiB: 99999 } }), /ramMiB: must be at most/);
   assert.equal(agent.instances.size, 0);
 }));

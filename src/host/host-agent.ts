@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus, freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { AgentCpu, defaultCpuCapacity } from './agent-cpu.js';
-import { AgentDisks } from './agent-disks.js';
+import { AgentStorage } from './agent-storage.js';
 import { AgentIo } from './agent-io.js';
 import { AgentNetworks } from './agent-networks.js';
 import { DefinitionStore, NEW_RUNTIME } from './definition-store.js';
@@ -23,7 +23,7 @@ export interface HostAgentOptions {
   dataDir: string;
   /** MiB the VMs may be charged in all (default: physical RAM less a reserve). */
   memoryBudgetMiB?: number;
-  /** Bytes the agent's thin disks may take (default: the data directory's free space when first made). */
+  /** Bytes the thin disks of DIR/luns may take (default: the data directory's free space when first made). */
   storageCapacityBytes?: number;
   spawn?: SpawnVm;
   log?: (line: string) => void;
@@ -58,7 +58,7 @@ export class HostAgent {
 
   private constructor(
     readonly store: DefinitionStore,
-    readonly disks: AgentDisks,
+    readonly storage: AgentStorage,
     readonly budgetMiB: number,
     private readonly spawn: SpawnVm,
     readonly log: (line: string) => void,
@@ -77,8 +77,14 @@ export class HostAgent {
     const log = options.log ?? ((line: string) => process.stderr.write(`vireo host: ${line}\n`));
     const { vms, problems } = await store.load();
     for (const problem of problems) log(`skipped ${problem.path}: ${problem.message}`);
-    const disks = await AgentDisks.open(options.dataDir, options.storageCapacityBytes);
-    const agent = new HostAgent(store, disks, options.memoryBudgetMiB ?? defaultBudgetMiB(), options.spawn ?? spawnVireoRun, log, options.restartBaseMs ?? 1000, options);
+    // The storage asks which definitions use its volumes: those of the agent made next.
+    let agent: HostAgent | undefined;
+    const storage = await AgentStorage.open({
+      dataDir: options.dataDir, log,
+      ...(options.storageCapacityBytes === undefined ? {} : { capacityBytes: options.storageCapacityBytes }),
+      definitions: () => (agent === undefined ? [] : [...agent.instances.values()].map((vm) => vm.definition)),
+    });
+    agent = new HostAgent(store, storage, options.memoryBudgetMiB ?? defaultBudgetMiB(), options.spawn ?? spawnVireoRun, log, options.restartBaseMs ?? 1000, options);
     for (const { definition, runtime } of vms) agent.instances.set(definition.name, agent.instance(definition, runtime));
     for (const vm of agent.instances.values()) await agent.reapLeftover(vm);
     for (const vm of agent.instances.values()) {
@@ -124,16 +130,19 @@ export class HostAgent {
     try {
       const network = networkOf(definition.spec);
       if (network !== null) await this.networks.ensure(network);
-      definition.spec.disks = await this.disks.provision(definition.name, spec.disks ?? []);
+      definition.spec.disks = await this.storage.provision(definition.name, spec.disks ?? []);
       try {
         await this.store.create(definition);
       } catch (e) {
-        await this.disks.remove(definition.spec.disks);
+        await this.storage.remove(definition.spec.disks);
         throw e;
       }
     } catch (e) {
       this.instances.delete(definition.name);
       throw e;
+    } finally {
+      // The definition names its volumes now (or is gone): they need holding no longer.
+      this.storage.release(definition.name);
     }
     this.log(`vm ${definition.name}: defined`);
     return vm;
@@ -175,7 +184,7 @@ export class HostAgent {
     const vm = this.get(name);
     if (ACTIVE_STATES.includes(vm.state)) throw new HostError('invalid-state', `cannot delete VM ${name}: it is ${vm.state}; stop it first`, { vm: name });
     this.cancelRestart(name);
-    if (options.disks) await this.disks.remove(vm.definition.spec.disks);
+    if (options.disks) await this.storage.remove(vm.definition.spec.disks);
     await this.store.remove(name, { data: options.disks });
     this.instances.delete(name);
     this.log(`vm ${name}: deleted${options.disks ? ' with its disks' : ''}`);
@@ -250,7 +259,7 @@ export class HostAgent {
     return {
       cores: cpus().length,
       memory: { totalBytes: totalmem(), freeBytes: freemem(), budgetMiB: this.budgetMiB, chargedMiB: this.chargedMiB(), vmRssBytes: rssBytes },
-      storage: this.disks.usage(),
+      storage: this.storage.usage(),
       vms: { total: this.instances.size, byState },
       cpu: { capacityPercent: this.cpu.capacityPercent },
       diskBudget: { iops: this.io.budget.iops ?? null, bps: this.io.budget.bps ?? null },

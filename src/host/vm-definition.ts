@@ -17,14 +17,25 @@ export const MAX_RAM_MIB = 4095;
 /** Harts a VM may have (MAX_CPUS of the machine, which `vireo run --cpus` takes). */
 export const MAX_CPUS = 8;
 
+/** The largest new disk or volume, in MiB (16 TiB). */
+export const MAX_DISK_MIB = 16 * 1024 * 1024;
+
 export interface DiskSpec {
   /** The image on this host: given by the user, or the agent's thin LUN. */
   path: string;
   /** Set when the agent created the disk as a virtual LUN (and may delete it with the VM). */
   lun?: string;
+  /** Set when the disk is an existing volume attached to the VM (never deleted with it). */
+  volume?: VolumeRef;
   readOnly: boolean;
   format?: 'raw' | 'qcow2';
   limits: IoLimits;
+}
+
+/** A volume: virtual LUN `name` of the agent's physical LUN `lun`. */
+export interface VolumeRef {
+  lun: string;
+  name: string;
 }
 
 export interface CpuSpec {
@@ -45,7 +56,7 @@ export interface VmSpec {
   cpus?: number;
   boot: { kernel: string; firmware?: string; initrd?: string; bootargs?: string };
   disks: DiskSpec[];
-  network: 'none' | 'host' | NetworkRef;
+  network: 'none' | 'host' | 'user' | NetworkRef;
   console: 'ttyS0' | 'hvc0';
   cpu: CpuSpec;
   jit: 'on' | 'off';
@@ -110,13 +121,22 @@ const BOOT_SCHEMA: JsonSchema = {
   },
 };
 
+export const VOLUME_REF_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['lun', 'name'],
+  description: 'Volume `name` of the agent\'s physical LUN `lun` (GET /luns/{lun}/volumes)',
+  properties: { lun: { type: 'string', pattern: VM_NAME_PATTERN }, name: { type: 'string', pattern: VM_NAME_PATTERN } },
+};
+
 const DISK_REQUEST_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  description: 'An existing image (`path`) or a new thin virtual LUN of `sizeMiB`',
+  description: 'An existing image (`path`), a new thin virtual LUN of `sizeMiB`, or an existing `volume`, attached (one VM at a time, never deleted with it)',
   properties: {
     path: { type: 'string', minLength: 1 },
-    sizeMiB: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 },
+    sizeMiB: { type: 'integer', minimum: 1, maximum: MAX_DISK_MIB },
+    volume: VOLUME_REF_SCHEMA,
     readOnly: { type: 'boolean' },
     format: { type: 'string', enum: ['raw', 'qcow2'] },
     limits: IO_LIMITS_SCHEMA,
@@ -130,6 +150,7 @@ const STORED_DISK_SCHEMA: JsonSchema = {
   properties: {
     path: { type: 'string', minLength: 1 },
     lun: { type: 'string', minLength: 1 },
+    volume: VOLUME_REF_SCHEMA,
     readOnly: { type: 'boolean' },
     format: { type: 'string', enum: ['raw', 'qcow2'] },
     limits: IO_LIMITS_SCHEMA,
@@ -147,9 +168,9 @@ function specSchema(disk: JsonSchema, complete: boolean): JsonSchema {
       boot: BOOT_SCHEMA,
       disks: { type: 'array', items: disk },
       network: {
-        type: ['string', 'object'], enum: ['none', 'host'], additionalProperties: false, required: ['name'],
+        type: ['string', 'object'], enum: ['none', 'host', 'user'], additionalProperties: false, required: ['name'],
         properties: { name: { type: 'string', pattern: VM_NAME_PATTERN } },
-        description: 'host: a NIC on a switch of its own where the host answers ARP and ping at 10.0.2.2; {"name": NET}: a NIC on the agent\'s network NET, a switch shared only by the VMs that name it',
+        description: 'host: a NIC on a switch of its own where the host answers ARP and ping at 10.0.2.2; user: a NIC with user-mode networking (DHCP, DNS, and NAT through the host\'s sockets, no port forwards); {"name": NET}: a NIC on the agent\'s network NET, a switch shared only by the VMs that name it',
       },
       console: { type: 'string', enum: ['ttyS0', 'hvc0'] },
       cpu: CPU_SCHEMA,
@@ -187,6 +208,7 @@ export const VM_DEFINITION_SCHEMA: JsonSchema = {
 export interface DiskRequest {
   path?: string;
   sizeMiB?: number;
+  volume?: VolumeRef;
   readOnly?: boolean;
   format?: 'raw' | 'qcow2';
   limits?: IoLimits;
@@ -203,11 +225,12 @@ export function checkDefineRequest(value: unknown): DefineRequest {
   check(DEFINE_REQUEST_SCHEMA, value);
   const request = value as DefineRequest;
   for (const [i, disk] of (request.spec.disks ?? []).entries()) {
-    if ((disk.path === undefined) === (disk.sizeMiB === undefined)) {
-      throw new HostError('invalid-definition', `body.spec.disks[${i}]: give either path (an existing image) or sizeMiB (a new disk), not ${disk.path === undefined ? 'neither' : 'both'}`, { field: `spec.disks[${i}]` });
+    const given = [disk.path, disk.sizeMiB, disk.volume].filter((v) => v !== undefined).length;
+    if (given !== 1) {
+      throw new HostError('invalid-definition', `body.spec.disks[${i}]: give one of path (an existing image), sizeMiB (a new disk) or volume (an existing volume), not ${given === 0 ? 'none' : 'several'}`, { field: `spec.disks[${i}]` });
     }
-    if (disk.sizeMiB !== undefined && disk.format === 'raw') {
-      throw new HostError('invalid-definition', `body.spec.disks[${i}]: a new disk is a thin qcow2 virtual LUN; drop format raw`, { field: `spec.disks[${i}]` });
+    if (disk.path === undefined && disk.format === 'raw') {
+      throw new HostError('invalid-definition', `body.spec.disks[${i}]: a new disk or a volume is a thin qcow2 virtual LUN; drop format raw`, { field: `spec.disks[${i}]` });
     }
   }
   return request;

@@ -155,6 +155,7 @@ export function specOf(description: VmDescription, cpu: CpuSpec): VmSpec {
 /** A VM that arrives from an agent's network `networks/NET.sock` is on network NET here too. */
 function networkSpec(description: VmDescription): VmSpec['network'] {
   if (description.network === null) return 'none';
+  if (description.network.mode === 'user') return 'user';
   const name = /\/networks\/([a-z0-9][a-z0-9-]{0,62})\.sock$/u.exec(description.network.switch ?? '')?.[1];
   return name === undefined ? 'host' : { name };
 }

@@ -78,7 +78,7 @@ export function runArguments(definition: VmDefinition, apiPath: string, switchPa
   if (spec.boot.initrd !== undefined) args.push('--initrd', spec.boot.initrd);
   if (spec.boot.bootargs !== undefined) args.push('--append', spec.boot.bootargs);
   for (const disk of spec.disks) args.push('--disk', diskOption(disk));
-  if (spec.network === 'host') args.push('--net', 'host');
+  if (spec.network === 'host' || spec.network === 'user') args.push('--net', spec.network);
   else if (typeof spec.network === 'object') {
     if (switchPath === undefined) throw new HostError('network-failed', `VM ${definition.name} is on network ${spec.network.name}, which has no switch`, { vm: definition.name });
     args.push('--net', `switch:${switchPath}`);

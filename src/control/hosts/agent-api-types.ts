@@ -1,9 +1,12 @@
 // The shapes of the host agent's answers the master reads (src/host/api/host-api-schemas.ts
-// declares them for the agent; docs/host-agent.md describes them). Definitions are the agent's own type.
+// declares them for the agent; docs/host-agent.md describes them). Definitions, physical LUNs
+// and volumes are the agent's own types.
 
 import type { VmDefinition } from '../../host/vm-definition.js';
 
 export type { DefineRequest, VmDefinition } from '../../host/vm-definition.js';
+/** GET /luns, /luns/{lun}: a physical LUN of the host (`default` is the agent's own), and a volume carved from one. */
+export type { PhysicalLunView as AgentPhysicalLun, VolumeView as AgentVolume } from '../../host/agent-storage.js';
 export type { Operation as AgentOperation } from '../../vm/api/operation-registry.js';
 
 export type AgentVmState = 'defined' | 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'crashed';

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HostAgentClient } from './host-agent-client.js';
 import { HostLinkError, type HostLinkErrorKind } from './host-link-error.js';
+import { AGENT_TOKEN, withAgentServer } from '../../../tests/host/agent-api-server.js';
 
 const TOKEN = 'master-test-token-0123456789';
 
@@ -117,4 +119,38 @@ test('console gives the WebSocket URL and the token to open it with', () => {
   const tcp = new HostAgentClient({ address: 'tcp:10.0.0.5:7070', token: TOKEN });
   assert.deepEqual(tcp.console('web'), { url: 'ws://10.0.0.5:7070/vms/web/console', headers: { Authorization: `Bearer ${TOKEN}` } });
   assert.deepEqual(new HostAgentClient({ address: 'unix:/srv/vireo/agent.sock' }).console('db'), { url: 'ws+unix:/srv/vireo/agent.sock:/vms/db/console', headers: {} });
+});
+
+test('physical LUNs and volumes through a real agent: add, list, create, attach, refuse, delete, forget', () => withAgentServer(async ({ server, dir }) => {
+  const client = new HostAgentClient({ address: `tcp:127.0.0.1:${server.tcp!.port}`, token: AGENT_TOKEN, timeoutMs: 5000 });
+  const lunDir = `${dir}-fast`;
+  try {
+    const added = await client.addLun({ name: 'fast', path: lunDir, capacityBytes: 64 * 1024 * 1024, overcommitRatio: 2 });
+    assert.deepEqual([added.name, added.path, added.usage.provisionLimit, added.volumes], ['fast', lunDir, 128 * 1024 * 1024, 0]);
+    assert.deepEqual((await client.listLuns()).map((l) => l.name), ['default', 'fast']);
+    const volume = await client.createVolume('fast', { name: 'home', sizeMiB: 2 });
+    assert.deepEqual([volume.lun, volume.sizeBytes, volume.usedBy], ['fast', 2 * 1024 * 1024, null]);
+    const vm = await client.defineVm({ name: 'web', spec: { ramMiB: 64, boot: { kernel: '/k' }, network: 'user', disks: [{ volume: { lun: 'fast', name: 'home' } }] } });
+    assert.deepEqual(vm.definition.spec.disks[0]!.volume, { lun: 'fast', name: 'home' });
+    assert.equal(vm.definition.spec.network, 'user');
+    assert.deepEqual((await client.listVolumes('fast')).map((v) => [v.name, v.usedBy]), [['home', 'web']]);
+    await rejectsWith(client.deleteVolume('fast', 'home'), 'refused', /attached to VM web/, { status: 409, agentKind: 'invalid-state', request: 'DELETE /luns/fast/volumes/home' });
+    await rejectsWith(client.removeLun('fast'), 'refused', /still has volumes/, { status: 409, agentKind: 'invalid-state' });
+    await rejectsWith(client.createVolume('fast', { name: 'big', sizeMiB: 1024 }), 'refused', /past the limit/, { agentKind: 'over-budget' });
+    await rejectsWith(client.listVolumes('slow'), 'refused', /no physical LUN named slow/, { status: 404, agentKind: 'not-found' });
+    await client.deleteVm('web', { disks: true });
+    assert.equal(await client.deleteVolume('fast', 'home'), undefined);
+    assert.deepEqual(await client.listVolumes('fast'), []);
+    assert.equal(await client.removeLun('fast'), undefined);
+    assert.deepEqual((await client.listLuns()).map((l) => l.name), ['default']);
+  } finally {
+    rmSync(lunDir, { recursive: true, force: true });
+  }
+}));
+
+test('HostLinkError: a LUN list not shaped as the API says is bad-response', async () => {
+  await withAgent(json(200, { luns: [{ name: 'x' }] }), async (client) => {
+    await rejectsWith(client.listLuns(), 'bad-response', /GET \/luns with something/);
+    await rejectsWith(client.listVolumes('x'), 'bad-response', /GET \/luns\/x\/volumes with something/);
+  });
 });

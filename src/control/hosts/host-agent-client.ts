@@ -4,7 +4,7 @@
 
 import { parseMigrationTarget } from '../../vm/api/migration-target.js';
 import { VmApiClient, VmApiClientError } from '../../vm/api/vm-api-client.js';
-import type { AgentHostInfo, AgentOperation, AgentVm, AgentVmStats, DefineRequest } from './agent-api-types.js';
+import type { AgentHostInfo, AgentOperation, AgentPhysicalLun, AgentVm, AgentVmStats, AgentVolume, DefineRequest } from './agent-api-types.js';
 import { HostLinkError } from './host-link-error.js';
 
 /** A request's deadline unless the call says otherwise. */
@@ -80,7 +80,42 @@ export class HostAgentClient {
     return this.send('GET', vmPath(name), undefined, options);
   }
 
-  /** POST /vms: defines (does not start) the VM; disks with sizeMiB become new thin LUNs on the host. */
+  /** The host's physical LUNs by name, `default` (the agent's own) among them. */
+  async listLuns(options?: CallOptions): Promise<AgentPhysicalLun[]> {
+    const answer = await this.send<{ luns: AgentPhysicalLun[] }>('GET', '/luns', undefined, options);
+    return this.expect(answer?.luns, Array.isArray(answer?.luns) && answer.luns.every((lun) => typeof lun?.name === 'string' && typeof lun.usage?.free === 'number'), 'GET /luns');
+  }
+
+  /** Adopts the physical LUN in `lun.path` on the host, or makes one there. */
+  addLun(lun: { name: string; path: string; capacityBytes?: number; overcommitRatio?: number }, options?: CallOptions): Promise<AgentPhysicalLun> {
+    return this.send('POST', '/luns', lun, options);
+  }
+
+  /** The agent forgets a physical LUN without volumes (its directory stays on the host). */
+  async removeLun(name: string, options?: CallOptions): Promise<void> {
+    await this.send('DELETE', lunPath(name), undefined, options);
+  }
+
+  async listVolumes(lun: string, options?: CallOptions): Promise<AgentVolume[]> {
+    const path = `${lunPath(lun)}/volumes`;
+    const answer = await this.send<{ volumes: AgentVolume[] }>('GET', path, undefined, options);
+    return this.expect(answer?.volumes, Array.isArray(answer?.volumes) && answer.volumes.every((v) => typeof v?.name === 'string' && typeof v.sizeBytes === 'number'), `GET ${path}`);
+  }
+
+  /** Creates an empty thin volume of `volume.sizeMiB` on physical LUN `lun`. */
+  createVolume(lun: string, volume: { name: string; sizeMiB: number }, options?: CallOptions): Promise<AgentVolume> {
+    return this.send('POST', `${lunPath(lun)}/volumes`, volume, options);
+  }
+
+  /** Deletes a volume and its data; refused while a VM definition uses it. */
+  async deleteVolume(lun: string, name: string, options?: CallOptions): Promise<void> {
+    await this.send('DELETE', `${lunPath(lun)}/volumes/${encodeURIComponent(name)}`, undefined, options);
+  }
+
+  /**
+   * POST /vms: defines (does not start) the VM; disks with sizeMiB become new thin LUNs on the
+   * host, disks with `volume` attach an existing volume.
+   */
   defineVm(request: DefineRequest, options?: CallOptions): Promise<AgentVm> {
     return this.send('POST', '/vms', request, options);
   }
@@ -183,6 +218,10 @@ export class HostAgentClient {
 
 function vmPath(name: string): string {
   return `/vms/${encodeURIComponent(name)}`;
+}
+
+function lunPath(name: string): string {
+  return `/luns/${encodeURIComponent(name)}`;
 }
 
 /** TCP host and port of tcp:HOST:PORT or http://HOST:PORT, or null for a socket path. */

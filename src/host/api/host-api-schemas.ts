@@ -68,7 +68,7 @@ export const HOST_INFO: JsonSchema = {
     networks: { type: 'array', items: NETWORK_INFO },
     cores: { type: 'integer' },
     memory: { type: 'object', description: 'totalBytes, freeBytes, budgetMiB, chargedMiB (by the VMs started), vmRssBytes' },
-    storage: { type: 'object', description: 'The physical LUN the agent makes disks in: capacity, provisioned, allocated, free' },
+    storage: { type: 'object', description: 'The physical LUN `default` (DIR/luns), where the agent makes new disks: capacity, provisioned, allocated, free' },
     vms: { type: 'object', description: 'total, and the count by state' },
   },
 };

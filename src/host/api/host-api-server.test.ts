@@ -1,42 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { VmApiClient, VmApiClientError } from '../../vm/api/vm-api-client.js';
-import { HostAgent } from '../host-agent.js';
 import { hostApiRoutes } from './host-routes.js';
-import { serveHostApi, type HostApiServer } from './host-api-server.js';
-import { fakeSpawner } from '../../../tests/host/fake-vm-process.js';
-
-const TOKEN = 'a-token-of-thirty-two-characters';
-
-interface Setup {
-  agent: HostAgent;
-  server: HostApiServer;
-  unix: VmApiClient;
-  tcp(token?: string): VmApiClient;
-}
-
-async function withServer(body: (s: Setup) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'vh-'));
-  const fake = fakeSpawner();
-  const agent = await HostAgent.open({ dataDir: dir, spawn: fake.spawn, storageCapacityBytes: 1024 ** 3, log: () => {} });
-  const server = await serveHostApi(agent, { socketPath: join(dir, 'agent.sock'), tcp: { host: '127.0.0.1', port: 0, token: TOKEN } });
-  const tcp = (token?: string) => new VmApiClient('agent', { tcp: server.tcp!, ...(token === undefined ? {} : { token }), unreachableHint: 'no agent' });
-  try {
-    await body({ agent, server, unix: new VmApiClient(server.socketPath, { unreachableHint: 'no agent' }), tcp });
-  } finally {
-    await agent.shutdown(1000);
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { AGENT_TOKEN, withAgentServer } from '../../../tests/host/agent-api-server.js';
 
 const spec = { ramMiB: 64, boot: { kernel: '/nonexistent/k.elf' } };
 
-test('the Unix socket is mode 0600 and needs no token; TCP answers 401 without the right token', () => withServer(async ({ server, unix, tcp }) => {
+test('the Unix socket is mode 0600 and needs no token; TCP answers 401 without the right token', () => withAgentServer(async ({ server, unix, tcp }) => {
   assert.equal(statSync(server.socketPath).mode & 0o777, 0o600);
   assert.equal((await unix.request('GET', '/host')).status, 200);
   const none = await tcp().request('GET', '/host');
@@ -44,11 +16,11 @@ test('the Unix socket is mode 0600 and needs no token; TCP answers 401 without t
   assert.equal((none.body as { error: { kind: string } }).error.kind, 'unauthorized');
   assert.equal(none.headers['www-authenticate'], 'Bearer');
   assert.equal((await tcp('not-the-token-not-the-token-xx').request('GET', '/vms')).status, 401);
-  assert.equal((await tcp(TOKEN).request('POST', '/vms', { name: 'x', spec })).status, 201);
-  assert.equal((await tcp(TOKEN).request('GET', '/vms/x')).status, 200);
+  assert.equal((await tcp(AGENT_TOKEN).request('POST', '/vms', { name: 'x', spec })).status, 201);
+  assert.equal((await tcp(AGENT_TOKEN).request('GET', '/vms/x')).status, 200);
 }));
 
-test('VMs are defined, listed, started, paused, stopped and deleted through the API; errors have one shape', () => withServer(async ({ unix }) => {
+test('VMs are defined, listed, started, paused, stopped and deleted through the API; errors have one shape', () => withAgentServer(async ({ unix }) => {
   const defined = await unix.request('POST', '/vms', { name: 'web', spec, autostart: true });
   assert.equal(defined.status, 201);
   assert.equal(defined.headers['location'], '/vms/web');
@@ -70,7 +42,7 @@ test('VMs are defined, listed, started, paused, stopped and deleted through the 
   assert.deepEqual(await unix.call('GET', '/vms'), { vms: [] });
 }));
 
-test('limits are stored and their fate reported; an unknown disk is 404', () => withServer(async ({ unix }) => {
+test('limits are stored and their fate reported; an unknown disk is 404', () => withAgentServer(async ({ unix }) => {
   await unix.call('POST', '/vms', { name: 'db', spec: { ...spec, disks: [{ sizeMiB: 1 }] } });
   const answer = await unix.call<{ vm: { definition: { spec: { cpu: { weight: number }; disks: Array<{ limits: object }> } } }; applied: { disks: Record<string, string> } }>('PUT', '/vms/db/limits', { cpu: { weight: 50 }, disks: { 'vireo-disk-0': { iops: 10 } } });
   assert.equal(answer.vm.definition.spec.cpu.weight, 50);
@@ -80,7 +52,7 @@ test('limits are stored and their fate reported; an unknown disk is 404', () => 
   assert.equal((await unix.request('PUT', '/vms/db/limits', { disks: { 'vireo-disk-0': { iops: -1 } } })).status, 400);
 }));
 
-test('a snapshot is an operation that ends with the VM\'s result, and the definition follows the VM onto its overlays', () => withServer(async ({ agent, unix }) => {
+test('a snapshot is an operation that ends with the VM\'s result, and the definition follows the VM onto its overlays', () => withAgentServer(async ({ agent, unix }) => {
   await unix.call('POST', '/vms', { name: 'snap', spec: { ...spec, disks: [{ path: '/img/root.qcow2' }] } });
   await unix.call('POST', '/vms/snap/start');
   const answer = await unix.request('POST', '/vms/snap/snapshot', { path: '/tmp/never-written.vmsnap' });
@@ -102,7 +74,7 @@ test('a snapshot is an operation that ends with the VM\'s result, and the defini
   assert.deepEqual([disk.path, disk.format], ['/img/root.qcow2.after-never-written.vmsnap', 'qcow2'], 'a later cold start uses the overlay');
 }));
 
-test('the console WebSocket shows the tail, then output, and types input; TCP needs the token here too', () => withServer(async ({ agent, server, unix }) => {
+test('the console WebSocket shows the tail, then output, and types input; TCP needs the token here too', () => withAgentServer(async ({ agent, server, unix }) => {
   await unix.call('POST', '/vms', { name: 'tty', spec });
   await unix.call('POST', '/vms/tty/start');
   agent.get('tty').console.write(Buffer.from('login: '));
@@ -110,7 +82,7 @@ test('the console WebSocket shows the tail, then output, and types input; TCP ne
   const refused = new WebSocket(url);
   const status = await new Promise<number>((resolve) => refused.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
   assert.equal(status, 401);
-  const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${AGENT_TOKEN}` } });
   let seen = '';
   ws.on('message', (data: Buffer) => { seen += data.toString('utf8'); });
   await new Promise((resolve) => ws.on('open', resolve));
@@ -129,7 +101,7 @@ test('the console WebSocket shows the tail, then output, and types input; TCP ne
   assert.equal(await upgradeStatus('/vms/tty/console'), 409, 'a stopped VM has no console');
 }));
 
-test('the OpenAPI document lists exactly the routes the server answers', () => withServer(async ({ agent, unix }) => {
+test('the OpenAPI document lists exactly the routes the server answers', () => withAgentServer(async ({ agent, unix }) => {
   const document = await unix.call<{ info: { title: string }; paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json');
   assert.equal(document.info.title, 'Vireo host agent API');
   const declared = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
@@ -143,7 +115,7 @@ test('an unreachable agent is an error that says so', async () => {
   await assert.rejects(client.call('GET', '/host'), (e: unknown) => e instanceof VmApiClientError && e.kind === 'unreachable' && /vireo host serve/.test(e.message));
 });
 
-test('limits reach a running VM through its API, and its own statistics come back in the stats', () => withServer(async ({ agent, unix }) => {
+test('limits reach a running VM through its API, and its own statistics come back in the stats', () => withAgentServer(async ({ agent, unix }) => {
   await unix.call('POST', '/vms', { name: 'busy', spec: { ...spec, disks: [{ sizeMiB: 1 }], cpu: { capPercent: 40 } } });
   await unix.call('POST', '/vms/busy/start');
   const child = agent.get('busy').process as unknown as { contractCalls: Array<{ method: string; path: string; body: unknown }> };

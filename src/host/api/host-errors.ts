@@ -6,8 +6,8 @@ import { ERROR, errorResponses } from '../../vm/api/api-schemas.js';
 
 const AGENT_REASONS: Record<number, string> = {
   401: 'Over TCP: no `Authorization: Bearer TOKEN`, or the wrong token',
-  404: 'No such route, VM, disk or operation',
-  409: 'The VM\'s state does not allow this, the name is taken, the memory budget would be exceeded, or an operation is running',
+  404: 'No such route, VM, disk, physical LUN, volume or operation',
+  409: 'The VM\'s state does not allow this (or a volume is attached, or a LUN has volumes), the name or path is taken, the memory or storage budget would be exceeded, or an operation is running',
   426: 'The console is a WebSocket: send an Upgrade request',
   502: 'The VM\'s process failed to carry out the request or does not answer',
 };

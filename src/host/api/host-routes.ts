@@ -1,4 +1,4 @@
-// Every route of the agent's API in one table: host info, the /vms routes, operations, and the
+// Every route of the agent's API in one table: host info, the /luns and /vms routes, operations, and the
 // OpenAPI document generated from them.
 
 import type { ApiRoute } from '../../vm/api/api-route.js';
@@ -8,6 +8,7 @@ import { RouteTable } from '../../vm/api/route-table.js';
 import type { HostAgent } from '../host-agent.js';
 import { HOST_INFO, NETWORK_INFO } from './host-api-schemas.js';
 import { hostErrors } from './host-errors.js';
+import { lunRoutes } from './lun-routes.js';
 import { vmActionRoutes } from './vm-action-routes.js';
 import { vmResourceRoutes } from './vm-resource-routes.js';
 
@@ -30,6 +31,6 @@ export function hostApiRoutes(agent: HostAgent): RouteTable {
     handle: async () => ({ status: 200, body: { networks: await agent.networks.list() } }),
   };
   const find = (id: string) => [...agent.instances.values()].find((vm) => vm.operations.get(id) !== undefined)?.operations;
-  const routes = [host, networks, ...vmResourceRoutes(agent), ...vmActionRoutes(agent), ...operationRoutes(find)];
+  const routes = [host, networks, ...lunRoutes(agent), ...vmResourceRoutes(agent), ...vmActionRoutes(agent), ...operationRoutes(find)];
   return new RouteTable([...routes, openApiRoute(routes, HOST_API_INFO)]);
 }

@@ -108,6 +108,11 @@ export async function handleApiRequest(table: RouteTable, req: IncomingMessage, 
 
 export function sendResult(res: ServerResponse, result: RouteResult): void {
   if (res.headersSent || res.destroyed) return;
+  if (result.status === 204) {
+    // No Content: no body, so no JSON either.
+    res.writeHead(204, result.headers).end();
+    return;
+  }
   let text: string;
   try {
     text = `${JSON.stringify(result.body)}\n`;
