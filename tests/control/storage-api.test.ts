@@ -33,7 +33,7 @@ before(async () => {
   kernel = join(dir, 'idle.bin');
   await writeFile(kernel, IDLE_KERNEL);
   m = await startTestMaster({ bootDirs: [dir] });
-  agent = await AgentProcess.start(join(dir, 'agent'), tokenFile, ['--memory-budget', '600']);
+  agent = await AgentProcess.start(join(dir, 'agent'), tokenFile, ['--memory-budget', '1000']);
   admin = await m.admin();
   alice = await tenantWithUser(m, 'tenant-alice', 'alice');
   bob = await tenantWithUser(m, 'tenant-bob', 'bob');

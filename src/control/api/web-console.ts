@@ -11,7 +11,7 @@ import type { MasterEnv } from './master-env.js';
 
 /** From dist/src/control/api (compiled) back to the repository's src/control/web. */
 const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'src', 'control', 'web');
-const PAGES = ['app.js', 'api.js', 'dom.js', 'style.css', 'views/login.js', 'views/resources.js', 'views/vms.js', 'views/overview.js'];
+const PAGES = ['app.js', 'api.js', 'dom.js', 'style.css', 'views/login.js', 'views/resources.js', 'views/vms.js', 'views/overview.js', 'views/storage.js'];
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.html': 'text/html; charset=utf-8' };
 
