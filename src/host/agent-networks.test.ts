@@ -68,7 +68,7 @@ test('each named network is a switch of its own: its VMs join it, other networks
   }
 });
 
-test('a VM arriving by migration from an agent\'s network is on the network of that name here; its harts come along', () => {
+test('a VM arriving by migration from an agent\'s network is on the network of that name here, one on user networking stays on it; its harts come along', () => {
   const description = (network: VmDescription['network'], cpus?: number): VmDescription => ({
     version: VM_DESCRIPTION_VERSION, ramMiB: 64, ...(cpus !== undefined ? { cpus } : {}), boot: { kernel: { path: '/k.elf' } }, disks: [], network, shares: [], console: 'ttyS0', translation: 'on',
   });
@@ -78,4 +78,5 @@ test('a VM arriving by migration from an agent\'s network is on the network of t
   assert.equal(specOf(description({ mac: '52:54:00:12:34:56', switch: '/tmp/my-switch.sock' }), cpu).network, 'host');
   assert.equal(specOf(description({ mac: '52:54:00:12:34:56' }), cpu).network, 'host');
   assert.equal(specOf(description(null), cpu).network, 'none');
+  assert.equal(specOf(description({ mac: '52:54:00:12:34:56', mode: 'user', user: { hostForwards: [], guestForwards: [] } }), cpu).network, 'user');
 });

@@ -151,8 +151,10 @@ test('a volume attached to a definition is used by it: not deletable, not attach
   await storage.deleteVolume('fast', 'data');
 }));
 
-test('a listed LUN that cannot be opened is reported, not made anew; its name stays taken until removed', () => withStorage(async ({ storage, dir, logged, reopen }) => {
+test('a listed LUN that cannot be opened is reported, not made anew; its name stays taken until removed', () => withStorage(async ({ storage, definitions, dir, logged, reopen }) => {
   await storage.addLun({ name: 'usb', path: join(dir, 'usb') });
+  await storage.createVolume('usb', { name: 'photos', sizeMiB: 1 });
+  definitions.push(definition('album', [{ path: join(dir, 'usb', 'photos.qcow2'), volume: { lun: 'usb', name: 'photos' }, readOnly: false, limits: {} }]));
   renameSync(join(dir, 'usb'), join(dir, 'unplugged'));
   const again = await reopen();
   assert.match(logged.join('\n'), /physical LUN usb .* is unavailable/);
@@ -160,8 +162,11 @@ test('a listed LUN that cannot be opened is reported, not made anew; its name st
   assert.deepEqual(again.listLuns().map((l) => l.name), [DEFAULT_LUN]);
   await refused(() => again.getLun('usb'), 'not-found', /could not be opened when the agent started/);
   await refused(again.addLun({ name: 'usb', path: join(dir, 'other') }), 'exists', /named usb/);
+  await refused(again.removeLun('usb'), 'invalid-state', /VM album attaches volumes of physical LUN usb/);
+  definitions.length = 0;
   await again.removeLun('usb');
-  assert.equal((await again.addLun({ name: 'usb', path: join(dir, 'unplugged') })).name, 'usb');
+  const back = await again.addLun({ name: 'usb', path: join(dir, 'unplugged') });
+  assert.deepEqual([back.name, back.volumes], ['usb', 1]);
 }));
 
 test('a damaged list stops the opening rather than losing the LUNs it lists', () => withStorage(async ({ dir, reopen }) => {

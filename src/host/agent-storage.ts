@@ -77,7 +77,7 @@ export class AgentStorage {
         // Opened only, never made anew: a directory gone missing (an unmounted disk) stays missing.
         storage.luns.set(entry.name, await PhysicalLun.open(entry.path));
       } catch (e) {
-        options.log(`physical LUN ${entry.name} (${entry.path}) is unavailable until the agent restarts: ${(e as Error).message}`);
+        options.log(`physical LUN ${entry.name} (${entry.path}) is unavailable: ${(e as Error).message}; make it reachable and restart the agent, or forget it with DELETE /luns/${entry.name}`);
         storage.unavailable.set(entry.name, entry.path);
       }
     }
@@ -123,6 +123,9 @@ export class AgentStorage {
   removeLun(name: string): Promise<void> {
     return this.queue.run(async () => {
       if (name === DEFAULT_LUN) throw new HostError('invalid-state', `the agent's own physical LUN "${DEFAULT_LUN}" cannot be removed`, { lun: name });
+      // Checked apart from the volumes: a LUN that could not be opened has none to show.
+      const users = [...this.options.definitions()].filter((d) => d.spec.disks.some((disk) => disk.volume?.lun === name)).map((d) => d.name);
+      if (users.length > 0) throw new HostError('invalid-state', `VM ${users.join(', ')} attaches volumes of physical LUN ${name}; delete ${users.length === 1 ? 'it' : 'them'} first`, { lun: name });
       if (this.unavailable.delete(name)) {
         await writeLunList(this.listPath, this.entries(false));
         return;

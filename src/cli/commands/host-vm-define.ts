@@ -28,9 +28,10 @@ export const DEFINE_HELP = `  define NAME             Define a VM, from --spec F
       --kernel FILE [--bios FILE] [--initrd FILE] [--append ARGS] [-m MIB]
       [--disk FILE[,ro][,format=raw|qcow2][,iops=N,bps=N...]]...   an existing image
       [--new-disk SIZE[,ro][,iops=N...]]...   a new thin disk, SIZE in MiB or with M/G
-      [--net host|network:NET] [--console ttyS0|hvc0] [--jit on|off] [--cpus N]
+      [--net host|user|network:NET] [--console ttyS0|hvc0] [--jit on|off] [--cpus N]
       [--cpu-weight 1..10000] [--cpu-cap PERCENT] [--autostart]
-      (network:NET puts the NIC on the agent's network NET, a switch only its VMs share)`;
+      (user: user-mode NAT through the host's sockets; network:NET puts the NIC on the
+      agent's network NET, a switch only its VMs share)`;
 
 type DefineValues = { [K in keyof typeof DEFINE_OPTIONS]?: (typeof DEFINE_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof DEFINE_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 

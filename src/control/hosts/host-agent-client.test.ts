@@ -135,7 +135,7 @@ test('physical LUNs and volumes through a real agent: add, list, create, attach,
     assert.equal(vm.definition.spec.network, 'user');
     assert.deepEqual((await client.listVolumes('fast')).map((v) => [v.name, v.usedBy]), [['home', 'web']]);
     await rejectsWith(client.deleteVolume('fast', 'home'), 'refused', /attached to VM web/, { status: 409, agentKind: 'invalid-state', request: 'DELETE /luns/fast/volumes/home' });
-    await rejectsWith(client.removeLun('fast'), 'refused', /still has volumes/, { status: 409, agentKind: 'invalid-state' });
+    await rejectsWith(client.removeLun('fast'), 'refused', /VM web attaches volumes of physical LUN fast/, { status: 409, agentKind: 'invalid-state' });
     await rejectsWith(client.createVolume('fast', { name: 'big', sizeMiB: 1024 }), 'refused', /past the limit/, { agentKind: 'over-budget' });
     await rejectsWith(client.listVolumes('slow'), 'refused', /no physical LUN named slow/, { status: 404, agentKind: 'not-found' });
     await client.deleteVm('web', { disks: true });
