@@ -104,6 +104,7 @@ test('add storage, create and start a Debian VM with a virtual LUN, watch it boo
     await form.getByRole('button', { name: 'Create VM' }).click();
     await page.getByRole('link', { name: 'web-vm' }).click();
     await page.getByRole('heading', { name: 'web-vm' }).waitFor();
+    await page.getByText('Disks: virtual LUN web-disk; network: none').waitFor();
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByText('State: running').waitFor({ timeout: 60_000 });
 

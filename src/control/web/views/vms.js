@@ -56,10 +56,14 @@ export async function vmView(root, id, cleanup) {
   const heading = h('h1');
   const details = h('div');
   const draw = async () => {
-    const { data: vm } = await api('GET', `/vms/${id}`);
+    const [{ data: vm }, luns] = await Promise.all([api('GET', `/vms/${id}`), listAll(`/virtual-luns?vmId=${id}`)]);
+    const network = vm.networkId === null ? null : (await api('GET', `/networks/${vm.networkId}`)).data;
     heading.textContent = vm.name;
+    const lunName = new Map(luns.map((lun) => [lun.id, lun.name]));
+    const disks = vm.disks.map((disk) => (disk.virtualLunId ? `virtual LUN ${lunName.get(disk.virtualLunId) ?? disk.virtualLunId}` : `new ${disk.sizeGiB} GiB disk`));
     details.replaceChildren(h('p', {}, 'State: ', stateLabel(vm.state), vm.stateReason ? ` (${vm.stateReason})` : ''),
-      h('p', {}, `${vm.cpus} CPU, ${vm.memoryMiB} MiB`));
+      h('p', {}, `${vm.cpus} CPU, ${vm.memoryMiB} MiB`),
+      h('p', {}, `Disks: ${disks.length === 0 ? 'none' : disks.join(', ')}; network: ${network?.name ?? 'none'}`));
   };
   root.replaceChildren(heading, details, h('div', {}, action('start'), ' ', action('stop'), ' ', action('stop', { force: true })), status, message,
     h('h2', {}, 'Console'), h('button', { onclick: () => openConsole(id, terminalBox, message, cleanup) }, 'Connect'), terminalBox);
