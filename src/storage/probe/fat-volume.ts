@@ -47,24 +47,22 @@ export class FatVolume implements FileSystem {
     return fatDirEntries(await this.part.read(this.layout.rootDirOffset, this.layout.rootDirBytes)).entries;
   }
 
-  /** The entries of the directory whose chain starts at `first`, following it until the end marker. */
+  /** The entries of the directory whose chain starts at `first`, read along it until the end marker. */
   private async chainEntries(first: number): Promise<FatDirEntry[]> {
     if (first === 0) return this.rootEntries(); // ".." of a top-level directory
-    const all: FatDirEntry[] = [];
+    // Parsed as one run of bytes: a long name's entries may straddle two clusters.
+    const clusters: Uint8Array[] = [];
     const seen = new Set<number>();
-    for (let cluster = first; ; ) {
+    for (let cluster: number | undefined = first; cluster !== undefined; cluster = await this.nextCluster(cluster)) {
       this.checkCluster(cluster);
       if (seen.has(cluster)) throw this.fail(`the cluster chain from ${first} loops back to cluster ${cluster}`);
       seen.add(cluster);
       if (seen.size * this.layout.bytesPerCluster > MAX_DIRECTORY_BYTES) throw this.fail(`the directory at cluster ${first} is larger than a directory can be`);
       const bytes = await this.part.read(this.layout.dataOffset + (cluster - 2) * this.layout.bytesPerCluster, this.layout.bytesPerCluster);
-      const { entries, ended } = fatDirEntries(bytes);
-      all.push(...entries);
-      if (ended) return all;
-      const next = await this.nextCluster(cluster);
-      if (next === undefined) return all;
-      cluster = next;
+      clusters.push(bytes);
+      if (fatDirEntries(bytes).ended) break;
     }
+    return fatDirEntries(Buffer.concat(clusters)).entries;
   }
 
   private checkCluster(cluster: number): void {
