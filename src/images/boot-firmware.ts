@@ -119,6 +119,7 @@ async function build(dir: string, previous: BootFirmwareManifest | undefined, op
   const { mirror, fetched } = await fetchPackages(join(dir, 'apt'), previous, options, progress);
   for (const name of readdirSync(dir)) if (name.startsWith('build.')) rmSync(join(dir, name), { recursive: true, force: true });
   const work = join(dir, `build.${process.pid}`);
+  mkdirSync(work, { recursive: true });
   try {
     const outputs = {} as BootFirmwareManifest['outputs'];
     for (const name of BOOT_FIRMWARE_OUTPUTS) {

@@ -43,7 +43,8 @@ export function requireBootable(probe: BootProbe): { boots: string } | { warning
   const hints: string[] = [];
   const elsewhere = probe.partitions.find((f) => !f.scanned && f.bootFiles.length > 0);
   if (elsewhere) {
-    const how = probe.scheme === 'gpt' ? 'set its legacy BIOS bootable attribute (sfdisk --part-attrs IMAGE N LegacyBIOSBootable)' : 'set its boot flag (sfdisk --activate IMAGE N)';
+    const n = elsewhere.partition.number;
+    const how = probe.scheme === 'gpt' ? `set its legacy BIOS bootable attribute (sfdisk --part-attrs ${probe.disk} ${n} LegacyBIOSBootable)` : `set its boot flag (sfdisk --activate ${probe.disk} ${n})`;
     hints.push(`partition ${elsewhere.partition.number} has ${elsewhere.bootFiles[0]!.path.slice(1)} but U-Boot does not scan it: ${how}`);
   }
   const message = [`nothing on ${probe.disk} that U-Boot can boot: it looks for ${LOOKED_FOR}.`, describeBootProbe(probe), ...hints].join('\n');
