@@ -17,7 +17,7 @@ const SHELL_MS = 240_000;
 const COMMAND_LINE = 'console=ttyS0 vireo.shell quiet cryptomgr.notests';
 
 /** Boots `args` until the initramfs shell, checks what the guest sees, and stops it. */
-async function bootToShell(args: string[], expectDisks: RegExp): Promise<void> {
+async function bootToShell(args: string[], expect: { disks: RegExp; nics?: RegExp }): Promise<void> {
   const started = Date.now();
   const vm = new CliVm(args);
   try {
@@ -25,14 +25,15 @@ async function bootToShell(args: string[], expectDisks: RegExp): Promise<void> {
     // U-Boot ran, and the kernel got the command line the image gave it.
     assert.match(vm.output, /U-Boot 20\d\d\.\d\d/);
     assert.match(await vm.run('cat /proc/cmdline'), /vireo\.shell/);
-    assert.match(await vm.run('ls /sys/block'), expectDisks);
+    assert.match(await vm.run('ls /sys/block'), expect.disks);
+    if (expect.nics) assert.match(await vm.run('ls /sys/class/net'), expect.nics);
     process.stderr.write(`# ${args.at(-1)}: shell after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   } finally {
     await vm.kill();
   }
 }
 
-test('an extlinux image (GPT, ext4 boot partition marked bootable) boots with vireo run IMAGE, beside another disk', { timeout: 600_000 }, async () => {
+test('an extlinux image (GPT, ext4 boot partition marked bootable) boots with vireo run IMAGE, with another disk and a NIC', { timeout: 600_000 }, async () => {
   const guest = await ensureDebianImage();
   await ensureBootFirmware();
   await withTempDir('vireo-extlinux-', async (dir) => {
@@ -44,7 +45,7 @@ test('an extlinux image (GPT, ext4 boot partition marked bootable) boots with vi
     const image = assembleDisk(join(dir, 'extlinux.img'), [{ type: GPT_TYPES.linux, image: boot, bootable: true }]);
     const data = join(dir, 'data.img');
     run('truncate', ['-s', '8M', data]);
-    await bootToShell(['-m', '384', '--disk', data, image], /vda\s+vdb/);
+    await bootToShell(['-m', '384', '--disk', data, '--net', 'user', image], { disks: /vda\s+vdb/, nics: /eth0/ });
   });
 });
 
@@ -64,7 +65,7 @@ test('an EFI image (GPT, EFI system partition with GRUB as BOOTRISCV64.EFI), as 
     const raw = assembleDisk(join(dir, 'efi.img'), [{ type: GPT_TYPES.esp, image: esp }]);
     const qcow2 = join(dir, 'efi.qcow2');
     run('qemu-img', ['convert', '-O', 'qcow2', raw, qcow2]);
-    await bootToShell([qcow2], /vda/);
+    await bootToShell([qcow2], { disks: /vda/ });
   });
 });
 

@@ -24,6 +24,9 @@ export async function looksLikeFat(part: DiskReader): Promise<boolean> {
   if (part.size < 512) return false;
   const sector = await part.read(0, 512);
   const bytesPerSector = sector[11]! | (sector[12]! << 8);
+  // NTFS and exFAT start alike (jump, signature) and name themselves where FAT keeps its OEM name.
+  const oem = Buffer.from(sector.subarray(3, 11)).toString('latin1');
+  if (oem === 'NTFS    ' || oem === 'EXFAT   ') return false;
   return (sector[0] === 0xeb || sector[0] === 0xe9) && [512, 1024, 2048, 4096].includes(bytesPerSector) && sector[510] === 0x55 && sector[511] === 0xaa;
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import type { DiskReader } from './disk-reader.js';
-import { readFatLayout } from './fat-boot-sector.js';
+import { looksLikeFat, readFatLayout } from './fat-boot-sector.js';
 import { fatDirEntries } from './fat-directory.js';
 import { FatVolume } from './fat-volume.js';
 import { ProbeError } from './probe-error.js';
@@ -91,5 +91,14 @@ test('a boot sector with an impossible sector size is refused', async () => {
     const image = makeFat(dir, 'bpb', ESP_FILES, 2);
     patchFile(image, 11, new Uint8Array([0x00, 0x03])); // 768 bytes per sector
     await assert.rejects(withVolume(image, async () => undefined), (e: unknown) => e instanceof ProbeError && e.kind === 'bad-file-system' && /BytsPerSec/.test(e.message));
+  });
+});
+
+test('an NTFS boot sector, shaped like FAT, is not taken for one', async () => {
+  await withTempDir('vireo-fat-', async (dir) => {
+    const image = makeFat(dir, 'ntfs', {}, 2);
+    await withDiskReader(image, async (disk) => assert.equal(await looksLikeFat(disk.partitionWindow(1, 0, statSync(image).size)), true));
+    patchFile(image, 3, new TextEncoder().encode('NTFS    '));
+    await withDiskReader(image, async (disk) => assert.equal(await looksLikeFat(disk.partitionWindow(1, 0, statSync(image).size)), false));
   });
 });
