@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MemoryBlockBackend } from '../memory-block-backend.js';
 import { openDiskImage } from '../disk-image.js';
 import { probeBootDisk } from './boot-probe.js';
 import { describeBootProbe, requireBootable } from './boot-probe-report.js';
@@ -98,5 +100,37 @@ test('a probe that reads more than its budget stops with too-much-work', async (
   await withTempDir('vireo-probe-', async (dir) => {
     const path = disk(dir, [{ type: GPT_TYPES.linux, image: makeExt4(dir, 'boot', EXTLINUX, 4), bootable: true }]);
     await assert.rejects(probe(path, { bytes: 1 << 20, reads: 5 }), (e: unknown) => e instanceof ProbeError && e.kind === 'too-much-work');
+  });
+});
+
+test('random damage to the tables and file systems ends in a result or a ProbeError, never another exception', async () => {
+  await withTempDir('vireo-probe-', async (dir) => {
+    const esp = makeFat(dir, 'esp', { 'EFI/BOOT/BOOTRISCV64.EFI': 'MZ', 'a-long-file-name.txt': '' }, 2);
+    const boot = makeExt4(dir, 'boot', { ...EXTLINUX, 'boot/x': '' }, 2);
+    const pristine = readFileSync(disk(dir, [{ type: GPT_TYPES.esp, image: esp, bootable: true }, { type: GPT_TYPES.linux, image: boot, bootable: true }]));
+    // Where the metadata is: the protective MBR and GPT, and the first 64 KiB of each partition.
+    const regions = [[0, 34 * 512], [1 << 20, (1 << 20) + 65536], [3 << 20, (3 << 20) + 65536]] as const;
+    let seed = 0x12345678;
+    const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < 300; round++) {
+      const bytes = pristine.slice();
+      for (let i = 1 + random(6); i > 0; i--) {
+        const [from, to] = regions[random(regions.length)]!;
+        bytes[from + random(to - from)] = random(256);
+      }
+      const backend = new MemoryBlockBackend({ contents: bytes, readOnly: true });
+      let outcome: string;
+      try {
+        const found = await probeBootDisk(backend, `round ${round}`, { bytes: 64 << 20, reads: 20_000 });
+        outcome = found.boot ? 'boots' : 'nothing';
+      } catch (e) {
+        assert.ok(e instanceof ProbeError, `round ${round}: ${(e as Error).stack}`);
+        outcome = e.kind;
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    // Most damage misses what matters; some must hit the GPT's checksums.
+    assert.ok((outcomes.get('boots') ?? 0) > 0 && (outcomes.get('bad-partition-table') ?? 0) > 0, JSON.stringify([...outcomes]));
   });
 });
