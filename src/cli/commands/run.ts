@@ -107,7 +107,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   return report(result, args);
 }
 
-/** A new VM from the command line; without --kernel or --bios the parts come from the default Debian guest, with IMAGE from U-Boot and the image. */
+/** A new VM from the command line; without --kernel or --bios the parts come from the default Debian guest; with IMAGE, U-Boot is the kernel and IMAGE the first disk. */
 async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
   const ramMiB = args.ramMiB ?? (args.bios !== 'none' ? LINUX_RAM_MIB : DEFAULT_RAM_MIB);
   const initrdLimit = Math.min(BOOT_FILE_LIMITS.initrd, ramMiB * 1024 * 1024);

@@ -53,7 +53,8 @@ export class DiskReader {
   /** The `length` bytes at `offset` of this window. */
   async read(offset: number, length: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || length > MAX_READ || offset + length > this.size) {
-      throw this.error(`a structure points at ${length} bytes at offset ${offset}, outside the ${this.size}-byte ${this.partition === undefined ? 'disk' : 'partition'}`, offset);
+      const why = length > MAX_READ ? `more than any such structure holds` : `outside the ${this.size}-byte ${this.partition === undefined ? 'disk' : 'partition'}`;
+      throw this.error(`a structure points at ${length} bytes at offset ${offset}, ${why}`, offset);
     }
     this.budget.bytes -= length;
     this.budget.reads -= 1;

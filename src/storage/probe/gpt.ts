@@ -10,6 +10,8 @@ const LBA = 512;
 const SIGNATURE = 'EFI PART';
 /** More entries than any tool writes (the usual 128, sgdisk's maximum is far lower than this). */
 const MAX_ENTRIES = 4096;
+/** 5.3.2: 16 KiB is the minimum array; anything past 1 MiB is not a real table. */
+const MAX_ARRAY_BYTES = 1024 * 1024;
 const LEGACY_BIOS_BOOTABLE = 1n << 2n;
 
 interface GptHeader {
@@ -42,7 +44,7 @@ async function readHeader(disk: DiskReader, lba: number): Promise<GptHeader | st
   };
   // 5.3.2: SizeOfPartitionEntry is 128 x 2^n.
   if (header.entrySize < 128 || header.entrySize > 4096 || (header.entrySize & (header.entrySize - 1)) !== 0) return `the header at LBA ${lba} gives entries of ${header.entrySize} bytes`;
-  if (header.entryCount > MAX_ENTRIES) return `the header at LBA ${lba} claims ${header.entryCount} partition entries`;
+  if (header.entryCount > MAX_ENTRIES || header.entryCount * header.entrySize > MAX_ARRAY_BYTES) return `the header at LBA ${lba} claims ${header.entryCount} partition entries of ${header.entrySize} bytes`;
   const lastLba = disk.size / LBA - 1;
   if (header.firstUsable > header.lastUsable || header.lastUsable > lastLba) return `the header at LBA ${lba} gives usable LBAs ${header.firstUsable}-${header.lastUsable} on a disk whose last LBA is ${lastLba}`;
   return header;
