@@ -24,7 +24,10 @@ const LOOKED_FOR = `extlinux/extlinux.conf or boot/extlinux/extlinux.conf (on ex
 
 /** A human summary of the probe, one line per partition. */
 export function describeBootProbe(probe: BootProbe): string {
-  if (!probe.scheme) return `${probe.disk} has no partition table (neither a GPT nor an MBR); U-Boot's standard boot reads partitions`;
+  if (!probe.scheme) {
+    const fs = probe.wholeDisk ? `; it is one ${probe.wholeDisk} file system, which U-Boot does not boot without a partition table around it` : '';
+    return `${probe.disk} has no partition table (neither a GPT nor an MBR)${fs}; U-Boot's standard boot reads only partitions`;
+  }
   const anyBootable = probe.partitions.some((f) => f.partition.bootable);
   const scope = anyBootable ? 'the partitions marked bootable and EFI system partitions' : 'partition 1 only, as no partition is marked bootable';
   const lines = [`${probe.disk}: ${probe.scheme === 'gpt' ? 'GPT' : 'MBR'} with ${probe.partitions.length} partition${probe.partitions.length === 1 ? '' : 's'}; U-Boot scans ${scope}:`];

@@ -72,12 +72,15 @@ test('a configuration on a partition U-Boot does not scan is not bootable, and t
   });
 });
 
-test('a disk with no partition table, or with only empty partitions, is not bootable', async () => {
+test('a disk with no partition table (blank, or one whole-disk file system), or with only empty partitions, is not bootable', async () => {
   await withTempDir('vireo-probe-', async (dir) => {
     const blank = join(dir, 'blank.img');
     run('truncate', ['-s', '4M', blank]);
     assert.throws(() => requireBootable({ disk: blank, scheme: undefined, partitions: [] }), /no partition table/);
     assert.match(describeBootProbe(await probe(blank)), /has no partition table/);
+    const whole = await probe(makeExt4(dir, 'whole', EXTLINUX, 4));
+    assert.equal(whole.wholeDisk, 'ext4');
+    assert.throws(() => requireBootable(whole), /no partition table .*; it is one ext4 file system, which U-Boot does not boot without a partition table/);
     const empty = await probe(disk(dir, [{ type: GPT_TYPES.linux, sizeMiB: 2, bootable: true }]));
     assert.throws(() => requireBootable(empty), /marked bootable, 2\.0 MiB: no ext2\/3\/4 or FAT file system/);
   });

@@ -45,6 +45,8 @@ export interface PartitionFinding {
 export interface BootProbe {
   disk: string;
   scheme: 'gpt' | 'mbr' | undefined;
+  /** With no partition table: the file system on the whole disk, if any (U-Boot does not boot one). */
+  wholeDisk?: string;
   partitions: PartitionFinding[];
   /** What U-Boot boots: the first scanned partition with a boot file, and that file. */
   boot?: { partition: number; method: BootMethod; path: string };
@@ -78,7 +80,10 @@ async function examine(disk: DiskReader, partition: Partition, scanned: boolean)
 export async function probeBootDisk(backend: BlockBackend, name: string, budget?: ReadBudget): Promise<BootProbe> {
   const disk = DiskReader.forDisk(backend, { name, ...(budget ? { budget } : {}) });
   const table = await readPartitionTable(disk);
-  if (!table) return { disk: name, scheme: undefined, partitions: [] };
+  if (!table) {
+    const whole = disk.size > 0 ? await examine(disk, { number: 1, offset: 0, size: disk.size, type: '', typeName: 'whole disk', bootable: false, esp: false }, false) : undefined;
+    return { disk: name, scheme: undefined, partitions: [], ...(whole?.fileSystem ? { wholeDisk: whole.fileSystem } : {}) };
+  }
   const anyBootable = table.partitions.some((p) => p.bootable);
   const partitions: PartitionFinding[] = [];
   for (const partition of table.partitions) {
