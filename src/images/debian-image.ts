@@ -180,7 +180,8 @@ interface Plan {
   packages: PlannedPackage[];
 }
 
-function resolveMirror(options: DebianImageOptions): DebianMirror {
+/** The mirror to fetch from: the option, VIREO_DEBIAN_MIRROR, else the host's apt sources. */
+export function resolveMirror(options: Pick<DebianImageOptions, 'mirror' | 'aptEtc'>): DebianMirror {
   const override = options.mirror ?? process.env.VIREO_DEBIAN_MIRROR;
   if (override) {
     const mirror = mirrorFromUri(override);
@@ -199,14 +200,15 @@ function resolveMirror(options: DebianImageOptions): DebianMirror {
   return mirror;
 }
 
-function chooseKeyring(mirror: DebianMirror): string {
+/** The keyring that checks the mirror's signatures. */
+export function chooseKeyring(mirror: DebianMirror): string {
   // The full keyring first: a suite-specific Signed-By of the host (bookworm's) may lack trixie's keys.
   for (const keyring of [DEFAULT_KEYRING, mirror.signedBy]) if (keyring && existsSync(keyring)) return keyring;
   throw new ImageError('no-keyring', `no Debian archive keyring at ${DEFAULT_KEYRING} to check the mirror's signatures; install the debian-archive-keyring package`, { step: 'sources', path: DEFAULT_KEYRING });
 }
 
 /** A URI fit to record: no user name or password. */
-function publicUri(uri: string): string {
+export function publicUri(uri: string): string {
   const url = new URL(uri);
   url.username = '';
   url.password = '';

@@ -54,3 +54,18 @@ test('--balloon is on by default and takes on or off; a restore brings its own',
   assert.throws(() => parseRunArguments(['--balloon', 'yes']), /--balloon takes on or off/);
   assert.throws(() => parseRunArguments(['--restore', 'x.vmstate', '--balloon', 'off']), /--balloon does not apply with --restore/);
 });
+
+test('a disk image as the only argument boots through U-Boot; it combines with machine options, not with a kernel', () => {
+  assert.equal(parseRunArguments([])!.image, undefined);
+  const args = parseRunArguments(['-m', '1G', '--cpus', '2', '--disk', 'data.qcow2', '--net', 'user', 'debian.img'])!;
+  assert.equal(args.image, 'debian.img');
+  assert.equal(args.ramMiB, 1024);
+  assert.equal(args.disks[0]?.path, 'data.qcow2');
+  assert.equal(parseRunArguments(['debian.img', '--bios', 'fw.bin'])!.bios, 'fw.bin');
+  assert.throws(() => parseRunArguments(['a.img', 'b.img']), (e: unknown) => e instanceof UsageError && /unexpected argument b\.img/.test(e.message));
+  for (const [option, value] of [['--kernel', 'vmlinux'], ['--initrd', 'initrd.img'], ['--append', 'quiet']] as const) {
+    assert.throws(() => parseRunArguments([option, value, 'debian.img']), (e: unknown) => e instanceof UsageError && /U-Boot takes the kernel/.test(e.message), option);
+  }
+  assert.throws(() => parseRunArguments(['--restore', 'x.vmstate', 'debian.img']), /--restore does not apply with a disk image/);
+  assert.throws(() => parseRunArguments(['--bios', 'none', 'debian.img']), /--bios none does not apply/);
+});

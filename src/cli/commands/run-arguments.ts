@@ -14,6 +14,14 @@ import { HOST_IP } from '../../vm/virtual-machine.js';
 import type { MigrationTarget } from '../../vm/api/vm-controller.js';
 
 export const RUN_HELP = `Usage: vireo run [--bios FILE|none] [--kernel FILE] [options]
+       vireo run [options] IMAGE
+
+With IMAGE, a disk image (raw or qcow2) that boots through U-Boot, as on QEMU's virt board:
+OpenSBI starts Debian's U-Boot (fetched on first use), whose standard boot starts the
+kernel, initramfs and command line that IMAGE's extlinux/extlinux.conf names, or its EFI
+application (EFI/BOOT/BOOTRISCV64.EFI, such as GRUB). IMAGE is the first disk (/dev/vda);
+--disk adds more. IMAGE is checked first: with nothing U-Boot can boot, vireo says what it
+looked for and what IMAGE holds, and boots nothing.
 
 With no --kernel, boots the default Debian guest (built on first use, see 'vireo image')
 to a shell on this terminal, with its own persistent root disk. Without --bios, the
@@ -126,6 +134,8 @@ const MAX_RAM_MIB = 4095;
 export type NetArgument = { mode: 'host' } | { mode: 'user'; user: UserNetworkOptions } | { mode: 'switch'; path: string };
 
 export interface RunArguments {
+  /** A disk image to boot through U-Boot (the positional IMAGE). */
+  image: string | undefined;
   /** The firmware file, 'none', or 'default' (OpenSBI from the Debian image). */
   bios: string;
   initrd: string | undefined;
@@ -165,11 +175,12 @@ export interface RunArguments {
 /** Parses `vireo run` arguments; returns null for --help. Throws UsageError. */
 export function parseRunArguments(argv: string[]): RunArguments | null {
   let values;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: argv,
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
       options: {
         bios: { type: 'string' },
         kernel: { type: 'string' },
@@ -201,6 +212,14 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     throw new UsageError('run', describeParseError(e));
   }
   if (values.help) return null;
+  if (positionals.length > 1) throw new UsageError('run', `unexpected argument ${positionals[1]}; vireo run takes one disk image to boot, and options of the form --name VALUE`);
+  const image = positionals[0];
+  if (image === '') throw new UsageError('run', 'the disk image to boot is an empty path');
+  if (image !== undefined) {
+    const clash = ['kernel', 'initrd', 'append', 'restore', 'incoming'].find((o) => values[o as keyof typeof values] !== undefined);
+    if (clash) throw new UsageError('run', `--${clash} does not apply with a disk image to boot: ${['kernel', 'initrd', 'append'].includes(clash) ? 'U-Boot takes the kernel, initramfs and command line from the image' : 'the VM comes from elsewhere'}`);
+    if (values.bios === 'none') throw new UsageError('run', '--bios none does not apply with a disk image: OpenSBI starts U-Boot');
+  }
   if (values.bios === '') throw new UsageError('run', '--bios needs a firmware file or none');
   if (values.kernel === '') throw new UsageError('run', '--kernel needs a file');
   if (values.api === '') throw new UsageError('run', '--api needs a socket path');
@@ -219,6 +238,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     throw new UsageError('run', '--initrd needs firmware to hand it to the kernel; give --bios FILE');
   }
   return {
+    image,
     bios: values.bios ?? 'default',
     initrd: values.initrd,
     kernel: values.kernel,

@@ -13,6 +13,8 @@ import { BlockBackendError } from '../../storage/block-backend.js';
 import { Qcow2Error } from '../../storage/qcow2/qcow2-error.js';
 import { ImageOpsError } from '../../storage/image-ops/image-ops-error.js';
 import { SerialConsole } from '../serial-console.js';
+import { prepareImageBoot } from '../image-boot.js';
+import { ProbeError } from '../../storage/probe/probe-error.js';
 import { DEBIAN_APPEND, LINUX_RAM_MIB, defaultRootDisk, prepareDebianImage } from '../default-guest.js';
 import { VirtualMachine, type VmIo } from '../../vm/virtual-machine.js';
 import { VM_DESCRIPTION_VERSION, type DiskDescription, type VmDescription } from '../../vm/vm-description.js';
@@ -105,7 +107,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   return report(result, args);
 }
 
-/** A new VM from the command line; without --kernel or --bios the parts come from the default Debian guest. */
+/** A new VM from the command line; without --kernel or --bios the parts come from the default Debian guest; with IMAGE, U-Boot is the kernel and IMAGE the first disk. */
 async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
   const ramMiB = args.ramMiB ?? (args.bios !== 'none' ? LINUX_RAM_MIB : DEFAULT_RAM_MIB);
   const initrdLimit = Math.min(BOOT_FILE_LIMITS.initrd, ramMiB * 1024 * 1024);
@@ -116,8 +118,13 @@ async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
   let kernel = kernelPath !== undefined ? readBootFile('kernel', kernelPath) : undefined;
   let firmware = firmwarePath !== undefined ? readBootFile('firmware', firmwarePath) : undefined;
   let initrd = initrdPath !== undefined ? readBootFile('initrd', initrdPath, initrdLimit) : undefined;
-  const disks = args.disks.map(describeDisk);
+  // A disk image to boot is the first disk; U-Boot, started by OpenSBI, finds the kernel on it.
+  const disks = (args.image !== undefined ? [{ path: args.image, readOnly: false, limits: {} }, ...args.disks] : args.disks).map(describeDisk);
   let bootargs = args.append;
+  if (args.image !== undefined) {
+    const { uBoot } = await prepareImageBoot(args.image, (line) => process.stderr.write(`vireo: ${line}\n`));
+    kernel = readBootFile('kernel', (kernelPath = uBoot));
+  }
   if (kernel === undefined || (firmware === undefined && args.bios !== 'none')) {
     const image = await prepareDebianImage();
     if (firmware === undefined) firmware = readBootFile('firmware', (firmwarePath = image.firmware));
@@ -167,7 +174,7 @@ async function restore(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
 
 /** What was being done when a known error stopped the VM from starting. */
 function failureContext(e: Error & { kind: string }, args: RunArguments): string {
-  if (e instanceof BootFileError) return '';
+  if (e instanceof BootFileError || e instanceof ProbeError) return '';
   if (e instanceof BlockBackendError || e instanceof Qcow2Error || e instanceof ImageOpsError) return 'cannot attach disk: ';
   if (args.restore !== undefined) return `cannot restore ${args.restore}: `;
   if (args.incoming !== undefined) return '';
