@@ -7,8 +7,8 @@ import { openDiskImage } from '../storage/disk-image.js';
 import { probeBootDisk } from '../storage/probe/boot-probe.js';
 import { requireBootable } from '../storage/probe/boot-probe-report.js';
 
-/** Checks that U-Boot can boot `image`, then returns U-Boot (fetched on first use), OpenSBI's payload. Throws ProbeError when nothing on it boots. */
-export async function prepareImageBoot(image: string, log: (line: string) => void): Promise<{ uBoot: string }> {
+/** Checks that U-Boot can boot `image`, then returns OpenSBI and U-Boot, its payload (fetched on first use). Throws ProbeError when nothing on it boots. */
+export async function prepareImageBoot(image: string, log: (line: string) => void): Promise<{ openSbi: string; uBoot: string }> {
   const disk = await openDiskImage(image, { readOnly: true });
   let verdict;
   try {
@@ -18,5 +18,5 @@ export async function prepareImageBoot(image: string, log: (line: string) => voi
   }
   log('boots' in verdict ? `booting ${image} through U-Boot: ${verdict.boots}` : `${verdict.warning}; booting it through U-Boot anyway`);
   const firmware = await ensureBootFirmware({ onProgress: log });
-  return { uBoot: firmware.uBoot };
+  return { openSbi: firmware.openSbi, uBoot: firmware.uBoot };
 }

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { ImageError } from './image-error.js';
 import { sha256File } from './private-apt.js';
 
-export const BOOT_FIRMWARE_FORMAT = 1;
+export const BOOT_FIRMWARE_FORMAT = 2;
 
-export type BootFirmwareUse = 'u-boot' | 'grub';
-export const BOOT_FIRMWARE_OUTPUTS = ['uBoot', 'grubModules'] as const;
+export type BootFirmwareUse = 'opensbi' | 'u-boot' | 'grub';
+export const BOOT_FIRMWARE_OUTPUTS = ['openSbi', 'uBoot', 'grubModules'] as const;
 export type BootFirmwareOutput = (typeof BOOT_FIRMWARE_OUTPUTS)[number];
 
 export interface BootFirmwareManifest {
@@ -46,7 +46,7 @@ export function parseBootFirmwareManifest(value: unknown, path: string): BootFir
   if (typeof v !== 'object' || v === null || v.format !== BOOT_FIRMWARE_FORMAT) return fail(`format must be ${BOOT_FIRMWARE_FORMAT}`);
   if (typeof v.name !== 'string' || typeof v.suite !== 'string' || typeof v.mirror?.uri !== 'string') return fail('name, suite and mirror are required');
   const hex = /^[0-9a-f]{64}$/;
-  if (!Array.isArray(v.packages) || !v.packages.every((p) => typeof p?.name === 'string' && typeof p.version === 'string' && hex.test(p.sha256) && (p.use === 'u-boot' || p.use === 'grub'))) {
+  if (!Array.isArray(v.packages) || !v.packages.every((p) => typeof p?.name === 'string' && typeof p.version === 'string' && hex.test(p.sha256) && (p.use === 'opensbi' || p.use === 'u-boot' || p.use === 'grub'))) {
     return fail('packages must list name, version, sha256 and use');
   }
   for (const name of BOOT_FIRMWARE_OUTPUTS) {

@@ -28,10 +28,11 @@ async function fakeDeb(work: string, archives: string, name: string, architectur
   return { ...record, sha256: await sha256File(deb), size: readFileSync(deb).length };
 }
 
-/** A cache whose manifest pins two fake packages and whose outputs are missing. */
+/** A cache whose manifest pins three fake packages and whose outputs are missing. */
 async function pinnedCache(root: string): Promise<string> {
   const dir = bootFirmwareDirectory(root);
   const archives = join(dir, 'apt', 'archives');
+  const openSbi = await fakeDeb(root, archives, 'opensbi', 'all', { 'usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin': 'opensbi image' });
   const uBoot = await fakeDeb(root, archives, 'u-boot-qemu', 'all', { 'usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin': 'u-boot image' });
   const grub = await fakeDeb(root, archives, 'grub-efi-riscv64-bin', 'riscv64', { 'usr/lib/grub/riscv64-efi/normal.mod': 'normal', 'usr/lib/grub/riscv64-efi/kernel.img': 'kernel' });
   const zero = { sha256: '0'.repeat(64), size: 0 };
@@ -40,8 +41,8 @@ async function pinnedCache(root: string): Promise<string> {
     name: 'boot-firmware-trixie-riscv64',
     suite: 'trixie',
     mirror: { host: '127.0.0.1', uri: NO_MIRROR },
-    packages: [{ ...uBoot, use: 'u-boot' }, { ...grub, use: 'grub' }],
-    outputs: { uBoot: { file: 'u-boot.bin', ...zero }, grubModules: { file: 'grub-riscv64-efi', ...zero } },
+    packages: [{ ...openSbi, use: 'opensbi' }, { ...uBoot, use: 'u-boot' }, { ...grub, use: 'grub' }],
+    outputs: { openSbi: { file: 'fw_jump.bin', ...zero }, uBoot: { file: 'u-boot.bin', ...zero }, grubModules: { file: 'grub-riscv64-efi', ...zero } },
     builtAt: '',
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
@@ -53,9 +54,10 @@ test('a damaged cache is rebuilt from the .debs its manifest pins, without the n
     const dir = await pinnedCache(root);
     const first = await ensureBootFirmware({ cacheRoot: root, mirror: NO_MIRROR });
     assert.equal(first.built, true);
+    assert.equal(readFileSync(first.openSbi, 'utf8'), 'opensbi image');
     assert.equal(readFileSync(first.uBoot, 'utf8'), 'u-boot image');
     assert.deepEqual(readdirSync(first.grubModules).sort(), ['kernel.img', 'normal.mod']);
-    assert.deepEqual(first.versions, { 'u-boot': '1.0-1', grub: '1.0-1' });
+    assert.deepEqual(first.versions, { opensbi: '1.0-1', 'u-boot': '1.0-1', grub: '1.0-1' });
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as BootFirmwareManifest;
     assert.deepEqual(manifest.outputs.grubModules, { file: 'grub-riscv64-efi', ...(await outputDigest(first.grubModules)) });
 

@@ -1,6 +1,6 @@
-// The firmware that boots standard disk images: Debian's S-mode U-Boot for QEMU's virt board
-// (which OpenSBI's fw_jump starts at 0x80200000), and GRUB's riscv64 EFI modules, from which
-// tests build an EFI application with grub-mkimage. Fetched with the private apt like the
+// The firmware that boots standard disk images: OpenSBI's fw_jump, Debian's S-mode U-Boot for
+// QEMU's virt board (which fw_jump starts at 0x80200000), and GRUB's riscv64 EFI modules, from
+// which tests build an EFI application with grub-mkimage. Fetched with the private apt like the
 // guest's packages, cached outside the repository with a manifest, built under a lock.
 
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,9 +16,10 @@ export const BOOT_FIRMWARE_NAME = 'boot-firmware-trixie-riscv64';
 const SUITE = 'trixie';
 const ARCHITECTURE = 'riscv64';
 
-const PACKAGES: ReadonlyArray<[string, BootFirmwareUse]> = [['u-boot-qemu', 'u-boot'], ['grub-efi-riscv64-bin', 'grub']];
+const PACKAGES: ReadonlyArray<[string, BootFirmwareUse]> = [['opensbi', 'opensbi'], ['u-boot-qemu', 'u-boot'], ['grub-efi-riscv64-bin', 'grub']];
 /** Where each output is inside its package, and its name in the cache. */
 const SOURCES: Record<BootFirmwareOutput, { use: BootFirmwareUse; path: string; file: string }> = {
+  openSbi: { use: 'opensbi', path: 'usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin', file: 'fw_jump.bin' },
   uBoot: { use: 'u-boot', path: 'usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin', file: 'u-boot.bin' },
   grubModules: { use: 'grub', path: 'usr/lib/grub/riscv64-efi', file: 'grub-riscv64-efi' },
 };
@@ -28,6 +29,8 @@ export type BootFirmwareOptions = Pick<DebianImageOptions, 'cacheRoot' | 'mirror
 
 export interface BootFirmware {
   dir: string;
+  /** OpenSBI's fw_jump.bin, the M-mode firmware that starts U-Boot. */
+  openSbi: string;
   /** S-mode U-Boot for the virt board: the payload OpenSBI's fw_jump starts. */
   uBoot: string;
   /** GRUB's riscv64-efi module directory, for `grub-mkimage -d DIR -O riscv64-efi`. */
@@ -46,10 +49,11 @@ function describe(dir: string, manifest: BootFirmwareManifest, built: boolean): 
   const version = (use: BootFirmwareUse) => manifest.packages.find((p) => p.use === use)?.version ?? '';
   return {
     dir,
+    openSbi: join(dir, manifest.outputs.openSbi.file),
     uBoot: join(dir, manifest.outputs.uBoot.file),
     grubModules: join(dir, manifest.outputs.grubModules.file),
     manifest: join(dir, MANIFEST_FILE),
-    versions: { 'u-boot': version('u-boot'), grub: version('grub') },
+    versions: { opensbi: version('opensbi'), 'u-boot': version('u-boot'), grub: version('grub') },
     built,
   };
 }
@@ -80,7 +84,7 @@ export async function ensureBootFirmware(options: BootFirmwareOptions = {}): Pro
   try {
     const again = await checkCache(dir);
     if (again.manifest && again.problems.length === 0) return describe(dir, again.manifest, false);
-    progress(`fetching U-Boot and GRUB into ${dir}: ${again.problems.join('; ')}`);
+    progress(`fetching OpenSBI, U-Boot and GRUB into ${dir}: ${again.problems.join('; ')}`);
     return describe(dir, await build(dir, again.manifest, options, progress), true);
   } finally {
     release();

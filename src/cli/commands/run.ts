@@ -122,8 +122,9 @@ async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
   const disks = (args.image !== undefined ? [{ path: args.image, readOnly: false, limits: {} }, ...args.disks] : args.disks).map(describeDisk);
   let bootargs = args.append;
   if (args.image !== undefined) {
-    const { uBoot } = await prepareImageBoot(args.image, (line) => process.stderr.write(`vireo: ${line}\n`));
+    const { openSbi, uBoot } = await prepareImageBoot(args.image, (line) => process.stderr.write(`vireo: ${line}\n`));
     kernel = readBootFile('kernel', (kernelPath = uBoot));
+    firmware ??= readBootFile('firmware', (firmwarePath = openSbi));
   }
   if (kernel === undefined || (firmware === undefined && args.bios !== 'none')) {
     const image = await prepareDebianImage();
