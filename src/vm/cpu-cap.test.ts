@@ -109,3 +109,27 @@ test('under a cap, an idle guest lets it rest (no hold, no timers); a busy one b
   assert.equal(cap.resting, false, 'busy: the cap is in force again');
   assert.ok(board.cpuThrottle >= 0.9, `held late in the period: ${board.cpuThrottle}`);
 });
+
+test('with no cap in force no timer samples the process; usedPercent samples when read', () => {
+  const p = fakeProcess();
+  const cap = new CpuCap({ cpuThrottle: 0 }, { harts: 1, ...p });
+  cap.start();
+  try {
+    assert.equal(cap.sampling, false, 'no cap: nothing runs');
+    p.use(10, 2000);
+    assert.equal(cap.usedPercent, 10);
+    // Read rarely: the figure spans back to the newest reading at least a second old.
+    p.use(40, 3000);
+    assert.equal(cap.usedPercent, 40);
+    p.use(60, 1500);
+    assert.equal(cap.usedPercent, 60);
+    cap.set(50);
+    assert.equal(cap.sampling, true, 'a cap in force samples the use');
+    cap.set(null);
+    assert.equal(cap.sampling, false, 'the cap lifted: the sampler stops');
+  } finally {
+    cap.stop();
+  }
+  cap.set(30);
+  assert.equal(cap.sampling, false, 'a stopped cap samples nothing, cap or not');
+});

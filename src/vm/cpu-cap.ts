@@ -4,6 +4,8 @@
 // therefore alternates, every 100 ms, between running free and holding at the strongest
 // throttle, for the share of the period the cap asks; that share is then corrected from the
 // process's measured CPU use (device work, timers and the collector use its time too).
+// With no cap in force nothing runs: the use is sampled when it is read, so an idle VM without
+// a cap is not woken four times a second for a figure nobody asked for.
 
 import { UsageWindow } from './usage-window.js';
 
@@ -52,6 +54,7 @@ export class CpuCap {
   private rest = false;
   private readonly samples = new UsageWindow(WINDOW_MS);
   private sampler: NodeJS.Timeout | null = null;
+  private started = false;
   private phase: NodeJS.Timeout | null = null;
   private readonly cpuMicros: () => number;
   private readonly now: () => number;
@@ -80,8 +83,13 @@ export class CpuCap {
     return this.cap === null ? 1 : this.free;
   }
 
-  /** CPU used over the last second (or since the start, when younger), percent of one host core. */
+  /**
+   * CPU used over the last second (or since the start, when younger), percent of one host core.
+   * With no cap in force the use is sampled only here, so the figure spans from the newest
+   * earlier reading at least a second old: the last second, or longer when read rarely.
+   */
   get usedPercent(): number {
+    if (this.sampler === null) this.sample();
     const first = this.samples.oldest!;
     const ms = this.now() - first.ms;
     if (ms <= 0) return 0;
@@ -96,21 +104,40 @@ export class CpuCap {
     this.cap = capPercent;
     this.free = this.firstGuess();
     this.rest = false;
+    this.updateSampler();
     this.applyPhase();
   }
 
-  /** Starts sampling the process's use (and running the cap); the timers do not hold the process up. */
+  /** Runs the cap from now on (sampling the process's use while one is in force); the timers do not hold the process up. */
   start(): void {
-    if (this.sampler !== null) return;
-    this.sampler = setInterval(() => this.tick(), SAMPLE_MS);
-    this.sampler.unref();
+    this.started = true;
+    this.updateSampler();
     this.applyPhase();
   }
 
   stop(): void {
-    if (this.sampler !== null) clearInterval(this.sampler);
+    this.started = false;
+    this.updateSampler();
     if (this.phase !== null) clearTimeout(this.phase);
-    this.sampler = this.phase = null;
+    this.phase = null;
+  }
+
+  /** Whether the periodic sampler runs: only while started with a cap in force. */
+  get sampling(): boolean {
+    return this.sampler !== null;
+  }
+
+  private updateSampler(): void {
+    const wanted = this.started && this.cap !== null;
+    if (wanted && this.sampler === null) {
+      // Readings taken while no cap ran may be far apart: within a second the window spans one second again.
+      this.sample();
+      this.sampler = setInterval(() => this.tick(), SAMPLE_MS);
+      this.sampler.unref();
+    } else if (!wanted && this.sampler !== null) {
+      clearInterval(this.sampler);
+      this.sampler = null;
+    }
   }
 
   /**

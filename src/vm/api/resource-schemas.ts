@@ -35,7 +35,7 @@ const CAP: JsonSchema = { type: ['number', 'null'], minimum: 5, description: 'Pe
 export const CPU_STATUS: JsonSchema = {
   type: 'object',
   required: ['capPercent', 'usedPercent'],
-  properties: { capPercent: CAP, usedPercent: { type: 'number', minimum: 0, description: 'CPU the VM process used over the last second, percent of one host core' } },
+  properties: { capPercent: CAP, usedPercent: { type: 'number', minimum: 0, description: 'CPU the VM process used over the last second (with no cap, since the newest earlier reading at least a second old), percent of one host core' } },
 };
 
 export const CPU_REQUEST: JsonSchema = {
