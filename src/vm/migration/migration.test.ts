@@ -189,3 +189,16 @@ test('a destination that cannot take the VM (its boot files are missing there) r
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a destination no source reaches gives up after its accept timeout, and listens no more', async () => {
+  let address = '';
+  const arriving = receiveVm({ host: '127.0.0.1', port: 0 }, { readBoot: () => new Uint8Array(), io: { serial: { write() {} } }, acceptTimeoutMs: 200, onListening: (a) => (address = a) });
+  await assert.rejects(arriving, /no migration source connected within 0.2 s; nothing ran here/);
+  const port = Number(address.split(':')[2]);
+  const refused = await new Promise<boolean>((resolve) => {
+    const probe = connect(port, '127.0.0.1');
+    probe.once('connect', () => { probe.destroy(); resolve(false); });
+    probe.once('error', () => resolve(true));
+  });
+  assert.ok(refused, 'the port is closed');
+});

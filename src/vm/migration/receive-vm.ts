@@ -16,6 +16,8 @@ import { applyDiskData } from './disk-mirror.js';
 import { createCopies, type DiskCopies } from './disk-copies.js';
 
 const SOURCE_TIMEOUT_MS = 60_000;
+/** A destination no source reaches in this time gives up, so one left behind by a failed migration does not wait forever. */
+const ACCEPT_TIMEOUT_MS = 600_000;
 
 export interface IncomingOptions {
   readBoot: (role: BootRole, path: string) => Uint8Array;
@@ -27,6 +29,8 @@ export interface IncomingOptions {
    * (qcow2, thin), and run the VM on them.
    */
   diskDir?: string;
+  /** How long to wait for the source to connect (default 10 minutes). */
+  acceptTimeoutMs?: number;
 }
 
 export interface ArrivedVm {
@@ -36,7 +40,7 @@ export interface ArrivedVm {
 }
 
 export async function receiveVm(listen: { host: string; port: number }, options: IncomingOptions): Promise<ArrivedVm> {
-  const socket = await acceptOne(listen, options.onListening);
+  const socket = await acceptOne(listen, options.acceptTimeoutMs ?? ACCEPT_TIMEOUT_MS, options.onListening);
   const channel = new MigrationChannel(socket, 'the migration source');
   let vm: VirtualMachine | null = null;
   let handover = { disksMs: 0, stateMs: 0 };
@@ -90,13 +94,21 @@ export async function receiveVm(listen: { host: string; port: number }, options:
   }
 }
 
-function acceptOne(listen: { host: string; port: number }, onListening?: (address: string) => void): Promise<Socket> {
+function acceptOne(listen: { host: string; port: number }, timeoutMs: number, onListening?: (address: string) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      server.close();
+      reject(new MigrationError(`no migration source connected within ${timeoutMs / 1000} s; nothing ran here`));
+    }, timeoutMs);
     const server: Server = createServer({ pauseOnConnect: false }, (socket) => {
+      clearTimeout(timer);
       server.close();
       resolve(socket);
     });
-    server.once('error', (e) => reject(new MigrationError(`cannot listen on tcp:${listen.host}:${listen.port}: ${e.message}`)));
+    server.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new MigrationError(`cannot listen on tcp:${listen.host}:${listen.port}: ${e.message}`));
+    });
     server.listen(listen.port, listen.host, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : listen.port;
