@@ -48,7 +48,8 @@ test('--bios none needs a kernel, and --initrd needs firmware', () => {
 
 test('unknown options, stray arguments and missing values are usage errors', () => {
   usageError(['run', '--bios', 'none', '--kernel', 'x', '--bogus'], /vireo run: unknown option --bogus/);
-  usageError(['run', '--bios', 'none', '--kernel', 'x', 'extra'], /unexpected argument extra/);
+  usageError(['run', 'disk.img', 'extra'], /unexpected argument extra/);
+  usageError(['run', '--bios', 'none', '--kernel', 'x', 'disk.img'], /--kernel does not apply with a disk image to boot/);
   usageError(['run', '--bios', 'none', '--kernel'], /option --kernel needs a value/);
   usageError(['run', '--bios', 'none', '--kernel', 'x', '--trace=yes'], /option --trace takes no value/);
   usageError(['run', '--bios', 'none', '--kernel', 'x', '-m', '-1'], /option -m needs a value \(for a value starting with '-', write --long-name=VALUE\)/);
