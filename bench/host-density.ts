@@ -18,6 +18,7 @@ import { AgentProcess } from '../tests/support/agent-process.js';
 import { processCpuSeconds } from '../tests/support/process-cpu.js';
 import { qemuImg } from '../tests/storage/qemu-img.js';
 import { BenchError } from './bench-error.js';
+import { memoryOf } from './process-memory.js';
 import { formatTable, ratio } from './report.js';
 import { VmProcess } from './vm-process.js';
 
@@ -71,11 +72,6 @@ function machineSeconds(): { busy: number; all: number } {
   const all = fields.reduce((a, b) => a + b, 0);
   const idle = fields[3]! + fields[4]!;
   return { busy: (all - idle) / 100, all: all / 100 };
-}
-
-/** A field of /proc/PID/smaps_rollup ('Pss', 'Rss') in bytes. */
-function memoryOf(pid: number, field: 'Pss' | 'Rss'): number {
-  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'mu').exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) * 1024;
 }
 
 /** CPU of `all` (the VMs and any manager) over MEASURE_MS, and the memory of the VMs `vms`. */

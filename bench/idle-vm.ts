@@ -13,6 +13,7 @@ import { DEBIAN_APPEND } from '../src/cli/default-guest.js';
 import { ensureDebianImage } from '../src/images/debian-image.js';
 import { qemuImg } from '../tests/storage/qemu-img.js';
 import { BenchError } from './bench-error.js';
+import { memoryOf } from './process-memory.js';
 import { formatTable, median, ratio } from './report.js';
 import { VIREO, VmProcess, vmCommand, type GuestBoot } from './vm-process.js';
 
@@ -98,6 +99,9 @@ function interruptCounts(text: string): Map<string, number> {
 
 interface IdleRun {
   windows: Window[];
+  /** PSS and RSS once the windows are over, in bytes. */
+  pss: number;
+  rss: number;
   /** Guest interrupts per second during the windows, by "irq name". */
   interrupts: Map<string, number>;
 }
@@ -118,7 +122,7 @@ async function idleRun(vm: VmProcess): Promise<IdleRun> {
     const end = interruptCounts(second ?? '');
     const interrupts = new Map<string, number>();
     for (const [name, n] of end) interrupts.set(name, (n - (start.get(name) ?? 0)) / sleepS);
-    return { windows, interrupts };
+    return { windows, interrupts, pss: memoryOf(vm.pid!, 'Pss'), rss: memoryOf(vm.pid!, 'Rss') };
   } finally {
     await vm.kill();
   }
@@ -146,6 +150,12 @@ try {
   console.log(formatTable(['process', 'CPU, % of one core', 'windows', 'utime+stime', 'ratio to qemu'], [
     ['vireo', pct(medianOf(vireo, 'total')), vireo.windows.map((w) => w.total.toFixed(2)).join(' '), pct(medianOf(vireo, 'ticks')), ratio(medianOf(vireo, 'total') / Math.max(1e-9, medianOf(qemu, 'total')))],
     ['qemu', pct(medianOf(qemu, 'total')), qemu.windows.map((w) => w.total.toFixed(2)).join(' '), pct(medianOf(qemu, 'ticks')), ''],
+  ]));
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  console.log(`\nHost memory of the idle VM (${RAM_MIB} MiB of guest RAM) after the windows`);
+  console.log(formatTable(['process', 'PSS', 'RSS', 'PSS ratio to qemu'], [
+    ['vireo', mib(vireo.pss), mib(vireo.rss), ratio(vireo.pss / Math.max(1, qemu.pss))],
+    ['qemu', mib(qemu.pss), mib(qemu.rss), ''],
   ]));
   for (const [kind, run] of [['vireo', vireo], ['qemu', qemu]] as const) {
     const names = [...new Set(run.windows.flatMap((w) => [...w.byName.keys()]))];

@@ -94,6 +94,13 @@ export class DecodeCache {
     }
   }
 
+  /** RAM pages holding decoded instructions (each costs the host 16 KiB). */
+  get pageCount(): number {
+    let count = 0;
+    for (const page of this.pages) if (page !== undefined) count++;
+    return count;
+  }
+
   clear(): void {
     this.pages.fill(undefined);
     if (this.codeMap !== null && this.hartId >= 0) {

@@ -319,6 +319,22 @@ test('configuration errors are MachineErrors that say what to change', () => {
   assert.throws(make({ maxInstructions: 0 }), /instruction limit 0 is invalid/);
 });
 
+/** Assembly: arms the CLINT timer `ticks` ahead (10 MHz), enables its interrupt and waits in WFI for it. */
+function armTimerThenWait(ticks: number): string {
+  return `
+      li t0, ${MTIME}
+      ld t1, 0(t0)
+      li t2, ${ticks}
+      add t1, t1, t2
+      li t0, ${MTIMECMP}
+      sd t1, 0(t0)           # split by the hart: low word, then high word
+      li t0, 0x80            # mie.MTIE
+      csrw mie, t0
+      csrsi mstatus, 8       # mstatus.MIE
+    1: wfi
+      j 1b`;
+}
+
 /** Builds an ELF from assembly with the cross compiler; fails loudly without it. */
 function compile(source: string): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'vireo-machine-'));
@@ -340,17 +356,7 @@ test('on the real hart, a CLINT timer interrupt wakes WFI after the board slept'
     _start:
       la t0, trap
       csrw mtvec, t0
-      li t0, ${MTIME}
-      ld t1, 0(t0)
-      li t2, 100000          # 10 ms at 10 MHz
-      add t1, t1, t2
-      li t0, ${MTIMECMP}
-      sd t1, 0(t0)           # split by the hart: low word, then high word
-      li t0, 0x80            # mie.MTIE
-      csrw mie, t0
-      csrsi mstatus, 8       # mstatus.MIE
-    1: wfi
-      j 1b
+${armTimerThenWait(100000)}
     .align 2
     trap:
       csrr t0, mcause
@@ -424,4 +430,49 @@ test('on the real hart, a timer deadline that passes during a slice wakes WFI at
   const r = await machine.run();
   assert.equal(r.reason, 'pass', `guest reported ${r.reason} ${r.code}`);
   assert.ok(r.elapsedMs < 5_000, `30 waits took ${r.elapsedMs.toFixed(0)} ms: deadlines were lost until the 1 s sleep cap`);
+});
+
+test('trimming the code caches of an idle board drops its translations and decoded pages, and the guest runs on', async () => {
+  // A loop hot enough to be translated, spread over three pages, then a wait for a timer.
+  const kernel = compile(`
+    .globl _start
+    _start:
+      la t0, trap
+      csrw mtvec, t0
+      li s0, 20000
+    hot:
+      call far1
+      addi s0, s0, -1
+      bnez s0, hot
+${armTimerThenWait(200000)}
+    .balign 4096
+    far1:
+      addi s1, s1, 1
+      j far2
+    .balign 4096
+    far2:
+      addi s1, s1, 1
+      ret
+    .balign 4
+    trap:
+      li t1, 40000
+      li t2, ${FINISHER}
+      bne s1, t1, fail
+      li t1, 0x5555
+      sw t1, 0(t2)
+    fail:
+      li t1, (2 << 16) | 0x3333
+      sw t1, 0(t2)
+      j fail
+  `);
+  const machine = new Machine({ kernel, ramMiB: 16, serial: { write() {} }, timeoutMs: 10_000, hotThreshold: 16 });
+  const run = machine.run();
+  // Trimmed from a timer between slices, as an idle VM's is: in the loop or in WFI, the guest must run on.
+  while (machine.memory.decodeCache.pageCount < 3) await new Promise((resolve) => setTimeout(resolve, 1));
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(machine.trimCodeCaches(), true);
+  assert.equal(machine.memory.decodeCache.pageCount, 0);
+  const r = await run;
+  assert.equal(r.reason, 'pass', `guest reported ${r.reason} ${r.code}`);
+  assert.ok(machine.memory.decodeCache.pageCount >= 1, 'the trap handler was decoded again');
 });

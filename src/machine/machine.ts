@@ -372,12 +372,16 @@ export class Machine {
   }
 
   /**
-   * Drops the translations of a one-hart board (see TranslationTier.trim), for a guest gone
-   * idle; false when there are none here (interpreted, or harts on their own threads).
+   * Drops the code caches of a one-hart board, for a guest gone idle: the translations (see
+   * TranslationTier.trim) and the decoded instructions, 16 KiB of host memory per page of code
+   * the busy guest ever ran. What the idle guest still runs is decoded again, a few hundred
+   * pages. False when there is nothing to drop (interpreted, or harts on their own threads).
    */
-  trimTranslations(): boolean {
+  trimCodeCaches(): boolean {
     if (this.tier === null || this.harts.length > 1) return false;
     this.tier.trim();
+    // Only between slices (a timer), so no interpreter holds a decoded page meanwhile.
+    this.memory.decodeCache.clear();
     return true;
   }
 

@@ -1,8 +1,9 @@
 // An idle VM gives back the host memory its busy time left behind: once the guest has run next
 // to nothing for a few periods in a row, the translations of its busy time (a boot's worth of
-// machine code and V8's metadata for it) are dropped, V8 collects them, and the C heap's free
-// pages go back to the host. The code the idle guest still runs is translated again as it gets
-// hot. Once per idle spell: the guest must get busy again before the next trim.
+// machine code and V8's metadata for it) and its decoded instructions are dropped, V8 collects
+// them, and the C heap's free pages go back to the host. The code the idle guest still runs is
+// decoded again, and translated again as it gets hot. Once per idle spell: the guest must get
+// busy again before the next trim.
 
 export interface IdleMemoryOptions {
   /** Instructions the guest has retired so far (all harts). */

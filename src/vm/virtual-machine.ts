@@ -398,7 +398,7 @@ export class VirtualMachine implements VmController, VmResourceController {
 
   /** What an idle guest does not need goes back to the host (see IdleMemory). */
   private trimIdleMemory(): boolean {
-    if (!this.machine.trimTranslations()) return false;
+    if (!this.machine.trimCodeCaches()) return false;
     fullGc();
     try {
       RamDiscard.load().trimHeap();
