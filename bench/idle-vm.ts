@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBIAN_APPEND } from '../src/cli/default-guest.js';
+import { VM_NODE_FLAGS } from '../src/host/vm-process.js';
 import { ensureDebianImage } from '../src/images/debian-image.js';
 import { qemuImg } from '../tests/storage/qemu-img.js';
 import { BenchError } from './bench-error.js';
@@ -139,7 +140,7 @@ try {
   const boot: GuestBoot = { firmware: image.firmware, kernel: image.kernel, initrd: image.initrd, memoryMiB: RAM_MIB, append: DEBIAN_APPEND };
   // As src/host/vm-process.ts runs it: console on ttyS0, the tier on, the API on a socket.
   const vireo = await idleRun(new VmProcess('vireo', [process.execPath, [
-    VIREO, 'run', '--kernel', boot.kernel, '--bios', boot.firmware, '-m', String(RAM_MIB), '--console', 'ttyS0', '--jit', 'on',
+    ...VM_NODE_FLAGS, VIREO, 'run', '--kernel', boot.kernel, '--bios', boot.firmware, '-m', String(RAM_MIB), '--console', 'ttyS0', '--jit', 'on',
     '--initrd', boot.initrd, '--append', boot.append, '--disk', `${overlay('vireo')},format=qcow2`, '--api', join(dir, 'vm.sock'),
   ]]));
   const qemu = await idleRun(new VmProcess('qemu', vmCommand('qemu', { ...boot, extraDisks: [{ path: overlay('qemu'), format: 'qcow2' }] })));

@@ -43,7 +43,17 @@ const MAX_LOG_BYTES = 4 * 1024 * 1024;
 /** bin/vireo.js of this installation (dist/src/host/ is three levels below the root). */
 const VIREO_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'vireo.js');
 
-/** Spawns `node --max-old-space-size=N bin/vireo.js run ...` in its own process group. */
+/**
+ * Node's flags for a process that hosts one VM, besides its heap limit. V8's memory reducer is
+ * off: once a heap stops growing fast it runs full collections a few seconds apart to shrink
+ * it, and an idle VM, which allocates a little at every guest wake-up, set it off again every
+ * minute or two; collecting the VM's heap (tens of MiB to mark) cost an idle VM about a tenth
+ * of its CPU. The VM collects fully by itself when its guest goes idle (src/vm/idle-memory.ts),
+ * and V8's ordinary limits still apply. A flag V8 reads once, at start: not settable later.
+ */
+export const VM_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
+
+/** Spawns `node --max-old-space-size=N ...VM_NODE_FLAGS bin/vireo.js run ...` in its own process group. */
 export const spawnVireoRun: SpawnVm = (request) => {
   let log: number;
   try {
@@ -55,7 +65,7 @@ export const spawnVireoRun: SpawnVm = (request) => {
   }
   try {
     // Its own process group: a Ctrl-C meant for the agent's terminal does not reach the VMs.
-    const child = spawn(process.execPath, [`--max-old-space-size=${request.heapMiB}`, VIREO_BIN, 'run', ...request.runArgs], { stdio: ['pipe', 'pipe', log], detached: true });
+    const child = spawn(process.execPath, [`--max-old-space-size=${request.heapMiB}`, ...VM_NODE_FLAGS, VIREO_BIN, 'run', ...request.runArgs], { stdio: ['pipe', 'pipe', log], detached: true });
     const exited = new Promise<ProcessExit>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', () => resolve({ code: null, signal: null }));
