@@ -23,12 +23,13 @@ const BOOT_MIB = 384;
 /**
  * Besides Priority: required: the init system, apt, logins, SSH, the kernel with an initramfs
  * and the extlinux menu, DHCP through systemd-networkd with systemd-resolved, sudo, e2fsprogs
- * (fsck of the ext4 file systems at boot), iproute2 (ip) and hello (the package the boot test
- * runs to show that a package installed at build time works).
+ * (fsck of the ext4 file systems at boot), iproute2 (ip), zstd (initramfs-tools' compressor:
+ * without it gzip -9 takes minutes in the VM) and hello (the package the boot test runs to show
+ * that a package installed at build time works).
  */
 export const EXTRA_PACKAGES = [
   'systemd', 'systemd-sysv', 'udev', 'apt', 'login', 'passwd', 'openssh-server', 'linux-image-riscv64',
-  'initramfs-tools', 'u-boot-menu', 'systemd-resolved', 'sudo', 'e2fsprogs', 'iproute2', 'hello',
+  'initramfs-tools', 'u-boot-menu', 'systemd-resolved', 'sudo', 'e2fsprogs', 'iproute2', 'zstd', 'hello',
 ] as const;
 const REQUIRED_PATTERN = '?priority(required)';
 
