@@ -183,10 +183,11 @@ U_BOOT_ALTERNATIVES="default"
 U_BOOT_PROMPT="0"
 U_BOOT_TIMEOUT="1"
 EOF
-ls /boot/vmlinuz-* > /dev/null 2>&1 || fail "no kernel in /boot"
+# riscv64 kernels are /boot/vmlinux-VERSION (uncompressed Image); others vmlinuz.
+ls /boot/vmlinu[xz]-* > /dev/null 2>&1 || fail "no kernel in /boot"
 unset INITRD
-for kernel in /boot/vmlinuz-*; do
-  version=\${kernel#/boot/vmlinuz-}
+for kernel in /boot/vmlinu[xz]-*; do
+  version=\${kernel#/boot/vmlinu?-}
   [ -e /boot/initrd.img-$version ] || update-initramfs -c -k "$version" || fail "building the initramfs of $version"
 done
 u-boot-update || fail "u-boot-update"
