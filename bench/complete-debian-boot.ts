@@ -14,7 +14,7 @@ import { QEMU, qemuVersion } from './qemu-runner.js';
 import { VIREO, VmProcess } from './vm-process.js';
 import type { CommandLine, VmKind } from './vm-process.js';
 
-const LOGIN = new RegExp(`${HOSTNAME} login: *$`);
+const LOGIN = new RegExp(`${HOSTNAME} login: `);
 const MEMORY_MIB = 1024;
 const TARGET_RATIO = 1.5;
 

@@ -58,6 +58,8 @@ test('the system configuration: fstab by UUID, DHCP on the NIC, apt from the bui
   assert.match(script, /^U_BOOT_PARAMETERS="ro console=ttyS0"$/m);
   assert.match(script, /grep -q "root=UUID=0f3c7c1e-3b9a-4f7e-9d2a-1c2b3d4e5f60" \/boot\/extlinux\/extlinux\.conf/);
   assert.ok(script.lastIndexOf(SECOND_STAGE_MARKER) > script.indexOf('u-boot-update'));
+  // riscv64's kernel is /boot/vmlinux-VERSION.
+  assert.match(script, /for kernel in \/boot\/vmlinu\[xz\]-\*; do\n  version=\$\{kernel#\/boot\/vmlinu\?-\}/);
   // One initramfs, built after dpkg is done (INITRD=No keeps the kernel's hook from building one).
   assert.ok(script.indexOf('export INITRD=No') < script.indexOf('dpkg --force-depends --install'));
   assert.ok(script.indexOf('unset INITRD') > configureAllIndex(script) && script.indexOf('unset INITRD') < script.indexOf('update-initramfs -c'));
