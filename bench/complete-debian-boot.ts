@@ -11,27 +11,15 @@ import { ensureBootFirmware } from '../src/images/boot-firmware.js';
 import { ensureCompleteDebian, HOSTNAME } from '../src/images/complete-debian.js';
 import { createImage } from '../src/storage/image-ops/create-image.js';
 import { QEMU, qemuVersion } from './qemu-runner.js';
-import { VIREO, VmProcess } from './vm-process.js';
-import type { CommandLine, VmKind } from './vm-process.js';
+import { timeUntil, VIREO } from './vm-process.js';
+import type { BootMeasure, CommandLine, VmKind } from './vm-process.js';
 
 const LOGIN = new RegExp(`${HOSTNAME} login: `);
 const MEMORY_MIB = 1024;
 const TARGET_RATIO = 1.5;
 
-interface Measure {
-  seconds: number;
-  peakRssMiB: number | null;
-}
-
-async function timeToLogin(kind: VmKind, command: CommandLine): Promise<Measure> {
-  const vm = new VmProcess(kind, command);
-  try {
-    const seconds = await vm.waitFor(LOGIN, 900_000);
-    return { seconds, peakRssMiB: vm.peakRssMiB() };
-  } finally {
-    await vm.kill();
-  }
-}
+type Measure = BootMeasure;
+const timeToLogin = (kind: VmKind, command: CommandLine): Promise<Measure> => timeUntil(kind, command, LOGIN, 900_000);
 
 const show = (m: Measure): string => `${m.seconds.toFixed(1)} s to the login prompt, peak RSS ${m.peakRssMiB === null ? 'n/a' : `${m.peakRssMiB.toFixed(0)} MiB`}`;
 
