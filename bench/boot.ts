@@ -8,29 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianImage } from '../src/images/debian-image.js';
 import { QEMU, qemuVersion } from './qemu-runner.js';
-import { VmProcess } from './vm-process.js';
-import type { GuestBoot, VmKind } from './vm-process.js';
+import { timeUntil } from './vm-process.js';
+import type { BootMeasure, GuestBoot, VmKind } from './vm-process.js';
 
 const PROMPT = /root@vireo:[^\n]*# $/;
 const APPEND = 'console=ttyS0 root=/dev/vda rw';
 const MEMORY_MIB = 512;
 
-interface BootMeasure {
-  seconds: number;
-  /** Peak resident set of the VM process when the prompt appeared, in MiB (null off Linux). */
-  peakRssMiB: number | null;
-}
-
 /** Boots a VM, measures the time until the prompt appears and its peak RSS, then kills it. */
-async function timeToPrompt(kind: VmKind, boot: GuestBoot): Promise<BootMeasure> {
-  const vm = new VmProcess(kind, boot);
-  try {
-    const seconds = await vm.waitFor(PROMPT, 600_000);
-    return { seconds, peakRssMiB: vm.peakRssMiB() };
-  } finally {
-    await vm.kill();
-  }
-}
+const timeToPrompt = (kind: VmKind, boot: GuestBoot): Promise<BootMeasure> => timeUntil(kind, boot, PROMPT, 600_000);
 
 function describe(m: BootMeasure): string {
   return `${m.seconds.toFixed(1)} s to the shell prompt, peak RSS ${m.peakRssMiB === null ? 'n/a' : `${m.peakRssMiB.toFixed(0)} MiB`}`;

@@ -211,3 +211,20 @@ export class VmProcess {
     return this.output.slice(-3000);
   }
 }
+
+/** Seconds from start until a VM printed something, and its peak resident set then (MiB, null off Linux). */
+export interface BootMeasure {
+  seconds: number;
+  peakRssMiB: number | null;
+}
+
+/** Boots a VM, measures the time until `pattern` appears and its peak RSS, then kills it. */
+export async function timeUntil(kind: VmKind, boot: GuestBoot | CommandLine, pattern: RegExp, timeoutMs: number): Promise<BootMeasure> {
+  const vm = new VmProcess(kind, boot);
+  try {
+    const seconds = await vm.waitFor(pattern, timeoutMs);
+    return { seconds, peakRssMiB: vm.peakRssMiB() };
+  } finally {
+    await vm.kill();
+  }
+}

@@ -22,7 +22,7 @@ Vireo is a virtualization platform with its own RISC-V (RV64GC) virtual chip.
 
 Commands:
   run       Boot the default Debian guest, or a kernel or bare-metal program
-  image     Build or verify the default Debian guest image
+  image     Build or verify the default Debian guest image, or (complete) a full Debian disk image
   disk      Create, inspect, convert and change raw and qcow2 disk images
   vm        Pause, resume, save, migrate or stop a running VM through its API socket
   switch    Serve a virtual switch that VM processes join with --net switch:PATH

@@ -27,7 +27,7 @@ test('a RISC-V Linux Image is recognized by its header magic', () => {
 });
 
 /** A cache holding stand-in outputs and a manifest that matches them. */
-function fakeCache(modules = ['ext4', '9p', '9pnet_virtio', 'evdev', 'virtio_input', 'virtio_balloon'], rootfsRevision: number | null = 4): { cacheRoot: string; dir: string } {
+function fakeCache(modules = ['ext4', '9p', '9pnet_virtio', 'evdev', 'virtio_input', 'virtio_balloon'], rootfsRevision: number | null = 5): { cacheRoot: string; dir: string } {
   const cacheRoot = mkdtempSync(join(tmpdir(), 'vireo-image-'));
   const dir = imageDirectory(cacheRoot);
   mkdirSync(dir, { recursive: true });
@@ -101,8 +101,8 @@ test('an image built before the 9p and balloon drivers were added is rebuilt', a
   }
 });
 
-for (const revision of [null, 3]) {
-  test(`an image whose root disk files are at revision ${String(revision)} (before acpid) is rebuilt`, async () => {
+for (const revision of [null, 4]) {
+  test(`an image whose root disk files are at revision ${String(revision)} (before init= in the initramfs) is rebuilt`, async () => {
     const { cacheRoot } = fakeCache(undefined, revision);
     try {
       const details: string[] = [];
@@ -110,7 +110,7 @@ for (const revision of [null, 3]) {
         ensureDebianImage({ cacheRoot, mirror: 'file:/nonexistent/debian', onProgress: (step, detail) => details.push(`${step}: ${detail}`) }),
         (e: unknown) => e instanceof ImageError && (e.kind === 'mirror-unreachable' || e.kind === 'missing-tool'),
       );
-      assert.ok(details.some((d) => d.startsWith('check: building: the cached root disk predates revision 4')), details.join('\n'));
+      assert.ok(details.some((d) => d.startsWith('check: building: the cached root disk predates revision 5')), details.join('\n'));
     } finally {
       rmSync(cacheRoot, { recursive: true, force: true });
     }

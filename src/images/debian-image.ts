@@ -32,8 +32,8 @@ const USERLAND_PACKAGES = ['libc6', 'libgcc-s1', 'coreutils', 'dash', 'xz-utils'
 /** Drivers the board needs that Debian builds as modules (crc32c_generic: ext4's checksums; virtio_balloon: free page reporting). */
 const GUEST_MODULES = ['crc32c_generic', 'ext4', 'virtio_mmio', 'virtio_blk', 'virtio_net', 'virtio_rng', 'virtio_console', '9p', '9pnet_virtio', 'evdev', 'virtio_input', 'virtio_balloon'];
 
-/** Bumped when the root disk's own files change, so a cached image without the change is rebuilt (1: the udhcpc script; 2: eth0 up at boot; 3: the script where Debian's busybox looks; 4: acpid for the power button). */
-const ROOTFS_REVISION = 4;
+/** Bumped when the root disk's own files change, so a cached image without the change is rebuilt (1: the udhcpc script; 2: eth0 up at boot; 3: the script where Debian's busybox looks; 4: acpid for the power button; 5: the initramfs honours init=). */
+const ROOTFS_REVISION = 5;
 
 const FIRMWARE_PATH = 'usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin';
 const ROOT_DISK_MIB = 256;
@@ -133,7 +133,7 @@ async function checkCache(dir: string): Promise<{ manifest?: ImageManifest; prob
   // Images built before the 9p, power button or balloon drivers were added lack them (Debian builds them as modules, so a complete initrd lists them).
   const missing = ['9p', '9pnet_virtio', 'evdev', 'virtio_input', 'virtio_balloon'].filter((m) => !manifest.modules.includes(m));
   if (missing.length > 0) return { manifest, problems: [`the cached initrd lacks the drivers ${missing.join(', ')}`] };
-  if ((manifest.rootfsRevision ?? 0) < ROOTFS_REVISION) return { manifest, problems: [`the cached root disk predates revision ${ROOTFS_REVISION} of its files (the power button's acpid)`] };
+  if ((manifest.rootfsRevision ?? 0) < ROOTFS_REVISION) return { manifest, problems: [`the cached root disk predates revision ${ROOTFS_REVISION} of its files (init= in the initramfs)`] };
   return { manifest, problems: await checkOutputs(dir, manifest) };
 }
 

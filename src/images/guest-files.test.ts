@@ -22,8 +22,23 @@ test('the initramfs init loads the modules in the given order, then switches to 
   assert.match(init, /insmod "\/lib\/modules\/6\.12\.117\+deb13-riscv64\/\$1"/);
   assert.match(init, /^root=\/dev\/vda$/m);
   assert.ok(init.indexOf('mount -t devtmpfs') < init.indexOf('\nload '), '/dev is mounted before drivers add nodes');
-  assert.ok(init.indexOf('exec switch_root /newroot /sbin/init') > init.lastIndexOf('\nload '));
+  assert.ok(init.indexOf('exec switch_root /newroot "$init"') > init.lastIndexOf('\nload '));
+  assert.match(init, /^init=\/sbin\/init$/m);
   assert.equal(shellSyntaxError(init), undefined);
+});
+
+test('the initramfs init starts the program init= names on the root disk', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vireo-init-'));
+  try {
+    // Run the argument parsing alone, with a command line of our own.
+    const init = initramfsInit('6.12', []);
+    const parse = init.slice(init.indexOf('root=/dev/vda'), init.indexOf('load() {'));
+    writeFileSync(join(dir, 'cmdline'), 'console=ttyS0 root=/dev/vdb init=/usr/lib/stage2\n');
+    const r = spawnSync('sh', ['-c', `${parse.replace('/proc/cmdline', join(dir, 'cmdline'))}\necho "$root $init"`], { encoding: 'utf8' });
+    assert.equal(r.stdout.trim(), '/dev/vdb /usr/lib/stage2');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the root disk boots busybox init to a root shell and names the machine', () => {

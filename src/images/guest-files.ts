@@ -21,7 +21,8 @@ export interface GuestFile {
  * The initramfs /init (run by busybox sh): mount /proc, /sys and /dev, insmod `modulePaths`
  * (relative to lib/modules/VERSION, in load order), then mount the root disk and switch_root
  * into its /sbin/init; without a disk, a shell. `root=/dev/X` on the kernel command line
- * picks another disk; `vireo.shell` stops in the initramfs shell.
+ * picks another disk, `init=/PATH` another program to start; `vireo.shell` stops in the
+ * initramfs shell.
  */
 export function initramfsInit(kernelVersion: string, modulePaths: readonly string[]): string {
   const loads = modulePaths.map((path) => `load ${path}`).join('\n');
@@ -35,9 +36,11 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
 root=/dev/vda
+init=/sbin/init
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     root=/dev/*) root="\${arg#root=}" ;;
+    init=/*) init="\${arg#init=}" ;;
     vireo.shell) root= ;;
   esac
 done
@@ -53,12 +56,12 @@ if [ -n "$root" ]; then
   while [ ! -b "$root" ] && [ "$tries" -lt 20 ]; do usleep 100000; tries=$((tries + 1)); done
 fi
 if [ -n "$root" ] && [ -b "$root" ] && mount -t ext4 -o rw "$root" /newroot; then
-  if [ -e /newroot/sbin/init ]; then
+  if [ -e "/newroot$init" ] || [ -L "/newroot$init" ]; then
     for fs in dev proc sys; do mount -o move "/$fs" "/newroot/$fs"; done
-    echo "vireo-initrd: starting /sbin/init on $root"
-    exec switch_root /newroot /sbin/init
+    echo "vireo-initrd: starting $init on $root"
+    exec switch_root /newroot "$init"
   fi
-  echo "vireo-initrd: $root has no /sbin/init" >&2
+  echo "vireo-initrd: $root has no $init" >&2
   umount /newroot
 fi
 echo "vireo-initrd: no root disk\${root:+ at $root}; starting a shell"

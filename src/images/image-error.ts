@@ -16,6 +16,8 @@ export type ImageErrorKind =
   | 'bad-archive' // a cpio archive could not be written or read
   | 'bad-sources' // an apt sources file could not be parsed
   | 'bad-manifest' // manifest.json is malformed
+  | 'second-stage-failed' // the install's second stage (dpkg in a Vireo VM) did not finish
+  | 'bad-option' // an option of the complete image (user name, size, key file) is not usable
   | 'locked'; // another build holds the cache's lock for too long
 
 export interface ImageErrorContext {

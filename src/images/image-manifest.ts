@@ -4,7 +4,8 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImageError } from './image-error.js';
+import { ManifestFields } from './manifest-fields.js';
+import type { JsonObject } from './manifest-fields.js';
 import { sha256File } from './private-apt.js';
 
 export const MANIFEST_FORMAT = 1;
@@ -52,66 +53,41 @@ export interface ImageManifest {
   rootfsRevision?: number;
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
 const USES: readonly string[] = ['kernel', 'firmware', 'busybox', 'userland'];
 
 /** Checks the shape of a parsed manifest.json; throws a 'bad-manifest' ImageError naming the first problem. */
 export function parseManifest(value: unknown, path = 'manifest.json'): ImageManifest {
-  const fail = (why: string): never => {
-    throw new ImageError('bad-manifest', `${path} is not a valid image manifest: ${why}; delete it to rebuild the image`, { path });
-  };
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const str = (o: Record<string, unknown>, key: string, where: string): string => {
-    const v = o[key];
-    if (typeof v !== 'string' || v === '') fail(`${where}.${key} must be a non-empty string`);
-    return v as string;
-  };
-  const size = (o: Record<string, unknown>, where: string): number => {
-    const v = o['size'];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(`${where}.size must be a byte count`);
-    return v as number;
-  };
-  const hash = (o: Record<string, unknown>, where: string): string => {
-    const v = str(o, 'sha256', where);
-    if (!SHA256.test(v)) fail(`${where}.sha256 must be 64 lower-case hex digits`);
-    return v;
-  };
-  if (!isObject(value)) return fail('not a JSON object');
-  if (value['format'] !== MANIFEST_FORMAT) fail(`format is ${JSON.stringify(value['format'])}, expected ${MANIFEST_FORMAT}`);
-  const mirror = value['mirror'];
-  if (!isObject(mirror)) return fail('mirror must be an object');
-  const modules = value['modules'];
-  if (!Array.isArray(modules) || !modules.every((m) => typeof m === 'string')) fail('modules must be a list of names');
-  const packages = value['packages'];
-  if (!Array.isArray(packages) || packages.length === 0) return fail('packages must be a non-empty list');
-  const outputs = value['outputs'];
-  if (!isObject(outputs)) return fail('outputs must be an object');
+  const f = new ManifestFields(path, 'image manifest');
+  const root = f.root(value, MANIFEST_FORMAT);
+  const origin = f.origin(root);
+  const modules = root['modules'];
+  if (!Array.isArray(modules) || !modules.every((m) => typeof m === 'string')) f.fail('modules must be a list of names');
+  const packages = root['packages'];
+  if (!Array.isArray(packages) || packages.length === 0) return f.fail('packages must be a non-empty list');
+  const outputs = f.object(root, 'outputs');
+  const size = (o: JsonObject, where: string): number => f.count(o, 'size', where, 'a byte count');
   return {
     format: MANIFEST_FORMAT,
-    image: str(value, 'image', 'manifest'),
-    suite: str(value, 'suite', 'manifest'),
-    architecture: str(value, 'architecture', 'manifest'),
-    mirror: { host: str(mirror, 'host', 'mirror'), uri: str(mirror, 'uri', 'mirror') },
-    kernelVersion: str(value, 'kernelVersion', 'manifest'),
+    ...origin,
     modules: modules as string[],
     packages: packages.map((p: unknown, i): ManifestPackage => {
       const where = `packages[${i}]`;
-      if (!isObject(p)) return fail(`${where} must be an object`);
-      const use = str(p, 'use', where);
-      if (!USES.includes(use)) fail(`${where}.use must be one of ${USES.join(', ')}`);
-      return { name: str(p, 'name', where), version: str(p, 'version', where), architecture: str(p, 'architecture', where), sha256: hash(p, where), size: size(p, where), use: use as PackageUse };
+      if (!f.isObject(p)) return f.fail(`${where} must be an object`);
+      const use = f.str(p, 'use', where);
+      if (!USES.includes(use)) f.fail(`${where}.use must be one of ${USES.join(', ')}`);
+      return { name: f.str(p, 'name', where), version: f.str(p, 'version', where), architecture: f.str(p, 'architecture', where), sha256: f.hash(p, where), size: size(p, where), use: use as PackageUse };
     }),
     outputs: Object.fromEntries(
       OUTPUT_NAMES.map((name) => {
         const o = outputs[name];
-        if (!isObject(o)) return fail(`outputs.${name} is missing`);
-        const file = str(o, 'file', `outputs.${name}`);
-        if (file.includes('/') || file.startsWith('.')) fail(`outputs.${name}.file must be a plain file name`);
-        return [name, { file, sha256: hash(o, `outputs.${name}`), size: size(o, `outputs.${name}`) }];
+        if (!f.isObject(o)) return f.fail(`outputs.${name} is missing`);
+        const file = f.str(o, 'file', `outputs.${name}`);
+        if (file.includes('/') || file.startsWith('.')) f.fail(`outputs.${name}.file must be a plain file name`);
+        return [name, { file, sha256: f.hash(o, `outputs.${name}`), size: size(o, `outputs.${name}`) }];
       }),
     ) as Record<OutputName, ManifestOutput>,
-    builtAt: typeof value['builtAt'] === 'string' ? value['builtAt'] : '',
-    ...(Number.isSafeInteger(value['rootfsRevision']) ? { rootfsRevision: value['rootfsRevision'] as number } : {}),
+    builtAt: typeof root['builtAt'] === 'string' ? root['builtAt'] : '',
+    ...(Number.isSafeInteger(root['rootfsRevision']) ? { rootfsRevision: root['rootfsRevision'] as number } : {}),
   };
 }
 

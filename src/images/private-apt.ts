@@ -20,6 +20,8 @@ export interface PackageRecord {
   sha256: string;
   size: number;
   depends: string;
+  /** The index's Priority field (required, important, standard, optional), or ''. */
+  priority: string;
 }
 
 export interface PrivateAptOptions {
@@ -167,6 +169,7 @@ export class PrivateApt {
       sha256: (stanza['sha256'] ?? '').toLowerCase(),
       size: Number(stanza['size'] ?? NaN),
       depends: [stanza['pre-depends'], stanza['depends']].filter(Boolean).join(', '),
+      priority: stanza['priority'] ?? '',
     }));
     for (const record of records) {
       if (!record.name || !record.version || !/^[0-9a-f]{64}$/.test(record.sha256) || !Number.isFinite(record.size)) {

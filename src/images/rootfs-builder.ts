@@ -3,7 +3,7 @@
 // a little configuration, packed into an ext4 image with `mke2fs -d`.
 
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { busyboxApplets } from './busybox-applets.js';
 import { REQUIRED_APPLETS, rootfsFiles } from './guest-files.js';
 import { ImageError } from './image-error.js';
@@ -135,13 +135,18 @@ export async function buildRootfs(input: RootfsInput): Promise<void> {
   // mke2fs -d copies owners from the tree; unpacked by a normal user they are that user, not root.
   if (process.getuid?.() !== 0) {
     input.onStep?.('setting owners to root with debugfs');
-    const script = join(dirname(input.output), 'rootfs-owners.debugfs');
-    const quote = (path: string): string => `"/${path.replace(/(["\\])/g, '\\$1')}"`;
-    writeFileSync(script, listTree(root).map((path) => `sif ${quote(path)} uid 0\nsif ${quote(path)} gid 0\n`).join(''));
-    const result = await checkTool('debugfs', ['-w', '-f', script, input.output], { step: 'rootfs' });
-    rmSync(script, { force: true });
-    // debugfs -f exits 0 whatever happens; anything on stderr but its version banner is a failure.
-    const complaint = result.stderr.split('\n').find((line) => line.trim() !== '' && !/^debugfs \d/.test(line));
-    if (complaint) throw new ImageError('tool-failed', `debugfs could not give root the files of ${input.output}: ${complaint}`, { step: 'rootfs', command: 'debugfs', path: input.output });
+    await giveFilesToRoot(root, input.output, 'rootfs');
   }
+}
+
+/** Makes root the owner of every file of `tree` in the ext4 `image` that mke2fs -d made from it (a normal user's files are that user's). */
+export async function giveFilesToRoot(tree: string, image: string, step: string): Promise<void> {
+  const script = join(dirname(image), `${basename(image)}.owners.debugfs`);
+  const quote = (path: string): string => `"/${path.replace(/(["\\])/g, '\\$1')}"`;
+  writeFileSync(script, listTree(tree).map((path) => `sif ${quote(path)} uid 0\nsif ${quote(path)} gid 0\n`).join(''));
+  const result = await checkTool('debugfs', ['-w', '-f', script, image], { step });
+  rmSync(script, { force: true });
+  // debugfs -f exits 0 whatever happens; anything on stderr but its version banner is a failure.
+  const complaint = result.stderr.split('\n').find((line) => line.trim() !== '' && !/^debugfs \d/.test(line));
+  if (complaint) throw new ImageError('tool-failed', `debugfs could not give root the files of ${image}: ${complaint}`, { step, command: 'debugfs', path: image });
 }

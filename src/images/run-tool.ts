@@ -63,6 +63,8 @@ export interface RunToolOptions {
   /** Called with each complete line the program writes to stdout. */
   onLine?: (line: string) => void;
   step?: string;
+  /** Written to the program's standard input (otherwise it gets none). */
+  stdin?: string;
 }
 
 /**
@@ -77,12 +79,13 @@ export function runTool(command: string, args: readonly string[], options: RunTo
       cwd: options.cwd,
       // C locale: apt's messages are matched below to tell an unreachable mirror from other failures.
       env: { ...process.env, ...options.env, LC_ALL: 'C' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    child.stdin?.end(options.stdin);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let pending = '';
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       out.push(chunk);
       if (options.onLine) {
         const lines = (pending + chunk.toString('utf8')).split('\n');
@@ -90,7 +93,7 @@ export function runTool(command: string, args: readonly string[], options: RunTo
         for (const line of lines) if (line.trim()) options.onLine(line.trim());
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', (cause) =>
       reject(new ImageError('tool-failed', `cannot run ${command}: ${cause.message}`, { step: options.step, command }, { cause })),
     );

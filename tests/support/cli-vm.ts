@@ -11,8 +11,10 @@ export class CliVm {
   output = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, [join(repoRoot(), 'bin', 'vireo.js'), 'run', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Runs `vireo run ARGS`; or, given `command` (program and arguments), that instead, such as QEMU on the same image. */
+  constructor(args: readonly string[], command?: readonly [string, ...string[]]) {
+    const [program, ...programArgs] = command ?? [process.execPath, join(repoRoot(), 'bin', 'vireo.js'), 'run', ...args];
+    this.child = spawn(program, programArgs, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => (this.output += d));
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.output += d));
     this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
