@@ -4,13 +4,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { completeImageDirectory, ensureCompleteDebian } from './complete-debian.js';
+import { BUILDER_REVISION, completeImageDirectory, ensureCompleteDebian } from './complete-debian.js';
 import { ImageError } from './image-error.js';
 
 const IMAGE = Buffer.from('QFI\xfb a stand-in for the qcow2 image');
 
 /** A cache holding a "complete" image: the manifest matches the image file. */
-function fakeCache(): { cacheRoot: string; dir: string } {
+function fakeCache(revision = BUILDER_REVISION): { cacheRoot: string; dir: string } {
   const cacheRoot = mkdtempSync(join(tmpdir(), 'vireo-complete-'));
   const dir = completeImageDirectory({ cacheRoot });
   mkdirSync(dir, { recursive: true });
@@ -20,7 +20,7 @@ function fakeCache(): { cacheRoot: string; dir: string } {
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({
     format: 1, image: 'debian-trixie-riscv64-complete', suite: 'trixie', architecture: 'riscv64',
     mirror: { host: 'mirror.example', uri: 'http://mirror.example/debian' }, kernelVersion: '6.12.117+deb13-riscv64',
-    configuration: { hostname: 'vireo-debian', user: 'debian', password: 'generated', authorizedKeys: 0, sizeGiB: 4, kernelParameters: 'ro console=ttyS0' },
+    configuration: { revision, hostname: 'vireo-debian', user: 'debian', password: 'generated', authorizedKeys: 0, sizeGiB: 4, kernelParameters: 'ro console=ttyS0' },
     packages: [{ name: 'hello', version: '2.10-5', architecture: 'riscv64', sha256: hash, size: 1, required: false }],
     output: { file: 'debian.qcow2', sha256: hash, size: IMAGE.length, format: 'qcow2' },
     filesystems: { rootUuid: 'r', bootUuid: 'b' }, times: { total: 1 }, builtAt: '',
@@ -47,18 +47,32 @@ test('a complete cache is only verified, and --output copies the image out', asy
   }
 });
 
+/** Asserts that ensureCompleteDebian starts a build (which fails on the unusable mirror) for the reason given, keeping the manifest. */
+async function assertRebuilt(cacheRoot: string, dir: string, reason: RegExp): Promise<void> {
+  const details: string[] = [];
+  await assert.rejects(
+    ensureCompleteDebian({ cacheRoot, mirror: UNUSABLE_MIRROR, onProgress: (step, detail) => details.push(`${step}: ${detail}`) }),
+    (e: unknown) => e instanceof ImageError && ['mirror-unreachable', 'missing-tool'].includes(e.kind),
+  );
+  assert.ok(details.some((d) => reason.test(d)), details.join('\n'));
+  assert.ok(existsSync(join(dir, 'manifest.json')));
+  assert.ok(!existsSync(join(dir, '.lock')), 'the lock is released');
+}
+
 test('a damaged image is rebuilt (here failing on the unusable mirror), and the manifest is kept until a build succeeds', async () => {
   const { cacheRoot, dir } = fakeCache();
   try {
     writeFileSync(join(dir, 'debian.qcow2'), 'QFI\xfb changed by a VM that booted the cached image');
-    const details: string[] = [];
-    await assert.rejects(
-      ensureCompleteDebian({ cacheRoot, mirror: UNUSABLE_MIRROR, onProgress: (step, detail) => details.push(`${step}: ${detail}`) }),
-      (e: unknown) => e instanceof ImageError && ['mirror-unreachable', 'missing-tool'].includes(e.kind),
-    );
-    assert.ok(details.some((d) => /^check: building: debian\.qcow2 has changed size/.test(d)), details.join('\n'));
-    assert.ok(existsSync(join(dir, 'manifest.json')));
-    assert.ok(!existsSync(join(dir, '.lock')), 'the lock is released');
+    await assertRebuilt(cacheRoot, dir, /^check: building: debian\.qcow2 has changed size/);
+  } finally {
+    rmSync(cacheRoot, { recursive: true, force: true });
+  }
+});
+
+test('an image from an older revision of the builder is built again', async () => {
+  const { cacheRoot, dir } = fakeCache(BUILDER_REVISION - 1);
+  try {
+    await assertRebuilt(cacheRoot, dir, new RegExp(`^check: building: built by revision ${BUILDER_REVISION - 1} of the builder, not ${BUILDER_REVISION}`));
   } finally {
     rmSync(cacheRoot, { recursive: true, force: true });
   }

@@ -21,6 +21,8 @@ const MANIFEST_FILE = 'manifest.json';
 const PASSWORD_FILE = 'password';
 const DEFAULT_USER = 'debian';
 const DEFAULT_SIZE_GIB = 4;
+/** Bumped when what the builder puts in the image changes, so a cached image without the change is built again (2: SSH host keys made on first boot). */
+export const BUILDER_REVISION = 2;
 export const HOSTNAME = 'vireo-debian';
 export const KERNEL_PARAMETERS = 'ro console=ttyS0';
 
@@ -83,6 +85,7 @@ function settingsOf(options: CompleteDebianOptions): Settings {
   const authorizedKeys = options.authorizedKeysFile ? read(options.authorizedKeysFile, 'authorized keys') : undefined;
   const keyCount = authorizedKeys?.split('\n').filter((l) => l.trim() && !l.startsWith('#')).length ?? 0;
   const configuration: CompleteConfiguration = {
+    revision: BUILDER_REVISION,
     hostname: HOSTNAME,
     user,
     password: password !== undefined ? 'file' : 'generated',
@@ -111,6 +114,7 @@ async function checkCache(dir: string): Promise<{ manifest?: CompleteManifest; p
   }
   const image = join(dir, manifest.output.file);
   if (!existsSync(image)) return { manifest, problems: [`${manifest.output.file} is missing`] };
+  if (manifest.configuration.revision !== BUILDER_REVISION) return { manifest, problems: [`built by revision ${manifest.configuration.revision} of the builder, not ${BUILDER_REVISION}`] };
   if (statSync(image).size !== manifest.output.size) return { manifest, problems: [`${manifest.output.file} has changed size`] };
   if ((await sha256File(image)) !== manifest.output.sha256) return { manifest, problems: [`${manifest.output.file} does not match its sha256 in the manifest`] };
   if (manifest.configuration.password === 'generated' && !existsSync(join(dir, PASSWORD_FILE))) return { manifest, problems: [`the generated password's file ${PASSWORD_FILE} is missing`] };

@@ -12,7 +12,7 @@ function sample(): Record<string, unknown> {
     architecture: 'riscv64',
     mirror: { host: 'mirror.example', uri: 'http://mirror.example/debian' },
     kernelVersion: '6.12.117+deb13-riscv64',
-    configuration: { hostname: 'vireo-debian', user: 'debian', password: 'generated', authorizedKeys: 0, sizeGiB: 4, kernelParameters: 'ro console=ttyS0' },
+    configuration: { revision: 2, hostname: 'vireo-debian', user: 'debian', password: 'generated', authorizedKeys: 0, sizeGiB: 4, kernelParameters: 'ro console=ttyS0' },
     packages: [{ name: 'hello', version: '2.10-5', architecture: 'riscv64', sha256: HASH, size: 53000, required: false }],
     output: { file: 'debian.qcow2', sha256: HASH, size: 1 << 30, format: 'qcow2' },
     filesystems: { rootUuid: 'r', bootUuid: 'b' },

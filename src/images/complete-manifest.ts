@@ -19,6 +19,8 @@ export interface CompletePackage {
 
 /** The build's settings as recorded: the password and keys themselves never are. */
 export interface CompleteConfiguration {
+  /** The builder's revision: an image from an older one is built again. */
+  revision: number;
   hostname: string;
   user: string;
   /** 'generated' (kept in the cache directory's password file), 'file' (from --password-file), or 'none' (locked). */
@@ -63,6 +65,7 @@ export function parseCompleteManifest(value: unknown, path = 'manifest.json'): C
     format: COMPLETE_MANIFEST_FORMAT,
     ...origin,
     configuration: {
+      revision: f.count(config, 'revision', 'configuration'),
       hostname: f.str(config, 'hostname', 'configuration'),
       user: f.str(config, 'user', 'configuration'),
       password: password as CompleteConfiguration['password'],

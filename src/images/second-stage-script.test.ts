@@ -66,6 +66,17 @@ test('the system configuration: fstab by UUID, DHCP on the NIC, apt from the bui
   assert.ok(script.lastIndexOf(SECOND_STAGE_MARKER) > script.indexOf(`rm -rf ${INPUT.debDir}`));
 });
 
+test('the image ships no SSH host keys or machine ID: each machine makes its own on first boot', () => {
+  const script = secondStageScript(INPUT);
+  assert.match(script, /ConditionPathExistsGlob=!\/etc\/ssh\/ssh_host_\*_key\nBefore=ssh\.service ssh\.socket/);
+  assert.match(script, /ExecStart=\/usr\/bin\/ssh-keygen -A/);
+  const removed = script.lastIndexOf('rm -f /etc/ssh/ssh_host_*');
+  // After every package that could make keys (openssh-server's own configuration), before the end.
+  assert.ok(script.indexOf('systemctl enable ssh-host-keys.service') < removed && removed > configureAllIndex(script));
+  assert.ok(removed < script.lastIndexOf(SECOND_STAGE_MARKER));
+  assert.ok(script.lastIndexOf(': > /etc/machine-id') > configureAllIndex(script));
+});
+
 function configureAllIndex(script: string): number {
   return script.indexOf('--configure -a');
 }

@@ -176,6 +176,23 @@ EOF
 chown ${user}:${user} /home/${user}/.ssh/authorized_keys
 chmod 600 /home/${user}/.ssh/authorized_keys` : ''}
 
+# Every machine made from the image makes its own SSH host keys when it first starts, as
+# Debian's cloud images do; keys made here would be shared by all of them.
+cat > /etc/systemd/system/ssh-host-keys.service <<'EOF'
+[Unit]
+Description=SSH host keys of this machine
+ConditionPathExistsGlob=!/etc/ssh/ssh_host_*_key
+Before=ssh.service ssh.socket
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+
+[Install]
+WantedBy=multi-user.target
+EOF
+systemctl enable ssh-host-keys.service || fail "enabling ssh-host-keys.service"
+
 step "writing the boot menu"
 cat > /etc/default/u-boot <<'EOF'
 U_BOOT_PARAMETERS="${input.kernelParameters}"
@@ -198,7 +215,8 @@ rm -f /usr/sbin/policy-rc.d /etc/dpkg/dpkg.cfg.d/vireo-install
 cd /
 rm -rf ${input.debDir}
 apt-get clean 2>/dev/null
-# A new machine ID on first boot, as on any installed image.
+# A new machine ID and SSH host keys on first boot, as on any installed image.
+rm -f /etc/ssh/ssh_host_*
 : > /etc/machine-id
 rm -f /var/lib/dbus/machine-id
 echo "${SECOND_STAGE_MARKER} in $(awk -v a="$started" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%d", b - a }') s"

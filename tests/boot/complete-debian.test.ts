@@ -1,20 +1,24 @@
 // The complete Debian that `vireo image complete` builds (its second stage run in a Vireo VM)
 // boots with `vireo run IMAGE` through OpenSBI and U-Boot to a login prompt on ttyS0: the
 // build-time user logs in with its password, systemd reports the system running, DHCP gave the
-// NIC its address, and a package installed at build time works. The same image boots in
+// NIC its address, a package installed at build time works, and the SSH server answers through
+// a forwarded port with host keys of its own. The same image boots in
 // qemu-system-riscv64 with the same OpenSBI and U-Boot. The image is built before the tests
 // (.ci/run does it); here the cache is only verified.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ensureBootFirmware } from '../../src/images/boot-firmware.js';
 import { ensureCompleteDebian, HOSTNAME } from '../../src/images/complete-debian.js';
 import { createImage } from '../../src/storage/image-ops/create-image.js';
 import { CliVm } from '../support/cli-vm.js';
 import { withTempDir } from '../support/temp-dir.js';
+
+const execFileAsync = promisify(execFile);
 
 /** agetty's prompt; not anchored at the end, as the kernel or systemd may still print after it. */
 const LOGIN = new RegExp(`${HOSTNAME} login: `);
@@ -39,8 +43,9 @@ test('the complete Debian boots with vireo run IMAGE: login, systemd running, DH
   const password = readFileSync(built.passwordFile, 'utf8').trim();
   await withTempDir('vireo-complete-', async (dir) => {
     const started = Date.now();
-    const vm = new CliVm(['-m', '1024', '--net', 'user', await overlay(dir, built.image)]);
+    const vm = new CliVm(['-m', '1024', '--net', 'user,hostfwd=tcp::0-:22', await overlay(dir, built.image)]);
     try {
+      const forward = await vm.waitFor(/vireo: forwarding tcp 127\.0\.0\.1:(\d+) -> guest port 22/, 60_000);
       await vm.waitFor(LOGIN, BOOT_MS);
       process.stderr.write(`# vireo run IMAGE: login prompt after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
       // U-Boot found the extlinux menu u-boot-menu wrote, and the kernel took its command line.
@@ -66,6 +71,12 @@ test('the complete Debian boots with vireo run IMAGE: login, systemd running, DH
       assert.match(await vm.run('ip -color=never -4 addr show scope global'), /inet 10\.0\.2\.15\/24 /);
       assert.match(await vm.run('findmnt -n -o SOURCE,FSTYPE /boot'), /\/dev\/vda1 ext4/);
       assert.match(await vm.run('id'), /\(sudo\)/);
+      // The SSH server answers through the forwarded port with host keys this machine made on
+      // its first boot (the image ships none).
+      const guestKey = (await vm.run('cat /etc/ssh/ssh_host_ed25519_key.pub')).trim().split(/\s+/)[1];
+      assert.ok(guestKey, 'the guest has an ed25519 host key');
+      const scan = await execFileAsync('ssh-keyscan', ['-T', '60', '-t', 'ed25519', '-p', forward[1]!, '127.0.0.1'], { timeout: 90_000 });
+      assert.ok(scan.stdout.includes(`ssh-ed25519 ${guestKey}`), `ssh-keyscan (package openssh-client) saw: ${scan.stdout}${scan.stderr}`);
       process.stderr.write(`# system ${state} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
       // A clean shutdown ends the VM with status 0.
