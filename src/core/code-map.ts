@@ -29,6 +29,11 @@ export class CodeMap {
     Atomics.or(this.holders, index, hartBit);
   }
 
+  /** The hart dropped what it decoded from page `index`. */
+  release(index: number, hartBit: number): void {
+    Atomics.and(this.holders, index, ~hartBit);
+  }
+
   /** The hart dropped everything it decoded. */
   releaseAll(hartBit: number): void {
     const holders = this.holders;

@@ -245,6 +245,7 @@ function writeSatp(hart: Hart, lo: number, hi: number): void {
   // Section 4.1.11: a write with an unsupported MODE has no effect at all.
   if (mode !== SatpMode.Bare && mode !== SatpMode.Sv39 && mode !== SatpMode.Sv48) return;
   const s = hart.s;
+  const oldMode = s[S.SATP + 1]! >>> 28;
   // ASID is 16 bits (59:44); PPN is 44 bits (43:0). Bare mode keeps the other fields zero.
   if (mode === SatpMode.Bare) {
     s[S.SATP] = 0;
@@ -253,7 +254,10 @@ function writeSatp(hart: Hart, lo: number, hi: number): void {
     s[S.SATP] = lo;
     s[S.SATP + 1] = hi;
   }
-  hart.flushTlb();
+  // The TLBs keep no ASIDs: another address space drops what is not global. Global
+  // mappings are the same in every address space (Priv. spec 4.3.1), but not across modes.
+  if (mode === oldMode) hart.flushTlbNonGlobal();
+  else hart.flushTlb();
 }
 
 function writeStimecmp(hart: Hart, lo: number, hi: number): void {

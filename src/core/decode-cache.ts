@@ -9,9 +9,17 @@ import type { CodeMap } from './code-map.js';
 
 /** Int32 words per decoded page: two per 2-byte slot (packed fields, immediate or word). */
 export const DECODE_PAGE_WORDS = 4096;
+/**
+ * Stores to a page holding decoded code after which the page is taken for data and dropped
+ * whole: RAM that held code (a freed initramfs, exited programs) is reused for anything, and
+ * while it held decoded code every store to it took the slow path.
+ */
+export const DROP_AFTER_WRITES = 16;
 
 export class DecodeCache {
   private readonly pages: (Int32Array | undefined)[];
+  /** Per page, stores since its instructions were first decoded (saturating at DROP_AFTER_WRITES). */
+  private readonly writes: Uint8Array;
   private readonly writeTlbs: Tlb[] = [];
   private readonly listeners: Array<(pageOffset: number) => void> = [];
   /** With harts on several threads: the shared map, and this cache's hart as a bit (0: no hart, the devices' thread). */
@@ -24,6 +32,7 @@ export class DecodeCache {
     // Filled, not `new Array(n)`: V8 gives a large empty array slow dictionary elements, and
     // the interpreter's optimized code a different kind of array than small RAMs (its warm-up) give.
     this.pages = Array.from({ length: ramSize / 4096 }, () => undefined);
+    this.writes = new Uint8Array(ramSize / 4096);
     this.codeMap = shared?.codeMap ?? null;
     this.hartId = shared?.hartId ?? -1;
     this.hartBit = this.hartId >= 0 ? 1 << this.hartId : 0;
@@ -60,6 +69,7 @@ export class DecodeCache {
     if (page === undefined) {
       page = new Int32Array(DECODE_PAGE_WORDS);
       this.pages[index] = page;
+      this.writes[index] = 0;
       // Claimed before the TLBs are searched: a hart filling its write TLB meanwhile looks again after (Hart.fillTlb).
       this.codeMap?.claim(index, this.hartBit);
       for (const tlb of this.writeTlbs) {
@@ -71,16 +81,25 @@ export class DecodeCache {
 
   /**
    * Called for a store of `size` bytes at a guest-memory byte offset in RAM: forgets the
-   * instructions that overlap it (one starting up to 2 bytes earlier may reach into it).
+   * instructions that overlap it (one starting up to 2 bytes earlier may reach into it), or
+   * the whole page once it took DROP_AFTER_WRITES stores. True when the page was dropped: a
+   * loop holding its decoded instructions must fetch them again.
    */
-  written(offset: number, size: number): void {
-    this.codeMap?.written((offset - this.ramOffset) >>> 12, this.hartBit);
-    const page = this.pages[(offset - this.ramOffset) >>> 12];
-    if (page === undefined) return;
+  written(offset: number, size: number): boolean {
+    const index = (offset - this.ramOffset) >>> 12;
+    this.codeMap?.written(index, this.hartBit);
+    const page = this.pages[index];
+    if (page === undefined) return false;
     for (const listener of this.listeners) listener(offset - (offset % 4096));
+    if (++this.writes[index]! >= DROP_AFTER_WRITES) {
+      this.pages[index] = undefined;
+      this.codeMap?.release(index, this.hartBit);
+      return true;
+    }
     const first = Math.max(0, (offset & 0xffe) - 2);
     const last = Math.min(0xffe, (offset + size - 1) & 0xfff);
     for (let slot = first; slot <= last; slot += 2) page[slot] = 0;
+    return false;
   }
 
   /** Drops every decoded instruction of the pages in [offset, offset + length). */

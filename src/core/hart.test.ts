@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { GuestMemory } from './guest-memory.js';
 import { Hart, Mip, StopReason } from './hart.js';
 import type { SystemBus } from './system-bus.js';
+import { TLB_MODE_DATA } from './hart-state.js';
 
 // Hand-encoded RV64I instructions (Unprivileged ISA chapter 24), enough for small programs.
 const addi = (rd: number, rs1: number, imm: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13;
@@ -57,6 +58,35 @@ test('a store over an instruction already executed takes effect without FENCE.I'
   // First pass: x1 = 1; second pass executes the patched word: x1 = 101.
   assert.equal(hart.getRegister(4), 2n);
   assert.equal(hart.getRegister(1), 101n);
+});
+
+test('a page that held code, stored to again and again, is taken for data: stores go through the TLB, and code written there runs', () => {
+  const bne = (rs1: number, rs2: number, offset: number) => beq(rs1, rs2, offset) | (1 << 12);
+  const jalr = (rd: number, rs1: number, imm: number) => ((imm & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x67;
+  const hart = boot([
+    auipc(2, 1), // 0: x2 = RAM + 0x1000, a page of code
+    jalr(8, 2, 0), // 4: call it
+    lw(3, 2, 0x400), // 8: x3 = the new instruction
+    addi(4, 0, 20), // 12: 20 times:
+    sw(3, 2, 0), // 16:   patch the callee's first instruction
+    addi(4, 4, -1), // 20
+    bne(4, 0, -8), // 24
+    LOOP, // 28: the first phase ends here
+    jalr(8, 2, 0), // 32: call the patched code
+    LOOP, // 36
+  ]);
+  hart.memory.writeRam(RAM + 0x1000, new Uint8Array(new Int32Array([addi(1, 1, 1), jalr(0, 8, 0)]).buffer));
+  hart.memory.writeRam(RAM + 0x1400, new Uint8Array(new Int32Array([addi(1, 1, 50)]).buffer));
+  const codePage = 0x1000 + hart.ramOffset;
+  hart.run(200);
+  assert.equal(hart.pc, BigInt(RAM + 28));
+  assert.equal(hart.getRegister(1), 1n, 'the callee ran once');
+  assert.equal(hart.memory.decodeCache.holds(codePage), false, 'its decoded instructions were dropped');
+  assert.ok(hart.writeTlb.hits(RAM + 0x1000, 0, 4, hart.s[TLB_MODE_DATA]!), 'the page is in the write TLB');
+  hart.pc = BigInt(RAM + 32);
+  hart.run(10);
+  assert.equal(hart.getRegister(1), 51n, 'the patched instruction ran');
+  assert.equal(hart.memory.decodeCache.holds(codePage), true);
 });
 
 test('WFI waits until an enabled interrupt is pending, then the trap is taken', () => {

@@ -72,6 +72,8 @@ export class Hart {
 
   /** log2 of the 4 KiB pages mapped by the leaf PTE of the last translation (see mmu.translate). */
   leafShift = 0;
+  /** Whether that translation is the same in every address space (see mmu.translate). */
+  leafGlobal = false;
   /** Set when the interpreter must leave its inner loop after the current instruction. */
   exitLoop = false;
   /** Set by requestStop(); run() returns StopReason.Stop. */
@@ -334,6 +336,17 @@ export class Hart {
     this.exitLoop = true;
   }
 
+  /**
+   * Forgets the translations of the current address space, keeping global ones (a satp
+   * write, SFENCE.VMA for one ASID): the kernel's pages survive a switch between processes.
+   */
+  flushTlbNonGlobal(): void {
+    this.readTlb.flushNonGlobal();
+    this.writeTlb.flushNonGlobal();
+    this.fetchTlb.flushNonGlobal();
+    this.exitLoop = true;
+  }
+
   /** mip as software sees it: software-written bits OR device lines. */
   mip(): number {
     return this.s[S.MIP_SOFTWARE]! | this.s[S.MIP_DEVICES]!;
@@ -483,7 +496,7 @@ export class Hart {
       this.memory.pager?.ensure(off, size);
       const u8 = this.memory.u8;
       for (let i = 0; i < size; i++) u8[off + i] = value >>> (8 * i);
-      this.memory.decodeCache.written(off, size);
+      if (this.memory.decodeCache.written(off, size)) this.exitLoop = true;
       this.memory.dirtyLog.mark(off, size);
       return;
     }
@@ -593,7 +606,7 @@ export class Hart {
 
   /** A write of `size` bytes reached RAM at this guest-memory offset without the TLB. */
   noteWrite(offset: number, size: number): void {
-    this.memory.decodeCache.written(offset, size);
+    if (this.memory.decodeCache.written(offset, size)) this.exitLoop = true;
     this.memory.dirtyLog.mark(offset, size);
   }
 
@@ -606,7 +619,7 @@ export class Hart {
     // A store follows: with the page in the write TLB, later stores to it are not seen.
     if (access === Access.Store) this.memory.dirtyLog.mark(offset, 4096);
     if (access === Access.Store && this.memory.decodeCache.holds(offset)) return;
-    tlb.fill(vLo, vHi, offset, this.s[S.TLB_MODE_DATA]!, this.leafShift);
+    tlb.fill(vLo, vHi, offset, this.s[S.TLB_MODE_DATA]!, this.leafShift, this.leafGlobal);
     // Another hart's thread may have decoded code in the page meanwhile, and searched this TLB before the fill.
     if (access === Access.Store && this.memory.shared && this.memory.decodeCache.holds(offset)) tlb.flushPage(vLo, vHi);
   }
@@ -631,7 +644,7 @@ export class Hart {
     const page = this.cacheablePage(translate(this, vLo, vHi, Access.Fetch), PmpAccess.Execute, this.priv);
     if (page >= 0) {
       this.memory.pager?.ensure(page, 4096);
-      this.fetchTlb.fill(vLo, vHi, page, this.s[S.TLB_MODE_FETCH]!, this.leafShift);
+      this.fetchTlb.fill(vLo, vHi, page, this.s[S.TLB_MODE_FETCH]!, this.leafShift, this.leafGlobal);
     }
     return page;
   }

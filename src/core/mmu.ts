@@ -24,21 +24,28 @@ const PTE_R = 2;
 const PTE_W = 4;
 const PTE_X = 8;
 const PTE_U = 16;
+const PTE_G = 32;
 const PTE_A = 64;
 const PTE_D = 128;
 
 const PAGE_FAULT = [Cause.InstructionPageFault, Cause.LoadPageFault, Cause.StorePageFault];
 const ACCESS_FAULT = [Cause.InstructionAccessFault, Cause.LoadAccessFault, Cause.StoreAccessFault];
 
+/** 4 KiB pages mapped by a leaf PTE at each level: a table, since a variable `**` calls pow. */
+const PAGES_AT_LEVEL = [1, 2 ** 9, 2 ** 18, 2 ** 27];
+
 /**
  * The physical address for virtual (vLo, vHi), or a trap through hart.raise. Sets
- * hart.leafShift to log2 of the pages the leaf PTE maps (0 without paging).
+ * hart.leafShift to log2 of the pages the leaf PTE maps (0 without paging), and
+ * hart.leafGlobal when the translation is the same in every address space: M-mode's, or
+ * one whose walk met PTE.G (on a pointer PTE it makes everything below it global).
  */
 export function translate(hart: Hart, vLo: number, vHi: number, access: Access): number {
   const s = hart.s;
   const priv = access === Access.Fetch ? (s[PRIV]! as Priv) : hart.dataPriv();
   const mode = s[SATP + 1]! >>> 28;
   hart.leafShift = 0;
+  hart.leafGlobal = priv === Priv.Machine;
   if (priv === Priv.Machine || mode === SatpMode.Bare) {
     // Physical addresses are 56 bits; anything above cannot exist.
     if ((vHi >>> 24) !== 0) hart.raise(ACCESS_FAULT[access]!, vLo, vHi);
@@ -50,6 +57,7 @@ export function translate(hart: Hart, vLo: number, vHi: number, access: Access):
   if (top !== 0 && top !== -1) hart.raise(PAGE_FAULT[access]!, vLo, vHi);
 
   let table = ((s[SATP + 1]! & 0xfff) * TWO32 + (s[SATP]! >>> 0)) * 4096;
+  let global = 0;
   for (let level = levels - 1; level >= 0; level--) {
     const vpn = vpnAt(vLo, vHi, level);
     const pteAddr = table + vpn * 8;
@@ -67,14 +75,14 @@ export function translate(hart: Hart, vLo: number, vHi: number, access: Access):
       hart.raise(PAGE_FAULT[access]!, vLo, vHi);
     }
     const ppn = (hi & 0x3fffff) * 4194304 + (lo >>> 10);
+    global |= lo & PTE_G;
     if ((lo & (PTE_R | PTE_X)) === 0) {
       if (level === 0) hart.raise(PAGE_FAULT[access]!, vLo, vHi);
       table = ppn * 4096;
       continue;
     }
     if (!permitted(hart, lo, access, priv)) hart.raise(PAGE_FAULT[access]!, vLo, vHi);
-    const span = 2 ** (9 * level); // pages covered by this leaf
-    if (ppn % span !== 0) hart.raise(PAGE_FAULT[access]!, vLo, vHi); // misaligned superpage
+    if (ppn % PAGES_AT_LEVEL[level]! !== 0) hart.raise(PAGE_FAULT[access]!, vLo, vHi); // misaligned superpage
     // Hardware A/D update (section 4.3.2 step 7).
     const needed = access === Access.Store ? PTE_A | PTE_D : PTE_A;
     if ((lo & needed) !== needed) {
@@ -84,6 +92,7 @@ export function translate(hart: Hart, vLo: number, vHi: number, access: Access):
     }
     const pageInSpan = level === 0 ? 0 : vpnLow(vLo, vHi, level);
     hart.leafShift = 9 * level;
+    hart.leafGlobal = global !== 0;
     return (ppn + pageInSpan) * 4096 + (vLo & 0xfff);
   }
   return hart.raise(PAGE_FAULT[access]!, vLo, vHi);
@@ -115,5 +124,5 @@ function vpnAt(vLo: number, vHi: number, level: number): number {
 /** The 4 KiB page number within a level-`level` superpage: VPN[level-1:0]. */
 function vpnLow(vLo: number, vHi: number, level: number): number {
   const pages = (vLo >>> 12) + (vHi & 0xffff) * 1048576; // VA bits 47:12
-  return pages % 2 ** (9 * level);
+  return pages % PAGES_AT_LEVEL[level]!;
 }

@@ -59,9 +59,11 @@ export function executeSystem(hart: Hart, insn: number, op: Op, raw: number): bo
     case Op.SFENCE_VMA:
       if (priv === Priv.User || (priv === Priv.Supervisor && (s[S.MSTATUS]! & Mstatus.TVM) !== 0)) return illegal(hart, raw);
       // Only the TLBs cache translations (translated code is keyed by guest memory, not by
-      // virtual address). An address in rs1 flushes its page alone; ASIDs are not cached.
+      // virtual address). An address in rs1 flushes its page alone. ASIDs are not cached, so
+      // an ASID in rs2 drops every non-global entry, and global ones stay (Priv. spec 4.2.1).
       if (((raw >>> 15) & 31) === 0) {
-        hart.flushTlb();
+        if (((raw >>> 20) & 31) === 0) hart.flushTlb();
+        else hart.flushTlbNonGlobal();
       } else {
         const r = (raw >>> 15) & 31;
         hart.flushTlbPage(s[2 * r]!, s[2 * r + 1]!);

@@ -24,6 +24,9 @@ const fsd = (rs2: number, rs1: number) => (rs2 << 20) | (rs1 << 15) | (3 << 12) 
 const amoaddW = (rd: number, rs1: number, rs2: number) => (rs2 << 20) | (rs1 << 15) | (2 << 12) | (rd << 7) | 0x2f;
 const csrrs = (rd: number, csr: number, rs1: number) => (csr << 20) | (rs1 << 15) | (2 << 12) | (rd << 7) | 0x73;
 const SFENCE_VMA = 0x12000073;
+const sfenceVma = (rs1: number, rs2: number) => SFENCE_VMA | (rs2 << 20) | (rs1 << 15);
+const csrrw = (rd: number, csr: number, rs1: number) => (csr << 20) | (rs1 << 15) | (1 << 12) | (rd << 7) | 0x73;
+const SATP = 0x180;
 const LOOP = 0x0000006f;
 /** log2 of the width for each funct3 of LB/LH/LW/LD (and SB/SH/SW/SD). */
 const WIDTHS = [0, 1, 2, 3];
@@ -246,3 +249,48 @@ test('the superpage regions a TLB remembers stay bounded: past 4 per entry it st
   fillRegion(4 * TLB_ENTRIES);
   assert.equal(tlb.hits(page(1), 0, 8, USER), false, 'one region more flushes the TLB instead of growing the list');
 });
+
+test('flushNonGlobal drops the entries not filled from global mappings and keeps the global ones', () => {
+  const tlb = new Tlb();
+  tlb.fill(0x1000, 0, 0x10000, USER);
+  tlb.fill(0x2000, 0, 0x20000, USER, 0, true);
+  tlb.flushNonGlobal();
+  assert.equal(tlb.hits(0x1000, 0, 8, USER), false, 'the non-global entry is gone');
+  assert.equal(tlb.hits(0x2000, 0, 8, USER), true, 'the global entry stays');
+  // Past the fills it remembers, it drops everything.
+  for (let i = 0; i < TLB_ENTRIES; i++) if (i !== 2) tlb.fill(i << 12, 0, 0x4000, USER);
+  tlb.flushNonGlobal();
+  assert.equal(tlb.hits(0x2000, 0, 8, USER), false, 'a full flush took the global entry too');
+  assert.equal(tlb.hits(0x3000, 0, 8, USER), false);
+});
+
+for (const global of [false, true]) {
+  test(`S-mode, Sv39: a ${global ? 'global' : 'non-global'} translation ${global ? 'survives' : 'does not survive'} a satp write to another ASID; SFENCE.VMA and a change of mode drop it`, () => {
+    const supervisor = MODES.find((m) => m.priv === Priv.Supervisor && m.paged)!;
+    // ld x13, 0(x11); satp = x5 (another ASID); sfence.vma x0, x6 (ASID 1); sfence.vma x0, x0;
+    // then satp = x5 and x7 = 0 (Bare).
+    const hart = hartIn(supervisor, [load(3, 13, 11), csrrw(0, SATP, 5), sfenceVma(0, 6), sfenceVma(0, 0), load(3, 13, 11), csrrw(0, SATP, 7), LOOP]);
+    if (global) {
+      const pte = ((RAM >>> 12) << 10) | 0xcf | 0x20; // V R W X A D and G
+      hart.memory.writeRam(ROOT_TABLE + 2 * 8, new Uint8Array(new Int32Array([pte, 0]).buffer));
+    }
+    hart.setRegister(11, BigInt(DATA));
+    const satp = (BigInt.asUintN(32, BigInt(hart.s[S.SATP + 1]!)) << 32n) | BigInt(hart.s[S.SATP]! >>> 0);
+    hart.setRegister(5, satp | (1n << 44n));
+    hart.setRegister(6, 1n);
+    hart.setRegister(7, 0n);
+    const cached = () => hart.readTlb.hits(DATA, 0, 8, hart.s[S.TLB_MODE_DATA]!);
+    hart.run(1);
+    assert.equal(cached(), true, 'the load filled the read TLB');
+    hart.run(1);
+    assert.equal(cached(), global, 'after the satp write');
+    if (!global) return;
+    hart.run(1);
+    assert.equal(cached(), true, 'SFENCE.VMA for one ASID keeps global entries');
+    hart.run(1);
+    assert.equal(cached(), false, 'SFENCE.VMA for every ASID drops them');
+    hart.run(2);
+    assert.equal(hart.getRegister(13), 0n);
+    assert.equal(cached(), false, 'a satp write to Bare drops every entry');
+  });
+}

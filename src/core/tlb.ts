@@ -39,9 +39,16 @@ export const TLB_BASE = 8 * TLB_ENTRIES;
 const TWO20 = 1 << 20;
 /** Superpage sizes in Sv39/Sv48, as log2 of 4 KiB pages: 2 MiB, 1 GiB, 512 GiB. */
 const SUPERPAGE_SHIFTS = [9, 18, 27];
+/** 2 ** shift for the shifts above, read from a table: a variable `**` is a call to pow. */
+const PAGES_IN = new Map(SUPERPAGE_SHIFTS.map((shift) => [shift, 2 ** shift]));
+/**
+ * How many non-global fills are remembered for flushNonGlobal; past that, a full flush is
+ * about as cheap as visiting them one by one.
+ */
+const LOCAL_LIMIT = TLB_ENTRIES / 4;
 
 function regionKey(page: number, shift: number): number {
-  return Math.floor(page / 2 ** shift) * 32 + shift;
+  return Math.floor(page / PAGES_IN.get(shift)!) * 32 + shift;
 }
 
 export class Tlb {
@@ -55,6 +62,12 @@ export class Tlb {
    */
   private readonly superpages = new Set<number>();
   private superpageShifts = 0;
+  /**
+   * Indices filled with non-global translations since the last flush (LOCAL_LIMIT + 1 once
+   * there were more): what an address-space switch drops, keeping the kernel's global pages.
+   */
+  private readonly local = new Int32Array(LOCAL_LIMIT);
+  private localCount = 0;
 
   /** A TLB in `buffer` at `byteOffset` (shared with translated code), or on its own. */
   constructor(buffer: ArrayBufferLike = new ArrayBuffer(TLB_BYTES), byteOffset = 0) {
@@ -68,6 +81,20 @@ export class Tlb {
     this.tagLo.fill(INVALID_TAG);
     this.superpages.clear();
     this.superpageShifts = 0;
+    this.localCount = 0;
+  }
+
+  /**
+   * Drops every entry not filled from a global mapping (PTE.G): what a change of address
+   * space may change. Entries of other modes that happened to replace one go too.
+   */
+  flushNonGlobal(): void {
+    if (this.localCount > LOCAL_LIMIT) {
+      this.flush();
+      return;
+    }
+    for (let k = 0; k < this.localCount; k++) this.tagLo[this.local[k]!] = INVALID_TAG;
+    this.localCount = 0;
   }
 
   /**
@@ -94,10 +121,15 @@ export class Tlb {
 
   /**
    * Caches a page for accesses in `mode` (tlbMode); `superpageShift` is log2 of the pages its
-   * leaf PTE maps (0 for a 4 KiB page or no paging).
+   * leaf PTE maps (0 for a 4 KiB page or no paging); `global` when the mapping is the same in
+   * every address space (M-mode's, or PTE.G on the walk).
    */
-  fill(vLo: number, vHi: number, pageOffset: number, mode: number, superpageShift = 0): void {
+  fill(vLo: number, vHi: number, pageOffset: number, mode: number, superpageShift = 0, global = false): void {
     const i = (vLo >>> 12) & TLB_INDEX_MASK;
+    if (!global && this.localCount <= LOCAL_LIMIT) {
+      if (this.localCount < LOCAL_LIMIT) this.local[this.localCount] = i;
+      this.localCount++;
+    }
     if (superpageShift !== 0) {
       // Regions whose entries were all replaced stay listed until a flush: bound them.
       if (this.superpages.size >= 4 * TLB_ENTRIES) this.flush();
