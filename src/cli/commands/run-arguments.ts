@@ -82,7 +82,7 @@ Options:
   --jit on|off|lockstep     Translate hot guest code to WebAssembly (on, the default),
                             interpret everything (off), or check every translated block
                             against the interpreter and stop at the first divergence
-  --jit-threshold N         Jumps to a block before it is translated (default 256, at
+  --jit-threshold N         Jumps to a block before it is translated (default 2048, at
                             most 65535); hot blocks are compiled in batches in the
                             background, or each at once with 1
   --api PATH                Serve the VM's control API (HTTP with JSON) on a Unix
