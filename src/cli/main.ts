@@ -1,19 +1,6 @@
 // The `vireo` command line: one handler per verb. main() returns the exit status and has no
 // side effects on import, so tests and other front ends can call it.
 
-import { runCommand } from './commands/run.js';
-import { RUN_HELP } from './commands/run-arguments.js';
-import { IMAGE_HELP, imageCommand } from './commands/image.js';
-import { DISK_HELP, diskCommand } from './commands/disk.js';
-import { VM_HELP, vmCommand } from './commands/vm.js';
-import { SWITCH_HELP, switchCommand } from './commands/switch.js';
-import { HOST_HELP, hostCommand } from './commands/host.js';
-import { MASTER_HELP, masterCommand } from './commands/master.js';
-import { LOGIN_HELP, LOGOUT_HELP, loginCommand, logoutCommand } from './commands/login.js';
-import { AUDIT_HELP, auditCommand } from './commands/audit.js';
-import { resourceCommand } from './master/resource-command.js';
-import { LUN_HELP, lunCommand } from './commands/lun.js';
-import { DATA_CENTERS, NETWORKS, TENANTS, USERS } from './master/resources.js';
 import { UsageError } from './usage-error.js';
 
 export const HELP = `Usage: vireo <command> [options]
@@ -40,36 +27,53 @@ Commands:
 Run 'vireo <command> --help' for the options of a command.
 `;
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
-  run: { run: runCommand, help: RUN_HELP },
-  image: { run: imageCommand, help: IMAGE_HELP },
-  disk: { run: diskCommand, help: DISK_HELP },
-  vm: { run: vmCommand, help: VM_HELP },
-  switch: { run: switchCommand, help: SWITCH_HELP },
-  host: { run: hostCommand, help: HOST_HELP },
-  master: { run: masterCommand, help: MASTER_HELP },
-  login: { run: loginCommand, help: LOGIN_HELP },
-  logout: { run: logoutCommand, help: LOGOUT_HELP },
-  dc: resourceCommand(DATA_CENTERS),
-  tenant: resourceCommand(TENANTS),
-  user: resourceCommand(USERS),
-  lun: { run: lunCommand, help: LUN_HELP },
-  net: resourceCommand(NETWORKS),
-  audit: { run: auditCommand, help: AUDIT_HELP },
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+  help: string;
+}
+
+// Each verb's modules load when it runs: `vireo run` need not load the control plane (loading
+// every command took about a second before a VM started).
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => {
+    const [{ runCommand }, { RUN_HELP }] = await Promise.all([import('./commands/run.js'), import('./commands/run-arguments.js')]);
+    return { run: runCommand, help: RUN_HELP };
+  },
+  image: async () => { const m = await import('./commands/image.js'); return { run: m.imageCommand, help: m.IMAGE_HELP }; },
+  disk: async () => { const m = await import('./commands/disk.js'); return { run: m.diskCommand, help: m.DISK_HELP }; },
+  vm: async () => { const m = await import('./commands/vm.js'); return { run: m.vmCommand, help: m.VM_HELP }; },
+  switch: async () => { const m = await import('./commands/switch.js'); return { run: m.switchCommand, help: m.SWITCH_HELP }; },
+  host: async () => { const m = await import('./commands/host.js'); return { run: m.hostCommand, help: m.HOST_HELP }; },
+  master: async () => { const m = await import('./commands/master.js'); return { run: m.masterCommand, help: m.MASTER_HELP }; },
+  login: async () => { const m = await import('./commands/login.js'); return { run: m.loginCommand, help: m.LOGIN_HELP }; },
+  logout: async () => { const m = await import('./commands/login.js'); return { run: m.logoutCommand, help: m.LOGOUT_HELP }; },
+  dc: () => masterResource('DATA_CENTERS'),
+  tenant: () => masterResource('TENANTS'),
+  user: () => masterResource('USERS'),
+  lun: async () => { const m = await import('./commands/lun.js'); return { run: m.lunCommand, help: m.LUN_HELP }; },
+  net: () => masterResource('NETWORKS'),
+  audit: async () => { const m = await import('./commands/audit.js'); return { run: m.auditCommand, help: m.AUDIT_HELP }; },
 };
+
+/** The verb for one of the master's resources (vireo dc, tenant, user, net). */
+async function masterResource(name: 'DATA_CENTERS' | 'TENANTS' | 'USERS' | 'NETWORKS'): Promise<Command> {
+  const [{ resourceCommand }, resources] = await Promise.all([import('./master/resource-command.js'), import('./master/resources.js')]);
+  return resourceCommand(resources[name]);
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === '--help' || command === '-h' || command === 'help') {
       const topic = command === 'help' ? rest[0] : undefined;
-      process.stdout.write(topic !== undefined && COMMANDS[topic] ? COMMANDS[topic].help : HELP);
+      const load = topic !== undefined && Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+      process.stdout.write(load ? (await load()).help : HELP);
       return 0;
     }
     if (command === undefined) throw new UsageError('', 'no command given');
-    const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (handler === undefined) throw new UsageError('', `unknown command '${command}'`);
-    return await handler.run(rest);
+    const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (load === undefined) throw new UsageError('', `unknown command '${command}'`);
+    return await (await load()).run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
       const help = e.command === '' ? 'vireo --help' : `vireo ${e.command} --help`;
