@@ -56,3 +56,43 @@ test('ranges outside the array, negative or fractional, are refused with nothing
   assert.ok(bytes.every((v) => v === 1));
   assert.equal(discard.discard(bytes, bytes.length, 0), 0, 'an empty range at the end is fine');
 });
+
+test('the resident pages that hold only zeros go back to the host; every byte reads as before', () => {
+  const discard = RamDiscard.load();
+  const page = discard.pageSize;
+  const memory = new WebAssembly.Memory({ initial: 512, maximum: 512 }); // 32 MiB, page-aligned
+  const bytes = new Uint8Array(memory.buffer);
+  const pages = bytes.length / page;
+  // Every page touched (resident); every third keeps one non-zero byte, at its first, last or a middle byte.
+  const kept = new Map<number, number>();
+  for (let p = 0; p < pages; p++) {
+    bytes.fill(0x77, p * page, (p + 1) * page);
+    bytes.fill(0, p * page, (p + 1) * page);
+    if (p % 3 === 0) {
+      const at = p * page + [0, page - 1, 1234][(p / 3) % 3]!;
+      bytes[at] = 0x42;
+      kept.set(at, 0x42);
+    }
+  }
+  const zeroPages = pages - Math.ceil(pages / 3);
+  const before = rssAnon();
+  const given = discard.discardZeroPages(bytes, 0, bytes.length);
+  const after = rssAnon();
+  assert.equal(given, zeroPages * page);
+  assert.ok(before - after > given * 0.75, `RSS fell by ${((before - after) / MiB).toFixed(1)} MiB of ${(given / MiB).toFixed(1)}`);
+  assert.equal(discard.discardZeroPages(bytes, 0, bytes.length), 0, 'pages already given back are not held: nothing more, and nothing read');
+  for (const [at, value] of kept) {
+    assert.equal(bytes[at], value, `byte ${at}`);
+    bytes[at] = 0;
+  }
+  assert.ok(new BigUint64Array(memory.buffer).every((word) => word === 0n), 'every other byte reads as zero');
+  // Only whole pages inside the range: a zero page cut by either end stays.
+  bytes[5 * page + 9] = 1;
+  bytes.fill(0, 6 * page, 9 * page); // pages 6, 7, 8: resident and zero
+  bytes[6 * page] = 1;
+  bytes[6 * page] = 0;
+  bytes[8 * page + 1] = 1;
+  bytes[8 * page + 1] = 0;
+  assert.equal(discard.discardZeroPages(bytes, 6 * page + 1, 2 * page), page, 'only page 7 lies wholly inside');
+  assert.throws(() => discard.discardZeroPages(bytes, 0, bytes.length + 1), (e: unknown) => e instanceof RamDiscardError);
+});

@@ -1,6 +1,7 @@
 // Gives guest RAM back to the host: the native addon (native/ram-discard.c) calls
 // madvise(MADV_DONTNEED) on the whole host pages of a range of a WebAssembly.Memory (or any
-// byte array); the range then reads as zero and costs no host memory until touched again.
+// byte array); the range then reads as zero and costs no host memory until touched again. It
+// also finds the pages of a range that hold only zeros, which can go back the same way.
 
 import { createRequire } from 'node:module';
 
@@ -8,6 +9,8 @@ import { createRequire } from 'node:module';
 interface NativeRamDiscard {
   /** [head, released]: bytes [offset + head, offset + head + released) went back to the host. */
   discard(view: Uint8Array, offset: number, length: number): [number, number];
+  /** Bytes given back: the resident whole pages of the range that hold only zeros. */
+  discardZeroPages(view: Uint8Array, offset: number, length: number): number;
   pageSize(): number;
   trimHeap(): boolean;
 }
@@ -34,9 +37,7 @@ export class RamDiscard {
    * the bytes given back. Throws RamDiscardError for a range outside the view.
    */
   discard(view: Uint8Array, offset: number, length: number): number {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > view.length) {
-      throw new RamDiscardError(`cannot discard bytes ${offset}+${length} of a ${view.length}-byte array: outside it`);
-    }
+    checkRange(view, offset, length);
     let head: number, given: number;
     try {
       [head, given] = this.native.discard(view, offset, length);
@@ -50,6 +51,20 @@ export class RamDiscard {
       view.fill(0, offset + head + given, offset + length);
     }
     return given;
+  }
+
+  /**
+   * Gives back the whole host pages of bytes [offset, offset + length) of `view` that are
+   * resident and hold only zeros; they still read as zero. Returns the bytes given back. Nothing
+   * may write the range meanwhile (a write between the check and the release would be lost).
+   */
+  discardZeroPages(view: Uint8Array, offset: number, length: number): number {
+    checkRange(view, offset, length);
+    try {
+      return this.native.discardZeroPages(view, offset, length);
+    } catch (e) {
+      throw new RamDiscardError(`giving back the zero pages of ${length} bytes failed: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /**
@@ -85,5 +100,11 @@ export class RamDiscard {
     return new RamDiscardError(
       `the native addon that gives guest RAM back to the host is not built (${problem}); run \`npm ci\` or \`npm run build:native\` (needs python3, make and a C compiler)`,
     );
+  }
+}
+
+function checkRange(view: Uint8Array, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > view.length) {
+    throw new RamDiscardError(`cannot discard bytes ${offset}+${length} of a ${view.length}-byte array: outside it`);
   }
 }

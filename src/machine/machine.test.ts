@@ -5,9 +5,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Mip, StopReason, type HartOptions } from '../core/hart.js';
+import { RamDiscard } from '../core/ram-discard.js';
 import { readFdt } from './fdt/fdt-reader.js';
 import { Machine, MachineError, type BoardHart, type MachineOptions } from './machine.js';
 
+const MiB = 1 << 20;
 const FINISHER = 0x100000;
 const UART = 0x1000_0000;
 const MTIMECMP = 0x200_4000;
@@ -475,4 +477,27 @@ ${armTimerThenWait(200000)}
   const r = await run;
   assert.equal(r.reason, 'pass', `guest reported ${r.reason} ${r.code}`);
   assert.ok(machine.memory.decodeCache.pageCount >= 1, 'the trap handler was decoded again');
+});
+
+test('zero-filled guest RAM goes back to the host with every byte as it was; not with several harts', () => {
+  const discard = RamDiscard.load();
+  const machine = new Machine({ kernel: LOOP, ramMiB: 8, serial: { write() {} } });
+  const ram = machine.ram;
+  const page = discard.pageSize;
+  // A guest that zeroed RAM it does not use: 6 MiB touched, then zeroed, but for one byte every 64 pages.
+  ram.fill(0x33, 1 << 20, 7 << 20);
+  ram.fill(0, 1 << 20, 7 << 20);
+  for (let at = 1 << 20; at < 7 << 20; at += 64 * page) ram[at + 100] = 9;
+  const image = ram.slice(0, 1 << 20); // the program and whatever the board placed there
+  const given = machine.giveBackZeroRam(discard);
+  assert.ok(given >= 6 * MiB - (6 * MiB) / 64, `gave back ${given} bytes`);
+  assert.ok(given < 8 * MiB);
+  assert.deepEqual(ram.subarray(0, 1 << 20), image);
+  for (let at = 1 << 20; at < 7 << 20; at += page) assert.equal(ram[at + 100], (at - (1 << 20)) % (64 * page) === 0 ? 9 : 0);
+  assert.ok(ram.subarray(1 << 20, 7 << 20).every((v, i) => v === 0 || i % (64 * page) === 100));
+
+  const smp = new Machine({ kernel: LOOP, ramMiB: 8, cpus: 2, serial: { write() {} } });
+  smp.ram.fill(1, 1 << 20, 2 << 20);
+  smp.ram.fill(0, 1 << 20, 2 << 20);
+  assert.equal(smp.giveBackZeroRam(discard), 0, 'hart threads could store between a check and a release');
 });

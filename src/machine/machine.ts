@@ -7,6 +7,7 @@ import { Hart, Mip, StopReason, type HartOptions } from '../core/hart.js';
 import { TranslationTier } from '../core/jit/translation-tier.js';
 import { warmUpInterpreter } from '../core/interpreter-warm-up.js';
 import { LockstepDivergence } from '../core/jit/lockstep.js';
+import type { RamDiscard } from '../core/ram-discard.js';
 import { Clint } from '../devices/clint.js';
 import type { ByteSink, IrqLine } from '../devices/mmio-device.js';
 import { TestFinisher, type FinisherEvent } from '../devices/test-finisher.js';
@@ -383,6 +384,18 @@ export class Machine {
     // Only between slices (a timer), so no interpreter holds a decoded page meanwhile.
     this.memory.decodeCache.clear();
     return true;
+  }
+
+  /**
+   * Gives back to the host the pages of guest RAM that hold only zeros: a booted kernel zeroes
+   * tens of MiB it never touches again (Linux's sparse memory map alone, 32 MiB on riscv64).
+   * They read as zero still, so the guest sees no change. One hart only, from a timer between
+   * slices, as trimCodeCaches(): no guest store may fall between a page's check and its
+   * release. Not while a lazy restore is filling RAM. Returns the bytes given back.
+   */
+  giveBackZeroRam(discard: RamDiscard): number {
+    if (this.harts.length > 1 || this.memory.pager !== null) return 0;
+    return discard.discardZeroPages(this.memory.u8, this.memory.ramOffset, this.memory.ramSize);
   }
 
   /** True while run() is parked by pause(). */

@@ -126,6 +126,8 @@ export class VirtualMachine implements VmController, VmResourceController {
   private readonly throttles: IoThrottle[];
   private readonly cpuCap: CpuCap;
   private readonly idleMemory: IdleMemory;
+  /** Bytes of zero-filled guest RAM the idle trims gave back to the host. */
+  private zeroRamGivenBack = 0;
   private readonly closeNic: () => void;
 
   /**
@@ -218,7 +220,7 @@ export class VirtualMachine implements VmController, VmResourceController {
     return {
       uptimeMs: Math.round(performance.now() - this.startedMs),
       cpu: { userMicros: user, systemMicros: system, instructionsRetired: this.machine.hart.instret },
-      memory: { rssBytes: rss, heapUsedBytes: heapUsed, guestRamBytes: this.description.ramMiB * 1024 * 1024 },
+      memory: { rssBytes: rss, heapUsedBytes: heapUsed, guestRamBytes: this.description.ramMiB * 1024 * 1024, zeroPagesGivenBackBytes: this.zeroRamGivenBack },
       disks: disks.map(({ stats: s }, i) => ({ serial: this.description.disks[i]!.serial, readOps: s.reads, writeOps: s.writes, readBytes: s.bytesRead, writeBytes: s.bytesWritten, flushOps: s.flushes })),
       nics: nics.map((nic) => ({ mac: this.description.network!.mac, ...nic.counters })),
       ...(balloon !== null ? { balloon: { ...balloon.counters } } : {}),
@@ -401,9 +403,11 @@ export class VirtualMachine implements VmController, VmResourceController {
     if (!this.machine.trimCodeCaches()) return false;
     fullGc();
     try {
-      RamDiscard.load().trimHeap();
+      const discard = RamDiscard.load();
+      discard.trimHeap();
+      this.zeroRamGivenBack += this.machine.giveBackZeroRam(discard);
     } catch {
-      // Without the addon the C heap keeps its free pages; the balloon already said it is missing.
+      // Without the addon the C heap and the zero pages stay; the balloon already said it is missing.
     }
     return true;
   }

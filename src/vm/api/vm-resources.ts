@@ -34,7 +34,8 @@ export interface BalloonStats {
 export interface VmStats {
   uptimeMs: number;
   cpu: { userMicros: number; systemMicros: number; instructionsRetired: number };
-  memory: { rssBytes: number; heapUsedBytes: number; guestRamBytes: number };
+  /** zeroPagesGivenBackBytes: guest RAM that held only zeros, given back to the host by idle trims. */
+  memory: { rssBytes: number; heapUsedBytes: number; guestRamBytes: number; zeroPagesGivenBackBytes: number };
   disks: DiskStats[];
   nics: NicStats[];
   /** Present when the VM has a balloon. */
