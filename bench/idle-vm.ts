@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEBIAN_APPEND } from '../src/cli/default-guest.js';
-import { VM_NODE_FLAGS } from '../src/host/vm-process.js';
+import { VM_NODE_FLAGS, VM_PROCESS_ENV } from '../src/host/vm-process.js';
 import { ensureDebianImage } from '../src/images/debian-image.js';
 import { qemuImg } from '../tests/storage/qemu-img.js';
 import { BenchError } from './bench-error.js';
@@ -142,7 +142,7 @@ try {
   const vireo = await idleRun(new VmProcess('vireo', [process.execPath, [
     ...VM_NODE_FLAGS, VIREO, 'run', '--kernel', boot.kernel, '--bios', boot.firmware, '-m', String(RAM_MIB), '--console', 'ttyS0', '--jit', 'on',
     '--initrd', boot.initrd, '--append', boot.append, '--disk', `${overlay('vireo')},format=qcow2`, '--api', join(dir, 'vm.sock'),
-  ]]));
+  ]], VM_PROCESS_ENV));
   const qemu = await idleRun(new VmProcess('qemu', vmCommand('qemu', { ...boot, extraDisks: [{ path: overlay('qemu'), format: 'qcow2' }] })));
 
   const pct = (x: number) => `${x.toFixed(2)}%`;

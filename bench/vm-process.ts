@@ -99,9 +99,10 @@ export class VmProcess {
   private commands = 0;
 
   /** Boots `boot`, or runs a command line of its own (a restore, a migration's destination). */
-  constructor(readonly kind: VmKind, boot: GuestBoot | CommandLine) {
+  /** `env`: variables added to this process's environment for the VM's. */
+  constructor(readonly kind: VmKind, boot: GuestBoot | CommandLine, env: Readonly<Record<string, string>> = {}) {
     const [command, args] = Array.isArray(boot) ? boot as CommandLine : vmCommand(kind, boot as GuestBoot);
-    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.sampler = setInterval(() => this.peakRssMiB(), RSS_SAMPLE_MS);
     const onData = (d: string): void => {
       this.output += d;

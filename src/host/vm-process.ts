@@ -53,7 +53,15 @@ const VIREO_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'
  */
 export const VM_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
 
-/** Spawns `node --max-old-space-size=N ...VM_NODE_FLAGS bin/vireo.js run ...` in its own process group. */
+/**
+ * Environment for a process that hosts one VM. glibc gives each thread that allocates its own
+ * malloc arena (V8's compiler threads, the disk workers), and each keeps the high-water mark of
+ * its busy time: two arenas cut an idle 128 MiB Debian VM's PSS from 151 to 118 MiB, with the
+ * same boot time. Read by glibc at start, so set when the process is spawned.
+ */
+export const VM_PROCESS_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
+/** Spawns `node --max-old-space-size=N ...VM_NODE_FLAGS bin/vireo.js run ...` with VM_PROCESS_ENV in its own process group. */
 export const spawnVireoRun: SpawnVm = (request) => {
   let log: number;
   try {
@@ -65,7 +73,7 @@ export const spawnVireoRun: SpawnVm = (request) => {
   }
   try {
     // Its own process group: a Ctrl-C meant for the agent's terminal does not reach the VMs.
-    const child = spawn(process.execPath, [`--max-old-space-size=${request.heapMiB}`, ...VM_NODE_FLAGS, VIREO_BIN, 'run', ...request.runArgs], { stdio: ['pipe', 'pipe', log], detached: true });
+    const child = spawn(process.execPath, [`--max-old-space-size=${request.heapMiB}`, ...VM_NODE_FLAGS, VIREO_BIN, 'run', ...request.runArgs], { stdio: ['pipe', 'pipe', log], detached: true, env: { ...process.env, ...VM_PROCESS_ENV } });
     const exited = new Promise<ProcessExit>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', () => resolve({ code: null, signal: null }));

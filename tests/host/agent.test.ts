@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -45,6 +45,8 @@ test('the agent runs eight VMs in their own processes; one killed is crashed whi
     })));
     pids.push(...first.map((s) => s.pid!));
     assert.equal(new Set(pids).size, 8, 'each VM has its own process');
+    const environment = readFileSync(`/proc/${pids[0]}/environ`, 'utf8').split('\0');
+    assert.ok(environment.includes('MALLOC_ARENA_MAX=2'), 'a VM process runs with two malloc arenas');
 
     // One VM killed from outside: the agent says it crashed and why; the rest carry on.
     process.kill(pids[3]!, 'SIGKILL');
