@@ -98,8 +98,10 @@ export class VmProcess {
   private peak: number | null = null;
   private commands = 0;
 
-  /** Boots `boot`, or runs a command line of its own (a restore, a migration's destination). */
-  /** `env`: variables added to this process's environment for the VM's. */
+  /**
+   * Boots `boot`, or runs a command line of its own (a restore, a migration's destination);
+   * `env` adds variables to this process's environment for the VM's.
+   */
   constructor(readonly kind: VmKind, boot: GuestBoot | CommandLine, env: Readonly<Record<string, string>> = {}) {
     const [command, args] = Array.isArray(boot) ? boot as CommandLine : vmCommand(kind, boot as GuestBoot);
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
