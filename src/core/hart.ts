@@ -93,6 +93,8 @@ export class Hart {
   readonly tier: TranslationTier | null;
   /** The tier the interpreter hands jumps over to: `tier`, or null while it must not. */
   handoffTier: TranslationTier | null;
+  /** Whether the tier is set aside while the guest idles (see pauseTier). */
+  private tierPaused = false;
   private readonly stateOffset: number;
 
   constructor(options: HartOptions) {
@@ -190,7 +192,7 @@ export class Hart {
       this.s[S.WAITING] = 0;
     }
     let remaining = budget;
-    const tier = this.tier;
+    const tier = this.tierPaused ? null : this.tier;
     interpret: for (;;) {
       remaining -= this.interpret(remaining);
       // execute() returns early only to hand a jump to translated code over to the tier.
@@ -255,8 +257,28 @@ export class Hart {
     try {
       execute(this, n);
     } finally {
-      this.handoffTier = this.tier;
+      this.handoffTier = this.tierPaused ? null : this.tier;
     }
+  }
+
+  /**
+   * Interprets everything, counting no jumps toward translation, until resumeTier(): for a
+   * guest gone idle, whose few thousand instructions per timer tick are cold code. Interpreted
+   * they cost less than translated, and the tier's jump counting was a quarter of an idle
+   * slice. Translations already made stay, unused meanwhile.
+   */
+  pauseTier(): void {
+    this.tierPaused = true;
+    this.handoffTier = null;
+  }
+
+  resumeTier(): void {
+    this.tierPaused = false;
+    this.handoffTier = this.tier;
+  }
+
+  get isTierPaused(): boolean {
+    return this.tierPaused;
   }
 
   /**

@@ -44,10 +44,17 @@ class ScriptedHart implements BoardHart {
   }
   setRegister(i: number, v: bigint): void {
     this.regs.set(i, v);
-  }  getRegister(i: number): bigint {
+  }
+  getRegister(i: number): bigint {
     return this.regs.get(i) ?? 0n;
   }
-
+  isTierPaused = false;
+  pauseTier(): void {
+    this.isTierPaused = true;
+  }
+  resumeTier(): void {
+    this.isTierPaused = false;
+  }
 
   saveState(): Uint8Array {
     return new Uint8Array(0);
@@ -477,6 +484,67 @@ ${armTimerThenWait(200000)}
   const r = await run;
   assert.equal(r.reason, 'pass', `guest reported ${r.reason} ${r.code}`);
   assert.ok(machine.memory.decodeCache.pageCount >= 1, 'the trap handler was decoded again');
+});
+
+test('an idle board sets its tier aside until three slices in a row use their whole budget', async () => {
+  const stops = [StopReason.Budget, StopReason.Budget, StopReason.Stop, StopReason.Budget, StopReason.Budget, StopReason.Budget, StopReason.Budget];
+  const paused: boolean[] = [];
+  const { machine, hart } = scripted((h, budget) => {
+    paused.push(h.isTierPaused);
+    h.retire(budget);
+    if (paused.length === stops.length) h.store(FINISHER, 0x5555);
+    return stops[paused.length - 1]!;
+  });
+  machine.interpretWhileIdle();
+  assert.equal(hart.isTierPaused, true);
+  assert.equal((await machine.run()).reason, 'pass');
+  // A slice that waits or stops starts the count again.
+  assert.deepEqual(paused, [true, true, true, true, true, true, false]);
+
+  const interpreted = scripted(() => StopReason.Budget, { translation: 'off' });
+  interpreted.machine.interpretWhileIdle();
+  assert.equal(interpreted.hart.isTierPaused, false, 'no tier to set aside');
+});
+
+test('on the real hart, hot code run while the tier is set aside is not translated; a busy guest gets the tier back', async () => {
+  // A loop of 7 instructions per turn over two pages, then 200 ms in WFI (compilations finish) until a timer ends the run.
+  const program = (turns: number) => compile(`
+    .globl _start
+    _start:
+      la t0, trap
+      csrw mtvec, t0
+      li s0, ${turns}
+    hot:
+      call far
+      addi s0, s0, -1
+      bnez s0, hot
+${armTimerThenWait(2_000_000)}
+    .balign 4096
+    far:
+      addi s1, s1, 1
+      j near
+    near:
+      addi s1, s1, 1
+      ret
+    .balign 4
+    trap:
+      li t2, ${FINISHER}
+      li t1, 0x5555
+      sw t1, 0(t2)
+      j trap
+  `);
+  const blocksAfter = async (turns: number, idle: boolean) => {
+    const machine = new Machine({ kernel: program(turns), ramMiB: 16, serial: { write() {} }, timeoutMs: 20_000, hotThreshold: 16 });
+    if (idle) machine.interpretWhileIdle();
+    const r = await machine.run();
+    assert.equal(r.reason, 'pass');
+    return machine.translationStats!.blocks;
+  };
+  // 140,000 instructions: two slices, then a wait.
+  assert.ok((await blocksAfter(20_000, false)) > 0, 'translated when the tier is on');
+  assert.equal(await blocksAfter(20_000, true), 0, 'set aside, nothing is translated');
+  // 1.4 million: three whole slices in a row bring the tier back.
+  assert.ok((await blocksAfter(200_000, true)) > 0, 'a busy guest is translated again');
 });
 
 test('zero-filled guest RAM goes back to the host with every byte as it was; not with several harts', () => {

@@ -4,7 +4,7 @@
 
 import { GuestMemory, RamFillError } from '../core/guest-memory.js';
 import { Hart, Mip, StopReason, type HartOptions } from '../core/hart.js';
-import { TranslationTier } from '../core/jit/translation-tier.js';
+import { TranslationTier, type TranslationStats } from '../core/jit/translation-tier.js';
 import { warmUpInterpreter } from '../core/interpreter-warm-up.js';
 import { LockstepDivergence } from '../core/jit/lockstep.js';
 import type { RamDiscard } from '../core/ram-discard.js';
@@ -30,7 +30,7 @@ import { checkMachineState, MACHINE_STATE_VERSION, MachineStateError, type Machi
 /** What the board needs of a hart (the real Hart, or a stand-in in tests). */
 export type BoardHart = Pick<
   Hart,
-  'reset' | 'saveState' | 'restoreState' | 'setRegister' | 'getRegister' | 'run' | 'requestStop' | 'setPending' | 'clearPending' | 'isWaitingForInterrupt' | 'timerDeadline' | 'instret' | 'trapsTaken' | 'trace' | 'pc'
+  'reset' | 'saveState' | 'restoreState' | 'setRegister' | 'getRegister' | 'run' | 'requestStop' | 'setPending' | 'clearPending' | 'isWaitingForInterrupt' | 'timerDeadline' | 'instret' | 'trapsTaken' | 'trace' | 'pc' | 'pauseTier' | 'resumeTier' | 'isTierPaused'
 >;
 
 export interface MachineOptions {
@@ -129,6 +129,8 @@ const YIELD_WHILE_WAITING_MS = 1;
 const THREADED_DEVICE_POLL_MS = 100;
 /** With harts on threads: instructions a hart runs between looks at its interrupts and control word. */
 const THREAD_SLICE = 20_000;
+/** Slices in a row that use their whole budget, with no wait for an interrupt, that end the tier's pause (see interpretWhileIdle). */
+const BUSY_SLICES_TO_RESUME_TIER = 3;
 /** Longest single sleep; the loop re-checks and sleeps again. */
 const MAX_SLEEP_MS = 1000;
 
@@ -166,6 +168,8 @@ export class Machine {
   /** The hart threads while run() runs, when there are several harts. */
   private threads: HartThreads | null = null;
   private threadFailure: string | null = null;
+  /** Slices in a row that ran their whole budget while the tier was paused. */
+  private busySlices = 0;
   private readonly translationMode: TranslationMode;
   private readonly hotThreshold: number | undefined;
   private readonly maxInstructions: number;
@@ -387,6 +391,21 @@ export class Machine {
   }
 
   /**
+   * Sets the translation tier aside while the guest idles (see Hart.pauseTier): one hart only,
+   * between slices. Three slices in a row that run their whole budget bring it back.
+   */
+  interpretWhileIdle(): void {
+    if (this.tier === null || this.harts.length > 1) return;
+    this.busySlices = 0;
+    this.hart.pauseTier();
+  }
+
+  private resumeTierWhenBusy(stop: StopReason): void {
+    if (stop !== StopReason.Budget) this.busySlices = 0;
+    else if (++this.busySlices >= BUSY_SLICES_TO_RESUME_TIER) this.hart.resumeTier();
+  }
+
+  /**
    * Gives back to the host the pages of guest RAM that hold only zeros: a booted kernel zeroes
    * tens of MiB it never touches again (Linux's sparse memory map alone, 32 MiB on riscv64).
    * They read as zero still, so the guest sees no change. One hart only, from a timer between
@@ -396,6 +415,11 @@ export class Machine {
   giveBackZeroRam(discard: RamDiscard): number {
     if (this.harts.length > 1 || this.memory.pager !== null) return 0;
     return discard.discardZeroPages(this.memory.u8, this.memory.ramOffset, this.memory.ramSize);
+  }
+
+  /** The translation tier's counters; null when everything is interpreted or the harts have tiers of their own. */
+  get translationStats(): Readonly<TranslationStats> | null {
+    return this.tier?.stats ?? null;
   }
 
   /** True while run() is parked by pause(). */
@@ -484,6 +508,7 @@ export class Machine {
         } else {
           const sliceStart = this.cpuThrottle > 0 ? this.hostMs() : 0;
           stop = this.runSlice(Math.min(this.slice, this.maxInstructions - instructions - traps));
+          if (this.hart.isTierPaused) this.resumeTierWhenBusy(stop);
           if (this.cpuThrottle > 0) {
             // Throttled: idle for the given share of the time, leaving the host's thread to others.
             const ran = this.hostMs() - sliceStart;

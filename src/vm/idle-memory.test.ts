@@ -40,6 +40,23 @@ test('the memory is trimmed after three idle periods in a row, once per idle spe
   assert.equal(idle.trims, 2);
 });
 
+test('idle() comes every period of a long enough idle spell, and not once the guest is busy', () => {
+  let instructions = 0;
+  let idles = 0;
+  const idle = new IdleMemory({ instructions: () => instructions, trim: () => true, idle: () => idles++, idlePeriods: 2, idleInstructions: 1000 });
+  idle.tick();
+  assert.equal(idles, 0);
+  idle.tick();
+  idle.tick();
+  assert.equal(idles, 2);
+  instructions += 1000;
+  idle.tick();
+  assert.equal(idles, 2, 'a busy period starts the spell over');
+  idle.tick();
+  idle.tick();
+  assert.equal(idles, 3);
+});
+
 test('a trim with nothing to drop is not counted', () => {
   const idle = new IdleMemory({ instructions: () => 0, trim: () => false, idlePeriods: 1 });
   idle.tick();

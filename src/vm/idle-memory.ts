@@ -10,6 +10,8 @@ export interface IdleMemoryOptions {
   instructions(): number;
   /** Drops what the idle guest does not need; false when there was nothing to drop. */
   trim(): boolean;
+  /** Called every period of an idle spell once it is long enough (before trim, which comes once per spell). */
+  idle?(): void;
   /** Default 10 s. */
   periodMs?: number;
   /** Periods in a row the guest must be idle (default 3). */
@@ -59,6 +61,7 @@ export class IdleMemory {
       return;
     }
     this.idleSpell++;
+    if (this.idleSpell >= this.idlePeriods) this.options.idle?.();
     if (this.armed && this.idleSpell >= this.idlePeriods) {
       this.armed = false;
       if (this.options.trim()) this.trims++;
