@@ -1,6 +1,6 @@
 // The one error class of the benchmark runner: what failed, as a stable kind, and what to do.
 
-export type BenchErrorKind = 'usage' | 'toolchain-missing' | 'compile-failed' | 'qemu-failed' | 'vm-failed' | 'bad-image' | 'wrong-result';
+export type BenchErrorKind = 'usage' | 'toolchain-missing' | 'compile-failed' | 'qemu-failed' | 'vm-failed' | 'bad-image' | 'wrong-result' | 'no-ksm';
 
 export class BenchError extends Error {
   constructor(

@@ -5,10 +5,12 @@
 // the node binary) and its resident set. Reference, measured in the same run once Vireo's VMs
 // are gone: the same N guests idle on qemu-system-riscv64, and the whole machine's CPU time
 // (/proc/stat). Targets: idle VMs and agent below 5% of the machine, memory per VM well under
-// its RAM.
-// Usage: npm run bench:density [-- N]   (default 32)
+// its RAM. With --ksm, the host's same-page merging runs meanwhile (both Vireo and QEMU offer
+// their guest RAM to it by default): the measurements wait for two full scans of ksmd after
+// the last prompt, and ksmd's CPU counts with the VMs'.
+// Usage: npm run bench:density [-- N] [--ksm]   (default 32)
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -22,7 +24,8 @@ import { memoryOf } from './process-memory.js';
 import { formatTable, ratio } from './report.js';
 import { VmProcess } from './vm-process.js';
 
-const COUNT = Number(process.argv[2] ?? '32');
+const KSM = process.argv.includes('--ksm');
+const COUNT = Number(process.argv.slice(2).find((a) => a !== '--ksm') ?? '32');
 if (!Number.isInteger(COUNT) || COUNT < 1 || COUNT > 256) throw new BenchError('usage', `the VM count must be 1 to 256, got ${process.argv[2]}`);
 const RAM_MIB = 128;
 const MEASURE_MS = 10_000;
@@ -35,11 +38,19 @@ const BOOT_MS = 300_000 + COUNT * 60_000;
 const SETTLE_MS = 45_000;
 const PROMPT = /root@vireo:[^\n]*# $/;
 const CPU_TARGET = 0.05;
+const KSM_DIR = '/sys/kernel/mm/ksm';
+/** ksmd's scan rate for the run: 50,000 pages a second (the kernel's default is 5,000), so two scans of every VM's memory fit in minutes. */
+const KSM_SETTINGS: Record<string, string> = { pages_to_scan: '1000', sleep_millisecs: '20', run: '1' };
+/** Longest wait for ksmd's two full scans. */
+const KSM_SCANS_MS = 600_000;
 const MEMORY_TARGET = 0.5;
 
 interface IdleFigures {
   /** CPU the measured processes used, as a share of the whole machine. */
   cpuShare: number;
+  /** The same for the agent alone and for ksmd alone (0 when not measured). */
+  agentShare: number;
+  ksmdShare: number;
   /** The whole machine's busy share over the same window. */
   machineBusy: number;
   /** Mean PSS and RSS per VM, and the largest PSS, in bytes. */
@@ -74,19 +85,51 @@ function machineSeconds(): { busy: number; all: number } {
   return { busy: (all - idle) / 100, all: all / 100 };
 }
 
+/** The pid of the kernel's same-page merging thread. */
+function ksmdPid(): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'ksmd') return Number(entry);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  throw new BenchError('no-ksm', 'no ksmd thread: this kernel has no same-page merging');
+}
+
+/** With --ksm, waits (up to KSM_SCANS_MS) until ksmd has scanned every mergeable page twice more. */
+async function settle(): Promise<void> {
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  if (!KSM) return;
+  const scans = () => Number(readFileSync(`${KSM_DIR}/full_scans`, 'utf8'));
+  const target = scans() + 2;
+  const deadline = performance.now() + KSM_SCANS_MS;
+  while (scans() < target && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+}
+
+/** The processes whose CPU counts: `pids`, and ksmd while it runs for them. */
+function withKsmd(pids: number[]): number[] {
+  return KSM ? [...pids, ksmdPid()] : pids;
+}
+
 /** CPU of `all` (the VMs and any manager) over MEASURE_MS, and the memory of the VMs `vms`. */
-async function measureIdle(all: number[], vms: number[]): Promise<IdleFigures> {
+async function measureIdle(all: number[], vms: number[], agent?: number): Promise<IdleFigures> {
   const before = all.map(processCpuSeconds);
   const machineBefore = machineSeconds();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, MEASURE_MS));
   const elapsed = (performance.now() - t0) / 1000;
-  const used = all.reduce((sum, pid, i) => sum + processCpuSeconds(pid) - before[i]!, 0);
+  const usedBy = all.map((pid, i) => processCpuSeconds(pid) - before[i]!);
+  const used = usedBy.reduce((a, b) => a + b, 0);
+  const shareOf = (pid: number | undefined) => (pid === undefined || !all.includes(pid) ? 0 : usedBy[all.indexOf(pid)]! / (cpus().length * elapsed));
   const machineAfter = machineSeconds();
   const pss = vms.map((pid) => memoryOf(pid, 'Pss'));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     cpuShare: used / (cpus().length * elapsed),
+    agentShare: shareOf(agent),
+    ksmdShare: KSM ? shareOf(all[all.length - 1]) : 0,
     machineBusy: (machineAfter.busy - machineBefore.busy) / Math.max(1e-9, machineAfter.all - machineBefore.all),
     pss: mean(pss),
     rss: mean(vms.map((pid) => memoryOf(pid, 'Rss'))),
@@ -111,9 +154,9 @@ async function vireoIdle(dir: string, rootDisk: string, boot: { kernel: string; 
     for (const name of names) await api.call('POST', `/vms/${name}/start`);
     await Promise.all(names.map((name) => atPrompt(agent, name)));
     const bootS = (performance.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await settle();
     const pids = await Promise.all(names.map(async (name) => (await api.call<{ pid: number }>('GET', `/vms/${name}`)).pid));
-    const figures = await measureIdle([agent.child.pid!, ...pids], pids);
+    const figures = await measureIdle(withKsmd([agent.child.pid!, ...pids]), pids, agent.child.pid!);
     return { ...figures, agentPss: memoryOf(agent.child.pid!, 'Pss'), bootS };
   } finally {
     agent.child.kill('SIGTERM');
@@ -131,9 +174,9 @@ async function qemuIdle(dir: string, rootDisk: string, boot: { kernel: string; f
       vms.push(new VmProcess('qemu', { ...boot, memoryMiB: RAM_MIB, append: DEBIAN_APPEND, extraDisks: [{ path: root, format: 'qcow2' }] }));
     }
     await Promise.all(vms.map((vm) => vm.waitFor(PROMPT, BOOT_MS)));
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await settle();
     const pids = vms.map((vm) => vm.pid!);
-    return await measureIdle(pids, pids);
+    return await measureIdle(withKsmd(pids), pids);
   } finally {
     await Promise.all(vms.map((vm) => vm.kill()));
   }
@@ -142,16 +185,21 @@ async function qemuIdle(dir: string, rootDisk: string, boot: { kernel: string; f
 const image = await ensureDebianImage();
 const boot = { kernel: image.kernel, firmware: image.firmware, initrd: image.initrd };
 const dir = mkdtempSync(join(tmpdir(), 'vhd-'));
+const ksmBefore = KSM ? Object.keys(KSM_SETTINGS).map((name) => [name, readFileSync(`${KSM_DIR}/${name}`, 'utf8').trim()] as const) : [];
 try {
+  for (const [name, value] of Object.entries(KSM ? KSM_SETTINGS : {})) writeFileSync(`${KSM_DIR}/${name}`, value);
   const vireo = await vireoIdle(dir, image.rootDisk, boot);
   const qemu = await qemuIdle(dir, image.rootDisk, boot);
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const ram = RAM_MIB * 1024 * 1024;
-  console.log(`${COUNT} idle Debian VMs (${RAM_MIB} MiB each) on ${cpus().length} cores: Vireo's under one host agent (all at their prompt after ${vireo.bootS.toFixed(0)} s), then QEMU's\n`);
+  console.log(`${COUNT} idle Debian VMs (${RAM_MIB} MiB each) on ${cpus().length} cores: Vireo's under one host agent (all at their prompt after ${vireo.bootS.toFixed(0)} s), then QEMU's`);
+  console.log(KSM ? `Same-page merging on (ksmd scanning ${Number(KSM_SETTINGS.pages_to_scan) * (1000 / Number(KSM_SETTINGS.sleep_millisecs))} pages a second), measured after two full scans; ksmd's CPU counts with the VMs'\n` : 'Same-page merging as the host has it (measured without ksmd)\n');
   console.log(formatTable(['measure', 'vireo', 'qemu', 'ratio', 'target', 'met'], [
     ['host CPU over 10 s, share of the machine', pct(vireo.cpuShare), pct(qemu.cpuShare), ratio(vireo.cpuShare / Math.max(1e-9, qemu.cpuShare)), `< ${pct(CPU_TARGET)}`, vireo.cpuShare < CPU_TARGET ? 'yes' : 'NO'],
     ['  per idle VM, share of one core', pct((vireo.cpuShare * cpus().length) / COUNT), pct((qemu.cpuShare * cpus().length) / COUNT), '', '', ''],
+    ['  of which the agent', pct(vireo.agentShare), '', '', '', ''],
+    ...(KSM ? [['  of which ksmd', pct(vireo.ksmdShare), pct(qemu.ksmdShare), '', '', '']] : []),
     ['  machine busy meanwhile', pct(vireo.machineBusy), pct(qemu.machineBusy), '', '', ''],
     ['host memory per idle VM (PSS, mean)', mib(vireo.pss), mib(qemu.pss), ratio(vireo.pss / qemu.pss), `< ${MEMORY_TARGET} x its RAM (${mib(ram * MEMORY_TARGET)})`, vireo.pss < ram * MEMORY_TARGET ? 'yes' : 'NO'],
     ['  largest PSS', mib(vireo.largestPss), mib(qemu.largestPss), '', '', ''],
@@ -159,5 +207,7 @@ try {
     ['PSS of the agent', mib(vireo.agentPss), '', '', '', ''],
   ]));
 } finally {
+  // Stopping ksmd first; merged pages stay merged until they are written.
+  for (const [name, value] of ksmBefore.reverse()) writeFileSync(`${KSM_DIR}/${name}`, value);
   rmSync(dir, { recursive: true, force: true });
 }

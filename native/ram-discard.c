@@ -3,7 +3,8 @@
 // whether an ArrayBuffer or a SharedArrayBuffer, a shared WebAssembly.Memory, backs it; private
 // anonymous pages read as zero after it, and the caller zeroes the partial pages at the ends),
 // the resident pages of such a range that hold only zeros (a guest zeroes memory it never uses
-// again), and the free pages of the C heap (malloc_trim), which V8's compilers leave behind.
+// again), and the free pages of the C heap (malloc_trim), which V8's compilers leave behind;
+// and it offers guest RAM to the kernel's same-page merging.
 
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -179,6 +180,32 @@ static napi_value discard_zero_pages(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// markMergeable(view, offset, length): offers the whole pages inside the range to the kernel's
+// same-page merging (KSM: madvise(MADV_MERGEABLE)), which shares identical pages between
+// processes copy-on-write once /sys/kernel/mm/ksm/run is 1; false when the kernel has no KSM.
+static napi_value mark_mergeable(napi_env env, napi_callback_info info) {
+  uint8_t* range;
+  size_t length;
+  if (!get_range(env, info, "markMergeable(view, offset, length) takes three arguments", &range, &length)) return NULL;
+  bool marked = true;
+  size_t page = host_page_size();
+  uintptr_t start = (uintptr_t)range;
+  uintptr_t first = (start + page - 1) & ~(uintptr_t)(page - 1);
+  uintptr_t last = (start + length) & ~(uintptr_t)(page - 1);
+  if (last > first && madvise((void*)first, last - first, MADV_MERGEABLE) != 0) {
+    if (errno != EINVAL) {
+      char message[128];
+      snprintf(message, sizeof message, "madvise(MADV_MERGEABLE) failed: %s", strerror(errno));
+      napi_throw_error(env, "ERR_VIREO_DISCARD_MADVISE", message);
+      return NULL;
+    }
+    marked = false;
+  }
+  napi_value result;
+  CHECK(env, napi_get_boolean(env, marked, &result));
+  return result;
+}
+
 static napi_value page_size(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
@@ -198,6 +225,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"discard", NULL, discard, NULL, NULL, NULL, napi_enumerable, NULL},
       {"discardZeroPages", NULL, discard_zero_pages, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"markMergeable", NULL, mark_mergeable, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pageSize", NULL, page_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trimHeap", NULL, trim_heap, NULL, NULL, NULL, napi_enumerable, NULL},
   };

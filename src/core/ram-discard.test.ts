@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { RamDiscard, RamDiscardError } from './ram-discard.js';
 
 const MiB = 1 << 20;
@@ -95,4 +95,47 @@ test('the resident pages that hold only zeros go back to the host; every byte re
   bytes[8 * page + 1] = 0;
   assert.equal(discard.discardZeroPages(bytes, 6 * page + 1, 2 * page), page, 'only page 7 lies wholly inside');
   assert.throws(() => discard.discardZeroPages(bytes, 0, bytes.length + 1), (e: unknown) => e instanceof RamDiscardError);
+});
+
+/** Pages of this process the kernel's same-page merging shares with identical ones. */
+function mergingPages(): number {
+  const line = /ksm_merging_pages\s+(\d+)/.exec(readFileSync('/proc/self/ksm_stat', 'utf8'));
+  return Number(line?.[1] ?? 0);
+}
+
+test('identical pages offered for merging are shared by KSM, and each still reads and writes as its own', async (t) => {
+  const discard = RamDiscard.load();
+  const memory = new WebAssembly.Memory({ initial: 256, maximum: 256 }); // 16 MiB
+  const bytes = new Uint8Array(memory.buffer);
+  const page = discard.pageSize;
+  const pages = bytes.length / page;
+  for (let p = 0; p < pages; p++) for (let i = 0; i < page; i++) bytes[p * page + i] = (i * 7 + 1) & 255;
+  const ksm = '/sys/kernel/mm/ksm';
+  if (!existsSync(`${ksm}/run`)) {
+    assert.equal(discard.markMergeable(bytes, 0, bytes.length), false, 'a kernel without KSM says so');
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    t.skip('turning KSM on for the test needs root');
+    return;
+  }
+  // Scans fast while the test runs; the host's own settings come back after.
+  const settings = ['run', 'pages_to_scan', 'sleep_millisecs'].map((name) => [name, readFileSync(`${ksm}/${name}`, 'utf8').trim()] as const);
+  try {
+    writeFileSync(`${ksm}/pages_to_scan`, '10000');
+    writeFileSync(`${ksm}/sleep_millisecs`, '10');
+    writeFileSync(`${ksm}/run`, '1');
+    const before = mergingPages();
+    assert.equal(discard.markMergeable(bytes, 0, bytes.length), true);
+    const deadline = Date.now() + 30_000;
+    while (mergingPages() - before < pages / 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(mergingPages() - before >= pages / 2, `${mergingPages() - before} of ${pages} identical pages merged`);
+  } finally {
+    for (const [name, value] of settings.reverse()) writeFileSync(`${ksm}/${name}`, value);
+  }
+  bytes[5 * page + 3] = 0xab; // copy-on-write: the other pages keep the pattern
+  assert.equal(bytes[5 * page + 3], 0xab);
+  assert.equal(bytes[4 * page + 3], (3 * 7 + 1) & 255);
+  assert.equal(bytes[6 * page + 3], (3 * 7 + 1) & 255);
+  assert.throws(() => discard.markMergeable(bytes, 1, bytes.length), RamDiscardError);
 });

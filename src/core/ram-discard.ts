@@ -13,6 +13,7 @@ interface NativeRamDiscard {
   discardZeroPages(view: Uint8Array, offset: number, length: number): number;
   pageSize(): number;
   trimHeap(): boolean;
+  markMergeable(view: Uint8Array, offset: number, length: number): boolean;
 }
 
 export class RamDiscardError extends Error {
@@ -73,6 +74,20 @@ export class RamDiscard {
    */
   trimHeap(): boolean {
     return this.native.trimHeap();
+  }
+
+  /**
+   * Offers the whole host pages of bytes [offset, offset + length) of `view` to the kernel's
+   * same-page merging (KSM), which shares identical pages between processes copy-on-write
+   * while /sys/kernel/mm/ksm/run is 1. False when the kernel has no KSM.
+   */
+  markMergeable(view: Uint8Array, offset: number, length: number): boolean {
+    checkRange(view, offset, length);
+    try {
+      return this.native.markMergeable(view, offset, length);
+    } catch (e) {
+      throw new RamDiscardError(`offering ${length} bytes for merging failed: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   private static loaded: RamDiscard | RamDiscardError | null = null;

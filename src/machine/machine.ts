@@ -422,6 +422,15 @@ export class Machine {
     return this.tier?.stats ?? null;
   }
 
+  /**
+   * Offers guest RAM to the host kernel's same-page merging (KSM), which shares pages that are
+   * identical across VMs (the guest kernel's code, files read from one image) copy-on-write
+   * while the host runs it (/sys/kernel/mm/ksm/run). False when the kernel has no KSM.
+   */
+  offerRamForMerging(discard: RamDiscard): boolean {
+    return discard.markMergeable(this.memory.u8, this.memory.ramOffset, this.memory.ramSize);
+  }
+
   /** True while run() is parked by pause(). */
   get paused(): boolean {
     return this.isParked;

@@ -1,6 +1,7 @@
 // One VM: a board built from a VmDescription, with its disks, network and shares, and the
 // verbs a control API drives: status, pause, resume, save, stop.
 
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { Machine, type RunResult } from '../machine/machine.js';
@@ -188,6 +189,7 @@ export class VirtualMachine implements VmController, VmResourceController {
         ...(digests && readBoot ? { reloadBootFiles: () => readBootFiles(withDigests(description, digests), readBoot) } : {}),
         ...(description.jitThreshold !== undefined ? { hotThreshold: description.jitThreshold } : {}),
       });
+      if (description.memMerge !== false) offerRamForMerging(machine, io.log);
       const vm = new VirtualMachine(machine, description, digests ?? boot, disks, throttles, closeNic);
       vm.userNetwork = userNetwork;
       return vm;
@@ -220,7 +222,7 @@ export class VirtualMachine implements VmController, VmResourceController {
     return {
       uptimeMs: Math.round(performance.now() - this.startedMs),
       cpu: { userMicros: user, systemMicros: system, instructionsRetired: this.machine.hart.instret },
-      memory: { rssBytes: rss, heapUsedBytes: heapUsed, guestRamBytes: this.description.ramMiB * 1024 * 1024, zeroPagesGivenBackBytes: this.zeroRamGivenBack },
+      memory: { rssBytes: rss, heapUsedBytes: heapUsed, guestRamBytes: this.description.ramMiB * 1024 * 1024, zeroPagesGivenBackBytes: this.zeroRamGivenBack, mergedBytes: mergedBytes() },
       disks: disks.map(({ stats: s }, i) => ({ serial: this.description.disks[i]!.serial, readOps: s.reads, writeOps: s.writes, readBytes: s.bytesRead, writeBytes: s.bytesWritten, flushOps: s.flushes })),
       nics: nics.map((nic) => ({ mac: this.description.network!.mac, ...nic.counters })),
       ...(balloon !== null ? { balloon: { ...balloon.counters } } : {}),
@@ -487,5 +489,24 @@ async function closeAll(disks: readonly DiskImage[]): Promise<void> {
     } catch {
       // Closing the rest matters more; the caller reports the run's own outcome.
     }
+  }
+}
+
+/** Offers the guest RAM to the host's same-page merging; without KSM or the addon it stays the VM's own, as logged. */
+function offerRamForMerging(machine: Machine, log: ((line: string) => void) | undefined): void {
+  try {
+    if (!machine.offerRamForMerging(RamDiscard.load())) log?.('guest RAM is not offered for merging: this host kernel has no KSM');
+  } catch (e) {
+    log?.(`guest RAM is not offered for merging: ${(e as Error).message}`);
+  }
+}
+
+/** This process's memory the host's same-page merging shares with identical pages (/proc/self/ksm_stat, Linux 6.1+), in bytes; 0 without it. */
+function mergedBytes(): number {
+  try {
+    const pages = /ksm_merging_pages\s+(\d+)/.exec(readFileSync('/proc/self/ksm_stat', 'utf8'))?.[1];
+    return pages === undefined ? 0 : Number(pages) * RamDiscard.load().pageSize;
+  } catch {
+    return 0;
   }
 }

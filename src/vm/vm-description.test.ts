@@ -37,6 +37,7 @@ test('a description read from a snapshot is checked field by field before a boar
     [{ ...GOOD, console: 'tty9' }, /unknown console/],
     [{ ...GOOD, translation: 'fast' }, /translation mode/],
     [{ ...GOOD, powerButton: 'yes' }, /malformed powerButton/],
+    [{ ...GOOD, memMerge: 'on' }, /malformed memMerge/],
   ];
   for (const [value, message] of bad) assert.throws(() => checkVmDescription(value), (e: Error) => e instanceof VmDescriptionError && message.test(e.message), JSON.stringify(value));
 });

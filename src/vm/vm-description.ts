@@ -44,6 +44,8 @@ export interface VmDescription {
   console: 'ttyS0' | 'hvc0';
   /** A virtio-balloon for free page reporting; absent (as in older descriptions) means none. */
   balloon?: boolean;
+  /** Guest RAM offered to the host's same-page merging (KSM); absent means offered. */
+  memMerge?: boolean;
   translation: TranslationMode;
   jitThreshold?: number;
   /** A cap on the VM's CPU use, percent of one host core (5..100 per hart). */
@@ -105,6 +107,7 @@ export function checkVmDescription(value: unknown): VmDescription {
   if (d.console !== 'ttyS0' && d.console !== 'hvc0') fail(`has an unknown console ${String(d.console)}`);
   if (d.powerButton !== undefined && typeof d.powerButton !== 'boolean') fail('has a malformed powerButton');
   if (d.balloon !== undefined && typeof d.balloon !== 'boolean') fail('has a malformed balloon');
+  if (d.memMerge !== undefined && typeof d.memMerge !== 'boolean') fail('has a malformed memMerge');
   if (d.translation !== 'on' && d.translation !== 'off' && d.translation !== 'lockstep') fail('has an unknown translation mode');
   return d as VmDescription;
 }

@@ -110,7 +110,7 @@ function contractRoutes(child: FakeVmProcess, disks: number): ApiRoute[] {
   return [
     {
       method: 'GET', path: '/vm/stats', operationId: 'getVmStats', summary: 'stats', responses: ok,
-      handle: async () => ({ status: 200, body: { uptimeMs: 5, cpu: { userMicros: 1, systemMicros: 2, instructionsRetired: child.controller.instructionsRetired }, memory: { rssBytes: 3, heapUsedBytes: 4, guestRamBytes: 5, zeroPagesGivenBackBytes: 6 }, disks: [], nics: [] } }),
+      handle: async () => ({ status: 200, body: { uptimeMs: 5, cpu: { userMicros: 1, systemMicros: 2, instructionsRetired: child.controller.instructionsRetired }, memory: { rssBytes: 3, heapUsedBytes: 4, guestRamBytes: 5, zeroPagesGivenBackBytes: 6, mergedBytes: 7 }, disks: [], nics: [] } }),
     },
     {
       method: 'GET', path: '/vm/cpu', operationId: 'getVmCpu', summary: 'cpu', responses: ok,

@@ -55,6 +55,13 @@ test('--balloon is on by default and takes on or off; a restore brings its own',
   assert.throws(() => parseRunArguments(['--restore', 'x.vmstate', '--balloon', 'off']), /--balloon does not apply with --restore/);
 });
 
+test('--mem-merge is on by default and takes on or off; a restore brings its own', () => {
+  assert.equal(parseRunArguments([])!.memMerge, true);
+  assert.equal(parseRunArguments(['--mem-merge', 'off'])!.memMerge, false);
+  assert.throws(() => parseRunArguments(['--mem-merge', 'no']), /--mem-merge takes on or off/);
+  assert.throws(() => parseRunArguments(['--incoming', 'tcp:127.0.0.1:0', '--mem-merge', 'off']), /--mem-merge does not apply with --incoming/);
+});
+
 test('a disk image as the only argument boots through U-Boot; it combines with machine options, not with a kernel', () => {
   assert.equal(parseRunArguments([])!.image, undefined);
   const args = parseRunArguments(['-m', '1G', '--cpus', '2', '--disk', 'data.qcow2', '--net', 'user', 'debian.img'])!;

@@ -77,6 +77,9 @@ Options:
   --balloon on|off          Attach a virtio-balloon (on, the default) to which the guest
                             reports the RAM it keeps free; the host gives that memory
                             back to the system (see docs/free-page-reporting.md)
+  --mem-merge on|off        Offer guest RAM to the host kernel's same-page merging
+                            (on, the default): while KSM runs (/sys/kernel/mm/ksm/run),
+                            pages identical across VMs are shared copy-on-write
   --cpu-cap PERCENT         Hold the VM's CPU use to PERCENT of one host core (5-100);
                             change it while it runs with PUT /vm/cpu
   --jit on|off|lockstep     Translate hot guest code to WebAssembly (on, the default),
@@ -156,6 +159,8 @@ export interface RunArguments {
   cpuCap: number | undefined;
   /** Attach a virtio-balloon for free page reporting. */
   balloon: boolean;
+  /** Offer guest RAM to the host's same-page merging. */
+  memMerge: boolean;
   /** Which guest console the terminal's input goes to; hvc0 also attaches a virtio-console. */
   console: 'ttyS0' | 'hvc0';
   jit: TranslationMode;
@@ -194,6 +199,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
         net: { type: 'string' },
         'cpu-cap': { type: 'string' },
         balloon: { type: 'string' },
+        'mem-merge': { type: 'string' },
         console: { type: 'string' },
         jit: { type: 'string' },
         'jit-threshold': { type: 'string' },
@@ -229,7 +235,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
   if (values.fork && values.restore === undefined) throw new UsageError('run', '--fork needs --restore FILE: a fork starts from a snapshot');
   if (values.restore !== undefined && values.incoming !== undefined) throw new UsageError('run', '--restore and --incoming both say where the VM comes from; give one');
   if (values.restore !== undefined || values.incoming !== undefined) {
-    const clash = ['bios', 'kernel', 'initrd', 'memory', 'cpus', 'append', 'share', 'net', 'console', 'balloon'].find((o) => values[o as keyof typeof values] !== undefined);
+    const clash = ['bios', 'kernel', 'initrd', 'memory', 'cpus', 'append', 'share', 'net', 'console', 'balloon', 'mem-merge'].find((o) => values[o as keyof typeof values] !== undefined);
     if (clash) throw new UsageError('run', `--${clash} does not apply with --${values.restore !== undefined ? 'restore' : 'incoming'}: the VM's description comes from ${values.restore !== undefined ? 'the snapshot' : 'the migration source'}`);
     if (values.disk !== undefined && values.incoming !== undefined) throw new UsageError('run', '--disk does not apply with --incoming: the disks come from the migration source');
   }
@@ -254,6 +260,7 @@ export function parseRunArguments(argv: string[]): RunArguments | null {
     net: values.net === undefined ? undefined : parseNet(values.net),
     cpuCap: values['cpu-cap'] === undefined ? undefined : parseCpuCap(values['cpu-cap']),
     balloon: values.balloon === undefined ? true : parseOnOff('--balloon', values.balloon),
+    memMerge: values['mem-merge'] === undefined ? true : parseOnOff('--mem-merge', values['mem-merge']),
     console: values.console === undefined ? 'ttyS0' : parseConsole(values.console),
     jit: values.jit === undefined ? 'on' : parseJit(values.jit),
     jitThreshold: values['jit-threshold'] === undefined ? undefined : parseThreshold(values['jit-threshold']),

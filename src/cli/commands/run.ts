@@ -154,6 +154,7 @@ async function create(args: RunArguments, io: VmIo): Promise<VirtualMachine> {
     shares: args.shares.map((s) => ({ root: resolve(s.root), tag: s.tag, readOnly: s.readOnly === true })),
     console: args.console,
     ...(args.balloon ? { balloon: true } : {}),
+    ...(args.memMerge ? {} : { memMerge: false }),
     translation: args.trace ? 'off' : args.jit,
     ...(args.jitThreshold !== undefined ? { jitThreshold: args.jitThreshold } : {}),
   };

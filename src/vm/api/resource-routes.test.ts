@@ -38,6 +38,7 @@ test('GET /vm/stats reports the process\'s use and each disk and NIC by its name
     assert.ok(stats.cpu.userMicros > 0 && stats.memory.rssBytes > 0 && stats.memory.heapUsedBytes > 0);
     assert.equal(stats.memory.guestRamBytes, 2 * 1024 * 1024);
     assert.equal(stats.memory.zeroPagesGivenBackBytes, 0, 'no idle trim yet');
+    assert.ok(Number.isSafeInteger(stats.memory.mergedBytes) && stats.memory.mergedBytes >= 0);
     assert.equal(stats.cpu.instructionsRetired, vm.machine.hart.instret);
     assert.deepEqual(stats.disks, [{ serial: 'data', readOps: 0, writeOps: 0, readBytes: 0, writeBytes: 0, flushOps: 0 }]);
     assert.deepEqual(stats.nics, [{ mac: '52:54:00:00:00:07', rxFrames: 0, txFrames: 0, rxBytes: 0, txBytes: 0, rxDropped: 0, txDropped: 0 }]);

@@ -12,7 +12,7 @@ export const VM_STATS: JsonSchema = {
   properties: {
     uptimeMs: { type: 'number', minimum: 0 },
     cpu: { type: 'object', required: ['userMicros', 'systemMicros', 'instructionsRetired'], properties: counts('userMicros', 'systemMicros', 'instructionsRetired') },
-    memory: { type: 'object', required: ['rssBytes', 'heapUsedBytes', 'guestRamBytes', 'zeroPagesGivenBackBytes'], properties: counts('rssBytes', 'heapUsedBytes', 'guestRamBytes', 'zeroPagesGivenBackBytes') },
+    memory: { type: 'object', required: ['rssBytes', 'heapUsedBytes', 'guestRamBytes', 'zeroPagesGivenBackBytes', 'mergedBytes'], properties: counts('rssBytes', 'heapUsedBytes', 'guestRamBytes', 'zeroPagesGivenBackBytes', 'mergedBytes') },
     disks: {
       type: 'array',
       items: { type: 'object', required: ['serial', 'readOps', 'writeOps', 'readBytes', 'writeBytes', 'flushOps'], properties: { serial: { type: 'string' }, ...counts('readOps', 'writeOps', 'readBytes', 'writeBytes', 'flushOps') } },

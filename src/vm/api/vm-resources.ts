@@ -34,8 +34,12 @@ export interface BalloonStats {
 export interface VmStats {
   uptimeMs: number;
   cpu: { userMicros: number; systemMicros: number; instructionsRetired: number };
-  /** zeroPagesGivenBackBytes: guest RAM that held only zeros, given back to the host by idle trims. */
-  memory: { rssBytes: number; heapUsedBytes: number; guestRamBytes: number; zeroPagesGivenBackBytes: number };
+  /**
+   * zeroPagesGivenBackBytes: guest RAM that held only zeros, given back to the host by idle
+   * trims. mergedBytes: the process's memory the host's same-page merging (KSM) shares with
+   * identical pages, its own or other VMs'.
+   */
+  memory: { rssBytes: number; heapUsedBytes: number; guestRamBytes: number; zeroPagesGivenBackBytes: number; mergedBytes: number };
   disks: DiskStats[];
   nics: NicStats[];
   /** Present when the VM has a balloon. */
