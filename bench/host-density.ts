@@ -186,6 +186,11 @@ const image = await ensureDebianImage();
 const boot = { kernel: image.kernel, firmware: image.firmware, initrd: image.initrd };
 const dir = mkdtempSync(join(tmpdir(), 'vhd-'));
 const ksmBefore = KSM ? Object.keys(KSM_SETTINGS).map((name) => [name, readFileSync(`${KSM_DIR}/${name}`, 'utf8').trim()] as const) : [];
+/** The host's own ksmd settings back, ksmd stopped first; merged pages stay merged until written. */
+const restoreKsm = () => {
+  for (const [name, value] of [...ksmBefore].reverse()) writeFileSync(`${KSM_DIR}/${name}`, value);
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { restoreKsm(); process.exit(1); });
 try {
   for (const [name, value] of Object.entries(KSM ? KSM_SETTINGS : {})) writeFileSync(`${KSM_DIR}/${name}`, value);
   const vireo = await vireoIdle(dir, image.rootDisk, boot);
@@ -207,7 +212,6 @@ try {
     ['PSS of the agent', mib(vireo.agentPss), '', '', '', ''],
   ]));
 } finally {
-  // Stopping ksmd first; merged pages stay merged until they are written.
-  for (const [name, value] of ksmBefore.reverse()) writeFileSync(`${KSM_DIR}/${name}`, value);
+  restoreKsm();
   rmSync(dir, { recursive: true, force: true });
 }

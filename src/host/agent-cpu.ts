@@ -37,7 +37,7 @@ export class AgentCpu {
   constructor(readonly capacityPercent: number, private readonly running: () => readonly VmInstance[], log: (line: string) => void, periodMs?: number, readCpuSeconds?: (pid: number) => Promise<number | null>) {
     this.meter = new ProcessCpuMeter(readCpuSeconds);
     this.controller = new CpuSliceController({
-      scheduler: new CpuScheduler(capacityPercent),
+      scheduler: new CpuScheduler(capacityPercent, { hostPercent: defaultCpuCapacity() }),
       ...(periodMs !== undefined ? { periodMs } : {}),
       vms: () => this.running().filter((vm) => vm.state === 'running' || vm.state === 'paused').map(sliceOf),
       measure: async (id) => {

@@ -42,6 +42,20 @@ test('an idle VM costs nothing: the busy ones share the whole host', () => {
   assert.equal(d[0]!.capPercent, MIN_CAP_PERCENT);
 });
 
+test('idle VMs on a host whose every core they may use are not held back; users\' caps still hold', () => {
+  const idle = (id: string, more: Partial<CpuClaim> = {}) => busy(id, { demandPercent: 4, ...more });
+  const many = Array.from({ length: 32 }, (_, i) => idle(`vm${i}`));
+  const s = new CpuScheduler(200, { hostPercent: 200 });
+  assert.deepEqual(caps(s.decide(many)), many.map(() => null));
+  assert.deepEqual(caps(s.decide([idle('capped', { capPercent: 20 }), idle('b')])), [20, null]);
+  // Once they want more than the host has, everyone is held to a share again.
+  const crowded = s.decide([...many, busy('hog')]);
+  assert.ok(crowded.every((d) => d.capPercent !== null), 'all capped');
+  // A capacity below the host's cores is a limit on the VMs together: it always holds.
+  assert.ok(new CpuScheduler(100, { hostPercent: 200 }).decide(many).every((d) => d.capPercent !== null));
+  assert.ok(new CpuScheduler(200).decide(many).every((d) => d.capPercent !== null), 'the host unknown: shares as before');
+});
+
 test('bad claims are refused naming the VM and field', () => {
   const s = new CpuScheduler(100);
   for (const [bad, field] of [[{ weight: 0 }, 'weight'], [{ weight: 1.5 }, 'weight'], [{ vcpus: 0 }, 'vcpus'], [{ capPercent: 4 }, 'capPercent'], [{ capPercent: 101 }, 'capPercent'], [{ demandPercent: -1 }, 'demandPercent'], [{ demandPercent: NaN }, 'demandPercent']] as const) {

@@ -30,9 +30,17 @@ export interface CpuDecision {
   sharePercent: number;
 }
 
+export interface CpuSchedulerOptions {
+  /** The host's cores, 100 each (default: unknown, so VMs are always held to their shares). */
+  hostPercent?: number;
+}
+
 export class CpuScheduler {
+  private readonly hostPercent: number;
+
   /** `capacityPercent`: what the VMs may use together, 100 per host core given to them. */
-  constructor(readonly capacityPercent: number) {
+  constructor(readonly capacityPercent: number, options: CpuSchedulerOptions = {}) {
+    this.hostPercent = options.hostPercent ?? Infinity;
     if (!Number.isFinite(capacityPercent) || capacityPercent <= 0) {
       throw new AllocationError('bad-capacity', `host CPU capacity ${capacityPercent}% must be a positive number (100 per core)`, 'capacityPercent');
     }
@@ -41,11 +49,15 @@ export class CpuScheduler {
   decide(claims: readonly CpuClaim[]): CpuDecision[] {
     const checked = claims.map(checkClaim);
     const shares = fillWithSpare(this.capacityPercent, checked.map((c) => ({ weight: c.weight, want: c.demandPercent, limit: c.limit })));
+    // Nothing to divide while what all want fits and the VMs may have every core: then only
+    // users' caps hold. A cap in force costs its VM wake-ups (it samples its own use).
+    const wanted = checked.reduce((sum, c) => sum + Math.min(c.demandPercent, c.limit), 0);
+    const uncontended = this.capacityPercent >= this.hostPercent && wanted <= this.capacityPercent;
     return checked.map((c, i) => {
       const share = shares[i]!;
       // A VM held at nothing could not show that it wants more: the floor lets it be seen.
       const cap = Math.min(c.limit, Math.max(MIN_CAP_PERCENT, round1(share)));
-      const free = c.capPercent === null && cap >= c.vcpus * 100;
+      const free = c.capPercent === null && (uncontended || cap >= c.vcpus * 100);
       return { id: c.id, capPercent: free ? null : cap, sharePercent: round1(share) };
     });
   }
