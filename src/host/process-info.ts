@@ -1,6 +1,7 @@
 // What the agent reads about a VM's process from Linux's /proc: its resident memory, its CPU
 // time, and whether a pid left in a runtime record is still that VM (and not a reused pid).
 
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** Resident set size in bytes, or null when the process is gone or /proc is not there. */
@@ -32,10 +33,15 @@ export function cpuSecondsOfStat(stat: string): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Seconds of CPU process `pid` has used, or null when it is gone or /proc is not there. */
+/**
+ * Seconds of CPU process `pid` has used, or null when it is gone or /proc is not there. Read
+ * at once rather than through the thread pool: a /proc file never waits for a disk, and the
+ * slice controller reads one per VM twice a second. Through the pool each read cost 340 us of
+ * CPU against 17 (an agent of 32 idle VMs spent 3% of a core on them).
+ */
 export async function cpuSeconds(pid: number): Promise<number | null> {
   try {
-    return cpuSecondsOfStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
+    return cpuSecondsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null;
   }
