@@ -500,6 +500,9 @@ test('an idle board sets its tier aside until three slices in a row use their wh
   assert.equal((await machine.run()).reason, 'pass');
   // A slice that waits or stops starts the count again.
   assert.deepEqual(paused, [true, true, true, true, true, true, false]);
+  machine.interpretWhileIdle();
+  machine.resumeTier();
+  assert.equal(hart.isTierPaused, false, 'resumeTier() ends the pause at once');
 
   const interpreted = scripted(() => StopReason.Budget, { translation: 'off' });
   interpreted.machine.interpretWhileIdle();

@@ -392,12 +392,18 @@ export class Machine {
 
   /**
    * Sets the translation tier aside while the guest idles (see Hart.pauseTier): one hart only,
-   * between slices. Three slices in a row that run their whole budget bring it back.
+   * between slices. Three slices in a row that run their whole budget bring it back, as does
+   * resumeTier().
    */
   interpretWhileIdle(): void {
     if (this.tier === null || this.harts.length > 1) return;
     this.busySlices = 0;
     this.hart.pauseTier();
+  }
+
+  /** Ends the tier's pause (a guest that waits often, as one held back by the host, may never run three whole slices in a row). */
+  resumeTier(): void {
+    if (this.hart.isTierPaused) this.hart.resumeTier();
   }
 
   private resumeTierWhenBusy(stop: StopReason): void {

@@ -40,18 +40,21 @@ test('the memory is trimmed after three idle periods in a row, once per idle spe
   assert.equal(idle.trims, 2);
 });
 
-test('idle() comes every period of a long enough idle spell, and not once the guest is busy', () => {
+test('idle() comes every period of a long enough idle spell, and busy() every period that was not idle', () => {
   let instructions = 0;
   let idles = 0;
-  const idle = new IdleMemory({ instructions: () => instructions, trim: () => true, idle: () => idles++, idlePeriods: 2, idleInstructions: 1000 });
+  let busies = 0;
+  const idle = new IdleMemory({ instructions: () => instructions, trim: () => true, idle: () => idles++, busy: () => busies++, idlePeriods: 2, idleInstructions: 1000 });
   idle.tick();
   assert.equal(idles, 0);
   idle.tick();
   idle.tick();
   assert.equal(idles, 2);
+  assert.equal(busies, 0);
   instructions += 1000;
   idle.tick();
   assert.equal(idles, 2, 'a busy period starts the spell over');
+  assert.equal(busies, 1);
   idle.tick();
   idle.tick();
   assert.equal(idles, 3);

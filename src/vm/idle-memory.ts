@@ -12,6 +12,8 @@ export interface IdleMemoryOptions {
   trim(): boolean;
   /** Called every period of an idle spell once it is long enough (before trim, which comes once per spell). */
   idle?(): void;
+  /** Called for every period that was not idle. */
+  busy?(): void;
   /** Default 10 s. */
   periodMs?: number;
   /** Periods in a row the guest must be idle (default 3). */
@@ -58,6 +60,7 @@ export class IdleMemory {
     if (ran >= this.idleInstructions) {
       this.idleSpell = 0;
       this.armed = true;
+      this.options.busy?.();
       return;
     }
     this.idleSpell++;

@@ -119,7 +119,7 @@ export class VirtualMachine implements VmController, VmResourceController {
     this.cpuCap = new CpuCap(machine, { harts: description.cpus ?? 1 });
     if (description.cpu) this.cpuCap.set(description.cpu.capPercent);
     this.cpuCap.start();
-    this.idleMemory = new IdleMemory({ instructions: () => this.instructionsRetired(), trim: () => this.trimIdleMemory(), idle: () => this.machine.interpretWhileIdle() });
+    this.idleMemory = new IdleMemory({ instructions: () => this.instructionsRetired(), trim: () => this.trimIdleMemory(), idle: () => this.machine.interpretWhileIdle(), busy: () => this.machine.resumeTier() });
     this.idleMemory.start();
   }
 
