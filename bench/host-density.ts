@@ -108,13 +108,11 @@ async function settle(): Promise<void> {
   while (scans() < target && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
 }
 
-/** The processes whose CPU counts: `pids`, and ksmd while it runs for them. */
-function withKsmd(pids: number[]): number[] {
-  return KSM ? [...pids, ksmdPid()] : pids;
-}
-
-/** CPU of `all` (the VMs and any manager) over MEASURE_MS, and the memory of the VMs `vms`. */
-async function measureIdle(all: number[], vms: number[], agent?: number): Promise<IdleFigures> {
+/** CPU of the VMs `vms`, their manager `agent` if any, and ksmd over MEASURE_MS, and the memory of the VMs. */
+async function measureIdle(vms: number[], agent?: number): Promise<IdleFigures> {
+  // ksmd, while it runs for the VMs, counts with them.
+  const ksmd = KSM ? ksmdPid() : undefined;
+  const all = [...(agent === undefined ? [] : [agent]), ...vms, ...(ksmd === undefined ? [] : [ksmd])];
   const before = all.map(processCpuSeconds);
   const machineBefore = machineSeconds();
   const t0 = performance.now();
@@ -122,14 +120,14 @@ async function measureIdle(all: number[], vms: number[], agent?: number): Promis
   const elapsed = (performance.now() - t0) / 1000;
   const usedBy = all.map((pid, i) => processCpuSeconds(pid) - before[i]!);
   const used = usedBy.reduce((a, b) => a + b, 0);
-  const shareOf = (pid: number | undefined) => (pid === undefined || !all.includes(pid) ? 0 : usedBy[all.indexOf(pid)]! / (cpus().length * elapsed));
+  const shareOf = (pid: number | undefined) => (pid === undefined ? 0 : usedBy[all.indexOf(pid)]! / (cpus().length * elapsed));
   const machineAfter = machineSeconds();
   const pss = vms.map((pid) => memoryOf(pid, 'Pss'));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     cpuShare: used / (cpus().length * elapsed),
     agentShare: shareOf(agent),
-    ksmdShare: KSM ? shareOf(all[all.length - 1]) : 0,
+    ksmdShare: shareOf(ksmd),
     machineBusy: (machineAfter.busy - machineBefore.busy) / Math.max(1e-9, machineAfter.all - machineBefore.all),
     pss: mean(pss),
     rss: mean(vms.map((pid) => memoryOf(pid, 'Rss'))),
@@ -156,7 +154,7 @@ async function vireoIdle(dir: string, rootDisk: string, boot: { kernel: string; 
     const bootS = (performance.now() - started) / 1000;
     await settle();
     const pids = await Promise.all(names.map(async (name) => (await api.call<{ pid: number }>('GET', `/vms/${name}`)).pid));
-    const figures = await measureIdle(withKsmd([agent.child.pid!, ...pids]), pids, agent.child.pid!);
+    const figures = await measureIdle(pids, agent.child.pid!);
     return { ...figures, agentPss: memoryOf(agent.child.pid!, 'Pss'), bootS };
   } finally {
     agent.child.kill('SIGTERM');
@@ -176,7 +174,7 @@ async function qemuIdle(dir: string, rootDisk: string, boot: { kernel: string; f
     await Promise.all(vms.map((vm) => vm.waitFor(PROMPT, BOOT_MS)));
     await settle();
     const pids = vms.map((vm) => vm.pid!);
-    return await measureIdle(withKsmd(pids), pids);
+    return await measureIdle(pids);
   } finally {
     await Promise.all(vms.map((vm) => vm.kill()));
   }

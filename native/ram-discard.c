@@ -90,6 +90,16 @@ static int give_back(napi_env env, uintptr_t first, uintptr_t last) {
   return 0;
 }
 
+// The whole host pages inside [range, range + length): [*first, *last), empty when there are none.
+static void whole_pages(const uint8_t* range, size_t length, uintptr_t* first, uintptr_t* last) {
+  size_t page = host_page_size();
+  uintptr_t mask = ~(uintptr_t)(page - 1);
+  uintptr_t start = (uintptr_t)range;
+  uintptr_t end = (start + length) & mask;
+  *first = (start + page - 1) & mask;
+  *last = end > *first ? end : *first;
+}
+
 // discard(view: Uint8Array, offset: number, length: number): [head, released]: the whole pages
 // given back are bytes [offset + head, offset + head + released) of the view.
 static napi_value discard(napi_env env, napi_callback_info info) {
@@ -97,16 +107,12 @@ static napi_value discard(napi_env env, napi_callback_info info) {
   size_t length;
   if (!get_range(env, info, "discard(view, offset, length) takes three arguments", &range, &length)) return NULL;
   size_t head = 0, released = 0;
-  if (length > 0) {
-    size_t page = host_page_size();
-    uintptr_t start = (uintptr_t)range;
-    uintptr_t first = (start + page - 1) & ~(uintptr_t)(page - 1);
-    uintptr_t last = (start + length) & ~(uintptr_t)(page - 1);
-    if (last > first) {
-      if (!give_back(env, first, last)) return NULL;
-      head = first - start;
-      released = last - first;
-    }
+  uintptr_t first, last;
+  whole_pages(range, length, &first, &last);
+  if (last > first) {
+    if (!give_back(env, first, last)) return NULL;
+    head = first - (uintptr_t)range;
+    released = last - first;
   }
   napi_value result, head_value, released_value;
   CHECK(env, napi_create_array_with_length(env, 2, &result));
@@ -150,9 +156,8 @@ static napi_value discard_zero_pages(napi_env env, napi_callback_info info) {
   size_t length;
   if (!get_range(env, info, "discardZeroPages(view, offset, length) takes three arguments", &range, &length)) return NULL;
   size_t page = host_page_size();
-  uintptr_t start = (uintptr_t)range;
-  uintptr_t first = (start + page - 1) & ~(uintptr_t)(page - 1);
-  uintptr_t last = length == 0 ? first : (start + length) & ~(uintptr_t)(page - 1);
+  uintptr_t first, last;
+  whole_pages(range, length, &first, &last);
   size_t released = 0;
   unsigned char own[CHUNK_PAGES];
   int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -188,10 +193,8 @@ static napi_value mark_mergeable(napi_env env, napi_callback_info info) {
   size_t length;
   if (!get_range(env, info, "markMergeable(view, offset, length) takes three arguments", &range, &length)) return NULL;
   bool marked = true;
-  size_t page = host_page_size();
-  uintptr_t start = (uintptr_t)range;
-  uintptr_t first = (start + page - 1) & ~(uintptr_t)(page - 1);
-  uintptr_t last = (start + length) & ~(uintptr_t)(page - 1);
+  uintptr_t first, last;
+  whole_pages(range, length, &first, &last);
   if (last > first && madvise((void*)first, last - first, MADV_MERGEABLE) != 0) {
     if (errno != EINVAL) {
       char message[128];

@@ -403,7 +403,7 @@ export class Machine {
 
   /** Ends the tier's pause (a guest that waits often, as one held back by the host, may never run three whole slices in a row). */
   resumeTier(): void {
-    if (this.hart.isTierPaused) this.hart.resumeTier();
+    this.hart.resumeTier();
   }
 
   private resumeTierWhenBusy(stop: StopReason): void {
